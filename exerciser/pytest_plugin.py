@@ -1,0 +1,1 @@
+"""pytest plugin (entry point `exerciser`): fixtures for app teams. Filled by the pre-release checks work."""

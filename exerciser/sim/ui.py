@@ -1,0 +1,88 @@
+"""Logical UI of the virtual device: what the runtime builds and the renderer lays out, paints and dumps.
+
+The runtime (`exerciser.sim.runtime`) turns app models and system UI (permission dialogs, launcher, crash
+dialog, settings) into a `Frame` of `Window`s. The renderer (`exerciser.sim.render`) fills in every
+node's `bounds`, paints the PNG and writes the `uiautomator dump` XML, and answers hit tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal[
+    "container",  # plain layout group (LinearLayout/FrameLayout)
+    "toolbar",  # title bar of an activity
+    "title",  # dialog or page title
+    "message",  # dialog body text
+    "text",
+    "button",  # app button or dialog button
+    "input",
+    "checkbox",
+    "switch",
+    "radio",
+    "image",
+    "icon",
+    "list_item",
+    "tab",  # bottom navigation item
+    "link",
+    "webview",  # a blind region: painted words, no text nodes
+    "launcher_icon",
+]
+
+WindowKind = Literal["activity", "dialog", "bottom_sheet", "fullscreen", "system_dialog", "launcher"]
+
+
+@dataclass
+class Node:
+    role: Role
+    cls: str  # Android class name as the dump shows it, e.g. "android.widget.Button"
+    text: str = ""
+    resource_id: str = ""  # full form "pkg:id/name", "" for none
+    content_desc: str = ""
+    clickable: bool = False
+    checkable: bool = False
+    checked: bool = False
+    enabled: bool = True
+    focusable: bool = False
+    scrollable: bool = False
+    selected: bool = False
+    # Painted but absent from the hierarchy (WebView/Flutter/game text). On a blind node the dump shows
+    # the node itself with empty text and no children.
+    blind: bool = False
+    # Painting hints: "primary" (filled accent button), "danger", "muted", "accent", "emphasis"
+    style: str = ""
+    children: list[Node] = field(default_factory=list)
+    # Opaque handle the runtime uses to route a tap (e.g. ("widget", "btn_agree")). Not dumped.
+    action: object = None
+    bounds: tuple[int, int, int, int] | None = None  # filled by layout: x1, y1, x2, y2
+
+    def walk(self):
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+
+@dataclass
+class Window:
+    kind: WindowKind
+    package: str
+    root: Node
+    dim_behind: bool = False  # dialogs dim the windows below them
+    dark: bool = False  # dark theme (dialog card dark grey, white text)
+
+
+@dataclass
+class Frame:
+    """The whole screen, windows bottom to top. The top window is the one `uiautomator dump` shows."""
+
+    width: int
+    height: int
+    windows: list[Window]
+    clock_text: str = "12:00"  # status-bar clock
+    status_bar_height: int = 63
+    nav_bar_height: int = 126
+
+    @property
+    def top(self) -> Window:
+        return self.windows[-1]
