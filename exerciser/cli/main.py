@@ -13,7 +13,8 @@ from exerciser.errors import UserError
 
 # Modules that define `register(cli: click.Group) -> None`.
 COMMAND_MODULES = (
-    "exerciser.cli.sim_cmd",  # exerciser sim screenshot|walk|serve
+    "exerciser.cli.sim_cmd",  # exerciser sim screenshot|walk|profiles
+    "exerciser.cli.serve_cmd",  # exerciser sim serve (adb front of the virtual device)
     "exerciser.cli.classify_cmd",  # exerciser classify
     "exerciser.cli.run_cmd",  # exerciser run
     "exerciser.cli.evidence_cmd",  # exerciser replay|compare|verify|report
