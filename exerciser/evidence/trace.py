@@ -1,8 +1,12 @@
 """Append-only JSON Lines trace of a run: one line per step, written and flushed as it happens.
 
 A crash or a vanished device loses nothing already written: each line is flushed and fsynced before the
-next action. Each line carries `prev` = SHA-256 of the previous line's bytes, so removing or editing a
-step breaks the chain (checked by `exerciser verify`).
+next action. Each line carries `prev` = SHA-256 of the previous line's bytes (without the newline; the
+first line has `prev` = 64 zeros), so removing, editing or reordering a step breaks the chain (checked by
+`exerciser verify`). The hash of the last line is the chain head that `manifest.json` records.
+
+Readers: `read_trace` (list of dicts, tolerant of a torn last line) and `load_trace` (records plus the
+chain check and what is wrong, for verify/replay/report).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 GENESIS = "0" * 64
+TRACE_NAME = "trace.jsonl"
 
 
 @dataclass
@@ -43,8 +48,25 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def encode_line(data: dict[str, Any]) -> bytes:
+    """The canonical bytes of one trace line (without the newline): sorted keys, UTF-8, no spaces lost."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
+
+
 class TraceWriter:
-    """Writes `trace.jsonl` line by line. Reopening an existing trace continues its chain."""
+    """Writes `trace.jsonl` line by line. Reopening an existing trace continues its chain.
+
+    A torn last line left by a killed process is moved aside to `trace.jsonl.torn-<offset>` (kept, never
+    deleted) before appending, so the chain stays valid and the partial bytes remain available.
+    """
 
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -52,21 +74,39 @@ class TraceWriter:
         self._prev = GENESIS
         self.count = 0
         if self.path.exists():
-            for line in self.path.read_bytes().splitlines():
+            raw = self.path.read_bytes()
+            complete, sep, tail = raw.rpartition(b"\n")
+            if tail:  # partial line without its newline: keep it aside, cut it from the trace
+                cut = len(complete) + 1 if sep else 0
+                (self.path.parent / f"{self.path.name}.torn-{cut}").write_bytes(tail)
+                with open(self.path, "r+b") as fh:
+                    fh.truncate(cut)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                raw = raw[:cut]
+            for line in raw.split(b"\n"):
                 if line.strip():
                     self._prev = sha256_hex(line)
                     self.count += 1
         self._fh = open(self.path, "ab")  # noqa: SIM115 - kept open for the whole run
 
-    def append(self, record: StepRecord | dict[str, Any]) -> None:
+    @property
+    def head(self) -> str:
+        """SHA-256 of the last line written (GENESIS when empty)."""
+        return self._prev
+
+    def append(self, record: StepRecord | dict[str, Any]) -> str:
+        """Append one step; returns the hash of the written line. Durable when this returns."""
         data = asdict(record) if isinstance(record, StepRecord) else dict(record)
         data["prev"] = self._prev
-        line = json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
+        line = encode_line(data)
+        # One write call for line + newline: a kill leaves at most one torn line, never a merged one.
         self._fh.write(line + b"\n")
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self._prev = sha256_hex(line)
         self.count += 1
+        return self._prev
 
     def close(self) -> None:
         if not self._fh.closed:
@@ -79,5 +119,93 @@ class TraceWriter:
         self.close()
 
 
+@dataclass
+class TraceProblem:
+    line: int  # 1-based line number in the file
+    kind: str  # "torn" | "bad_json" | "chain" | "numbering"
+    message: str
+
+
+@dataclass
+class LoadedTrace:
+    """A parsed trace with its chain checked. `records` holds every line that parsed, in file order."""
+
+    path: Path
+    records: list[dict[str, Any]]
+    line_hashes: list[str]  # SHA-256 of each complete line, in order (parallel to the file's lines)
+    problems: list[TraceProblem]
+    torn_tail: bytes = b""  # bytes after the last newline (a run killed mid-write)
+
+    @property
+    def head(self) -> str:
+        return self.line_hashes[-1] if self.line_hashes else GENESIS
+
+    @property
+    def count(self) -> int:
+        return len(self.line_hashes)
+
+    @property
+    def chain_ok(self) -> bool:
+        """Every complete line parses and links to the one before it (a torn tail does not count)."""
+        return not [p for p in self.problems if p.kind != "torn"]
+
+    def step(self, n: int) -> dict[str, Any] | None:
+        return next((r for r in self.records if r.get("n") == n), None)
+
+
+def load_trace(path: Path) -> LoadedTrace:
+    """Parse and chain-check a trace. Never raises on bad content: problems are listed instead."""
+    path = Path(path)
+    raw = path.read_bytes()
+    complete, sep, tail = raw.rpartition(b"\n")
+    if not sep:  # no newline at all: the whole file is one torn line (or empty)
+        complete, tail = b"", raw
+    problems: list[TraceProblem] = []
+    records: list[dict[str, Any]] = []
+    hashes: list[str] = []
+    prev = GENESIS
+    last_n = 0
+    lines = complete.split(b"\n") if complete else []
+    for i, line in enumerate(lines, start=1):
+        if not line.strip():
+            problems.append(TraceProblem(i, "bad_json", "empty line inside the trace"))
+            continue
+        h = sha256_hex(line)
+        hashes.append(h)
+        try:
+            rec = json.loads(line)
+            if not isinstance(rec, dict):
+                raise ValueError("not an object")
+        except ValueError as exc:
+            problems.append(TraceProblem(i, "bad_json", f"line does not parse as a JSON object: {exc}"))
+            prev = h
+            continue
+        if rec.get("prev") != prev:
+            what = "first line must have prev=0…0" if prev == GENESIS else "prev does not match line before"
+            problems.append(
+                TraceProblem(i, "chain", f"hash chain broken at step {rec.get('n')}: {what} (line removed, "
+                             "edited or reordered)")
+            )
+        n = rec.get("n")
+        if not isinstance(n, int) or n <= last_n:
+            problems.append(TraceProblem(i, "numbering", f"step number {n!r} does not follow {last_n}"))
+        else:
+            last_n = n
+        records.append(rec)
+        prev = h
+    if tail.strip():
+        problems.append(
+            TraceProblem(len(lines) + 1, "torn", f"partial last line ({len(tail)} bytes, run interrupted)")
+        )
+    return LoadedTrace(path, records, hashes, problems, tail if tail.strip() else b"")
+
+
 def read_trace(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    """All complete, parseable lines as dicts, in order. A torn last line is skipped (see `load_trace`)."""
+    return load_trace(path).records
+
+
+def chain_head(path: Path) -> tuple[str, int]:
+    """(hash of the last complete line, number of complete lines)."""
+    t = load_trace(path)
+    return t.head, t.count

@@ -81,10 +81,14 @@ class Element:
     enabled: bool = True
     scrollable: bool = False
     index_path: str = ""  # e.g. "0/2/1": child indexes from the root, a class-path selector fallback
+    selected: bool = False  # e.g. the current tab of a bottom navigation bar
+    # Texts of the non-clickable descendants of a clickable container (a settings row, a tab): what the
+    # user reads on it. Empty for leaves.
+    inner_text: str = ""
 
     @property
     def label(self) -> str:
-        return self.text or self.content_desc
+        return self.text or self.content_desc or self.inner_text
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,17 @@ class ScreenReading:
     targets: list[Target]
     blind: bool = False  # hierarchy had no usable text; OCR supplied the words
     ocr_ms: float = 0.0
+    dialog_bounds: Bounds | None = None  # the dialog / bottom sheet in front, if any
+    screen: tuple[int, int] = (0, 0)  # width, height in device pixels
+
+    @property
+    def clickables(self) -> list[Element]:
+        """Elements a tap acts on (hierarchy clickable/checkable nodes, OCR button segments), labelled first."""
+        hits = [e for e in self.elements if (e.clickable or e.checkable) and e.enabled]
+        return sorted(hits, key=lambda e: not e.label)
+
+    def targets_for(self, role: str) -> list[Target]:
+        return [t for t in self.targets if t.role == role]
 
     def kind(self, name: str) -> KindHit | None:
         return next((k for k in self.kinds if k.kind == name), None)

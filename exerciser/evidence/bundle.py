@@ -1,0 +1,79 @@
+"""Turns an app's results folder into the evidence bundle, and a suite's folders into a suite report.
+
+`finalize_app(app_dir)` (called by `exerciser run` after each app): video.mp4, report.json, report.html,
+junit.xml, then manifest.json over everything (so the manifest seals the reports too). Each artefact
+is best-effort after the first: a failing video (no ffmpeg) never costs the manifest.
+
+`finalize_suite(out_dir, app_dirs)`: report.html (index) and junit.xml for the whole suite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from exerciser.evidence.manifest import write_manifest
+from exerciser.evidence.video import VIDEO_NAME, VideoError, make_video
+from exerciser.report.html import new_thumbs, render_app_html, render_suite_html
+from exerciser.report.junit import write_junit
+from exerciser.report.model import load_run
+from exerciser.report.summary import app_summary
+
+
+@dataclass
+class FinalizeStats:
+    seconds: dict[str, float] = field(default_factory=dict)
+    bytes: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def finalize_app(
+    app_dir: Path,
+    video: bool = True,
+    private_key_pem: bytes | None = None,
+    stats: FinalizeStats | None = None,
+) -> None:
+    """Write video.mp4, report.json, report.html, junit.xml and manifest.json into `app_dir`."""
+    app_dir = Path(app_dir)
+    st = stats if stats is not None else FinalizeStats()
+    t = time.perf_counter()
+    run = load_run(app_dir)
+    thumbs = new_thumbs(run)
+    if video:
+        try:
+            make_video(app_dir, records=run.records, on_frame=thumbs.add)
+        except (VideoError, OSError) as exc:
+            st.errors.append(f"video: {exc}")
+    st.seconds["video"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    _write_text(app_dir / "report.json", json.dumps(app_summary(run), indent=1, ensure_ascii=False) + "\n")
+    write_junit(app_dir / "junit.xml", [run], name=run.app)
+    _write_text(app_dir / "report.html", render_app_html(run, thumbs, VIDEO_NAME if video else None))
+    st.seconds["reports"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    write_manifest(app_dir, private_key_pem)
+    st.seconds["manifest"] = time.perf_counter() - t
+    for name in (VIDEO_NAME, "report.html", "report.json", "junit.xml", "manifest.json"):
+        p = app_dir / name
+        if p.exists():
+            st.bytes[name] = p.stat().st_size
+
+
+def finalize_suite(out_dir: Path, app_dirs: list[Path]) -> None:
+    """Suite index `out_dir/report.html` (links to each app's report) and `out_dir/junit.xml`."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    runs = [load_run(Path(d)) for d in app_dirs if (Path(d) / "trace.jsonl").exists()]
+    _write_text(out_dir / "report.html", render_suite_html(out_dir, runs))
+    write_junit(out_dir / "junit.xml", runs, name=f"consent-exerciser {out_dir.name}")

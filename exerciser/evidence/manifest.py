@@ -1,0 +1,364 @@
+"""Tamper-evident bundle: `manifest.json` lists every file of a run folder with SHA-256 and size, plus the
+trace's chain head and line count; `exerciser verify` re-checks all of it.
+
+What verify detects, and how:
+- a file edited, removed, or added after sealing → per-file hash/size vs the manifest, unlisted files;
+- a trace line edited, removed, inserted or reordered → the `prev` hash chain inside the trace, and the
+  manifest's line count and chain head (which also catches removing or editing the *last* line);
+- a screenshot or XML swapped and the manifest recomputed by hand → the SHA-256 each trace line recorded
+  at capture time (`screenshot_sha256`, `xml_sha256`), which the chain protects;
+- the manifest itself rewritten → only an Ed25519 signature (`manifest.sig`, made with the user's key)
+  or a chain head published elsewhere can prove that; verify says so when there is no signature.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exerciser.evidence.trace import TRACE_NAME, load_trace, sha256_file
+
+MANIFEST_NAME = "manifest.json"
+SIGNATURE_NAME = "manifest.sig"
+FORMAT = "consent-exerciser/manifest/1"
+# Made from the evidence by `finalize_app`/`exerciser report`; listed and checked like the rest, but a
+# mismatch there says "a report was regenerated or edited", not "evidence was altered".
+DERIVED = frozenset({"video.mp4", "report.html", "report.json", "junit.xml"})
+NOT_LISTED = frozenset({MANIFEST_NAME, SIGNATURE_NAME})
+
+
+def _tool_version() -> str:
+    try:
+        from exerciser import __version__
+
+        return __version__
+    except ImportError:  # pragma: no cover
+        return "unknown"
+
+
+def _walk(run_dir: Path) -> list[Path]:
+    out = []
+    for root, dirs, files in os.walk(run_dir):
+        dirs.sort()
+        for f in sorted(files):
+            out.append(Path(root, f))
+    return out
+
+
+def build_manifest(run_dir: Path) -> dict[str, Any]:
+    run_dir = Path(run_dir)
+    files: dict[str, dict[str, Any]] = {}
+    for p in _walk(run_dir):
+        rel = p.relative_to(run_dir).as_posix()
+        if rel in NOT_LISTED:
+            continue
+        files[rel] = {
+            "sha256": sha256_file(p),
+            "size": p.stat().st_size,
+            "role": "derived" if rel in DERIVED else "evidence",
+        }
+    trace: dict[str, Any] | None = None
+    if (run_dir / TRACE_NAME).exists():
+        t = load_trace(run_dir / TRACE_NAME)
+        trace = {
+            "file": TRACE_NAME,
+            "lines": t.count,
+            "head": t.head,
+            "chain_ok": t.chain_ok,
+            "torn_tail_bytes": len(t.torn_tail),
+            "first_step": t.records[0].get("n") if t.records else None,
+            "last_step": t.records[-1].get("n") if t.records else None,
+        }
+    app = None
+    vp = run_dir / "verdict.json"
+    if vp.exists():
+        try:
+            app = json.loads(vp.read_text()).get("app")
+        except (ValueError, AttributeError):
+            app = None
+    return {
+        "format": FORMAT,
+        "app": app if app is not None else run_dir.name,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "tool": f"consent-exerciser {_tool_version()}",
+        "trace": trace,
+        "files": files,
+    }
+
+
+def manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    """Canonical bytes: what is written to disk and what a signature covers."""
+    return (json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
+
+
+def write_manifest(run_dir: Path, private_key_pem: bytes | None = None, password: bytes | None = None) -> dict:
+    """Seal the folder: write manifest.json (and manifest.sig when a key is given). A stale signature of an
+    older manifest is removed, since it could no longer verify."""
+    run_dir = Path(run_dir)
+    m = build_manifest(run_dir)
+    data = manifest_bytes(m)
+    _atomic_write(run_dir / MANIFEST_NAME, data)
+    sig = run_dir / SIGNATURE_NAME
+    if private_key_pem is not None:
+        sign_manifest(run_dir, private_key_pem, password)
+    elif sig.exists():
+        sig.unlink()
+    return m
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+# --- signing ----------------------------------------------------------------------------------------------
+
+
+def sign_manifest(run_dir: Path, private_key_pem: bytes, password: bytes | None = None) -> Path:
+    """Sign the exact bytes of manifest.json with an Ed25519 private key (PEM); writes manifest.sig."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from exerciser.errors import UserError
+
+    run_dir = Path(run_dir)
+    try:
+        key = serialization.load_pem_private_key(private_key_pem, password=password)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"error: cannot read the private key: {exc}") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise UserError("error: the private key is not an Ed25519 key")
+    data = (run_dir / MANIFEST_NAME).read_bytes()
+    pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    sig = {
+        "algorithm": "Ed25519",
+        "signed_file": MANIFEST_NAME,
+        "public_key": base64.b64encode(pub).decode(),
+        "signature": base64.b64encode(key.sign(data)).decode(),
+    }
+    out = run_dir / SIGNATURE_NAME
+    _atomic_write(out, (json.dumps(sig, indent=1) + "\n").encode())
+    return out
+
+
+def generate_keypair() -> tuple[bytes, bytes]:
+    """(private PEM, public PEM) of a fresh Ed25519 key: for tests and `exerciser sign --new-key`."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    priv = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    pub = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return priv, pub
+
+
+# --- verification -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Finding:
+    what: str  # "modified" | "missing" | "added" | "trace" | "step_file" | "manifest" | "signature" | ...
+    path: str
+    detail: str
+
+    def line(self) -> str:
+        return f"{self.what:10} {self.path}: {self.detail}"
+
+
+@dataclass
+class VerifyResult:
+    run_dir: Path
+    failures: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    files_checked: int = 0
+    steps_checked: int = 0
+    signature: str = "absent"  # "absent" | "valid" | "invalid" | "unchecked"
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def fail(self, what: str, path: str, detail: str) -> None:
+        self.failures.append(Finding(what, path, detail))
+
+
+def verify_bundle(run_dir: Path, public_key_pem: bytes | None = None) -> VerifyResult:
+    """Check a run folder against its manifest, its trace chain and (optionally) its signature."""
+    run_dir = Path(run_dir)
+    r = VerifyResult(run_dir)
+    mpath = run_dir / MANIFEST_NAME
+    manifest: dict[str, Any] | None = None
+    if not mpath.exists():
+        r.fail("manifest", MANIFEST_NAME, "missing: the folder was never sealed or the manifest was removed")
+    else:
+        try:
+            manifest = json.loads(mpath.read_bytes())
+            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+                raise ValueError(f"format is not {FORMAT}")
+        except ValueError as exc:
+            r.fail("manifest", MANIFEST_NAME, f"unreadable: {exc}")
+            manifest = None
+
+    if manifest is not None:
+        _check_files(run_dir, manifest, r)
+        _check_signature(run_dir, public_key_pem, r)
+    _check_trace(run_dir, manifest, r)
+    _check_verdict(run_dir, r)
+    return r
+
+
+def _check_files(run_dir: Path, manifest: dict[str, Any], r: VerifyResult) -> None:
+    listed: dict[str, dict[str, Any]] = manifest.get("files") or {}
+    present = {p.relative_to(run_dir).as_posix(): p for p in _walk(run_dir)}
+    for rel, meta in sorted(listed.items()):
+        p = present.get(rel)
+        kind = "derived file" if meta.get("role") == "derived" else "evidence file"
+        if p is None:
+            r.fail("missing", rel, f"{kind} listed in the manifest is gone")
+            continue
+        r.files_checked += 1
+        if p.is_symlink():
+            r.fail("modified", rel, "is now a symbolic link")
+            continue
+        size = p.stat().st_size
+        digest = sha256_file(p)
+        if digest != meta.get("sha256") or size != meta.get("size"):
+            r.fail(
+                "modified", rel,
+                f"{kind} changed since sealing (sha256 {digest[:12]}… size {size}, "
+                f"manifest {str(meta.get('sha256'))[:12]}… size {meta.get('size')})",
+            )
+    for rel in sorted(set(present) - set(listed) - NOT_LISTED):
+        if rel.startswith(f"{MANIFEST_NAME}.tmp"):
+            continue
+        r.fail("added", rel, "file not in the manifest (added after sealing)")
+
+
+def _check_trace(run_dir: Path, manifest: dict[str, Any] | None, r: VerifyResult) -> None:
+    tpath = run_dir / TRACE_NAME
+    mt = (manifest or {}).get("trace")
+    if not tpath.exists():
+        if mt is not None or manifest is None:
+            r.fail("trace", TRACE_NAME, "trace.jsonl is missing")
+        return
+    t = load_trace(tpath)
+    for p in t.problems:
+        if p.kind == "torn":
+            if mt is not None and mt.get("torn_tail_bytes") == len(t.torn_tail):
+                r.notes.append(f"trace line {p.line}: {p.message} (already so when sealed)")
+            else:
+                r.fail("trace", f"{TRACE_NAME}:{p.line}", p.message)
+        else:
+            r.fail("trace", f"{TRACE_NAME}:{p.line}", p.message)
+    if mt is not None:
+        if mt.get("lines") != t.count:
+            r.fail("trace", TRACE_NAME, f"has {t.count} lines, the manifest sealed {mt.get('lines')}")
+        if mt.get("head") != t.head:
+            r.fail(
+                "trace", TRACE_NAME,
+                f"chain head {t.head[:12]}… differs from the sealed head {str(mt.get('head'))[:12]}… "
+                "(last line edited, removed or appended)",
+            )
+    # Each step's files against the hashes recorded when the screen was captured.
+    for rec in t.records:
+        n = rec.get("n")
+        for name_key, hash_key in (("screenshot", "screenshot_sha256"), ("xml", "xml_sha256")):
+            rel, want = rec.get(name_key), rec.get(hash_key)
+            if not rel or not want:
+                continue
+            p = run_dir / rel
+            if not _inside(run_dir, p):
+                r.fail("step_file", str(rel), f"step {n}: path leaves the run folder")
+            elif not p.exists():
+                r.fail("step_file", rel, f"step {n}: {name_key} recorded in the trace is missing")
+            elif sha256_file(p) != want:
+                r.fail("step_file", rel, f"step {n}: {name_key} differs from the one captured at that step")
+        r.steps_checked += 1
+
+
+def _check_verdict(run_dir: Path, r: VerifyResult) -> None:
+    vp = run_dir / "verdict.json"
+    if not vp.exists():
+        r.notes.append("no verdict.json in the folder (run interrupted before scoring?)")
+        return
+    try:
+        verdict = json.loads(vp.read_text())
+        cats = verdict.get("categories") or {}
+    except (ValueError, AttributeError) as exc:
+        r.fail("verdict", "verdict.json", f"unreadable: {exc}")
+        return
+    tpath = run_dir / TRACE_NAME
+    steps = {rec.get("n") for rec in load_trace(tpath).records} if tpath.exists() else set()
+    for cat, v in sorted(cats.items()):
+        missing = [s for s in (v or {}).get("evidence_steps") or [] if s not in steps]
+        if missing:
+            r.fail("verdict", "verdict.json", f"category {cat} cites steps {missing} that are not in the trace")
+
+
+def _check_signature(run_dir: Path, public_key_pem: bytes | None, r: VerifyResult) -> None:
+    sp = run_dir / SIGNATURE_NAME
+    if not sp.exists():
+        if public_key_pem is not None:
+            r.signature = "invalid"
+            r.fail("signature", SIGNATURE_NAME, "a public key was given but the bundle is not signed")
+        else:
+            r.notes.append(
+                "not signed: the manifest proves integrity only against a copy of its chain head or a "
+                "signature (exerciser sign RUN_DIR --key KEY)"
+            )
+        return
+    try:
+        sig = json.loads(sp.read_text())
+        signature = base64.b64decode(sig["signature"])
+        embedded = base64.b64decode(sig["public_key"])
+    except (ValueError, KeyError, TypeError) as exc:
+        r.signature = "invalid"
+        r.fail("signature", SIGNATURE_NAME, f"unreadable: {exc}")
+        return
+    if public_key_pem is None:
+        r.signature = "unchecked"
+        r.notes.append(
+            f"signed by Ed25519 key {embedded.hex()[:16]}… — give --key PUBKEY to check it against a key "
+            "you trust"
+        )
+        return
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from exerciser.errors import UserError
+
+    try:
+        pub = serialization.load_pem_public_key(public_key_pem)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"error: cannot read the public key: {exc}") from exc
+    if not isinstance(pub, Ed25519PublicKey):
+        raise UserError("error: the public key is not an Ed25519 key")
+    try:
+        pub.verify(signature, (run_dir / MANIFEST_NAME).read_bytes())
+    except InvalidSignature:
+        r.signature = "invalid"
+        r.fail("signature", SIGNATURE_NAME, "signature does not match manifest.json under the given key")
+        return
+    r.signature = "valid"
+
+
+def _inside(root: Path, p: Path) -> bool:
+    try:
+        p.resolve().relative_to(root.resolve())
+        return True
+    except ValueError:
+        return False

@@ -1,0 +1,96 @@
+"""State graph: screens (states) as nodes, actions as edges, kept in a networkx MultiDiGraph."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from exerciser.explore.state import ScreenState
+
+TAP = "tap"
+
+
+class StateGraph:
+    def __init__(self) -> None:
+        self.g = nx.MultiDiGraph()
+
+    def add_state(self, s: ScreenState, step: int, **attrs: Any) -> None:
+        if s.id not in self.g:
+            self.g.add_node(
+                s.id,
+                structure=s.structure,
+                package=s.package,
+                activity=s.activity,
+                kinds=list(s.kinds),
+                first_step=step,
+                screenshot=f"steps/{step:04d}.png",
+                visits=0,
+                contents=[],
+                **attrs,
+            )
+        node = self.g.nodes[s.id]
+        node["visits"] += 1
+        if s.content not in node["contents"] and len(node["contents"]) < 20:
+            node["contents"].append(s.content)
+
+    def add_edge(self, src: str, dst: str, action: str, key: str, step: int, **attrs: Any) -> None:
+        """One edge per (src, action key, dst); repeated takes only add their step numbers."""
+        ek = f"{action}:{key}"
+        if self.g.has_edge(src, dst, ek):
+            self.g.edges[src, dst, ek]["steps"].append(step)
+            return
+        self.g.add_edge(src, dst, key=ek, action=action, selector_key=key, steps=[step], **attrs)
+
+    def tap_edges(self, src: str) -> list[tuple[str, dict]]:
+        return [(v, d) for _, v, d in self.g.out_edges(src, data=True) if d["action"] == TAP]
+
+    def tried(self, src: str) -> set[str]:
+        return {d["selector_key"] for _, _, d in self.g.out_edges(src, data=True) if d["action"] == TAP}
+
+    def tap_path(self, src: str, dst: str) -> list[dict] | None:
+        """Shortest sequence of tap edges from src to dst (edge data dicts), or None."""
+        if src == dst:
+            return []
+        taps = nx.DiGraph()
+        for u, v, d in self.g.edges(data=True):
+            if d["action"] == TAP and u != v and not taps.has_edge(u, v):
+                taps.add_edge(u, v, data=d)
+        if src not in taps or dst not in taps:
+            return None
+        try:
+            nodes = nx.shortest_path(taps, src, dst)
+        except nx.NetworkXNoPath:
+            return None
+        return [taps.edges[a, b]["data"] for a, b in zip(nodes, nodes[1:], strict=False)]
+
+    def tap_distances(self, src: str) -> dict[str, int]:
+        taps = nx.DiGraph(
+            [(u, v) for u, v, d in self.g.edges(data=True) if d["action"] == TAP and u != v]
+        )
+        if src not in taps:
+            return {src: 0}
+        return dict(nx.single_source_shortest_path_length(taps, src))
+
+    # --- export ------------------------------------------------------------------------------------
+    def to_json(self) -> dict:
+        return nx.node_link_data(self.g, edges="edges")
+
+    def write(self, folder: Path) -> None:
+        folder = Path(folder)
+        (folder / "graph.json").write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1))
+        # GraphML holds scalars only: lists become JSON strings
+        flat = nx.MultiDiGraph()
+        for n, d in self.g.nodes(data=True):
+            flat.add_node(n, **{k: _scalar(v) for k, v in d.items()})
+        for u, v, k, d in self.g.edges(keys=True, data=True):
+            flat.add_edge(u, v, key=k, **{a: _scalar(b) for a, b in d.items()})
+        nx.write_graphml(flat, folder / "graph.graphml")
+
+
+def _scalar(v: Any) -> Any:
+    if isinstance(v, (str, int, float, bool)):
+        return v
+    return json.dumps(v, ensure_ascii=False)

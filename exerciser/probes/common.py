@@ -1,0 +1,261 @@
+"""What every probe shares: the run context, the interruption handler (`Driver.settle`) and records.
+
+Probes see screens only through `ScreenReading` (kinds and targets), and the app's exits only through the
+device's events (PROC_DIED, CRASH, FINISH_ACTIVITY, PERMISSION_REQUEST), process liveness and the
+foreground package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from exerciser.device.contract import EventKind, Key
+from exerciser.explore.selector import Control, Selector, find, from_target
+from exerciser.runner.session import Session, Step
+from exerciser.scenario import Scenario
+from exerciser.score.rulepack import RulePack
+
+# Roles to press, in order of preference, for each answer.
+ALLOW_ROLES = ("allow_foreground", "allow", "allow_once")
+DENY_ROLES = ("deny", "deny_dont_ask_again")
+NAG_DISMISS_ROLES = ("cancel", "close", "deny", "refuse")
+NAG_PROCEED_ROLES = ("allow", "confirm", "agree")
+MAX_SETTLE = 12  # interruptions answered in a row before giving up (a pop-up loop)
+
+
+class ProbeAborted(Exception):
+    """The probe cannot go on (app unreachable, path lost); the reason becomes an inconclusive verdict."""
+
+
+@dataclass
+class Prompt:
+    """One permission-related interruption: a system prompt or an in-app nag (rationale / go-to-settings)."""
+
+    step: int
+    time_ms: int
+    group: str
+    source: str  # "system" | "in_app"
+    phase: str  # what the probe was doing: launch, feature, stay, home, relaunch, after_window, ...
+    before_consent: bool
+    user_tap: dict[str, Any] | None  # the last tap on an app control since launch (None: no user action)
+    screen: str  # activity of the app screen the request came from
+    answer: str = ""  # role pressed
+    page: int = 0  # position in a burst of prompts with no user action between them (1 = first)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ProbeResult:
+    probe: str
+    facts: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, list[int]] = field(default_factory=dict)  # fact name -> step numbers
+    inconclusive: str = ""  # why the probe could not measure (empty: it did)
+    notes: list[str] = field(default_factory=list)
+
+    def cite(self, name: str, *steps: int) -> None:
+        lst = self.evidence.setdefault(name, [])
+        for s in steps:
+            if s not in lst:
+                lst.append(s)
+
+
+@dataclass
+class AppMap:
+    """What the feature exploration learnt: where each permission group is asked from."""
+
+    main_state: str = ""
+    # group -> how to make the app ask for it: {"phase": "launch"} or {"path": [selector dicts]}
+    triggers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    prompts: list[Prompt] = field(default_factory=list)
+
+
+@dataclass
+class ProbeContext:
+    session: Session
+    scenario: Scenario
+    rules: RulePack
+    package: str
+    label: str = ""
+    appmap: AppMap | None = None
+    results: dict[str, ProbeResult] = field(default_factory=dict)
+
+    @property
+    def api_level(self) -> int:
+        return self.session.device.info.api_level
+
+
+Answer = str | Callable[[str], str]  # "allow" | "deny", or group -> "allow" | "deny"
+
+
+class Driver:
+    """Answers interruptions the way a probe wants and writes down every permission moment.
+
+    `settle(step)` returns the first calm in-app step (no prompt, no consent dialog, no crash dialog), the
+    step itself when it is a blocking wall, or None when the app is no longer in front.
+    """
+
+    def __init__(self, ctx: ProbeContext, prompts: Answer = "allow", policy: str = "agree",
+                 nags: str = "dismiss", phase: str = "launch"):
+        self.ctx = ctx
+        self.s = ctx.session
+        self.prompt_answer = prompts
+        self.policy = policy
+        self.nags = nags
+        self.phase = phase
+        self.prompts: list[Prompt] = []
+        self.consent_steps: list[int] = []
+        self.consented = False
+        self.user_tap: dict[str, Any] | None = None
+        self.last_screen = ""  # activity of the last calm in-app step
+        self.left_app: list[int] = []
+        self.walls: list[int] = []
+        self.crashes: list[int] = []
+        self._burst = 0
+
+    # --- actions that count as the user's -----------------------------------------------------------
+    def launch(self, note: str = "", clear: bool = False) -> Step | None:
+        if clear:
+            self.s.clear()
+            self.consented = False
+        self.user_tap = None
+        self._burst = 0
+        return self.settle(self.s.start(note=note or f"{self.phase}: launch"))
+
+    def tap(self, c: Control, note: str = "") -> Step | None:
+        cur = self.s.current
+        self.user_tap = {"label": c.label, "step": self.s.n + 1, "selector": c.selector.to_json(),
+                         "screen": cur.reading.activity if cur else "", "state": cur.state.id if cur else ""}
+        self._burst = 0
+        return self.settle(self.s.tap(c, note=note))
+
+    def tap_selector(self, sel: dict[str, str], note: str = "") -> Step | None:
+        cur = self.s.current
+        if cur is None:
+            return None
+        c = find(cur.reading, Selector(**sel))
+        if c is None:
+            return None
+        return self.tap(c, note)
+
+    # --- answering --------------------------------------------------------------------------------
+    def _press(self, step: Step, roles: tuple[str, ...], note: str) -> Step | None:
+        for r in roles:
+            t = step.reading.target(r)
+            if t is not None:
+                return self.s.tap(from_target(t), note=note)
+        return None
+
+    def _answer_for(self, group: str) -> str:
+        a = self.prompt_answer
+        return a(group) if callable(a) else a
+
+    def settle(self, step: Step | None) -> Step | None:
+        for _ in range(MAX_SETTLE):
+            if step is None:
+                return None
+            r = step.reading
+            if r.has("permission_prompt"):
+                step = self._on_prompt(step)
+                continue
+            if r.has("privacy_consent") or r.has("consent_second_chance"):
+                self.consent_steps.append(step.n)
+                agree = self.policy == "agree"
+                roles = ("agree",) if agree else ("refuse", "exit", "cancel", "close")
+                nxt = self._press(step, roles, f"{self.phase}: {'agree to' if agree else 'refuse'} the policy")
+                if nxt is None:
+                    nxt = self._press(step, ("agree",), f"{self.phase}: only agree was offered")
+                    agree = nxt is not None
+                if nxt is None:
+                    return step
+                if agree:
+                    self.consented = True
+                step = nxt
+                continue
+            if r.has("permission_rationale"):
+                step = self._on_nag(step)
+                continue
+            if r.has("crash_dialog"):
+                self.crashes.append(step.n)
+                nxt = self._press(step, ("close", "cancel", "confirm"), f"{self.phase}: close crash dialog")
+                step = nxt if nxt is not None else self.s.key(Key.BACK, note="close crash dialog")
+                continue
+            if r.has("blocking_wall"):
+                self.walls.append(step.n)
+                return step
+            if not step.in_app:
+                if r.has("launcher") or self._is_launcher(step):
+                    self.left_app.append(step.n)
+                    return None
+                # a foreign app or the settings page the app opened: come back
+                step = self.s.key(Key.BACK, note=f"{self.phase}: leave foreign app {r.package}")
+                if not step.in_app and not step.reading.kinds:
+                    self.left_app.append(step.n)
+                    return None
+                continue
+            self.last_screen = r.activity
+            return step
+        return step
+
+    def _is_launcher(self, step: Step) -> bool:
+        return "launcher" in step.reading.package or step.reading.package.endswith(".home")
+
+    def _app_screen(self) -> str:
+        return self.last_screen
+
+    def _on_prompt(self, step: Step) -> Step:
+        group = step.prompt_group() or "unknown"
+        self._burst += 1
+        ans = self._answer_for(group)
+        p = Prompt(step.n, step.time_ms, group, "system", self.phase, not self.consented, self.user_tap,
+                   self._app_screen(), page=self._burst)
+        if ans == "deny" and self.ctx.scenario.dont_ask_again:
+            box = step.reading.target("dont_ask_again_checkbox")
+            if box is not None:
+                step = self.s.tap(from_target(box), note=f"{self.phase}: tick don't ask again ({group})")
+            roles = ("deny_dont_ask_again", "deny")
+        else:
+            roles = ALLOW_ROLES if ans == "allow" else DENY_ROLES
+        nxt = self._press(step, roles, f"{self.phase}: {ans} {group}")
+        if nxt is None:
+            nxt = self.s.key(Key.BACK, note=f"{self.phase}: no {ans} button, back")
+            p.answer = "back"
+        else:
+            p.answer = self.s.current.action.get("role", ans) if self.s.current else ans
+        self.prompts.append(p)
+        return nxt
+
+    def _on_nag(self, step: Step) -> Step:
+        k = step.reading.kind("permission_rationale")
+        group = (k.permission_group if k else None) or "unknown"
+        p = Prompt(step.n, step.time_ms, group, "in_app", self.phase, not self.consented, self.user_tap,
+                   step.reading.activity)
+        proceed = self.nags == "proceed" or (callable(self.prompt_answer) and self._answer_for(group) == "allow")
+        roles = NAG_PROCEED_ROLES + NAG_DISMISS_ROLES if proceed else NAG_DISMISS_ROLES + ("confirm", "agree")
+        nxt = self._press(step, roles, f"{self.phase}: {'accept' if proceed else 'dismiss'} in-app request ({group})")
+        if nxt is None:
+            nxt = self.s.key(Key.BACK, note=f"{self.phase}: dismiss in-app request by back")
+            p.answer = "back"
+        else:
+            p.answer = str(nxt.action.get("role", ""))
+        self.prompts.append(p)
+        return nxt
+
+
+_DEATH = (EventKind.PROC_DIED, EventKind.CRASH, EventKind.KILL)
+
+
+def exit_events(s: Session, after_n: int) -> dict[str, list[int]]:
+    """Steps after `after_n` whose logcat shows the app's process dying or its activity finishing."""
+    out: dict[str, list[int]] = {"died": [], "finished": []}
+    for n, e in s.events_log:
+        if n <= after_n or e.package != s.package:
+            continue
+        if e.kind in _DEATH and n not in out["died"]:
+            out["died"].append(n)
+        elif e.kind == EventKind.FINISH_ACTIVITY and n not in out["finished"]:
+            out["finished"].append(n)
+    return out

@@ -1,0 +1,181 @@
+"""Probe 8 (account deletion), plus the extra check that the privacy policy is reachable.
+
+Protocol (clean install): launch, agree, allow prompts, log in when the scenario says how, then search
+goal-directed from the main screen for the deletion entry. The figure is the length of the shortest tap
+path found from the main screen to the deletion entry's page (tapping the entry included). From there the
+probe walks on towards the final confirmation (ticking the terms box, pressing "next"-like controls),
+noting every obstacle the screens name (hotline, e-mail, ID upload, waiting for a call ...). The
+irreversible confirmation is never pressed unless the scenario marks the account as a test account;
+otherwise the probe cancels. Then, relaunched, it searches the privacy policy from the main screen.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from exerciser.explore.explorer import Explorer, deletion_goal, hint_of, policy_goal
+from exerciser.explore.selector import Control, controls, from_target
+from exerciser.explore.state import norm_label
+from exerciser.probes.advance import start_app
+from exerciser.probes.common import Driver, ProbeAborted, ProbeContext, ProbeResult
+from exerciser.runner.session import Step
+
+MAX_FLOW_STEPS = 12
+_FORWARD = re.compile(
+    r"next|continue|proceed|apply|request|submit|delete|deactivate|close account|confirm|i understand|"
+    r"下一步|继续|申请|提交|注销|确认|确定|我已知晓|我知道了",
+    re.I,
+)
+_BACKWARD = re.compile(r"cancel|back|not now|keep|取消|返回|暂不|再想想|放弃", re.I)
+
+
+def _entry_target(step: Step) -> Control | None:
+    t = step.reading.target("deletion_entry")
+    if t is not None:
+        return from_target(t)
+    for c in controls(step.reading):
+        if hint_of(c.label) == "deletion":
+            return c
+    return None
+
+
+def _on_entry_page(step: Step) -> bool:
+    return step.has("deletion_entry") or step.has("deletion_obstacle") or step.has("deletion_confirm")
+
+
+def _obstacles(step: Step) -> list[dict[str, Any]]:
+    out = []
+    for k in step.reading.kinds:
+        if k.kind == "deletion_obstacle":
+            out.append({"step": step.n, "obstacle": k.detail.get("obstacle", "unspecified"),
+                        "evidence": list(k.evidence)})
+    return out
+
+
+def walk_to_confirmation(ctx: ProbeContext, d: Driver, step: Step, res: ProbeResult) -> dict[str, Any]:
+    """From the deletion entry's page on to the final confirmation; cancel there (or confirm a test account)."""
+    s = ctx.session
+    obstacles: list[dict[str, Any]] = []
+    taps = 0
+    pressed: set[tuple[str, str]] = set()
+    confirm_step = None
+    for _ in range(MAX_FLOW_STEPS):
+        for o in _obstacles(step):
+            if o not in obstacles:
+                obstacles.append(o)
+        if step.has("deletion_confirm"):
+            confirm_step = step.n
+            break
+        # tick unticked boxes first ("I have read the deletion terms"), then the most forward control
+        box = next((e for e in step.reading.elements if e.checkable and not e.checked and e.enabled
+                    and (step.state.id, e.index_path) not in pressed), None)
+        if box is not None:
+            pressed.add((step.state.id, box.index_path))
+            c = Control(_sel(box), box.bounds, box.label)
+        else:
+            fwd = [c for c in controls(step.reading)
+                   if (step.state.id, c.selector.key()) not in pressed and not _BACKWARD.search(c.label or "")
+                   and (c.selector.role in ("deletion_entry", "confirm") or _FORWARD.search(c.label or ""))]
+            if not fwd:
+                break
+            c = fwd[0]
+            pressed.add((step.state.id, c.selector.key()))
+        nxt = d.tap(c, note="8: walk towards the deletion confirmation")
+        taps += 1
+        if nxt is None:
+            break
+        step = nxt
+    out: dict[str, Any] = {"obstacles": obstacles, "confirmation_step": confirm_step,
+                           "taps_entry_to_confirmation": taps if confirm_step else None, "confirmed": False}
+    if confirm_step is not None:
+        cur = s.current
+        if ctx.scenario.test_account:
+            t = cur.reading.target("confirm")
+            if t is not None:
+                after = d.tap(from_target(t), note="8: confirm deletion (scenario: test account)")
+                out["confirmed"] = True
+                out["after_confirm_step"] = after.n if after else None
+        else:
+            t = cur.reading.target("cancel")
+            if t is not None:
+                d.tap(from_target(t), note="8: cancel: never confirm deletion of a real account")
+            out["cancelled"] = True
+    return out
+
+
+def _sel(e):  # Element -> Selector
+    from exerciser.explore.selector import Selector
+
+    return Selector(e.resource_id, e.label, e.cls, e.index_path)
+
+
+def run(ctx: ProbeContext) -> ProbeResult:
+    s = ctx.session
+    s.probe = "8"
+    res = ProbeResult("8")
+    d = Driver(ctx, prompts="allow", policy="agree", phase="deletion")
+    try:
+        main = start_app(ctx, d, "8: clean install")
+    except ProbeAborted as exc:
+        res.inconclusive = str(exc)
+        return res
+    res.facts["main_step"] = main.n
+    res.cite("main_screen", main.n)
+    ex = Explorer(s, d.settle, "goal", max_actions=ctx.scenario.budgets.explore_actions, tap=d.tap)
+    r = ex.explore(deletion_goal(), main)
+    res.facts["search"] = {"taps": r.taps, "actions": r.actions, "stop": r.reason}
+    if r.found is None:
+        res.facts["figure"] = None
+        res.facts["entry_found"] = False
+        res.cite("deletion_missing", main.n, s.n)
+        res.notes.append(f"deletion entry not found: {r.reason}")
+        if "budget" in r.reason:
+            res.inconclusive = f"the search for the deletion entry ran out of budget ({r.reason})"
+    else:
+        found = r.found
+        path = list(r.path)
+        if not _on_entry_page(found):
+            # the entry is on screen but not yet tapped: tap it, it is part of the path
+            c = _entry_target(found)
+            if c is not None:
+                nxt = d.tap(c, note="8: open the deletion entry")
+                if nxt is not None:
+                    found = nxt
+                    path.append({"selector": c.selector.to_json(), "label": c.label})
+        taps = len(path) if _on_entry_page(found) else len(path) + 1
+        res.facts["entry_found"] = True
+        res.facts["figure"] = taps
+        res.facts["entry_step"] = found.n
+        res.facts["path"] = [p.get("selector", {}).get("text") or p.get("label") or p.get("selector_key")
+                             for p in path]
+        res.cite("deletion_entry", found.n)
+        flow = walk_to_confirmation(ctx, d, found, res)
+        res.facts.update(flow)
+        if flow["obstacles"]:
+            res.cite("deletion_obstacles", *[o["step"] for o in flow["obstacles"]])
+        if flow["confirmation_step"]:
+            res.cite("deletion_confirmation", flow["confirmation_step"])
+    # extra: the privacy policy within 4 taps of the main screen
+    res.facts["policy"] = policy_reach(ctx, d)
+    return res
+
+
+def policy_reach(ctx: ProbeContext, d: Driver) -> dict[str, Any]:
+    s = ctx.session
+    s.probe = "8"
+    d.phase = "policy"
+    s.stop(note="policy: relaunch")
+    main = d.launch(note="policy: relaunch")
+    if main is None:
+        return {"found": False, "taps": None, "reason": "the app did not come back"}
+    ex = Explorer(s, d.settle, "goal", max_actions=ctx.scenario.budgets.explore_actions, tap=d.tap)
+    r = ex.explore(policy_goal(), main)
+    if r.found is None:
+        return {"found": False, "taps": None, "reason": r.reason, "steps": [main.n]}
+    return {"found": True, "taps": len(r.path), "steps": [main.n, r.found.n],
+            "path": [e.get("selector", {}).get("text", "") for e in r.path]}
+
+
+def norm(label: str) -> str:
+    return norm_label(label)

@@ -1,0 +1,237 @@
+"""One app's run on one device: every action goes through here, is observed, read, recorded and graphed.
+
+A `Session` turns a device action into a `Step`: act, let the device settle, observe (hierarchy + PNG +
+focus), read the screen, compute its state, collect the logcat events that happened meanwhile, write the
+screenshot and dump as `steps/NNNN.png|xml` and append one trace line. Probes only see Steps.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exerciser.device.contract import Device, DeviceEvent, EventKind, Key, Observation
+from exerciser.evidence.trace import StepRecord, TraceWriter, sha256_hex
+from exerciser.explore.graph import TAP, StateGraph
+from exerciser.explore.selector import Control, Selector
+from exerciser.explore.state import ScreenState, state_of
+from exerciser.perceive.reading import ScreenReading
+from exerciser.scenario import Budgets
+
+
+class BudgetExhausted(Exception):
+    """The run used up its action, device-time or wall-time budget."""
+
+
+@dataclass
+class Step:
+    n: int
+    probe: str
+    action: dict[str, Any]
+    obs: Observation
+    reading: ScreenReading
+    state: ScreenState
+    events: list[DeviceEvent]
+    package: str  # the app under test
+
+    @property
+    def time_ms(self) -> int:
+        return self.obs.time_ms
+
+    @property
+    def in_app(self) -> bool:
+        return self.reading.package == self.package
+
+    @property
+    def kinds(self) -> set[str]:
+        return {k.kind for k in self.reading.kinds}
+
+    def has(self, kind: str) -> bool:
+        return self.reading.has(kind)
+
+    def prompt_group(self) -> str | None:
+        """Permission group of a system permission prompt on screen, if any."""
+        k = self.reading.kind("permission_prompt")
+        return (k.permission_group or "unknown") if k else None
+
+    def events_of(self, kind: EventKind) -> list[DeviceEvent]:
+        return [e for e in self.events if e.kind == kind and e.package == self.package]
+
+
+@dataclass
+class Session:
+    device: Device
+    package: str
+    out_dir: Path
+    reader: Any  # exerciser.perceive.Reader
+    budgets: Budgets = field(default_factory=Budgets)
+    settle_s: float = 0.6  # device time to let the UI settle after an input
+    launch_settle_s: float = 1.5  # after app_start: splash timers, launch-time requests
+    progress: Callable[[str], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.out_dir = Path(self.out_dir)
+        (self.out_dir / "steps").mkdir(parents=True, exist_ok=True)
+        self.trace = TraceWriter(self.out_dir / "trace.jsonl")
+        self.graph = StateGraph()
+        self.n = self.trace.count
+        self.probe = "setup"
+        self.current: Step | None = None
+        self.started_wall = time.monotonic()
+        self.started_device_ms = self.device.now_ms()
+        self._ev_since = self.started_device_ms
+        self._ev_seen: set[tuple] = set()
+        self.actions = 0
+        self.taps = 0
+        self.read_ms = 0.0
+        self.events_log: list[tuple[int, DeviceEvent]] = []  # (step number, event), whole run
+
+    # --- budget ------------------------------------------------------------------------------------
+    def wall_used(self) -> float:
+        return time.monotonic() - self.started_wall
+
+    def check_budget(self) -> None:
+        b = self.budgets
+        if self.actions >= b.actions:
+            raise BudgetExhausted(f"action budget of {b.actions} used up")
+        if self.wall_used() > b.wall_seconds:
+            raise BudgetExhausted(f"wall-time budget of {b.wall_seconds:.0f} s used up")
+        if (self.device.now_ms() - self.started_device_ms) / 1000 > b.device_seconds:
+            raise BudgetExhausted(f"device-time budget of {b.device_seconds:.0f} s used up")
+
+    # --- events ------------------------------------------------------------------------------------
+    def _new_events(self) -> list[DeviceEvent]:
+        out = []
+        last = self._ev_since
+        for e in self.device.events(self._ev_since):
+            key = (e.time_ms, e.kind, e.package, tuple(sorted(e.detail.items())))
+            if key in self._ev_seen:
+                continue
+            self._ev_seen.add(key)
+            out.append(e)
+            last = max(last, e.time_ms)
+        if last > self._ev_since:  # forget keys older than the new horizon (same-ms events stay known)
+            self._ev_seen = {k for k in self._ev_seen if k[0] >= last}
+            self._ev_since = last
+        return out
+
+    # --- the one step function ---------------------------------------------------------------------
+    def _do(self, action: dict[str, Any], perform: Callable[[], None], settle: float, note: str = "") -> Step:
+        self.check_budget()
+        before = self.current.state.id if self.current else None
+        perform()
+        if settle > 0:
+            self.device.wait(settle)
+        self.actions += 1
+        return self._record(action, before, note)
+
+    def _record(self, action: dict[str, Any], before: str | None, note: str = "") -> Step:
+        obs = self.device.observe()
+        t0 = time.perf_counter()
+        reading = self.reader.read(obs, self.device.info)
+        self.read_ms += (time.perf_counter() - t0) * 1000
+        state = state_of(reading)
+        events = self._new_events()
+        self.n += 1
+        n = self.n
+        png, xml = f"steps/{n:04d}.png", f"steps/{n:04d}.xml"
+        (self.out_dir / png).write_bytes(obs.png)
+        xml_bytes = obs.xml.encode()
+        (self.out_dir / xml).write_bytes(xml_bytes)
+        kinds = [k.kind for k in reading.kinds]
+        extra: dict[str, Any] = {}
+        groups = [k.permission_group for k in reading.kinds if k.permission_group]
+        if groups:
+            extra["permission_groups"] = groups
+        if events:
+            extra["events"] = [
+                {"time_ms": e.time_ms, "kind": str(e.kind), "package": e.package, **e.detail} for e in events
+            ]
+        self.trace.append(
+            StepRecord(
+                n=n,
+                probe=self.probe,
+                action=action,
+                device_time_ms=obs.time_ms,
+                wall_time=time.time(),
+                state_before=before,
+                state_after=state.id,
+                package=obs.package,
+                activity=obs.activity,
+                kinds=kinds,
+                screenshot=png,
+                screenshot_sha256=sha256_hex(obs.png),
+                xml=xml,
+                xml_sha256=sha256_hex(xml_bytes),
+                note=note,
+                extra=extra,
+            )
+        )
+        self.graph.add_state(state, n)
+        if before is not None:
+            attrs = {"selector": action["selector"], "point": action["point"]} if action["type"] == TAP else {}
+            self.graph.add_edge(before, state.id, action["type"], _edge_key(action), n, **attrs)
+        self.events_log.extend((n, e) for e in events)
+        step = Step(n, self.probe, action, obs, reading, state, events, self.package)
+        self.current = step
+        if self.progress:
+            self.progress(f"{self.probe}: step {n} {action['type']} → {','.join(kinds) or obs.activity}")
+        return step
+
+    # --- actions -----------------------------------------------------------------------------------
+    def observe(self, note: str = "") -> Step:
+        """Record the screen as it is now (no input)."""
+        return self._do({"type": "observe"}, lambda: None, 0, note)
+
+    def wait(self, seconds: float, note: str = "") -> Step:
+        return self._do({"type": "wait", "seconds": seconds}, lambda: None, seconds, note)
+
+    def tap(self, c: Control, note: str = "", settle: float | None = None) -> Step:
+        x, y = c.point
+        self.taps += 1
+        action = {"type": TAP, "role": c.selector.role, "label": c.label,
+                  "selector": c.selector.to_json(), "point": [x, y]}
+        return self._do(action, lambda: self.device.tap(x, y), self.settle_s if settle is None else settle,
+                        note)
+
+    def key(self, key: Key, note: str = "") -> Step:
+        return self._do({"type": "key", "key": str(key)}, lambda: self.device.key(key), self.settle_s, note)
+
+    def type_text(self, text: str, note: str = "") -> Step:
+        return self._do({"type": "type", "text": text}, lambda: self.device.type_text(text), self.settle_s,
+                        note)
+
+    def start(self, note: str = "", settle: float | None = None) -> Step:
+        return self._do({"type": "app_start", "package": self.package},
+                        lambda: self.device.app_start(self.package),
+                        self.launch_settle_s if settle is None else settle, note)
+
+    def stop(self, note: str = "") -> Step:
+        return self._do({"type": "app_stop", "package": self.package},
+                        lambda: self.device.app_stop(self.package), 0.2, note)
+
+    def clear(self, note: str = "clean install") -> Step:
+        return self._do({"type": "app_clear", "package": self.package},
+                        lambda: self.device.app_clear(self.package), 0.2, note)
+
+    def advance(self, seconds: float, note: str = "") -> Step:
+        """Let a long time pass (hours): the virtual device jumps its clock, a real one would sleep."""
+        dev = self.device
+        jump = getattr(dev, "advance_clock", None)
+        perform = (lambda: jump(seconds)) if jump else (lambda: dev.wait(seconds))
+        return self._do({"type": "advance_clock", "seconds": seconds}, perform, 0.2, note)
+
+    def close(self) -> None:
+        self.trace.close()
+
+
+def _edge_key(action: dict[str, Any]) -> str:
+    t = action["type"]
+    if t == TAP:
+        return Selector(**{k: v for k, v in action["selector"].items()}).key()
+    if t == "key":
+        return action["key"]
+    return ""

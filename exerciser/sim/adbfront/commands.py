@@ -1,0 +1,653 @@
+"""The phone's commands as `adb shell` runs them: getprop, wm, pm, am, monkey, input, screencap, uiautomator,
+dumpsys, pidof, ps, date, logcat, settings, ime, app_process, screenrecord ... emulated on a `Phone`.
+
+Outputs follow what Android prints (the lines clients parse); failures follow Android's wording and exit
+status (an unknown package to `pm grant` is a Java exception text and status 255, an unknown command is
+`/system/bin/sh: X: not found` and 127).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timezone
+
+from exerciser.device.contract import DeviceError, DeviceLost, Key
+from exerciser.sim.adbfront import dumpsys
+from exerciser.sim.adbfront.keyguard import KEYGUARD_WINDOW, SYSTEMUI
+from exerciser.sim.adbfront.phone import KEYCODES, Phone
+from exerciser.sim.adbfront.shell import Command, Ctx
+
+U2_MAIN = "com.wetest.uia2.Main"
+
+
+def make_commands(phone: Phone) -> dict[str, Command]:
+    """Command table bound to one phone."""
+
+    def getprop(ctx: Ctx) -> int:
+        args = ctx.argv[1:]
+        if not args:
+            for k in sorted(phone.props):
+                ctx.print(f"[{k}]: [{phone.props[k]}]")
+            return 0
+        ctx.print(phone.props.get(args[0], args[1] if len(args) > 1 else ""))
+        return 0
+
+    def setprop(ctx: Ctx) -> int:
+        if len(ctx.argv) < 3:
+            ctx.eprint("setprop: Need 2 arguments")
+            return 1
+        if ctx.argv[1].startswith("ro."):
+            ctx.eprint(f"Failed to set property '{ctx.argv[1]}' to '{ctx.argv[2]}'.")
+            return 1
+        phone.props[ctx.argv[1]] = ctx.argv[2]
+        return 0
+
+    def wm(ctx: Ctx) -> int:
+        sub = ctx.argv[1] if len(ctx.argv) > 1 else ""
+        if sub == "size":
+            ctx.print(f"Physical size: {phone.info.width}x{phone.info.height}")
+        elif sub == "density":
+            ctx.print(f"Physical density: {phone.info.density}")
+        else:
+            ctx.eprint("Error: unknown command '" + sub + "'")
+            return 255
+        return 0
+
+    # --- pm --------------------------------------------------------------------------------------
+    def pm(ctx: Ctx) -> int:
+        args = [a for a in ctx.argv[1:]]
+        # drop "--user N" anywhere
+        while "--user" in args:
+            i = args.index("--user")
+            del args[i : i + 2]
+        sub = args[0] if args else ""
+        rest = args[1:]
+        if sub == "list" and rest[:1] == ["packages"]:
+            flags = [a for a in rest[1:] if a.startswith("-")]
+            filt = next((a for a in rest[1:] if not a.startswith("-")), "")
+            third = phone.installed()
+            if "-3" in flags:
+                pkgs = third
+            elif "-s" in flags:
+                pkgs = phone.system_packages()
+            else:
+                pkgs = sorted(set(third) | set(phone.system_packages()))
+            for p in pkgs:
+                if filt and filt not in p:
+                    continue
+                line = "package:"
+                if "-f" in flags:
+                    line += f"/data/app/~~{dumpsys._h(p, 'a')}==/{p}-{dumpsys._h(p, 'c')}==/base.apk="
+                line += p
+                if "-U" in flags:
+                    line += f" uid:{phone.uid_of(p)}"
+                ctx.print(line)
+            return 0
+        if sub == "path":
+            p = rest[0] if rest else ""
+            if p in phone.installed():
+                ctx.print(
+                    f"package:/data/app/~~{dumpsys._h(p, 'a')}{dumpsys._h(p, 'b')}==/{p}-"
+                    f"{dumpsys._h(p, 'c')}{dumpsys._h(p, 'd')}==/base.apk"
+                )
+                return 0
+            if p in phone.system_packages():
+                ctx.print(f"package:/system/priv-app/{p.rsplit('.', 1)[-1]}/{p.rsplit('.', 1)[-1]}.apk")
+                return 0
+            return 1
+        if sub in ("grant", "revoke"):
+            if len(rest) < 2:
+                ctx.eprint(f"Error: no {'package' if not rest else 'permission'} specified")
+                return 1
+            pkg, perm = rest[0], rest[1]
+            if pkg not in phone.installed():
+                ctx.eprint(phone.exception_text(sub, DeviceError(f"Unknown package: {pkg}")).rstrip())
+                return 255
+            try:
+                phone.call(sub, pkg, perm)
+            except DeviceError as exc:
+                ctx.eprint(phone.exception_text(sub, exc).rstrip())
+                return 255
+            return 0
+        if sub == "clear":
+            pkg = rest[0] if rest else ""
+            if pkg not in phone.installed():
+                ctx.print("Failed")
+                return 1
+            phone.call("app_clear", pkg)
+            ctx.print("Success")
+            return 0
+        if sub in ("clear-permission-flags", "set-permission-flags", "reset-permissions"):
+            fn = getattr(phone.device, sub.replace("-", "_"), None)
+            if not callable(fn):
+                ctx.eprint(f"Error: {sub} is not supported on this device")
+                return 255
+            try:
+                phone.call(sub.replace("-", "_"), *rest)
+            except (DeviceError, TypeError) as exc:
+                ctx.eprint(phone.exception_text(sub, exc).rstrip())
+                return 255
+            return 0
+        if sub == "install":
+            return _pm_install(ctx, rest)
+        if sub == "uninstall":
+            pkg = next((a for a in rest if not a.startswith("-")), "")
+            fn = getattr(phone.device, "uninstall", None)
+            if pkg not in phone.installed() or not callable(fn):
+                ctx.print("Failure [DELETE_FAILED_INTERNAL_ERROR]")
+                return 1
+            phone.call("uninstall", pkg)
+            ctx.print("Success")
+            return 0
+        if sub == "dump":
+            return dumpsys_cmd(Ctx(["dumpsys", "package", *rest], b"", ctx.shell, ctx.env, ctx.out, ctx.err))
+        ctx.eprint(
+            f"Unknown command: {sub}" if sub else "usage: pm [list|path|install|uninstall|grant|revoke|clear]"
+        )
+        return 255 if sub else 1
+
+    def _pm_install(ctx: Ctx, rest: list[str]) -> int:
+        paths = [a for a in rest if not a.startswith("-")]
+        if not paths:
+            ctx.eprint("Error: must specify a APK file")
+            return 1
+        e = phone.fs.get(paths[-1])
+        if e is None:
+            ctx.eprint(f"Error: Unable to open file: {paths[-1]}")
+            ctx.eprint("Consider using a file under /data/local/tmp/")
+            return 1
+        from exerciser.sim.adbfront.install import install_blob
+
+        msg = install_blob(phone, e.data, paths[-1])
+        ctx.print(msg)
+        return 0 if msg == "Success" else 1
+
+    # --- am / monkey -----------------------------------------------------------------------------
+    def am(ctx: Ctx) -> int:
+        args = ctx.argv[1:]
+        sub = args[0] if args else ""
+        rest = args[1:]
+        if sub == "force-stop":
+            pkg = next((a for a in rest if not a.startswith("-") and not a.isdigit()), "")
+            if pkg in phone.installed():
+                phone.call("app_stop", pkg)
+            return 0
+        if sub == "kill":
+            pkg = next((a for a in rest if not a.startswith("-") and not a.isdigit()), "")
+            if pkg in phone.installed() and phone.focus()[0] != pkg:
+                phone.call("app_stop", pkg)  # am kill only kills background processes
+            return 0
+        if sub in ("start", "start-activity"):
+            return _am_start(ctx, rest)
+        if sub == "broadcast":
+            action = rest[rest.index("-a") + 1] if "-a" in rest and rest.index("-a") + 1 < len(rest) else ""
+            ctx.print(f"Broadcasting: Intent {{ act={action} flg=0x400000 }}")
+            ctx.print("Broadcast completed: result=0")
+            return 0
+        if sub == "get-current-user":
+            ctx.print("0")
+            return 0
+        if sub == "stack" or sub == "task":
+            return 0
+        ctx.eprint(f"Error: Unknown command: {sub}" if sub else "usage: am [start|force-stop|kill|broadcast]")
+        return 255 if sub else 1
+
+    def _am_start(ctx: Ctx, rest: list[str]) -> int:
+        opts = {}
+        i = 0
+        wait = stop = False
+        while i < len(rest):
+            a = rest[i]
+            if a in ("-W",):
+                wait = True
+            elif a == "-S":
+                stop = True
+            elif a in ("-n", "-a", "-c", "-d", "-t", "-f", "--user") and i + 1 < len(rest):
+                opts[a] = rest[i + 1]
+                i += 1
+            elif a.startswith("--e") and i + 2 < len(rest):
+                i += 2
+            i += 1
+        comp = opts.get("-n", "")
+        desc = []
+        if "-a" in opts:
+            desc.append(f"act={opts['-a']}")
+        if "-c" in opts:
+            desc.append(f"cat=[{opts['-c']}]")
+        if "-d" in opts:
+            desc.append(f"dat={opts['-d']}")
+        if comp:
+            desc.append(f"cmp={comp}")
+        ctx.print(f"Starting: Intent {{ {' '.join(desc)} }}")
+        pkg = comp.split("/", 1)[0] if comp else ""
+        if not pkg or pkg not in phone.installed():
+            ctx.eprint(
+                f"Error: Activity not started, unable to resolve Intent {{ {' '.join(desc)} flg=0x10000000 }}"
+            )
+            return 1
+        if stop:
+            phone.call("app_stop", pkg)
+        t0 = phone.now_ms()
+        phone.call("app_start", pkg)
+        if wait:
+            pkg_now, act_now = phone.focus()
+            took = max(1, phone.now_ms() - t0)
+            ctx.print("Status: ok")
+            ctx.print("LaunchState: COLD")
+            ctx.print(f"Activity: {pkg_now}/{dumpsys.short_activity(pkg_now, act_now)}")
+            ctx.print(f"TotalTime: {took}")
+            ctx.print(f"WaitTime: {took + 3}")
+            ctx.print("Complete")
+        return 0
+
+    def monkey(ctx: Ctx) -> int:
+        args = ctx.argv[1:]
+        for a in args:
+            ctx.print(f"  bash arg: {a}")
+        pkgs = [args[i + 1] for i, a in enumerate(args) if a == "-p" and i + 1 < len(args)]
+        if not pkgs or any(p not in phone.installed() for p in pkgs):
+            ctx.print("** No activities found to run, monkey aborted.")
+            return 252
+        t0 = time.perf_counter()
+        phone.call("app_start", pkgs[0])
+        ctx.print("Events injected: 1")
+        ms = int((time.perf_counter() - t0) * 1000) + 12
+        ctx.print(f"## Network stats: elapsed time={ms}ms (0ms mobile, 0ms wifi, {ms}ms not connected)")
+        return 0
+
+    # --- input -----------------------------------------------------------------------------------
+    def input_cmd(ctx: Ctx) -> int:
+        args = ctx.argv[1:]
+        while args and (
+            args[0] in ("touchscreen", "keyboard", "mouse", "touchpad", "dpad") or args[0] == "-d"
+        ):
+            args = args[2:] if args[0] == "-d" else args[1:]
+        if not args:
+            ctx.eprint("Usage: input [<source>] [-d DISPLAY_ID] <command> [<arg>...]")
+            return 1
+        sub, rest = args[0], args[1:]
+        try:
+            if sub == "tap":
+                phone.tap(int(float(rest[0])), int(float(rest[1])))
+            elif sub in ("swipe", "draganddrop"):
+                x1, y1, x2, y2 = (int(float(v)) for v in rest[:4])
+                dur = int(rest[4]) if len(rest) > 4 else 300
+                if sub == "swipe" and (x1, y1) == (x2, y2):
+                    phone.tap(x1, y1, dur)  # the classic long-press idiom
+                else:
+                    phone.swipe(x1, y1, x2, y2, dur)
+            elif sub == "keyevent":
+                for k in rest:
+                    if k.startswith("--"):
+                        continue
+                    code = _keycode(k)
+                    if code is None:
+                        ctx.eprint(f"Error: Unknown keycode: {k}")
+                        return 1
+                    phone.press_keycode(code)
+            elif sub == "text":
+                phone.type_text(" ".join(rest).replace("%s", " "))
+            else:
+                ctx.eprint(f"Error: Unknown command: {sub}")
+                return 1
+        except (IndexError, ValueError):
+            ctx.eprint(f"Error: Invalid arguments for command: {sub}")
+            return 1
+        return 0
+
+    # --- screen ------------------------------------------------------------------------------------
+    def screencap(ctx: Ctx) -> int:
+        args = ctx.argv[1:]
+        files = [a for a in args if not a.startswith("-")]
+        if "-d" in args:
+            files = (
+                [a for a in files if a != args[args.index("-d") + 1]]
+                if args.index("-d") + 1 < len(args)
+                else files
+            )
+        obs = phone.observation()
+        png = "-p" in args or (files and files[0].endswith(".png"))
+        if png:
+            data = obs.png
+        else:
+            from io import BytesIO
+
+            from PIL import Image
+
+            img = Image.open(BytesIO(obs.png)).convert("RGBA")
+            header = (
+                img.width.to_bytes(4, "little") + img.height.to_bytes(4, "little") + (1).to_bytes(4, "little")
+            )
+            if phone.info.api_level >= 28:
+                header += (0).to_bytes(4, "little")  # dataspace
+            data = header + img.tobytes()
+        if files:
+            err = phone.fs.write(files[0], data)
+            if err:
+                ctx.eprint(f"Error opening file: {files[0]} ({err})")
+                return 1
+        else:
+            ctx.out += data
+        return 0
+
+    def uiautomator(ctx: Ctx) -> int:
+        args = ctx.argv[1:]
+        if not args or args[0] != "dump":
+            ctx.eprint(
+                "Usage: uiautomator <subcommand> [options]\n\nAvailable subcommands:\n\n"
+                "help: displays help message\n\nruntest: executes UI automation tests\n\n"
+                "dump: creates an XML dump of current UI hierarchy\n\nevents: prints out accessibility events"
+            )
+            return 1
+        target = next((a for a in args[1:] if not a.startswith("-")), "/sdcard/window_dump.xml")
+        if phone.u2_processes:
+            # one UiAutomation connection at a time: the running u2 server holds it
+            ctx.eprint(
+                "java.lang.IllegalStateException: UiAutomationService "
+                "android.accessibilityservice.IAccessibilityServiceClient$Stub$Proxy@3fa6b3e already registered!"
+            )
+            return 255
+        xml = phone.observation().xml
+        if target == "/dev/tty":
+            ctx.out += xml.encode()
+        else:
+            phone.fs.write(target, xml.encode())
+        ctx.print(f"UI hierchary dumped to: {target}")
+        return 0
+
+    # --- dumpsys -----------------------------------------------------------------------------------
+    def dumpsys_cmd(ctx: Ctx) -> int:
+        args = ctx.argv[1:]
+        svc = args[0] if args else ""
+        rest = args[1:]
+        if svc == "package":
+            pkg = next((a for a in rest if not a.startswith("-")), "")
+            if not pkg:
+                for p in phone.installed():
+                    ctx.print(f"  Package [{p}] ({dumpsys._h(p, phone.uid_of(p))}):")
+                return 0
+            if pkg not in phone.installed():
+                ctx.print(f"Unable to find package: {pkg}")
+                return 0
+            meta = phone.app_meta(pkg)
+            perms = phone.permissions(pkg)
+            requested = list(meta["requested"] or perms)
+            install = [p for p in requested if p not in perms]
+            ctx.out += dumpsys.package(
+                pkg,
+                uid=phone.uid_of(pkg),
+                version_name=str(meta["version_name"]),
+                version_code=int(meta["version_code"]),
+                target_sdk=int(meta["target_sdk"]),
+                min_sdk=int(meta["min_sdk"]),
+                launcher_activity=str(meta["launcher_activity"]),
+                requested=requested,
+                install_granted=install,
+                runtime=perms.values(),
+                installed_ms=phone.installed_ms(pkg),
+                stopped=phone.pid_of(pkg) is None,
+            ).encode()
+            return 0
+        if svc == "window":
+            pkg, act = phone.focus()
+            title = KEYGUARD_WINDOW if pkg == SYSTEMUI and not act else (None if act else pkg or "StatusBar")
+            text = dumpsys.window_windows(pkg, act, title)
+            if not phone.state.screen_on or phone.state.locked:
+                text += "  mShowingLockscreen=true mShowingDream=false mDreamingLockscreen=true\n"
+                text += "  isStatusBarKeyguard=true\n"
+            else:
+                text += "  mShowingLockscreen=false mShowingDream=false mDreamingLockscreen=false\n"
+            ctx.out += text.encode()
+            return 0
+        if svc == "activity":
+            pkg, act = phone.focus()
+            if rest[:1] == ["top"]:
+                ctx.out += dumpsys.activity_top(pkg, act or pkg, phone.pid_of(pkg) or 0).encode()
+            else:
+                ctx.out += dumpsys.activity_activities(pkg, act or pkg, phone.state.locked).encode()
+            return 0
+        if svc == "power":
+            ctx.out += dumpsys.power(phone.state.screen_on).encode()
+            return 0
+        if svc == "display":
+            ctx.out += dumpsys.display(phone.info.width, phone.info.height, phone.info.density).encode()
+            return 0
+        if svc == "battery":
+            ctx.out += (
+                b"Current Battery Service state:\n  AC powered: false\n  USB powered: true\n"
+                b"  Wireless powered: false\n  status: 2\n  health: 2\n  present: true\n  level: 100\n"
+                b"  scale: 100\n  voltage: 4300\n  temperature: 250\n  technology: Li-ion\n"
+            )
+            return 0
+        if svc in ("input_method", "deviceidle", "SurfaceFlinger", "meminfo", "cpuinfo", "user"):
+            return 0
+        ctx.print(f"Can't find service: {svc}")
+        return 0
+
+    # --- processes, time, logs ---------------------------------------------------------------------
+    def pidof(ctx: Ctx) -> int:
+        pids = [phone.pid_of(p) for p in ctx.argv[1:] if not p.startswith("-")]
+        pids = [str(p) for p in pids if p]
+        if not pids:
+            return 1
+        ctx.print(" ".join(pids))
+        return 0
+
+    def ps(ctx: Ctx) -> int:
+        procs = []
+        for p in phone.installed():
+            pid = phone.pid_of(p)
+            if pid:
+                procs.append((f"u0_a{phone.uid_of(p) - 10000}", pid, p))
+        for p in (phone.launcher_package, phone.controller_package, phone.settings_package):
+            procs.append((f"u0_a{phone.uid_of(p) - 10000}", phone.pid_of(p) or 0, p))
+        if phone.u2_processes:
+            procs.append(("shell", 6011, "app_process"))
+        ctx.out += dumpsys.ps(procs).encode()
+        return 0
+
+    def date(ctx: Ctx) -> int:
+        ms = phone.now_ms()
+        fmt = next((a[1:] for a in ctx.argv[1:] if a.startswith("+")), "%a %b %e %H:%M:%S %Z %Y")
+        tz = _tz(phone.props.get("persist.sys.timezone", "UTC"))
+        dt = datetime.fromtimestamp(ms / 1000, tz)
+        fmt = fmt.replace("%3N", f"{ms % 1000:03d}").replace("%N", f"{(ms % 1000) * 1_000_000:09d}")
+        fmt = fmt.replace("%s", str(ms // 1000)).replace("%e", f"{dt.day:>2}")
+        ctx.print(dt.strftime(fmt))
+        return 0
+
+    def logcat(ctx: Ctx) -> int:
+        from exerciser.sim.adbfront.logcat import logcat_command
+
+        return logcat_command(phone, ctx)
+
+    def settings(ctx: Ctx) -> int:
+        args = [a for a in ctx.argv[1:] if a not in ("--user", "0", "current") or False]
+        if (
+            len(args) < 3
+            or args[0] not in ("get", "put", "delete", "list")
+            and not (args[0] == "list" and len(args) == 2)
+        ):
+            if args[:1] == ["list"] and len(args) == 2:
+                for k, v in sorted(phone.state.settings.get(args[1], {}).items()):
+                    ctx.print(f"{k}={v}")
+                return 0
+            ctx.eprint("usage: settings [--user <USER_ID> | current] get namespace key")
+            return 1
+        op, ns, key = args[0], args[1], args[2]
+        table = phone.state.settings.setdefault(ns, {})
+        if op == "get":
+            ctx.print(table.get(key, "null"))
+        elif op == "put":
+            table[key] = args[3] if len(args) > 3 else ""
+        elif op == "delete":
+            table.pop(key, None)
+        return 0
+
+    def ime(ctx: Ctx) -> int:
+        sub = ctx.argv[1] if len(ctx.argv) > 1 else ""
+        default = phone.state.settings["secure"]["default_input_method"]
+        if sub == "list":
+            ctx.print(default if "-s" in ctx.argv else f"{default}:\n  mId={default} mSettingsActivity=null")
+        elif sub in ("enable", "disable"):
+            ident = ctx.argv[2] if len(ctx.argv) > 2 else ""
+            if ident != default:
+                ctx.print(f"Unknown input method {ident} cannot be {sub}d for user #0")
+                return 1
+            ctx.print(f"Input method {ident}: already {sub}d for user #0")
+        elif sub == "set":
+            ident = ctx.argv[2] if len(ctx.argv) > 2 else ""
+            if ident != default:
+                ctx.eprint(f"Unknown input method {ident} cannot be selected for user #0")
+                return 1
+            ctx.print(f"Input method {ident} selected for user #0")
+        return 0
+
+    def cmd(ctx: Ctx) -> int:
+        svc = ctx.argv[1] if len(ctx.argv) > 1 else ""
+        table = {"package": pm, "activity": am, "window": wm, "input": input_cmd, "settings": settings}
+        fn = table.get(svc)
+        if fn is None:
+            ctx.eprint(f"cmd: Can't find service: {svc}")
+            return 20
+        name = {"package": "pm", "activity": "am", "window": "wm", "input": "input", "settings": "settings"}[
+            svc
+        ]
+        if svc == "package" and ctx.argv[2:3] == ["install"] and "-S" in ctx.argv:
+            return _cmd_install_stdin(ctx)
+        return fn(Ctx([name, *ctx.argv[2:]], ctx.stdin, ctx.shell, ctx.env, ctx.out, ctx.err))
+
+    def _cmd_install_stdin(ctx: Ctx) -> int:
+        """`adb install` on devices with the cmd feature: exec:cmd package install -S SIZE, APK on stdin."""
+        from exerciser.sim.adbfront.install import install_blob
+
+        size = int(ctx.argv[ctx.argv.index("-S") + 1])
+        session = ctx.shell.session
+        data = session.read_stdin(size) if session is not None else ctx.stdin[:size]
+        ctx.print(install_blob(phone, data, "<stdin>"))
+        return 0
+
+    def app_process(ctx: Ctx) -> int:
+        """Only the uiautomator2 server is known: it serves tcp:9008 while this shell stream lives."""
+        if U2_MAIN not in ctx.argv:
+            ctx.eprint("Error: Could not find class '" + (ctx.argv[-1] if len(ctx.argv) > 1 else "") + "'")
+            return 1
+        jar = ctx.env.get("CLASSPATH", "")
+        if not jar or phone.fs.get(jar) is None:
+            ctx.eprint(f"Error: Could not find class '{U2_MAIN}'")
+            return 1
+        session = ctx.shell.session
+        if session is None:
+            return 0
+        with phone.lock:
+            phone.u2_processes += 1
+        try:
+            session.emit(
+                b"[server] INFO: [UiAutomator2Server] Starting Server\n"
+                b'SLF4J: Failed to load class "org.slf4j.impl.StaticLoggerBinder".\n',
+                b"",
+            )
+            session.wait_closed()
+        finally:
+            with phone.lock:
+                phone.u2_processes = max(0, phone.u2_processes - 1)
+        return 143
+
+    def screenrecord(ctx: Ctx) -> int:
+        from exerciser.sim.adbfront.recorder import screenrecord_command
+
+        return screenrecord_command(phone, ctx)
+
+    def kill_cmd(ctx: Ctx) -> int:
+        from exerciser.sim.adbfront.recorder import signal_recorders
+
+        names = [a for a in ctx.argv[1:] if not a.startswith("-")]
+        if ctx.argv[0] in ("pkill", "killall"):
+            hit = any(n == "screenrecord" for n in names) and signal_recorders(phone)
+        else:
+            hit = any(signal_recorders(phone, pid=int(n)) for n in names if n.isdigit())
+        return 0 if hit else 1
+
+    def proc(ctx: Ctx) -> int:
+        path = ctx.argv[1]
+        now = phone.now_ms()
+        if path == "/proc/uptime":
+            up = (now - phone.boot_ms) / 1000 if hasattr(phone, "boot_ms") else 3600.0
+            ctx.print(f"{up:.2f} {up * 3.1:.2f}")
+            return 0
+        if path == "/proc/meminfo":
+            ctx.print("MemTotal:        5930000 kB\nMemFree:          812000 kB\nMemAvailable:    2900000 kB")
+            return 0
+        if path == "/proc/version":
+            ctx.print("Linux version 5.15.110-android14-11 (build-user@build-host) #1 SMP PREEMPT")
+            return 0
+        if path == "/proc/cpuinfo":
+            ctx.print("processor\t: 0\nHardware\t: virtual")
+            return 0
+        m = re.fullmatch(r"/proc/(\d+)/(cmdline|stat|status)", path)
+        if m:
+            pid = int(m.group(1))
+            for p in phone.installed():
+                if phone.pid_of(p) == pid:
+                    ctx.out += p.encode() + (b"\0" if m.group(2) == "cmdline" else b"\n")
+                    return 0
+        return 1
+
+    def exerciser_clock(ctx: Ctx) -> int:
+        """Vendor command of the virtual device only: move its clock (a phone's clock runs by itself)."""
+        args = ctx.argv[1:]
+        if len(args) == 2 and args[0] == "advance" and args[1].isdigit():
+            phone.call("wait", int(args[1]) / 1000)
+            ctx.print(str(phone.now_ms()))
+            return 0
+        ctx.eprint("usage: exerciser-clock advance MILLISECONDS")
+        return 1
+
+    return {
+        "getprop": getprop,
+        "setprop": setprop,
+        "wm": wm,
+        "pm": pm,
+        "am": am,
+        "monkey": monkey,
+        "input": input_cmd,
+        "screencap": screencap,
+        "uiautomator": uiautomator,
+        "dumpsys": dumpsys_cmd,
+        "pidof": pidof,
+        "ps": ps,
+        "date": date,
+        "logcat": logcat,
+        "settings": settings,
+        "ime": ime,
+        "cmd": cmd,
+        "app_process": app_process,
+        "screenrecord": screenrecord,
+        "kill": kill_cmd,
+        "pkill": kill_cmd,
+        "killall": kill_cmd,
+        "__proc__": proc,
+        "exerciser-clock": exerciser_clock,
+        "svc": lambda ctx: 0,
+        "reboot": lambda ctx: 0,
+    }
+
+
+def _keycode(k: str) -> int | None:
+    if k.isdigit():
+        return int(k)
+    name = k.upper().removeprefix("KEYCODE_")
+    return KEYCODES.get(name)
+
+
+def _tz(name: str):
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(name)
+    except Exception:
+        return timezone.utc
+
+
+__all__ = ["make_commands", "U2_MAIN", "Key", "DeviceLost"]

@@ -1,0 +1,220 @@
+"""Text of the system dumps a driver parses, in the layout Android prints them.
+
+`dumpsys package PKG` (runtime permissions with `granted=` and `flags=[ A|B]`), `dumpsys window windows`
+(`mCurrentFocus=Window{hash u0 pkg/activity}`), `dumpsys activity top|activities`, `dumpsys power`,
+`dumpsys display`, `ps -A`. Only the lines clients read, around the structure they rely on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterable
+
+from exerciser.device.contract import PermissionState
+
+
+def _h(*parts: object) -> str:
+    """Stable 7-hex identity hash, like Object.toHexString(System.identityHashCode(x))."""
+    return hashlib.md5("|".join(map(str, parts)).encode()).hexdigest()[:7]
+
+
+def short_activity(package: str, activity: str) -> str:
+    """com.x/com.x.Main -> .Main, as ActivityRecord prints it."""
+    return "." + activity[len(package) + 1 :] if activity.startswith(package + ".") else activity
+
+
+def _time(ms: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms / 1000))
+
+
+def package(
+    pkg: str,
+    *,
+    uid: int,
+    version_name: str,
+    version_code: int,
+    target_sdk: int,
+    min_sdk: int,
+    launcher_activity: str,
+    requested: Iterable[str],
+    install_granted: Iterable[str],
+    runtime: Iterable[PermissionState],
+    installed_ms: int,
+    stopped: bool,
+) -> str:
+    requested = list(requested)
+    ph = _h(pkg, uid)
+    code_path = f"/data/app/~~{_h(pkg, 'a')}{_h(pkg, 'b')}==/{pkg}-{_h(pkg, 'c')}{_h(pkg, 'd')}=="
+    lines = [
+        "Activity Resolver Table:",
+        "  Non-Data Actions:",
+        "      android.intent.action.MAIN:",
+        f"        {_h(pkg, 'act')} {pkg}/{short_activity(pkg, launcher_activity)} filter {_h(pkg, 'flt')}",
+        '          Action: "android.intent.action.MAIN"',
+        '          Category: "android.intent.category.LAUNCHER"',
+        "",
+        "Key Set Manager:",
+        f"  [{pkg}]",
+        "      Signing KeySets: 51",
+        "",
+        "Packages:",
+        f"  Package [{pkg}] ({ph}):",
+        f"    userId={uid}",
+        f"    pkg=Package{{{_h(pkg, 'pkg')} {pkg}}}",
+        f"    codePath={code_path}",
+        f"    resourcePath={code_path}",
+        f"    legacyNativeLibraryDir={code_path}/lib",
+        "    extractNativeLibs=false",
+        "    primaryCpuAbi=null",
+        "    secondaryCpuAbi=null",
+        "    cpuAbiOverride=null",
+        f"    versionCode={version_code} minSdk={min_sdk} targetSdk={target_sdk}",
+        "    minExtensionVersions=[]",
+        f"    versionName={version_name}",
+        "    usesNonSdkApi=false",
+        "    splits=[base]",
+        "    apkSigningVersion=2",
+        "    flags=[ HAS_CODE ALLOW_CLEAR_USER_DATA ALLOW_BACKUP ]",
+        "    privateFlags=[ PRIVATE_FLAG_ACTIVITIES_RESIZE_MODE_RESIZEABLE_VIA_SDK_VERSION "
+        "ALLOW_AUDIO_PLAYBACK_CAPTURE PRIVATE_FLAG_ALLOW_NATIVE_HEAP_POINTER_TAGGING ]",
+        "    forceQueryable=false",
+        f"    dataDir=/data/user/0/{pkg}",
+        "    supportsScreens=[small, medium, large, xlarge, resizeable, anyDensity]",
+        f"    timeStamp={_time(installed_ms)}",
+        f"    firstInstallTime={_time(installed_ms)}",
+        f"    lastUpdateTime={_time(installed_ms)}",
+        "    installerPackageName=com.android.shell",
+        "    packageSource=0",
+        f"    signatures=PackageSignatures{{{_h(pkg, 'sig')} version:2, signatures:[{_h(pkg, 'cert')}], "
+        "past signatures:[]}",
+        "    installPermissionsFixed=true",
+        "    pkgFlags=[ HAS_CODE ALLOW_CLEAR_USER_DATA ALLOW_BACKUP ]",
+    ]
+    if requested:
+        lines.append("    requested permissions:")
+        lines += [f"      {p}" for p in requested]
+    granted = list(install_granted)
+    if granted:
+        lines.append("    install permissions:")
+        lines += [f"      {p}: granted=true" for p in granted]
+    lines += [
+        f"    User 0: ceDataInode={int(_h(pkg, 'inode'), 16)} installed=true hidden=false suspended=false "
+        f"distractionFlags=0 stopped={str(stopped).lower()} notLaunched=false enabled=0 instant=false virtual=false",
+        "      gids=[3003]",
+        "      runtime permissions:",
+    ]
+    for st in runtime:
+        flags = "|".join(sorted(st.flags))
+        lines.append(f"        {st.name}: granted={str(st.granted).lower()}, flags=[ {flags}]")
+    lines += ["      disabledComponents:", "      enabledComponents:", ""]
+    return "\n".join(lines) + "\n"
+
+
+def window_windows(package: str, activity: str, title: str | None = None) -> str:
+    """`dumpsys window windows`: the focused window is what adbutils/u2 app_current parse.
+
+    `title` overrides the window title for windows that are not an activity (keyguard, crash dialog).
+    """
+    focus = title or f"{package}/{activity}"
+    app = f"ActivityRecord{{{_h(package, activity, 'ar')} u0 {package}/{short_activity(package, activity)} t12}}"
+    return "\n".join(
+        [
+            "WINDOW MANAGER WINDOWS (dumpsys window windows)",
+            f"  Window #0 Window{{{_h('nav')} u0 NavigationBar0}}:",
+            "    mDisplayId=0 rootTaskId=1 mSession=Session{f3e2d1 1234:u0a10100} mClient=android.os.BinderProxy@9a8b7c",
+            f"  Window #1 Window{{{_h('sb')} u0 StatusBar}}:",
+            "    mDisplayId=0 rootTaskId=1 mSession=Session{f3e2d1 1234:u0a10100} mClient=android.os.BinderProxy@1a2b3c",
+            f"  Window #2 Window{{{_h(focus)} u0 {focus}}}:",
+            "    mDisplayId=0 rootTaskId=12 mSession=Session{a1b2c3 5678:u0a10123} mClient=android.os.BinderProxy@4d5e6f",
+            "    mHasSurface=true isReadyForDisplay()=true mWindowRemovalAllowed=false",
+            f"  Window #3 Window{{{_h('wall')} u0 com.android.systemui.ImageWallpaper}}:",
+            "",
+            f"  mCurrentFocus=Window{{{_h(focus)} u0 {focus}}}",
+            f"  mFocusedApp={app}",
+            "",
+        ]
+    )
+
+
+def activity_top(package: str, activity: str, pid: int) -> str:
+    return "\n".join(
+        [
+            "TASK 12 id=12 userId=0",
+            f"  ACTIVITY {package}/{short_activity(package, activity)} {_h(package, activity)} pid={pid}",
+            "    Local Activity {" + _h(package, activity, "local") + "} State:",
+            "      mResumed=true mStopped=false mFinished=false",
+            "",
+        ]
+    )
+
+
+def activity_activities(package: str, activity: str, keyguard: bool) -> str:
+    rec = f"ActivityRecord{{{_h(package, activity, 'ar')} u0 {package}/{short_activity(package, activity)} t12}}"
+    return "\n".join(
+        [
+            "ACTIVITY MANAGER ACTIVITIES (dumpsys activity activities)",
+            "Display #0 (activities from top to bottom):",
+            "  * Task{12 #12 type=standard A=10123:" + package + " U=0 visible=true mode=fullscreen}",
+            f"      * Hist #0: {rec}",
+            "",
+            f"  ResumedActivity: {rec}",
+            f"  mResumedActivity: {rec}",
+            "",
+            "  KeyguardController:",
+            f"    mKeyguardShowing={str(keyguard).lower()}",
+            "    mAodShowing=false",
+            "",
+        ]
+    )
+
+
+def power(screen_on: bool) -> str:
+    return "\n".join(
+        [
+            "POWER MANAGER (dumpsys power)",
+            "",
+            "Power Manager State:",
+            "  mDirty=0x0",
+            f"  mWakefulness={'Awake' if screen_on else 'Asleep'}",
+            "  mWakefulnessChanging=false",
+            "  mIsPowered=true",
+            "  mPlugType=2",
+            "  mBatteryLevel=100",
+            f"  mHoldingDisplaySuspendBlocker={str(screen_on).lower()}",
+            f"  Display Power: state={'ON' if screen_on else 'OFF'}",
+            "",
+        ]
+    )
+
+
+def display(width: int, height: int, density: int) -> str:
+    return "\n".join(
+        [
+            "DISPLAY MANAGER (dumpsys display)",
+            "  mOnlyCode=false",
+            "  mSafeMode=false",
+            "  mDefaultViewport=DisplayViewport{type=INTERNAL, valid=true, isActive=true, displayId=0, "
+            f"uniqueId='local:0', physicalPort=0, orientation=0, logicalFrame=Rect(0, 0 - {width}, {height}), "
+            f"physicalFrame=Rect(0, 0 - {width}, {height}), deviceWidth={width}, deviceHeight={height}}}",
+            f'  mDisplayInfo=DisplayInfo{{"Built-in Screen", displayId 0, real {width} x {height}, '
+            f"rotation 0, density {density}}}",
+            "",
+        ]
+    )
+
+
+def ps(procs: list[tuple[str, int, str]]) -> str:
+    """procs: (user, pid, name). Columns of toybox `ps -A`."""
+    rows = ["USER            PID   PPID     VSZ    RSS WCHAN            ADDR S NAME"]
+    base = [
+        ("root", 1, "init"),
+        ("root", 2, "[kthreadd]"),
+        ("system", 612, "system_server"),
+        ("u0_a100", 1234, "com.android.systemui"),
+        ("shell", 4321, "adbd"),
+    ]
+    for user, pid, name in base + procs:
+        ppid = 0 if pid == 1 else 1 if pid < 1000 else 612
+        rows.append(f"{user:<12} {pid:>7} {ppid:>6} {14824312:>8} {112340:>6} 0                   0 S {name}")
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,417 @@
+"""Device-side state of one served virtual device: the Device plus what adbd, the shell and the OS hold.
+
+`Phone` serialises every call into the wrapped device (the virtual device is not thread-safe and adb
+streams run on their own threads), caches one observation per device state (the hierarchy, screenshot and
+focus a client fetches in one round all come from one capture, as on a phone), keeps the file system,
+properties, settings, clipboard, screen power / keyguard state and the uiautomator server's liveness, and
+counts the time spent inside the device per method (for the benchmark).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from exerciser.device.contract import Device, DeviceError, Key, Observation, PermissionState
+from exerciser.sim.adbfront.fs import VirtualFS
+
+# keyevent name -> code (android.view.KeyEvent), the ones input/uiautomator clients send
+KEYCODES = {
+    "HOME": 3,
+    "BACK": 4,
+    "CALL": 5,
+    "ENDCALL": 6,
+    "DPAD_UP": 19,
+    "DPAD_DOWN": 20,
+    "DPAD_LEFT": 21,
+    "DPAD_RIGHT": 22,
+    "DPAD_CENTER": 23,
+    "VOLUME_UP": 24,
+    "VOLUME_DOWN": 25,
+    "POWER": 26,
+    "CAMERA": 27,
+    "TAB": 61,
+    "SPACE": 62,
+    "ENTER": 66,
+    "DEL": 67,
+    "MENU": 82,
+    "NOTIFICATION": 83,
+    "SEARCH": 84,
+    "ESCAPE": 111,
+    "FORWARD_DEL": 112,
+    "VOLUME_MUTE": 164,
+    "APP_SWITCH": 187,
+    "SLEEP": 223,
+    "WAKEUP": 224,
+}
+CODE_TO_KEY = {3: Key.HOME, 4: Key.BACK, 66: Key.ENTER, 187: Key.RECENT}
+
+SYSTEMUI = "com.android.systemui"
+
+
+@dataclass
+class Stat:
+    calls: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class PhoneState:
+    """What the OS around the app holds; survives adb reconnects, lost when the server stops."""
+
+    screen_on: bool = True
+    locked: bool = False
+    clipboard: str = ""
+    settings: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {
+            "system": {
+                "screen_off_timeout": "600000",
+                "screen_brightness": "128",
+                "screen_brightness_mode": "0",
+                "pointer_location": "0",
+                "show_touches": "0",
+                "accelerometer_rotation": "0",
+            },
+            "secure": {
+                "default_input_method": "com.android.inputmethod.latin/.LatinIME",
+                "enabled_input_methods": "com.android.inputmethod.latin/.LatinIME",
+                "android_id": "",
+            },
+            "global": {
+                "airplane_mode_on": "0",
+                "adb_enabled": "1",
+                "stay_on_while_plugged_in": "0",
+                "window_animation_scale": "1.0",
+                "transition_animation_scale": "1.0",
+                "animator_duration_scale": "1.0",
+                "device_provisioned": "1",
+            },
+        }
+    )
+
+
+class Phone:
+    def __init__(self, device: Device, serial: str, port: int) -> None:
+        self.device = device
+        self.serial = serial
+        self.port = port
+        self.lock = threading.RLock()
+        self.fs = VirtualFS()
+        self.state = PhoneState()
+        self.stats: dict[str, Stat] = defaultdict(Stat)
+        self.info = device.info
+        self.u2_processes = 0  # live `app_process ... com.wetest.uia2.Main` shell streams
+        self._obs: Observation | None = None
+        self._jpeg: tuple[int, bytes] | None = None
+        self._pids: dict[str, int] = {}
+        self._next_pid = 5100 + (port % 97) * 7
+        self._installed_ms: dict[str, int] = {}
+        self.recorders: list = []
+        self.props = self._props()
+        self.boot_ms = device.now_ms() - 3_600_000  # "booted" an hour before serving
+
+    # --- identity --------------------------------------------------------------------------------
+    def _props(self) -> dict[str, str]:
+        i = self.info
+        name = "".join(c if c.isalnum() else "_" for c in i.model.lower()) or "virtual"
+        p = {
+            "ro.build.version.sdk": str(i.api_level),
+            "ro.build.version.release": i.release,
+            "ro.build.version.release_or_codename": i.release,
+            "ro.build.version.security_patch": "2024-01-05",
+            "ro.build.type": "user",
+            "ro.build.tags": "release-keys",
+            "ro.build.id": f"EXR{i.api_level}.240105.001",
+            "ro.build.display.id": f"EXR{i.api_level}.240105.001 release-keys",
+            "ro.build.fingerprint": f"exerciser/{name}/{name}:{i.release}/EXR{i.api_level}.240105.001/1:user/release-keys",
+            "ro.product.model": i.model,
+            "ro.product.manufacturer": i.manufacturer,
+            "ro.product.brand": i.manufacturer.lower(),
+            "ro.product.name": name,
+            "ro.product.device": name,
+            "ro.product.board": "virtual",
+            "ro.product.cpu.abi": "x86_64",
+            "ro.product.cpu.abilist": "x86_64,arm64-v8a",
+            "ro.product.locale": i.locale,
+            "persist.sys.locale": i.locale,
+            "persist.sys.timezone": "Asia/Shanghai" if i.language == "zh" else "America/New_York",
+            "ro.serialno": f"EXR{self.port:05d}",
+            "ro.sf.lcd_density": str(i.density),
+            "ro.secure": "1",
+            "ro.debuggable": "0",
+            "ro.adb.secure": "0",
+            "sys.boot_completed": "1",
+            "dev.bootcomplete": "1",
+            "init.svc.adbd": "running",
+            "service.adb.tcp.port": str(self.port),
+            # vendor marker: lets a driver move this device's clock instead of sleeping (see u2driver)
+            "ro.exerciser.virtual": "1",
+        }
+        if i.rom == "miui":
+            p.update(
+                {
+                    "ro.miui.ui.version.name": "V140",
+                    "ro.miui.ui.version.code": "14",
+                    "ro.product.brand": "Xiaomi",
+                    "ro.product.manufacturer": "Xiaomi",
+                }
+            )
+        elif i.rom == "emui":
+            p.update({"ro.build.version.emui": "EmotionUI_9.1.0", "ro.product.brand": "HUAWEI"})
+        elif i.rom == "coloros":
+            p.update({"ro.build.version.opporom": "V13", "ro.product.brand": "OPPO"})
+        return p
+
+    def banner(self) -> str:
+        p = self.props
+        return (
+            f"device::ro.product.name={p['ro.product.name']};ro.product.model={p['ro.product.model']};"
+            f"ro.product.device={p['ro.product.device']};features=shell_v2,cmd,stat_v2,ls_v2,fixed_push_mkdir"
+        )
+
+    @property
+    def profile(self):
+        return getattr(self.device, "profile", None)
+
+    def _system_package(self, attr: str, default: str) -> str:
+        prof = self.profile
+        return getattr(prof, attr, None) or default
+
+    @property
+    def launcher_package(self) -> str:
+        return self._system_package("launcher_package", "com.android.launcher3")
+
+    @property
+    def controller_package(self) -> str:
+        return self._system_package("controller_package", "com.android.permissioncontroller")
+
+    @property
+    def settings_package(self) -> str:
+        return self._system_package("settings_package", "com.android.settings")
+
+    def system_packages(self) -> list[str]:
+        return sorted(
+            {
+                "android",
+                SYSTEMUI,
+                "com.android.shell",
+                "com.android.phone",
+                "com.android.providers.settings",
+                "com.android.inputmethod.latin",
+                self.launcher_package,
+                self.controller_package,
+                self.settings_package,
+            }
+        )
+
+    # --- timed, serialised access to the device --------------------------------------------------
+    def call(self, name: str, *args, mutate: bool = True):
+        """Run device.<name>(*args) under the lock; mutations invalidate the cached observation."""
+        with self.lock:
+            t0 = time.perf_counter()
+            try:
+                return getattr(self.device, name)(*args)
+            finally:
+                st = self.stats[name]
+                st.calls += 1
+                st.seconds += time.perf_counter() - t0
+                if mutate:
+                    self._obs = None
+                    self._jpeg = None
+
+    def observation(self) -> Observation:
+        """One capture per device state. With the screen off or locked: the keyguard instead."""
+        with self.lock:
+            if self._obs is None:
+                obs = self.call("observe", mutate=False)
+                for rec in self.recorders:
+                    rec.frame(obs)
+                self._obs = obs
+            if not self.state.screen_on or self.state.locked:
+                return self._keyguard(self._obs)
+            return self._obs
+
+    def jpeg(self, quality: int) -> bytes:
+        """takeScreenshot's JPEG of the current observation (cached per state and quality)."""
+        from PIL import Image
+
+        with self.lock:
+            obs = self.observation()
+            key = hash((id(obs), obs.time_ms, quality, self.state.screen_on, self.state.locked))
+            if self._jpeg and self._jpeg[0] == key:
+                return self._jpeg[1]
+            t0 = time.perf_counter()
+            img = Image.open(io.BytesIO(obs.png)).convert("RGB")
+            buf = io.BytesIO()
+            img.save(buf, "JPEG", quality=max(1, min(100, quality)))
+            self.stats["jpeg_encode"].calls += 1
+            self.stats["jpeg_encode"].seconds += time.perf_counter() - t0
+            self._jpeg = (key, buf.getvalue())
+            return self._jpeg[1]
+
+    def invalidate(self) -> None:
+        with self.lock:
+            self._obs = None
+            self._jpeg = None
+
+    def focus(self) -> tuple[str, str]:
+        obs = self.observation()
+        return obs.package, obs.activity
+
+    def now_ms(self) -> int:
+        return self.call("now_ms", mutate=False)
+
+    # --- processes ---------------------------------------------------------------------------------
+    def pid_of(self, package: str) -> int | None:
+        """A stable pid per process lifetime (a restarted process gets a new one)."""
+        if package in self.system_packages():
+            return 1234 if package == SYSTEMUI else 2000 + sum(map(ord, package)) % 900
+        dev_pid = getattr(self.device, "pid", None) or getattr(self.device, "pidof", None)
+        if callable(dev_pid):
+            with self.lock:
+                pid = dev_pid(package)
+            return int(pid) if pid else None
+        alive = self.call("is_alive", package, mutate=False)
+        with self.lock:
+            if not alive:
+                self._pids.pop(package, None)
+                return None
+            if package not in self._pids:
+                self._next_pid += 13
+                self._pids[package] = self._next_pid
+            return self._pids[package]
+
+    def uid_of(self, package: str) -> int:
+        return 10100 + sum(map(ord, package)) % 400
+
+    def installed(self) -> list[str]:
+        return list(self.call("installed_packages", mutate=False))
+
+    def installed_ms(self, package: str) -> int:
+        if package not in self._installed_ms:
+            self._installed_ms[package] = self.now_ms() - 86_400_000
+        return self._installed_ms[package]
+
+    # --- app metadata for dumpsys package --------------------------------------------------------
+    def app_meta(self, package: str) -> dict:
+        """versionName, targetSdk, requested permissions, launcher activity: from the app model if the
+        device exposes one, else from what the contract tells."""
+        meta = {
+            "version_name": "1.0",
+            "version_code": 1,
+            "target_sdk": self.info.api_level,
+            "min_sdk": 23,
+            "launcher_activity": f"{package}.MainActivity",
+            "requested": None,
+            "label": package,
+        }
+        model = self.app_model(package)
+        if model is not None:
+            for key, attrs in {
+                "version_name": ("version_name", "version"),
+                "target_sdk": ("target_sdk",),
+                "requested": ("permissions", "requested"),
+                "label": ("label",),
+                "launcher_activity": ("launch_activity", "launcher_activity", "main_activity"),
+            }.items():
+                for a in attrs:
+                    v = model.get(a) if isinstance(model, dict) else getattr(model, a, None)
+                    if v:
+                        meta[key] = v
+                        break
+        return meta
+
+    def app_model(self, package: str):
+        """The app model the virtual device runs for `package` (None when it does not expose one)."""
+        with self.lock:
+            for name in ("app_model", "model_of", "app_info"):
+                fn = getattr(self.device, name, None)
+                if callable(fn):
+                    try:
+                        return fn(package)
+                    except Exception:
+                        return None
+            for name in ("apps", "models"):
+                table = getattr(self.device, name, None)
+                if isinstance(table, dict) and package in table:
+                    return table[package]
+        return None
+
+    def permissions(self, package: str) -> dict[str, PermissionState]:
+        return dict(self.call("permissions", package, mutate=False))
+
+    # --- screen power and keyguard ------------------------------------------------------------------
+    def press_keycode(self, code: int) -> bool:
+        """One key press as the input system sees it. Returns False for keys the device ignores."""
+        with self.lock:
+            st = self.state
+            if code in (KEYCODES["POWER"], KEYCODES["SLEEP"], KEYCODES["WAKEUP"]):
+                if code == KEYCODES["WAKEUP"] or (code == KEYCODES["POWER"] and not st.screen_on):
+                    st.screen_on = True
+                else:
+                    st.screen_on = False
+                    st.locked = True  # a swipe keyguard comes back with the screen
+                self.invalidate()
+                return True
+            if not st.screen_on:
+                return False  # keys other than power do not wake a sleeping phone
+            if st.locked:
+                if code == KEYCODES["MENU"]:  # MENU dismisses an insecure keyguard
+                    st.locked = False
+                    self.invalidate()
+                return True
+            key = CODE_TO_KEY.get(code)
+            if key is None:
+                return True
+            self.call("key", key)
+            return True
+
+    def tap(self, x: int, y: int, duration_ms: int = 0) -> None:
+        with self.lock:
+            if not self.state.screen_on or self.state.locked:
+                return
+            if duration_ms >= 500:
+                self.call("long_press", x, y, duration_ms)
+            else:
+                self.call("tap", x, y)
+
+    def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int) -> None:
+        with self.lock:
+            if not self.state.screen_on:
+                return
+            if self.state.locked:
+                if y1 - y2 > self.info.height // 4:  # swipe up unlocks a swipe keyguard
+                    self.state.locked = False
+                    self.invalidate()
+                return
+            self.call("swipe", x1, y1, x2, y2, duration_ms)
+
+    def type_text(self, text: str) -> None:
+        with self.lock:
+            if self.state.screen_on and not self.state.locked:
+                self.call("type_text", text)
+
+    def _keyguard(self, under: Observation) -> Observation:
+        from exerciser.sim.adbfront.keyguard import keyguard_observation
+
+        return keyguard_observation(self.info, under.time_ms, screen_on=self.state.screen_on)
+
+    # --- errors as Android prints them ---------------------------------------------------------------
+    @staticmethod
+    def exception_text(command: str, exc: Exception) -> str:
+        msg = str(exc) or exc.__class__.__name__
+        if "Unknown package" in msg or "not installed" in msg.lower():
+            java = "java.lang.IllegalArgumentException"
+        else:
+            java = (
+                "java.lang.SecurityException"
+                if "permission" in msg.lower()
+                else "java.lang.IllegalArgumentException"
+            )
+        return f"Exception occurred while executing '{command}':\n{java}: {msg}\n"
+
+
+__all__ = ["Phone", "KEYCODES", "DeviceError"]

@@ -1,0 +1,238 @@
+"""Serve a virtual device on a loopback TCP port as an adb device (`adb connect 127.0.0.1:PORT`).
+
+    front = AdbFront(device, port=7401).start()
+    ...                        # adb / adbutils / uiautomator2 talk to 127.0.0.1:7401
+    front.stop()               # "unplug": the listener and every connection close at once
+
+Services: `shell:` (v1, raw), `shell,v2,...:` (adb CLI), `exec:`, `sync:`, `tcp:9008` (the uiautomator2
+server, only while its app_process shell stream is open), `reboot:`/`root:`/`remount:` answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import struct
+import threading
+from collections.abc import Callable
+
+from exerciser.device.contract import Device
+from exerciser.sim.adbfront.commands import make_commands
+from exerciser.sim.adbfront.phone import Phone
+from exerciser.sim.adbfront.shell import Shell
+from exerciser.sim.adbfront.syncsvc import serve_sync
+from exerciser.sim.adbfront.u2server import serve_http
+from exerciser.sim.adbfront.wire import Stream, StreamClosed, Transport
+
+log = logging.getLogger(__name__)
+
+U2_PORT = 9008
+
+
+class _V1Session:
+    """Raw shell (adbutils, uiautomator2): stdout and stderr interleaved on the stream, no exit status."""
+
+    def __init__(self, stream: Stream) -> None:
+        self.stream = stream
+
+    def emit(self, out: bytes, err: bytes) -> None:
+        if out:
+            self.stream.write(out)
+        if err:
+            self.stream.write(err)
+
+    def wait_closed(self) -> None:
+        self.stream.wait_closed()
+
+    def read_stdin(self, n: int) -> bytes:
+        return self.stream.read_exact(n)
+
+
+class _V2Session:
+    """shell protocol v2 (adb CLI): packets [id u8][len u32le][data]; 1 stdout, 2 stderr, 3 exit."""
+
+    def __init__(self, stream: Stream) -> None:
+        self.stream = stream
+        self._stdin = bytearray()
+
+    def _packet(self, ident: int, data: bytes) -> bytes:
+        return struct.pack("<BI", ident, len(data)) + data
+
+    def emit(self, out: bytes, err: bytes) -> None:
+        if out:
+            self.stream.write(self._packet(1, out))
+        if err:
+            self.stream.write(self._packet(2, err))
+
+    def exit(self, status: int) -> None:
+        self.stream.write(self._packet(3, bytes([status & 0xFF])))
+
+    def wait_closed(self) -> None:
+        # The CLI closes the stream on Ctrl-C; stdin packets are ignored (no command reads them here).
+        while True:
+            try:
+                ident, length = struct.unpack("<BI", self.stream.read_exact(5))
+                self.stream.read_exact(length)
+            except StreamClosed:
+                return
+
+    def read_stdin(self, n: int) -> bytes:
+        while len(self._stdin) < n:
+            ident, length = struct.unpack("<BI", self.stream.read_exact(5))
+            data = self.stream.read_exact(length)
+            if ident == 0:
+                self._stdin += data
+            elif ident == 4:
+                break
+        out, self._stdin = bytes(self._stdin[:n]), self._stdin[n:]
+        return out
+
+
+class AdbFront:
+    """One virtual device behind one TCP port."""
+
+    def __init__(self, device: Device, port: int = 7401, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = port
+        self.phone = Phone(device, f"{host}:{port}", port)
+        self._commands = make_commands(self.phone)
+        self._listener: socket.socket | None = None
+        self._transports: set[Transport] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.stopped = threading.Event()
+
+    @property
+    def serial(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def device(self) -> Device:
+        return self.phone.device
+
+    def start(self) -> AdbFront:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        sock.listen(16)
+        self._listener = sock
+        self._thread = threading.Thread(target=self._accept, daemon=True, name=f"adbfront:{self.port}")
+        self._thread.start()
+        return self
+
+    def _accept(self) -> None:
+        assert self._listener is not None
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                break
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            t = Transport(conn, self.phone.banner(), self._open, on_close=self._closed)
+            with self._lock:
+                self._transports.add(t)
+            threading.Thread(target=t.serve, daemon=True, name=f"adbfront:{self.port}:transport").start()
+
+    def _closed(self, t: Transport) -> None:
+        with self._lock:
+            self._transports.discard(t)
+
+    def stop(self) -> None:
+        """Unplug: stop listening and drop every connection (the host sees the device vanish)."""
+        self.stopped.set()
+        if self._listener is not None:
+            try:
+                self._listener.close()
+            except OSError:
+                pass
+        with self._lock:
+            transports = list(self._transports)
+        for t in transports:
+            t.shutdown()
+        self.phone.u2_processes = 0
+
+    def __enter__(self) -> AdbFront:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # --- services --------------------------------------------------------------------------------
+    def _open(self, service: str) -> Callable[[Stream], None] | None:
+        if service.startswith("shell"):
+            head, sep, cmd = service.partition(":")
+            if not sep:
+                return None
+            opts = head.split(",")[1:]
+            return lambda s: self._shell(s, cmd, v2="v2" in opts)
+        if service.startswith("exec:"):
+            return lambda s: self._shell(s, service[5:], v2=False)
+        if service == "sync:":
+            return lambda s: serve_sync(s, self.phone.fs)
+        if service.startswith("tcp:"):
+            port = service[4:].split(":", 1)[0]
+            if port.isdigit() and int(port) == U2_PORT and self.phone.u2_processes > 0:
+                return lambda s: serve_http(s, self.phone)
+            return None  # connection refused
+        if service in ("root:", "unroot:"):
+            return lambda s: s.write(b"adbd cannot run as root in production builds\n")
+        if service == "remount:":
+            return lambda s: s.write(b'Not running as root. Try "adb root" first.\n')
+        if service.startswith("reboot:"):
+            return lambda s: None
+        return None
+
+    def _shell(self, stream: Stream, cmd: str, v2: bool) -> None:
+        session = _V2Session(stream) if v2 else _V1Session(stream)
+        shell = Shell(self.phone.fs, self._commands, session=session)
+        if not cmd.strip():
+            self._interactive(stream, shell, session)
+            return
+        _out, _err, status = shell.run(cmd)
+        if v2:
+            session.exit(status)
+
+    def _interactive(self, stream: Stream, shell: Shell, session) -> None:
+        """`adb shell` without a command: a line-at-a-time prompt (no job control, no line editing)."""
+        prompt = f"{self.phone.props['ro.product.device']}:/ $ ".encode()
+        session.emit(prompt, b"")
+        buf = b""
+        while True:
+            if isinstance(session, _V2Session):
+                try:
+                    ident, length = struct.unpack("<BI", stream.read_exact(5))
+                    data = stream.read_exact(length)
+                except StreamClosed:
+                    return
+                if ident == 4:
+                    return
+                if ident != 0:
+                    continue
+            else:
+                data = stream.read()
+                if not data:
+                    return
+            buf += data
+            while b"\n" in buf or b"\r" in buf:
+                line, _, buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n").partition(b"\n")
+                text = line.decode("utf-8", "replace").strip()
+                if text in ("exit", "logout"):
+                    if isinstance(session, _V2Session):
+                        session.exit(0)
+                    return
+                if text:
+                    shell.run(text)
+                session.emit(prompt, b"")
+
+
+def serve_rack(devices: list[Device], base_port: int = 7401, host: str = "127.0.0.1") -> list[AdbFront]:
+    """N devices on consecutive ports: a virtual rack."""
+    fronts = []
+    try:
+        for i, dev in enumerate(devices):
+            fronts.append(AdbFront(dev, base_port + i, host).start())
+    except OSError:
+        for f in fronts:
+            f.stop()
+        raise
+    return fronts

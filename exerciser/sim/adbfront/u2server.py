@@ -1,0 +1,448 @@
+"""The on-device uiautomator2 server (what `app_process ... com.wetest.uia2.Main -p 9008` serves), reached
+through `tcp:9008` streams: HTTP/1.1, `GET /ping` -> `pong`, `POST /jsonrpc/0` JSON-RPC 2.0.
+
+Methods answer from the served device: the hierarchy and screenshot of the current observation, input
+through the same paths as `input` (so the screen lock applies), selector queries over the dumped XML.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import re
+from typing import Any
+
+from exerciser.device.contract import DeviceError, Key
+from exerciser.sim.adbfront.phone import KEYCODES, Phone
+from exerciser.sim.adbfront.wire import Stream, StreamClosed
+
+log = logging.getLogger(__name__)
+
+_KEYS = {  # uiautomator2 press() names -> keycode
+    "home": 3,
+    "back": 4,
+    "left": 21,
+    "right": 22,
+    "up": 19,
+    "down": 20,
+    "center": 23,
+    "menu": 82,
+    "search": 84,
+    "enter": 66,
+    "delete": 67,
+    "del": 67,
+    "recent": 187,
+    "volume_up": 24,
+    "volume_down": 25,
+    "volume_mute": 164,
+    "camera": 27,
+    "power": 26,
+}
+
+
+class RpcError(Exception):
+    def __init__(self, code: int, message: str, data: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+
+def serve_http(stream: Stream, phone: Phone) -> None:
+    """HTTP/1.1 with keep-alive on one tcp:9008 stream."""
+    while True:
+        try:
+            head = stream.read_until(b"\r\n\r\n", limit=64 * 1024)
+        except StreamClosed:
+            return
+        lines = head.decode("latin-1").split("\r\n")
+        method, path, _version = (lines[0].split(" ", 2) + ["", ""])[:3]
+        headers = {}
+        for ln in lines[1:]:
+            if ":" in ln:
+                k, v = ln.split(":", 1)
+                headers[k.strip().lower()] = v.strip()
+        body = (
+            stream.read_exact(int(headers.get("content-length", "0") or 0))
+            if headers.get("content-length")
+            else b""
+        )
+        if phone.u2_processes == 0:
+            return  # the server process died: the connection drops
+        status, ctype, payload = _route(phone, method, path, body)
+        keep = headers.get("connection", "").lower() == "keep-alive"
+        reason = {200: "OK", 404: "Not Found", 500: "Internal Server Error"}.get(status, "OK")
+        resp = (
+            f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nDate: Thu, 01 Jan 2026 00:00:00 GMT\r\n"
+            f"Connection: {'keep-alive' if keep else 'close'}\r\nContent-Length: {len(payload)}\r\n\r\n"
+        ).encode() + payload
+        stream.write(resp)
+        if not keep:
+            return
+
+
+def _route(phone: Phone, method: str, path: str, body: bytes) -> tuple[int, str, bytes]:
+    if method == "GET" and path == "/ping":
+        return 200, "text/plain", b"pong"
+    if method == "GET" and path == "/version":
+        return 200, "text/plain", b"0.4.1"
+    if method == "POST" and path.startswith("/jsonrpc/0"):
+        try:
+            req = json.loads(body or b"{}")
+        except json.JSONDecodeError:
+            return (
+                200,
+                "application/json",
+                json.dumps(
+                    {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error"}}
+                ).encode(),
+            )
+        rid = req.get("id", 1)
+        try:
+            result = call(phone, req.get("method", ""), req.get("params") or [])
+            out = {"jsonrpc": "2.0", "id": rid, "result": result}
+        except RpcError as exc:
+            out = {
+                "jsonrpc": "2.0",
+                "id": rid,
+                "error": {"code": exc.code, "message": exc.message, "data": exc.data},
+            }
+        return 200, "application/json", json.dumps(out, ensure_ascii=False).encode("utf-8")
+    return 404, "text/plain", b"Not Found"
+
+
+def call(phone: Phone, method: str, params: Any) -> Any:
+    args = list(params.values()) if isinstance(params, dict) else list(params)
+    fn = _METHODS.get(method)
+    if fn is None:
+        raise RpcError(-32601, f"Method not found: {method}")
+    try:
+        return fn(phone, *args)
+    except RpcError:
+        raise
+    except (TypeError, ValueError, IndexError) as exc:
+        raise RpcError(-32602, f"java.lang.IllegalArgumentException: {exc}") from exc
+    except DeviceError as exc:
+        raise RpcError(-32001, f"java.lang.IllegalStateException: {exc}") from exc
+
+
+# --- methods ---------------------------------------------------------------------------------------------
+
+
+def _dump(phone: Phone, compressed: bool = False, max_depth: int = 50, root_in_active: bool = False) -> str:
+    return phone.observation().xml
+
+
+def _screenshot(phone: Phone, scale: float = 1.0, quality: int = 80) -> str:
+    data = phone.jpeg(int(quality))
+    if scale and abs(float(scale) - 1.0) > 1e-6:
+        from PIL import Image
+
+        img = Image.open(io.BytesIO(data))
+        img = img.resize((max(1, int(img.width * scale)), max(1, int(img.height * scale))))
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=int(quality))
+        data = buf.getvalue()
+    return base64.b64encode(data).decode()
+
+
+def _click(phone: Phone, x: Any, y: Any = None, duration_ms: Any = None) -> bool:
+    if isinstance(x, dict):  # click(selector[, timeout])
+        node = _find(phone, x)
+        if node is None:
+            raise _not_found(x)
+        cx, cy = _center(node)
+        phone.tap(cx, cy)
+        return True
+    phone.tap(int(x), int(y), int(duration_ms or 0))
+    return True
+
+
+def _long_click(phone: Phone, sel: dict, *rest) -> bool:
+    node = _find(phone, sel)
+    if node is None:
+        raise _not_found(sel)
+    cx, cy = _center(node)
+    phone.tap(cx, cy, 800)
+    return True
+
+
+def _swipe(phone: Phone, fx, fy, tx, ty, steps: int = 55) -> bool:
+    phone.swipe(int(fx), int(fy), int(tx), int(ty), max(1, int(steps)) * 5)
+    return True
+
+
+def _swipe_points(phone: Phone, points: list, steps: int = 55) -> bool:
+    if len(points) >= 4:
+        phone.swipe(int(points[0]), int(points[1]), int(points[-2]), int(points[-1]), max(1, int(steps)) * 5)
+    return True
+
+
+def _press_key(phone: Phone, name: str) -> bool:
+    code = _KEYS.get(str(name).lower())
+    if code is None:
+        return False
+    return phone.press_keycode(code)
+
+
+def _press_keycode(phone: Phone, code: int, meta: int = 0) -> bool:
+    return phone.press_keycode(int(code))
+
+
+_touch_down: dict[int, tuple[int, int]] = {}
+
+
+def _inject(phone: Phone, action: int, x, y, meta: int = 0) -> bool:
+    key = id(phone)
+    if action == 0:
+        _touch_down[key] = (int(x), int(y))
+    elif action == 1 and key in _touch_down:
+        x0, y0 = _touch_down.pop(key)
+        if abs(x0 - int(x)) + abs(y0 - int(y)) < 20:
+            phone.tap(x0, y0)
+        else:
+            phone.swipe(x0, y0, int(x), int(y), 300)
+    return True
+
+
+def _device_info(phone: Phone) -> dict:
+    i = phone.info
+    pkg, _ = phone.focus()
+    return {
+        "currentPackageName": pkg,
+        "displayHeight": i.height,
+        "displayWidth": i.width,
+        "displayRotation": 0,
+        "displaySizeDpX": round(i.width * 160 / i.density),
+        "displaySizeDpY": round(i.height * 160 / i.density),
+        "naturalOrientation": True,
+        "productName": phone.props["ro.product.name"],
+        "screenOn": phone.state.screen_on,
+        "sdkInt": i.api_level,
+    }
+
+
+def _set_clipboard(phone: Phone, label: Any = None, text: Any = None) -> None:
+    phone.state.clipboard = "" if text is None else str(text)
+    return None
+
+
+def _get_clipboard(phone: Phone) -> str:
+    return phone.state.clipboard
+
+
+def _paste(phone: Phone) -> bool:
+    if phone.state.clipboard:
+        phone.type_text(phone.state.clipboard)
+    return True
+
+
+def _wake(phone: Phone) -> None:
+    phone.press_keycode(KEYCODES["WAKEUP"])
+
+
+def _sleep(phone: Phone) -> None:
+    phone.press_keycode(KEYCODES["SLEEP"])
+
+
+def _null(phone: Phone, *args) -> None:
+    return None
+
+
+def _false(phone: Phone, *args) -> bool:
+    return False
+
+
+# --- selectors -------------------------------------------------------------------------------------------
+
+_BOOL = {
+    "checkable": "checkable",
+    "checked": "checked",
+    "clickable": "clickable",
+    "longClickable": "long-clickable",
+    "scrollable": "scrollable",
+    "enabled": "enabled",
+    "focusable": "focusable",
+    "focused": "focused",
+    "selected": "selected",
+}
+
+
+def _nodes(phone: Phone):
+    from lxml import etree
+
+    xml = phone.observation().xml
+    root = etree.fromstring(xml.encode("utf-8"))
+    return [n for n in root.iter("node")]
+
+
+def _matches(n, sel: dict) -> bool:
+    a = n.attrib
+    text, desc, cls = a.get("text", ""), a.get("content-desc", ""), a.get("class", "")
+    checks = {
+        "text": lambda v: text == v,
+        "textContains": lambda v: v in text,
+        "textMatches": lambda v: re.fullmatch(v, text, re.S) is not None,
+        "textStartsWith": lambda v: text.startswith(v),
+        "className": lambda v: cls == v,
+        "classNameMatches": lambda v: re.fullmatch(v, cls) is not None,
+        "description": lambda v: desc == v,
+        "descriptionContains": lambda v: v in desc,
+        "descriptionMatches": lambda v: re.fullmatch(v, desc, re.S) is not None,
+        "descriptionStartsWith": lambda v: desc.startswith(v),
+        "packageName": lambda v: a.get("package", "") == v,
+        "packageNameMatches": lambda v: re.fullmatch(v, a.get("package", "")) is not None,
+        "resourceId": lambda v: a.get("resource-id", "") == v,
+        "resourceIdMatches": lambda v: re.fullmatch(v, a.get("resource-id", "")) is not None,
+        "index": lambda v: a.get("index", "0") == str(v),
+    }
+    for k, v in sel.items():
+        if k in ("mask", "childOrSibling", "childOrSiblingSelector", "instance"):
+            continue
+        if k in _BOOL:
+            if (a.get(_BOOL[k], "false") == "true") != bool(v):
+                return False
+        elif k in checks and not checks[k](v):
+            return False
+    return True
+
+
+def _find_all(phone: Phone, sel: dict) -> list:
+    found = [n for n in _nodes(phone) if _matches(n, sel)]
+    for rel, sub in zip(
+        sel.get("childOrSibling") or [], sel.get("childOrSiblingSelector") or [], strict=False
+    ):
+        nxt = []
+        for n in found:
+            parent = n.getparent()
+            scope = n if rel == "child" or parent is None else parent
+            pool = scope.iter("node")
+            nxt += [m for m in pool if m is not n and _matches(m, sub)]
+        found = nxt[sub.get("instance", 0) :][:1] if "instance" in sub else nxt
+    return found
+
+
+def _find(phone: Phone, sel: dict):
+    found = _find_all(phone, sel)
+    inst = int(sel.get("instance", 0) or 0)
+    return found[inst] if inst < len(found) else None
+
+
+def _bounds(n) -> dict:
+    m = re.findall(r"-?\d+", n.attrib.get("bounds", "[0,0][0,0]"))
+    x1, y1, x2, y2 = (int(v) for v in m[:4])
+    return {"left": x1, "top": y1, "right": x2, "bottom": y2}
+
+
+def _center(n) -> tuple[int, int]:
+    b = _bounds(n)
+    return (b["left"] + b["right"]) // 2, (b["top"] + b["bottom"]) // 2
+
+
+def _info(n) -> dict:
+    a = n.attrib
+    out = {
+        "bounds": _bounds(n),
+        "childCount": len(n.findall("node")),
+        "className": a.get("class", ""),
+        "contentDescription": a.get("content-desc") or None,
+        "packageName": a.get("package", ""),
+        "resourceName": a.get("resource-id") or None,
+        "text": a.get("text", ""),
+        "visibleBounds": _bounds(n),
+    }
+    for k, attr in _BOOL.items():
+        out[k] = a.get(attr, "false") == "true"
+    return out
+
+
+def _not_found(sel: dict) -> RpcError:
+    return RpcError(
+        -32002, "androidx.test.uiautomator.UiObjectNotFoundException: UiSelector" + json.dumps(sel)
+    )
+
+
+def _exist(phone: Phone, sel: dict) -> bool:
+    return _find(phone, sel) is not None
+
+
+def _obj_info(phone: Phone, sel: dict) -> dict:
+    node = _find(phone, sel)
+    if node is None:
+        raise _not_found(sel)
+    return _info(node)
+
+
+def _all_info(phone: Phone, sel: dict) -> list:
+    return [_info(n) for n in _find_all(phone, sel)]
+
+
+def _wait_exists(phone: Phone, sel: dict, timeout_ms: int = 0) -> bool:
+    return _exist(phone, sel)  # the virtual screen only changes through input or the clock
+
+
+def _wait_gone(phone: Phone, sel: dict, timeout_ms: int = 0) -> bool:
+    return not _exist(phone, sel)
+
+
+def _count(phone: Phone, sel: dict) -> int:
+    return len(_find_all(phone, sel))
+
+
+def _get_text(phone: Phone, sel: dict) -> str:
+    node = _find(phone, sel)
+    if node is None:
+        raise _not_found(sel)
+    return node.attrib.get("text", "")
+
+
+def _set_text(phone: Phone, sel: dict, text: str) -> bool:
+    node = _find(phone, sel)
+    if node is None:
+        raise _not_found(sel)
+    phone.tap(*_center(node))
+    phone.type_text(text)
+    return True
+
+
+_METHODS = {
+    "dumpWindowHierarchy": _dump,
+    "takeScreenshot": _screenshot,
+    "click": _click,
+    "longClick": _long_click,
+    "swipe": _swipe,
+    "swipePoints": _swipe_points,
+    "drag": lambda p, sx, sy, ex, ey, steps=100: _swipe(p, sx, sy, ex, ey, steps),
+    "pressKey": _press_key,
+    "pressKeyCode": _press_keycode,
+    "injectInputEvent": _inject,
+    "deviceInfo": _device_info,
+    "setClipboard": _set_clipboard,
+    "getClipboard": _get_clipboard,
+    "pasteClipboard": _paste,
+    "clearInputText": _null,
+    "wakeUp": _wake,
+    "sleep": _sleep,
+    "setOrientation": _null,
+    "freezeRotation": _null,
+    "getLastToast": _null,
+    "clearLastToast": _null,
+    "makeToast": _null,
+    "getLastTraversedText": _null,
+    "clearLastTraversedText": _null,
+    "openNotification": _false,
+    "openQuickSettings": _false,
+    "exist": _exist,
+    "objInfo": _obj_info,
+    "objInfoOfAllInstances": _all_info,
+    "waitForExists": _wait_exists,
+    "waitUntilGone": _wait_gone,
+    "count": _count,
+    "getText": _get_text,
+    "setText": _set_text,
+    "clearTextField": lambda p, sel: True,
+}
+
+__all__ = ["serve_http", "call", "RpcError", "Key"]

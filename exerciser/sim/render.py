@@ -1,0 +1,595 @@
+"""Renderer of the virtual device: lays out a `Frame`, paints it to a PNG and answers hit tests.
+
+Geometry lives in `layout.py`, text in `fonts.py`, the `uiautomator dump` XML in `uixml.py`. Painting
+follows the layout boxes exactly, so a node's `bounds` enclose the pixels drawn for it; blind nodes are
+painted like any other (only the dump hides them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import zlib
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from exerciser.sim import fonts
+from exerciser.sim.layout import Box, Rect, WindowPlan, apply_bounds, frame_key, layout_frame, plans_for
+from exerciser.sim.ui import Frame, Node, Window
+
+PNG_CACHE_SIZE = 16
+LAYER_CACHE_SIZE = 6  # 7.5 MB each at 1080x2340
+SCRIM = 0.45  # share of the light left behind a dimming dialog (55 % black)
+
+
+@dataclass(frozen=True)
+class Theme:
+    bg: str
+    card: str
+    fg: str
+    muted: str
+    accent: str
+    danger: str
+    divider: str
+    outline: str
+    tonal: str
+    on_tonal: str
+    primary: str
+    image: str
+    bar: str
+
+
+LIGHT = Theme(
+    bg="#ffffff",
+    card="#ffffff",
+    fg="#1f1f1f",
+    muted="#5f6368",
+    accent="#1a73e8",
+    danger="#d93025",
+    divider="#e0e0e0",
+    outline="#9aa0a6",
+    tonal="#d3e3fd",
+    on_tonal="#041e49",
+    primary="#1a73e8",
+    image="#dadce0",
+    bar="#f8f9fa",
+)
+DARK = Theme(
+    bg="#121212",
+    card="#2d2d2d",
+    fg="#e8eaed",
+    muted="#bdc1c6",
+    accent="#8ab4f8",
+    danger="#f28b82",
+    divider="#5f6368",
+    outline="#8e918f",
+    tonal="#004a77",
+    on_tonal="#c2e7ff",
+    primary="#1a73e8",
+    image="#5f6368",
+    bar="#202124",
+)
+WHITE = "#ffffff"
+_LAUNCHER_COLOURS = ("#ea4335", "#34a853", "#fbbc04", "#4285f4", "#a142f4", "#f439a0", "#24c1e0", "#ff6d00")
+
+
+class Renderer:
+    """Lays out and paints frames of the virtual device.
+
+    Caches, all keyed by frame content (the runtime rebuilds frames on every action): layout plans
+    (module-wide), painted window layers (a dialog over an unchanged activity repaints only the
+    dialog), PNG bytes per content and clock text, and the deflated bands of the last PNG.
+    """
+
+    def __init__(self, width: int = 1080, height: int = 2340):
+        self.width = width
+        self.height = height
+        self._png_cache: OrderedDict[tuple, bytes] = OrderedDict()
+        self._layers: OrderedDict[tuple, Image.Image] = OrderedDict()
+        self._encoder = PngEncoder()
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------ public API
+
+    def layout(self, frame: Frame) -> None:
+        """Fill `node.bounds` for every node of every window (idempotent)."""
+        layout_frame(frame)
+
+    def png(self, frame: Frame) -> bytes:
+        """The whole screen as PNG bytes (lays the frame out first)."""
+        key = frame_key(frame)
+        plans = plans_for(frame, key)
+        apply_bounds(frame, plans)
+        pkey = (key, frame.clock_text)
+        with self._lock:
+            data = _lru_get(self._png_cache, pkey)
+            if data is None:
+                data = self._encoder.encode(self._image(frame, plans, key))
+                _lru_put(self._png_cache, pkey, data, PNG_CACHE_SIZE)
+        return data
+
+    def image(self, frame: Frame) -> Image.Image:
+        """The whole screen as a PIL image (a fresh copy the caller may draw on)."""
+        key = frame_key(frame)
+        plans = plans_for(frame, key)
+        apply_bounds(frame, plans)
+        with self._lock:
+            return self._image(frame, plans, key)
+
+    def hit_test(self, frame: Frame, x: int, y: int) -> Node | None:
+        """Deepest clickable, enabled node of the top window containing (x, y), or None.
+
+        Blind nodes' descendants count: they are what the user sees and taps.
+        """
+        layout_frame(frame)
+        root = frame.top.root
+        if not _contains(root.bounds, x, y):
+            return None
+        return _deepest_clickable(root, x, y)
+
+    # ------------------------------------------------------------ layers
+
+    def _image(self, frame: Frame, plans: list[WindowPlan], key: tuple) -> Image.Image:
+        img = self._layer(frame, plans, key, len(frame.windows)).copy()
+        _paint_system_bars(img, frame)
+        return img
+
+    def _layer(self, frame: Frame, plans: list[WindowPlan], key: tuple, n: int) -> Image.Image:
+        """Windows [0, n) painted (scrims included); cached by their content. Do not draw on it."""
+        if n == 0:
+            return Image.new("RGB", (frame.width, frame.height), LIGHT.bg)
+        lkey = (key[:4], key[4][:n])
+        img = _lru_get(self._layers, lkey)
+        if img is None:
+            below = self._layer(frame, plans, key, n - 1)
+            win = frame.windows[n - 1]
+            img = _scrim(below) if win.dim_behind else below.copy()
+            _paint_window(img, frame, win, plans[n - 1])
+            _lru_put(self._layers, lkey, img, LAYER_CACHE_SIZE)
+        return img
+
+
+def _lru_get(cache: OrderedDict, key: tuple):
+    value = cache.get(key)
+    if value is not None:
+        cache.move_to_end(key)
+    return value
+
+
+def _lru_put(cache: OrderedDict, key: tuple, value: object, size: int) -> None:
+    cache[key] = value
+    if len(cache) > size:
+        cache.popitem(last=False)
+
+
+def _contains(b: Rect | None, x: int, y: int) -> bool:
+    return b is not None and b[0] <= x < b[2] and b[1] <= y < b[3]
+
+
+def _deepest_clickable(node: Node, x: int, y: int) -> Node | None:
+    # Later siblings are drawn on top, so they win.
+    for c in reversed(node.children):
+        if _contains(c.bounds, x, y):
+            hit = _deepest_clickable(c, x, y)
+            if hit is not None:
+                return hit
+    if node.clickable and node.enabled and _contains(node.bounds, x, y):
+        return node
+    return None
+
+
+# ---------------------------------------------------------------- PNG
+
+
+class PngEncoder:
+    """PNG writer that recompresses only the horizontal bands that changed since the last image.
+
+    Each band is an independent raw-deflate segment (no filter, level 1, ended by a full flush), so
+    segments from the previous screen can be spliced into the new zlib stream: a clock tick or a
+    toggled checkbox costs a band or two instead of the whole 7.5 MB screen.
+    """
+
+    BAND = 78  # rows per band (2340 = 30 bands)
+
+    def __init__(self) -> None:
+        self._size: tuple[int, int] = (0, 0)
+        self._bands: list[tuple[bytes, bytes, int]] = []  # (raw, deflated, adler32)
+        self._lock = threading.Lock()
+
+    def encode(self, img: Image.Image) -> bytes:
+        w, h = img.size
+        rows = np.frombuffer(img.tobytes(), np.uint8).reshape(h, w * 3)
+        raw = np.zeros((h, w * 3 + 1), np.uint8)
+        raw[:, 1:] = rows  # filter byte 0 (None) before every row
+        data = raw.tobytes()
+        step = self.BAND * (w * 3 + 1)
+        with self._lock:
+            if self._size != (w, h):
+                self._size, self._bands = (w, h), []
+            parts, adler = [], 1
+            for k, off in enumerate(range(0, len(data), step)):
+                band = data[off : off + step]
+                prev = self._bands[k] if k < len(self._bands) else None
+                if prev is None or prev[0] != band:
+                    prev = (band, _deflate(band), zlib.adler32(band))
+                    if k < len(self._bands):
+                        self._bands[k] = prev
+                    else:
+                        self._bands.append(prev)
+                parts.append(prev[1])
+                adler = _adler32_combine(adler, prev[2], len(band))
+        idat = b"\x78\x01" + b"".join(parts) + b"\x03\x00" + adler.to_bytes(4, "big")
+        return _png_bytes(w, h, idat)
+
+
+def _deflate(data: bytes) -> bytes:
+    co = zlib.compressobj(1, zlib.DEFLATED, -15)
+    return co.compress(data) + co.flush(zlib.Z_FULL_FLUSH)
+
+
+_ADLER_BASE = 65521
+
+
+def _adler32_combine(a1: int, a2: int, len2: int) -> int:
+    """zlib's adler32_combine (not exposed by Python's zlib module)."""
+    rem = len2 % _ADLER_BASE
+    s1 = a1 & 0xFFFF
+    s2 = (rem * s1) % _ADLER_BASE
+    s1 = (s1 + (a2 & 0xFFFF) + _ADLER_BASE - 1) % _ADLER_BASE
+    s2 = (s2 + (a1 >> 16) + (a2 >> 16) + _ADLER_BASE - rem) % _ADLER_BASE
+    return s1 | (s2 << 16)
+
+
+def _chunk(tag: bytes, data: bytes) -> bytes:
+    body = tag + data
+    return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
+
+
+def _png_bytes(w: int, h: int, idat: bytes) -> bytes:
+    ihdr = w.to_bytes(4, "big") + h.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
+
+
+# ---------------------------------------------------------------- painting
+
+
+_SCRIM_LUT = [int(v * SCRIM) for v in range(256)] * 3
+
+
+def _scrim(img: Image.Image) -> Image.Image:
+    return img.point(_SCRIM_LUT)
+
+
+def _theme(win: Window) -> Theme:
+    return DARK if win.dark else LIGHT
+
+
+def _paint_window(img: Image.Image, frame: Frame, win: Window, plan: WindowPlan) -> None:
+    draw = ImageDraw.Draw(img)
+    t = _theme(win)
+    if win.kind == "launcher":
+        img.paste(_wallpaper(frame.width, frame.height))
+    elif win.kind in ("activity", "fullscreen"):
+        draw.rectangle((0, 0, frame.width, frame.height), fill=t.bg)
+    else:
+        _card(draw, plan, t)
+    deferred: list[tuple[Node, Box]] = []
+    bar_nodes = _bar_subtree_ids(win.root) if win.kind == "activity" else set()
+    for node, box in zip(win.root.walk(), plan.boxes, strict=True):
+        if id(node) in bar_nodes:
+            deferred.append((node, box))
+        else:
+            paint_node(draw, node, box, t)
+    if win.kind == "activity":
+        _paint_activity_chrome(draw, frame, plan, t, deferred)
+
+
+def _bar_subtree_ids(root: Node) -> set[int]:
+    ids: set[int] = set()
+    for n in root.walk():
+        if n.role in ("toolbar", "tab"):
+            ids.update(id(d) for d in n.walk())
+    return ids
+
+
+def _paint_activity_chrome(
+    draw: ImageDraw.ImageDraw, frame: Frame, plan: WindowPlan, t: Theme, bars: list[tuple[Node, Box]]
+) -> None:
+    """Status-bar and nav-bar backgrounds, toolbar and tab bar, drawn over scrolled-off content."""
+    W, H = frame.width, frame.height
+    draw.rectangle((0, 0, W, frame.status_bar_height - 1), fill=t.bar)
+    draw.rectangle((0, H - frame.nav_bar_height, W, H), fill=t.bar)
+    if plan.tab_bar:
+        x1, y1, x2, y2 = plan.tab_bar
+        draw.rectangle(plan.tab_bar, fill=t.bar)
+        draw.line((x1, y1, x2, y1), fill=t.divider, width=2)
+    if plan.toolbar:
+        draw.rectangle(plan.toolbar, fill=t.bg)
+        x1, y1, x2, y2 = plan.toolbar
+        draw.line((x1, y2 - 2, x2, y2 - 2), fill=t.divider, width=3)
+    for node, box in bars:
+        paint_node(draw, node, box, t)
+
+
+def _card(draw: ImageDraw.ImageDraw, plan: WindowPlan, t: Theme) -> None:
+    x1, y1, x2, y2 = plan.rect
+    r = plan.radius
+    if plan.top_radius_only:
+        draw.rounded_rectangle((x1, y1, x2 - 1, y2 + r), radius=r, fill=t.card)
+    else:
+        draw.rounded_rectangle((x1, y1, x2 - 1, y2 - 1), radius=r, fill=t.card)
+
+
+_WALLPAPERS: dict[tuple[int, int], Image.Image] = {}
+
+
+def _wallpaper(w: int, h: int) -> Image.Image:
+    img = _WALLPAPERS.get((w, h))
+    if img is None:
+        grad = Image.linear_gradient("L").resize((w, h))
+        top = Image.new("RGB", (w, h), "#1e3c72")
+        bottom = Image.new("RGB", (w, h), "#7b4397")
+        img = Image.composite(bottom, top, grad)
+        _WALLPAPERS[(w, h)] = img
+    return img
+
+
+# ---------------------------------------------------------------- nodes
+
+
+def paint_node(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    fn = _PAINTERS.get(box.look)
+    if fn is not None:
+        fn(draw, node, box, t)
+    elif box.lines:
+        _lines(draw, box, _text_colour(node, t))
+
+
+def _text_colour(node: Node, t: Theme) -> str:
+    if not node.enabled:
+        return t.outline
+    return {"muted": t.muted, "accent": t.accent, "danger": t.danger}.get(node.style, t.fg)
+
+
+def _lines(draw: ImageDraw.ImageDraw, box: Box, colour: str, underline: bool = False) -> None:
+    f = fonts.font(box.size, box.bold)
+    lh = fonts.line_height(box.size)
+    anchor = "mm" if box.align == "center" else "lm"
+    for k, line in enumerate(box.lines):
+        y = box.text_y + k * lh + lh // 2
+        draw.text((box.text_x, y), line, font=f, fill=colour, anchor=anchor)
+        if underline and line:
+            w = fonts.text_width(line, box.size, box.bold)
+            x = box.text_x - w // 2 if box.align == "center" else box.text_x
+            uy = y + box.size // 2 + 2
+            draw.line((x, uy, x + w, uy), fill=colour, width=2)
+
+
+def _paint_text(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    _lines(draw, box, _text_colour(node, t))
+
+
+def _paint_link(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    _lines(draw, box, t.accent, underline=True)
+
+
+def _pill(draw: ImageDraw.ImageDraw, box: Box, fill: str | None, outline: str | None = None) -> None:
+    x1, y1, x2, y2 = box.rect
+    r = min((y2 - y1) // 2, 66)
+    draw.rounded_rectangle((x1, y1 + 6, x2 - 1, y2 - 7), radius=r - 6, fill=fill, outline=outline, width=3)
+
+
+def _paint_btn_primary(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    _pill(draw, box, t.primary if node.enabled else t.outline)
+    _lines(draw, box, WHITE)
+
+
+def _paint_btn_danger(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    _pill(draw, box, t.danger)
+    _lines(draw, box, WHITE)
+
+
+def _paint_btn_tonal(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    _pill(draw, box, t.tonal)
+    _lines(draw, box, t.on_tonal)
+
+
+def _paint_btn_outline(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    _pill(draw, box, None, t.outline)
+    _lines(draw, box, t.accent if node.enabled else t.outline)
+
+
+def _paint_btn_text(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    colour = t.muted if node.style == "muted" else t.accent
+    _lines(draw, box, colour if node.enabled else t.outline)
+
+
+def _paint_row(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    x1, y1, x2, y2 = box.rect
+    draw.line((x1 + 66, y2 - 2, x2, y2 - 2), fill=t.divider, width=2)
+    if node.clickable:
+        cx, cy = x2 - 66, (y1 + y2) // 2
+        draw.line((cx - 14, cy - 22, cx + 8, cy, cx - 14, cy + 22), fill=t.muted, width=5)
+    _lines(draw, box, _text_colour(node, t))
+
+
+def _paint_input(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    x1, y1, x2, y2 = box.rect
+    colour = t.accent if node.focusable and node.selected else t.outline
+    draw.line((x1, y2 - 8, x2, y2 - 8), fill=colour, width=4)
+    _lines(draw, box, t.fg if node.text else t.muted)
+
+
+def _mark_rect(box: Box, side: int) -> Rect:
+    x1, y1, _, y2 = box.rect
+    cy = (y1 + y2) // 2
+    return (x1, cy - side // 2, x1 + side, cy + side // 2)
+
+
+def _paint_checkbox(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    r = _mark_rect(box, 54)
+    if node.checked:
+        draw.rounded_rectangle(r, radius=6, fill=t.accent)
+        x1, y1, x2, y2 = r
+        draw.line((x1 + 11, y1 + 28, x1 + 22, y1 + 40, x2 - 10, y1 + 14), fill=t.card, width=6)
+    else:
+        draw.rounded_rectangle(r, radius=6, outline=t.muted, width=5)
+    _lines(draw, box, _text_colour(node, t))
+
+
+def _paint_radio(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    r = _mark_rect(box, 54)
+    draw.ellipse(r, outline=t.accent if node.checked else t.muted, width=5)
+    if node.checked:
+        x1, y1, x2, y2 = r
+        draw.ellipse((x1 + 14, y1 + 14, x2 - 14, y2 - 14), fill=t.accent)
+    _lines(draw, box, _text_colour(node, t))
+
+
+def _paint_switch(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    x1, y1, x2, y2 = box.rect
+    cy = (y1 + y2) // 2
+    track = (x2 - 120, cy - 24, x2, cy + 24)
+    draw.rounded_rectangle(track, radius=24, fill=t.tonal if node.checked else t.divider)
+    kx = x2 - 36 if node.checked else x2 - 84
+    draw.ellipse((kx - 30, cy - 30, kx + 30, cy + 30), fill=t.accent if node.checked else t.outline)
+    _lines(draw, box, _text_colour(node, t))
+
+
+def _paint_image(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    x1, y1, x2, y2 = box.rect
+    draw.rounded_rectangle((x1, y1, x2 - 1, y2 - 1), radius=22, fill=t.image)
+    cx, cy = (x1 + x2) // 2, (y1 + y2) // 2
+    draw.polygon(
+        [(cx - 90, cy + 60), (cx - 20, cy - 30), (cx + 30, cy + 30), (cx + 60, cy), (cx + 100, cy + 60)],
+        fill=t.outline,
+    )
+    draw.ellipse((cx + 30, cy - 70, cx + 70, cy - 30), fill=t.outline)
+
+
+def _paint_icon(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    x1, y1, x2, y2 = box.rect
+    draw.ellipse((x1, y1, x2 - 1, y2 - 1), fill=t.accent)
+    s = (x2 - x1) // 4
+    draw.ellipse((x1 + s + 6, y1 + s, x2 - s - 6, y2 - s - 12), fill=t.card)
+
+
+def _paint_nav_icon(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    x1, y1, x2, y2 = box.rect
+    cx, cy = (x1 + x2) // 2, (y1 + y2) // 2
+    draw.line((cx - 30, cy, cx + 30, cy), fill=t.fg, width=6)
+    draw.line((cx - 6, cy - 26, cx - 30, cy, cx - 6, cy + 26), fill=t.fg, width=6)
+
+
+def _paint_action_icon(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    x1, y1, x2, y2 = box.rect
+    cx, cy = (x1 + x2) // 2, (y1 + y2) // 2
+    for dy in (-24, 0, 24):
+        draw.ellipse((cx - 7, cy + dy - 7, cx + 7, cy + dy + 7), fill=t.fg)
+
+
+def _paint_tab(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    x1, y1, x2, y2 = box.rect
+    colour = t.accent if node.selected else t.muted
+    cx = (x1 + x2) // 2
+    draw.rounded_rectangle((cx - 33, y1 + 22, cx + 33, y1 + 88), radius=14, outline=colour, width=6)
+    _lines(draw, box, colour)
+
+
+def _paint_launcher_icon(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    x1, y1, x2, y2 = box.rect
+    cx = (x1 + x2) // 2
+    colour = _LAUNCHER_COLOURS[int(hashlib.md5(node.text.encode()).hexdigest(), 16) % len(_LAUNCHER_COLOURS)]
+    draw.rounded_rectangle((cx - 77, y1 + 44, cx + 77, y1 + 198), radius=40, fill=colour)
+    initial = (node.text or node.content_desc or "?")[:1]
+    draw.text((cx, y1 + 121), initial, font=fonts.font(77, True), fill=WHITE, anchor="mm")
+    shadow = Box(box.rect, box.look, box.lines, box.size, box.bold, box.align, box.text_x + 2, box.text_y + 2)
+    _lines(draw, shadow, "#202124")
+    _lines(draw, box, WHITE)
+
+
+def _paint_toolbar(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
+    _lines(draw, box, t.fg)
+
+
+_PAINTERS = {
+    "text": _paint_text,
+    "link": _paint_link,
+    "btn_primary": _paint_btn_primary,
+    "btn_danger": _paint_btn_danger,
+    "btn_tonal": _paint_btn_tonal,
+    "btn_outline": _paint_btn_outline,
+    "btn_text": _paint_btn_text,
+    "row": _paint_row,
+    "input": _paint_input,
+    "checkbox": _paint_checkbox,
+    "radio": _paint_radio,
+    "switch": _paint_switch,
+    "image": _paint_image,
+    "icon": _paint_icon,
+    "nav_icon": _paint_nav_icon,
+    "action_icon": _paint_action_icon,
+    "tab": _paint_tab,
+    "launcher_icon": _paint_launcher_icon,
+    "toolbar": _paint_toolbar,
+}
+
+
+# ---------------------------------------------------------------- system bars
+
+
+def _paint_system_bars(img: Image.Image, frame: Frame) -> None:
+    """Clock, status icons and navigation buttons: SystemUI windows above every app window."""
+    base = _base_window(frame)
+    if base is not None and base.kind == "fullscreen":
+        return
+    draw = ImageDraw.Draw(img)
+    light_icons = base is None or base.kind == "launcher" or base.dark or frame.top.dim_behind
+    fg = "#ffffff" if light_icons else "#202124"
+    _status_bar(draw, frame, fg)
+    _nav_bar(draw, frame, fg if light_icons else "#5f6368")
+
+
+def _base_window(frame: Frame) -> Window | None:
+    for w in reversed(frame.windows):
+        if w.kind in ("activity", "fullscreen", "launcher"):
+            return w
+    return None
+
+
+def _status_bar(draw: ImageDraw.ImageDraw, frame: Frame, fg: str) -> None:
+    h = frame.status_bar_height
+    size = max(int(h * 0.6), 12)
+    draw.text((44, h // 2), frame.clock_text, font=fonts.font(size, True), fill=fg, anchor="lm")
+    W = frame.width
+    cy = h // 2
+    s = size // 2
+    bx = W - 44 - 2 * s
+    draw.rounded_rectangle((bx, cy - s, bx + 2 * s, cy + s), radius=4, outline=fg, width=3)
+    draw.rectangle((bx + 5, cy - s + 5, bx + int(2 * s * 0.8), cy + s - 5), fill=fg)
+    sx = bx - 33 - 2 * s
+    draw.polygon([(sx, cy + s), (sx + 2 * s, cy + s), (sx + 2 * s, cy - s)], fill=fg)
+    wx = sx - 33 - 2 * s
+    draw.pieslice((wx, cy - s, wx + 2 * s, cy + 3 * s), 225, 315, fill=fg)
+
+
+def _nav_bar(draw: ImageDraw.ImageDraw, frame: Frame, fg: str) -> None:
+    W, H, h = frame.width, frame.height, frame.nav_bar_height
+    cy = H - h // 2
+    s = h // 6
+    bx = W // 4
+    draw.polygon([(bx + s, cy - s), (bx + s, cy + s), (bx - s, cy)], outline=fg, width=4)
+    draw.ellipse((W // 2 - s, cy - s, W // 2 + s, cy + s), outline=fg, width=4)
+    rx = 3 * W // 4
+    draw.rounded_rectangle((rx - s, cy - s, rx + s, cy + s), radius=4, outline=fg, width=4)
+
+
+def iter_visible(frame: Frame) -> Iterator[tuple[Window, Node]]:
+    """Every node of every window, bottom window first (for debugging and tools)."""
+    for win in frame.windows:
+        for n in win.root.walk():
+            yield win, n

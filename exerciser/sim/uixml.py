@@ -1,0 +1,152 @@
+"""`uiautomator dump` XML of the virtual device, byte for byte as a real device writes it.
+
+Mirrors AOSP `cmds/uiautomator` `AccessibilityNodeInfoDumper` serialised by libcore's `KXmlSerializer`:
+one line, no indentation, attributes in the dumper's order, `NAF="true"` first on clickable nodes without
+text or description (none in their subtree either), childless nodes closed with ` />`, invisible
+(zero-area) nodes skipped while sibling indexes keep counting. Only the top (active) window is dumped.
+Blind nodes show their own attributes with empty text and content-desc, and no children.
+"""
+
+from __future__ import annotations
+
+from exerciser.sim.layout import layout_frame
+from exerciser.sim.ui import Frame, Node
+
+HEADER = "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>"
+_NAF_EXCLUDED = (
+    "android.widget.GridView",
+    "android.widget.GridLayout",
+    "android.widget.ListView",
+    "android.widget.TableLayout",
+)
+
+
+def dump(frame: Frame) -> str:
+    """The hierarchy of the top window, as `adb shell uiautomator dump` writes it."""
+    layout_frame(frame)
+    win = frame.top
+    out: list[str] = [HEADER, '<hierarchy rotation="0">']
+    _node(out, win.root, 0, win.package, frame.width, frame.height)
+    out.append("</hierarchy>")
+    return "".join(out)
+
+
+def _visible(node: Node) -> bool:
+    b = node.bounds
+    return b is not None and b[2] > b[0] and b[3] > b[1]
+
+
+def _node(out: list[str], node: Node, index: int, package: str, w: int, h: int) -> None:
+    blind = node.blind
+    text = "" if blind else node.text
+    desc = "" if blind else node.content_desc
+    attrs: list[tuple[str, str]] = []
+    if _is_naf(node, text, desc):
+        attrs.append(("NAF", "true"))
+    attrs += [
+        ("index", str(index)),
+        ("text", text),
+        ("resource-id", node.resource_id),
+        ("class", node.cls),
+        ("package", package),
+        ("content-desc", desc),
+        ("checkable", _b(node.checkable)),
+        ("checked", _b(node.checked)),
+        ("clickable", _b(node.clickable)),
+        ("enabled", _b(node.enabled)),
+        ("focusable", _b(node.focusable)),
+        ("focused", "false"),
+        ("scrollable", _b(node.scrollable)),
+        ("long-clickable", "false"),
+        ("password", "false"),
+        ("selected", _b(node.selected)),
+        ("bounds", _bounds(node, w, h)),
+    ]
+    out.append("<node")
+    for name, value in attrs:
+        out.append(_attribute(name, value))
+    children = [] if blind else [(i, c) for i, c in enumerate(node.children) if _visible(c)]
+    if not children:
+        out.append(" />")
+        return
+    out.append(">")
+    for i, c in children:
+        _node(out, c, i, package, w, h)
+    out.append("</node>")
+
+
+def _b(v: bool) -> str:
+    return "true" if v else "false"
+
+
+def _bounds(node: Node, w: int, h: int) -> str:
+    x1, y1, x2, y2 = node.bounds or (0, 0, 0, 0)
+    # AccessibilityNodeInfoHelper.getVisibleBoundsInScreen: clipped to the display.
+    x1, y1 = min(max(x1, 0), w), min(max(y1, 0), h)
+    x2, y2 = min(max(x2, 0), w), min(max(y2, 0), h)
+    return f"[{x1},{y1}][{x2},{y2}]"
+
+
+def _is_naf(node: Node, text: str, desc: str) -> bool:
+    """Clickable and enabled, with no text or description on it or anywhere below (as the dump sees it)."""
+    if not (node.clickable and node.enabled) or text or desc:
+        return False
+    if node.cls.endswith(_NAF_EXCLUDED):
+        return False
+    return not (not node.blind and _subtree_has_label(node))
+
+
+def _subtree_has_label(node: Node) -> bool:
+    for c in node.children:
+        if (c.text or c.content_desc) and not c.blind:
+            return True
+        if not c.blind and _subtree_has_label(c):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- KXmlSerializer escaping
+
+
+def _attribute(name: str, value: str) -> str:
+    # KXmlSerializer quotes with " unless the value holds one, then with '.
+    q = "'" if '"' in value else '"'
+    return f" {name}={q}{escape(_strip_invalid(value), q)}{q}"
+
+
+def _strip_invalid(s: str) -> str:
+    """The dumper's stripInvalidXMLChars: control and non-characters become '.'."""
+    if s.isprintable() and s.isascii():
+        return s
+    return "".join("." if _invalid(ord(ch)) else ch for ch in s)
+
+
+def _invalid(o: int) -> bool:
+    return (
+        o <= 0x8
+        or 0xB <= o <= 0xC
+        or 0xE <= o <= 0x1F
+        or 0x7F <= o <= 0x84
+        or 0x86 <= o <= 0x9F
+        or 0xFDD0 <= o <= 0xFDDF
+    )
+
+
+_ESC = {"&": "&amp;", ">": "&gt;", "<": "&lt;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+
+
+def escape(s: str, quot: str = '"') -> str:
+    """KXmlSerializer.writeEscaped for an attribute value quoted with `quot` (UTF-8 output)."""
+    if not any(ch in _ESC or ch == quot or ord(ch) > 0xFFFF for ch in s):
+        return s
+    out: list[str] = []
+    for ch in s:
+        if ch in _ESC:
+            out.append(_ESC[ch])
+        elif ch == quot:
+            out.append("&quot;" if quot == '"' else "&apos;")
+        elif ord(ch) > 0xFFFF:  # a surrogate pair in Java: written as one character reference
+            out.append(f"&#{ord(ch)};")
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -1,0 +1,206 @@
+"""APK reader on APK files the suite builds itself (zipfile + our AXML writer), good and broken."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import zipfile
+
+import pytest
+
+from exerciser.apk import read_apk
+from exerciser.apk import axml
+from exerciser.apk.build import build_apk, manifest_xml, write_apk
+from exerciser.errors import UserError
+
+PERMS = [
+    "android.permission.INTERNET",  # normal: never a group
+    "android.permission.CAMERA",
+    "android.permission.ACCESS_FINE_LOCATION",
+    "android.permission.ACCESS_COARSE_LOCATION",
+    "android.permission.READ_CONTACTS",
+    "android.permission.READ_CALL_LOG",
+    "android.permission.POST_NOTIFICATIONS",
+    ("android.permission.READ_EXTERNAL_STORAGE", 32),
+    "android.permission.READ_MEDIA_IMAGES",
+]
+
+
+@pytest.fixture(scope="module")
+def good_apk(tmp_path_factory):
+    path = tmp_path_factory.mktemp("apk") / "notes.apk"
+    return build_apk(
+        path,
+        "com.example.notes",
+        version_code=42,
+        version_name="2.1.0",
+        min_sdk=24,
+        target_sdk=33,
+        permissions=PERMS,
+        launcher_activity=".ui.LaunchActivity",
+        activities=["com.example.notes.SettingsActivity"],
+        label="Good Notes",
+    )
+
+
+def test_reads_manifest_facts(good_apk):
+    info = read_apk(good_apk)
+    assert info.package == "com.example.notes"
+    assert info.label == "Good Notes"
+    assert info.launcher_activity == "com.example.notes.ui.LaunchActivity"
+    assert (info.version_name, info.version_code) == ("2.1.0", 42)
+    assert (info.min_sdk, info.target_sdk) == (24, 33)
+    assert info.permissions[0] == "android.permission.INTERNET"
+    assert len(info.permissions) == len(PERMS)
+    assert info.max_sdk == {"android.permission.READ_EXTERNAL_STORAGE": 32}
+    assert "com.example.notes.SettingsActivity" in info.activities
+
+
+def test_dangerous_groups_at_target_sdk(good_apk):
+    info = read_apk(good_apk)
+    assert info.dangerous == {
+        "location": ("android.permission.ACCESS_FINE_LOCATION", "android.permission.ACCESS_COARSE_LOCATION"),
+        "camera": ("android.permission.CAMERA",),
+        "contacts": ("android.permission.READ_CONTACTS",),
+        "call_log": ("android.permission.READ_CALL_LOG",),
+        # READ_EXTERNAL_STORAGE has maxSdkVersion 32: not requested at 33
+        "storage": ("android.permission.READ_MEDIA_IMAGES",),
+        "notifications": ("android.permission.POST_NOTIFICATIONS",),
+    }
+
+
+def test_dangerous_groups_follow_the_api_level(good_apk):
+    info = read_apk(good_apk)
+    old = info.dangerous_groups(27)
+    # call log was part of the phone group before API 28; notifications and media permissions did not exist
+    assert old["phone"] == ("android.permission.READ_CALL_LOG",)
+    assert "call_log" not in old and "notifications" not in old
+    assert old["storage"] == ("android.permission.READ_EXTERNAL_STORAGE",)
+
+
+def test_legacy_storage_is_ignored_for_apps_targeting_33(tmp_path):
+    perms = ["android.permission.READ_EXTERNAL_STORAGE", "android.permission.WRITE_EXTERNAL_STORAGE"]
+    new = read_apk(build_apk(tmp_path / "a.apk", "a.b", target_sdk=33, permissions=perms))
+    old = read_apk(build_apk(tmp_path / "b.apk", "a.c", target_sdk=30, permissions=perms))
+    assert "storage" not in new.dangerous
+    assert old.dangerous["storage"] == tuple(perms)
+    assert new.dangerous_groups(30)["storage"] == tuple(perms)  # same APK on an Android 11 phone
+
+
+def test_no_launcher_and_no_target_sdk(tmp_path):
+    text = f'<manifest xmlns:android="{axml.ANDROID_NS}" package="com.x.svc"><uses-sdk android:minSdkVersion="19"/></manifest>'
+    info = read_apk(write_apk(tmp_path / "svc.apk", axml.encode_text(text)))
+    assert info.launcher_activity is None
+    assert (info.min_sdk, info.target_sdk) == (19, 19)
+    assert not info.runtime_prompts  # below 23 Android grants dangerous permissions at install
+
+
+def test_disabled_launcher_is_skipped_and_alias_found(tmp_path):
+    text = (
+        f'<manifest xmlns:android="{axml.ANDROID_NS}" package="com.x"><application>'
+        '<activity android:name=".Old" android:enabled="false"><intent-filter>'
+        '<action android:name="android.intent.action.MAIN"/><category android:name="android.intent.category.LAUNCHER"/>'
+        "</intent-filter></activity>"
+        '<activity-alias android:name="com.x.Alias"><intent-filter>'
+        '<action android:name="android.intent.action.MAIN"/><category android:name="android.intent.category.LAUNCHER"/>'
+        "</intent-filter></activity-alias></application></manifest>"
+    )
+    assert read_apk(write_apk(tmp_path / "x.apk", axml.encode_text(text))).launcher_activity == "com.x.Alias"
+
+
+# --- broken files: one line naming the file and what is wrong ---------------------------------------------
+
+
+def _error(path) -> str:
+    with pytest.raises(UserError) as exc:
+        read_apk(path)
+    msg = exc.value.message
+    assert "\n" not in msg
+    assert str(path) in msg
+    return msg
+
+
+def test_not_a_zip(tmp_path):
+    p = tmp_path / "notes.apk"
+    p.write_bytes(b"<html>404 Not Found</html>\n" * 20)
+    assert "not a zip" in _error(p)
+
+
+def test_zip_without_manifest(tmp_path):
+    p = tmp_path / "lib.apk"
+    with zipfile.ZipFile(p, "w") as zf:
+        zf.writestr("classes.dex", b"dex\n035\x00")
+    assert "no AndroidManifest.xml" in _error(p)
+
+
+def test_truncated_file(good_apk, tmp_path):
+    data = good_apk.read_bytes()
+    p = tmp_path / "cut.apk"
+    p.write_bytes(data[: len(data) * 2 // 3])
+    assert "truncated" in _error(p)
+
+
+def test_corrupted_manifest_entry(tmp_path):
+    # zip directory intact, but the stored manifest bytes damaged: CRC check fails on extraction
+    p = tmp_path / "crc.apk"
+    body = axml.encode_text(manifest_xml("com.x.crc"))
+    with zipfile.ZipFile(p, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr("AndroidManifest.xml", body)
+    raw = bytearray(p.read_bytes())
+    at = raw.index(body[40:60])
+    raw[at : at + 8] = b"\xde\xad\xbe\xef" * 2
+    p.write_bytes(bytes(raw))
+    assert "damaged" in _error(p)
+
+
+def test_garbage_manifest(tmp_path):
+    p = write_apk(tmp_path / "garbage.apk", os.urandom(512))
+    assert "not valid binary XML" in _error(p)
+
+
+def test_binary_manifest_with_broken_string_pool(tmp_path):
+    body = bytearray(axml.encode_text(manifest_xml("com.x.pool")))
+    body[8:12] = b"\x01\x00\x99\x00"  # string pool chunk with a header size of 0x99
+    assert "not valid binary XML" in _error(write_apk(tmp_path / "pool.apk", bytes(body)))
+
+
+def test_plain_text_manifest(tmp_path):
+    p = write_apk(tmp_path / "src.apk", manifest_xml("com.x.src").encode())
+    assert "plain-text XML" in _error(p)
+
+
+def test_manifest_without_package(tmp_path):
+    p = write_apk(tmp_path / "nopkg.apk", axml.encode_text("<manifest/>"))
+    assert "no package name" in _error(p)
+
+
+def test_missing_file_and_directory(tmp_path):
+    assert "no such file" in _error(tmp_path / "nope.apk")
+    assert "directory" in _error(tmp_path)
+
+
+def test_empty_file(tmp_path):
+    p = tmp_path / "empty.apk"
+    p.write_bytes(b"")
+    assert "empty" in _error(p)
+
+
+# --- the writer checked by an independent reader: Debian's aapt ---------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("aapt") is None, reason="aapt not installed")
+def test_aapt_reads_the_built_apk(good_apk):
+    badging = subprocess.run(["aapt", "dump", "badging", str(good_apk)], capture_output=True, text=True,
+                             check=True).stdout
+    assert "package: name='com.example.notes' versionCode='42' versionName='2.1.0'" in badging
+    assert "sdkVersion:'24'" in badging and "targetSdkVersion:'33'" in badging
+    assert "launchable-activity: name='com.example.notes.ui.LaunchActivity'" in badging
+    assert "uses-permission: name='android.permission.READ_EXTERNAL_STORAGE' maxSdkVersion='32'" in badging
+    tree = subprocess.run(["aapt", "dump", "xmltree", str(good_apk), "AndroidManifest.xml"],
+                          capture_output=True, text=True, check=True).stdout
+    # resource ids and value types as the platform defines them
+    assert "A: android:versionCode(0x0101021b)=(type 0x10)0x2a" in tree
+    assert "A: android:targetSdkVersion(0x01010270)=(type 0x10)0x21" in tree
+    assert "A: android:exported(0x01010010)=(type 0x12)0xffffffff" in tree
+    assert 'A: android:label(0x01010001)="Good Notes"' in tree
