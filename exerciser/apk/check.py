@@ -217,16 +217,24 @@ def resolve_target(text: str, search: Sequence[Path] = ()) -> Target:
                 return Target("model", str(p / "app.yaml"), text)
             raise UserError(f"{text}: a folder that is neither a results folder nor an app model")
         if p.suffix.lower() in (".yaml", ".yml"):
-            head = p.read_text(encoding="utf-8", errors="replace")
-            if "on_launch" in head or "screens:" in head:
-                return Target("model", str(p), text)
-            return Target("scenario", str(p), text)
+            return Target("model" if _is_model(p) else "scenario", str(p), text)
         return Target("apk", str(p), text)  # anything else must be an APK; read_apk says what is wrong
     if "/" not in text and (SAMPLES_DIR / text / "app.yaml").is_file():
         return Target("sample", text, text)
     known = sorted(p.parent.name for p in SAMPLES_DIR.glob("*/app.yaml"))
     hint = f" (sample ids: {', '.join(known)})" if known else ""
     raise UserError(f"{text}: no such APK, scenario, results folder or sample id{hint}")
+
+
+def _is_model(path: Path) -> bool:
+    """An app behaviour model has `package` and `screens` at the top; a scenario has `app`."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False  # let the scenario loader report the error with its line
+    return isinstance(data, dict) and "package" in data and "app" not in data
 
 
 def sample_for_package(package: str) -> str | None:

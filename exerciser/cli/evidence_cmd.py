@@ -38,7 +38,9 @@ def _app_dirs(path: Path) -> list[Path]:
 
 @click.command("verify")
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("--key", "key", type=click.Path(), help="Ed25519 public key (PEM) the signature must verify under.")
+@click.option(
+    "--key", "key", type=click.Path(), help="Ed25519 public key (PEM) the signature must verify under."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def verify_cmd(run_dir: Path, key: str | None, as_json: bool) -> None:
     """Check that RUN_DIR (or every app folder under it) is exactly what the run sealed."""
@@ -47,16 +49,30 @@ def verify_cmd(run_dir: Path, key: str | None, as_json: bool) -> None:
     pub = _read_key(key)
     results = [verify_bundle(d, pub) for d in _app_dirs(run_dir)]
     if as_json:
-        click.echo(json.dumps([
-            {"run_dir": str(r.run_dir), "ok": r.ok, "signature": r.signature, "files_checked": r.files_checked,
-             "steps_checked": r.steps_checked, "failures": [f.__dict__ for f in r.failures], "notes": r.notes}
-            for r in results
-        ], indent=1))  # fmt: skip
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "run_dir": str(r.run_dir),
+                        "ok": r.ok,
+                        "signature": r.signature,
+                        "files_checked": r.files_checked,
+                        "steps_checked": r.steps_checked,
+                        "failures": [f.__dict__ for f in r.failures],
+                        "notes": r.notes,
+                    }
+                    for r in results
+                ],
+                indent=1,
+            )
+        )
     else:
         for r in results:
             status = "VERIFIED" if r.ok else "FAILED"
-            click.echo(f"{status}  {r.run_dir}  ({r.files_checked} files, {r.steps_checked} steps, "
-                       f"signature {r.signature})")  # fmt: skip
+            click.echo(
+                f"{status}  {r.run_dir}  ({r.files_checked} files, {r.steps_checked} steps, "
+                f"signature {r.signature})"
+            )
             for f in r.failures:
                 click.echo(f"  {f.line()}")
             for n in r.notes:
@@ -67,8 +83,12 @@ def verify_cmd(run_dir: Path, key: str | None, as_json: bool) -> None:
 @click.command("sign")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--key", "key", type=click.Path(), help="Ed25519 private key (PEM).")
-@click.option("--new-key", "new_key", type=click.Path(path_type=Path),
-              help="Generate a key pair here (PATH private, PATH.pub public) and sign with it.")  # fmt: skip
+@click.option(
+    "--new-key",
+    "new_key",
+    type=click.Path(path_type=Path),
+    help="Generate a key pair here (PATH private, PATH.pub public) and sign with it.",
+)
 def sign_cmd(run_dir: Path, key: str | None, new_key: Path | None) -> None:
     """Sign RUN_DIR's manifest with an Ed25519 key (only a bundle that verifies is signed)."""
     from exerciser.evidence.manifest import generate_keypair, sign_manifest, verify_bundle
@@ -101,7 +121,9 @@ def sign_cmd(run_dir: Path, key: str | None, new_key: Path | None) -> None:
 @click.command("report")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--no-video", is_flag=True, help="Do not (re)make video.mp4.")
-@click.option("--key", "key", type=click.Path(), help="Ed25519 private key (PEM) to sign the resealed manifest.")
+@click.option(
+    "--key", "key", type=click.Path(), help="Ed25519 private key (PEM) to sign the resealed manifest."
+)
 def report_cmd(run_dir: Path, no_video: bool, key: str | None) -> None:
     """(Re)make the reports of RUN_DIR (an app folder, or a suite folder: every app plus the index) and
     reseal the manifest. A bundle whose evidence no longer verifies is refused."""
@@ -147,11 +169,21 @@ def compare_cmd(run_a: Path, run_b: Path, figures: bool, as_json: bool) -> None:
     c = compare_runs(run_a, run_b)
     if as_json:
         fd = c.first_difference
-        click.echo(json.dumps({
-            "verdicts_agree": c.verdicts_agree, "figures_agree": c.figures_agree,
-            "categories": {d.category: {"a": d.a, "b": d.b, "agree": d.verdict_agrees} for d in c.categories},
-            "steps": [c.length_a, c.length_b], "first_difference": fd.__dict__ if fd else None,
-        }, indent=1, ensure_ascii=False))  # fmt: skip
+        click.echo(
+            json.dumps(
+                {
+                    "verdicts_agree": c.verdicts_agree,
+                    "figures_agree": c.figures_agree,
+                    "categories": {
+                        d.category: {"a": d.a, "b": d.b, "agree": d.verdict_agrees} for d in c.categories
+                    },
+                    "steps": [c.length_a, c.length_b],
+                    "first_difference": fd.__dict__ if fd else None,
+                },
+                indent=1,
+                ensure_ascii=False,
+            )
+        )
     else:
         click.echo("\n".join(c.lines()))
     agree = c.verdicts_agree and (c.figures_agree or not figures)
@@ -166,17 +198,43 @@ def compare_cmd(run_a: Path, run_b: Path, figures: bool, as_json: bool) -> None:
 @click.option("--height", type=int, help="Screen height in pixels (virtual device).")
 @click.option("--device", "serial", help="Replay on a real device (adb serial) instead of the virtual one.")
 @click.option("--out", "out", type=click.Path(path_type=Path), help="Folder for the replay's bundle.")
+@click.option(
+    "--mode",
+    type=click.Choice(["auto", "probes", "trace"]),
+    default="auto",
+    help="probes: re-run the probes held to the trace (needs scenario.json; true re-score); "
+    "trace: replay the actions alone. auto: probes when possible.",
+)
 @click.option("--keep-going", is_flag=True, help="Do not stop at the first divergence.")
 @click.option("--no-video", is_flag=True)
-def replay_cmd(trace: Path, profile: str | None, locale: str | None, width: int | None, height: int | None,
-               serial: str | None, out: Path | None, keep_going: bool, no_video: bool) -> None:  # fmt: skip
+def replay_cmd(
+    trace: Path,
+    profile: str | None,
+    locale: str | None,
+    width: int | None,
+    height: int | None,
+    serial: str | None,
+    out: Path | None,
+    mode: str,
+    keep_going: bool,
+    no_video: bool,
+) -> None:
     """Re-execute a run's trace (TRACE or its run folder) on another device, check every screen, re-score."""
     from exerciser.evidence.replay import replay_run
 
     res = replay_run(
-        trace, profile=profile, locale=locale, width=width, height=height, serial=serial, out=out,
-        stop_on_divergence=not keep_going, video=not no_video, progress=lambda s: click.echo(s, err=True),
-    )  # fmt: skip
+        trace,
+        profile=profile,
+        locale=locale,
+        width=width,
+        height=height,
+        serial=serial,
+        out=out,
+        mode=mode,
+        stop_on_divergence=not keep_going,
+        video=not no_video,
+        progress=lambda s: click.echo(s, err=True),
+    )
     click.echo("\n".join(res.lines()))
     sys.exit(0 if res.ok else 1)
 

@@ -58,7 +58,7 @@ def finalize_app(
     t = time.perf_counter()
     _write_text(app_dir / "report.json", json.dumps(app_summary(run), indent=1, ensure_ascii=False) + "\n")
     write_junit(app_dir / "junit.xml", [run], name=run.app)
-    _write_text(app_dir / "report.html", render_app_html(run, thumbs, VIDEO_NAME if video else None))
+    _write_text(app_dir / "report.html", render_app_html(run, thumbs, VIDEO_NAME))  # linked when present
     st.seconds["reports"] = time.perf_counter() - t
 
     t = time.perf_counter()

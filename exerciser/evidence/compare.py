@@ -175,7 +175,9 @@ class Comparison:
 def compare_runs(a: RunFolder | Path, b: RunFolder | Path) -> Comparison:
     ra = a if isinstance(a, RunFolder) else load_run(Path(a))
     rb = b if isinstance(b, RunFolder) else load_run(Path(b))
-    cats = list(dict.fromkeys([c for c, _ in ra.ordered_categories()] + [c for c, _ in rb.ordered_categories()]))
+    cats = list(
+        dict.fromkeys([c for c, _ in ra.ordered_categories()] + [c for c, _ in rb.ordered_categories()])
+    )
     cmp = Comparison(
         ra.path,
         rb.path,

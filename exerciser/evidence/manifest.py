@@ -96,7 +96,9 @@ def manifest_bytes(manifest: dict[str, Any]) -> bytes:
     return (json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
 
 
-def write_manifest(run_dir: Path, private_key_pem: bytes | None = None, password: bytes | None = None) -> dict:
+def write_manifest(
+    run_dir: Path, private_key_pem: bytes | None = None, password: bytes | None = None
+) -> dict:
     """Seal the folder: write manifest.json (and manifest.sig when a key is given). A stale signature of an
     older manifest is removed, since it could no longer verify."""
     run_dir = Path(run_dir)
@@ -237,7 +239,8 @@ def _check_files(run_dir: Path, manifest: dict[str, Any], r: VerifyResult) -> No
         digest = sha256_file(p)
         if digest != meta.get("sha256") or size != meta.get("size"):
             r.fail(
-                "modified", rel,
+                "modified",
+                rel,
                 f"{kind} changed since sealing (sha256 {digest[:12]}… size {size}, "
                 f"manifest {str(meta.get('sha256'))[:12]}… size {meta.get('size')})",
             )
@@ -268,7 +271,8 @@ def _check_trace(run_dir: Path, manifest: dict[str, Any] | None, r: VerifyResult
             r.fail("trace", TRACE_NAME, f"has {t.count} lines, the manifest sealed {mt.get('lines')}")
         if mt.get("head") != t.head:
             r.fail(
-                "trace", TRACE_NAME,
+                "trace",
+                TRACE_NAME,
                 f"chain head {t.head[:12]}… differs from the sealed head {str(mt.get('head'))[:12]}… "
                 "(last line edited, removed or appended)",
             )
@@ -305,7 +309,9 @@ def _check_verdict(run_dir: Path, r: VerifyResult) -> None:
     for cat, v in sorted(cats.items()):
         missing = [s for s in (v or {}).get("evidence_steps") or [] if s not in steps]
         if missing:
-            r.fail("verdict", "verdict.json", f"category {cat} cites steps {missing} that are not in the trace")
+            r.fail(
+                "verdict", "verdict.json", f"category {cat} cites steps {missing} that are not in the trace"
+            )
 
 
 def _check_signature(run_dir: Path, public_key_pem: bytes | None, r: VerifyResult) -> None:

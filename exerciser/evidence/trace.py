@@ -183,8 +183,11 @@ def load_trace(path: Path) -> LoadedTrace:
         if rec.get("prev") != prev:
             what = "first line must have prev=0…0" if prev == GENESIS else "prev does not match line before"
             problems.append(
-                TraceProblem(i, "chain", f"hash chain broken at step {rec.get('n')}: {what} (line removed, "
-                             "edited or reordered)")
+                TraceProblem(
+                    i,
+                    "chain",
+                    f"hash chain broken at step {rec.get('n')}: {what} (line removed, edited or reordered)",
+                )
             )
         n = rec.get("n")
         if not isinstance(n, int) or n <= last_n:

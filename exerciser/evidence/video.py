@@ -14,6 +14,8 @@ import shutil
 import subprocess
 import threading
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,8 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
 )
 TAP_COLOUR = (230, 30, 60)
+LOOKAHEAD = 6  # screenshots decoded ahead of the encoder
+DECODE_THREADS = 2
 BAND_COLOUR = (20, 20, 20)
 
 
@@ -76,12 +80,17 @@ def action_label(action: dict[str, Any]) -> str:
 def _load(path: Path, size: tuple[int, int]) -> np.ndarray:
     """Screenshot as RGB at `size`, letterboxed if its aspect differs; grey frame if it is missing."""
     w, h = size
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.exists() else None
+    flag = cv2.IMREAD_COLOR
+    dims = _png_dims(path)
+    if dims and dims[0] == 2 * w:  # decode at half size directly (the common 1080 -> 540 case)
+        flag = cv2.IMREAD_REDUCED_COLOR_2
+    img = cv2.imread(str(path), flag) if dims else None
     if img is None:
-        frame = np.full((h, w, 3), 96, np.uint8)
-        return frame
+        return np.full((h, w, 3), 96, np.uint8)
     img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
     ih, iw = img.shape[:2]
+    if (iw, ih) == (w, h):
+        return img
     scale = min(w / iw, h / ih)
     nw, nh = max(1, round(iw * scale)), max(1, round(ih * scale))
     small = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA)
@@ -93,24 +102,38 @@ def _load(path: Path, size: tuple[int, int]) -> np.ndarray:
     return frame
 
 
-def _annotate(
-    frame: np.ndarray, lines: list[str], tap: tuple[float, float] | None, scale: float
-) -> np.ndarray:
-    img = Image.fromarray(frame)
-    draw = ImageDraw.Draw(img, "RGBA")
-    w, h = img.size
+def _png_dims(path: Path) -> tuple[int, int] | None:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(24)
+    except OSError:
+        return None
+    if head[:8] != b"\x89PNG\r\n\x1a\n":
+        return (0, 0) if head else None  # not a PNG: let OpenCV try
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def _annotate(frame: np.ndarray, lines: list[str], tap: tuple[float, float] | None, scale: float) -> np.ndarray:
+    """Draws in place: the caption band (PIL, for CJK text) over the bottom, the tap ring (OpenCV)."""
+    h, w = frame.shape[:2]
     fs = max(12, w // 30)
     font = _font(fs)
-    band = (fs + 6) * len(lines) + 8
-    draw.rectangle((0, h - band, w, h), fill=(*BAND_COLOUR, 200))
+    band = min(h, (fs + 6) * len(lines) + 8)
+    region = frame[h - band :]
+    region[:] = (region.astype(np.uint16) * 55 // 255 + np.array(BAND_COLOUR, np.uint16) * 200 // 255).astype(
+        np.uint8
+    )
+    img = Image.fromarray(region)
+    draw = ImageDraw.Draw(img)
     for i, text in enumerate(lines):
-        draw.text((8, h - band + 4 + i * (fs + 6)), text, font=font, fill=(255, 255, 255, 255))
+        draw.text((8, 4 + i * (fs + 6)), text, font=font, fill=(255, 255, 255))
+    region[:] = np.asarray(img)
     if tap is not None:
-        x, y = tap[0] * scale, tap[1] * scale
+        c = (round(tap[0] * scale), round(tap[1] * scale))
         r = max(10, w // 22)
-        draw.ellipse((x - r, y - r, x + r, y + r), outline=(*TAP_COLOUR, 255), width=max(3, r // 4))
-        draw.ellipse((x - 3, y - 3, x + 3, y + 3), fill=(*TAP_COLOUR, 255))
-    return np.asarray(img)
+        cv2.circle(frame, c, r, TAP_COLOUR, max(3, r // 4), cv2.LINE_AA)
+        cv2.circle(frame, c, 3, TAP_COLOUR, -1, cv2.LINE_AA)
+    return frame
 
 
 @dataclass
@@ -128,21 +151,50 @@ FrameHook = Callable[[dict[str, Any], np.ndarray], None]
 def _frames(
     run_dir: Path, records: list[dict[str, Any]], size: tuple[int, int], scale: float, hook: FrameHook | None
 ):
+    """Two annotated frames per step. PNG decoding (most of the cost; OpenCV releases the GIL) runs a few
+    steps ahead in threads, and a screen seen again (same SHA-256) is not decoded twice."""
+
+    def key(rec: dict[str, Any]) -> str:
+        return rec.get("screenshot_sha256") or rec.get("screenshot", "")
+
+    pending: dict[str, Future[np.ndarray]] = {}
+    order: deque[str] = deque()
+    ahead = iter(records)
+
+    def feed(pool: ThreadPoolExecutor) -> None:
+        while len(order) < LOOKAHEAD:
+            rec = next(ahead, None)
+            if rec is None:
+                return
+            k = key(rec)
+            order.append(k)
+            if k not in pending:
+                pending[k] = pool.submit(_load, run_dir / rec.get("screenshot", ""), size)
+
     prev: np.ndarray | None = None
-    for rec in records:
-        action = rec.get("action") or {}
-        n, probe = rec.get("n"), rec.get("probe", "")
-        after = _load(run_dir / rec.get("screenshot", ""), size)
-        if hook is not None:  # lets the report reuse the decoded, reduced screenshot
-            hook(rec, after)
-        point = action.get("point")
-        tap = (float(point[0]), float(point[1])) if point and len(point) == 2 else None
-        head = f"step {n} · {probe} · {action_label(action)}"
-        before = prev if prev is not None else after
-        yield _annotate(before.copy(), [head], tap, scale)
-        kinds = ", ".join(rec.get("kinds") or []) or "—"
-        yield _annotate(after.copy(), [f"step {n} · after", f"kinds: {kinds}"], None, scale)
-        prev = after
+    with ThreadPoolExecutor(max_workers=DECODE_THREADS) as pool:
+        feed(pool)
+        for rec in records:
+            k = order.popleft()
+            after = pending[k].result()
+            if k not in order:  # no later step in the window shows this screen: free it
+                del pending[k]
+                recent = (k, after)
+            feed(pool)
+            if k not in pending and recent[0] != k:
+                pass
+            action = rec.get("action") or {}
+            n, probe = rec.get("n"), rec.get("probe", "")
+            if hook is not None:  # lets the report reuse the decoded, reduced screenshot
+                hook(rec, after)
+            point = action.get("point")
+            tap = (float(point[0]), float(point[1])) if point and len(point) == 2 else None
+            head = f"step {n} · {probe} · {action_label(action)}"
+            before = prev if prev is not None else after
+            yield _annotate(before.copy(), [head], tap, scale)
+            kinds = ", ".join(rec.get("kinds") or []) or "—"
+            yield _annotate(after.copy(), [f"step {n} · after", f"kinds: {kinds}"], None, scale)
+            prev = after
 
 
 def make_video(
@@ -152,6 +204,7 @@ def make_video(
     seconds_per_step: float = 1.0,
     records: list[dict[str, Any]] | None = None,
     crf: int = 30,
+    preset: str = "veryfast",
     on_frame: FrameHook | None = None,
 ) -> VideoStats | None:
     """Write `video.mp4` for the run folder. Returns None when the trace has no steps with screenshots."""
@@ -175,12 +228,11 @@ def make_video(
     scale = size[0] / dev_w
     fps = 2.0 / seconds_per_step
     tmp = out.with_name(out.name + ".part.mp4")
-    cmd = [
-        ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{size[0]}x{size[1]}", "-r", f"{fps:g}", "-i", "-",
-        "-c:v", "libx264", "-preset", "veryfast", "-tune", "stillimage", "-crf", str(crf),
-        "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(tmp),
-    ]  # fmt: skip
+    args = (
+        f"-hide_banner -loglevel error -y -f rawvideo -pix_fmt rgb24 -s {size[0]}x{size[1]} -r {fps:g} -i - "
+        f"-c:v libx264 -preset {preset} -tune stillimage -crf {crf} -pix_fmt yuv420p -movflags +faststart"
+    )
+    cmd = [ffmpeg, *args.split(), str(tmp)]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdin is not None
     n = 0
@@ -204,10 +256,23 @@ def probe_video(path: Path) -> dict[str, Any]:
     import json
 
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries",
-         "stream=codec_name,pix_fmt,width,height,nb_read_frames:format=duration", "-of", "json", str(path)],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-count_frames",
+            "-show_entries",
+            "stream=codec_name,pix_fmt,width,height,nb_read_frames:format=duration",
+            "-of",
+            "json",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     data = json.loads(out)
     s = data["streams"][0]
     return {
@@ -232,8 +297,9 @@ class DeviceScreenRecorder:
     finishes the file) and pulls it. Uses only the adb binary, so it works with any driver.
     """
 
-    def __init__(self, serial: str, local_dir: Path, segment_s: int = 170, adb: str = "adb",
-                 bit_rate: int = 4_000_000):  # fmt: skip
+    def __init__(
+        self, serial: str, local_dir: Path, segment_s: int = 170, adb: str = "adb", bit_rate: int = 4_000_000
+    ):
         self.serial, self.local_dir, self.segment_s = serial, Path(local_dir), segment_s
         self.adb, self.bit_rate = adb, bit_rate
         self.files: list[Path] = []
@@ -243,8 +309,9 @@ class DeviceScreenRecorder:
         self._pid: str | None = None
 
     def _sh(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([self.adb, "-s", self.serial, "shell", *args], capture_output=True, text=True,
-                              timeout=timeout)  # fmt: skip
+        return subprocess.run(
+            [self.adb, "-s", self.serial, "shell", *args], capture_output=True, text=True, timeout=timeout
+        )
 
     def remote_command(self, remote: str) -> str:
         """Shell line started on the phone: prints the recorder's pid, then waits for it."""
@@ -262,15 +329,22 @@ class DeviceScreenRecorder:
         i = 0
         while not self._stop.is_set():
             remote = f"/sdcard/exerciser-screenrecord-{i:03d}.mp4"
-            proc = subprocess.Popen([self.adb, "-s", self.serial, "shell", self.remote_command(remote)],
-                                    stdout=subprocess.PIPE, text=True)  # fmt: skip
+            proc = subprocess.Popen(
+                [self.adb, "-s", self.serial, "shell", self.remote_command(remote)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             self._pid = (proc.stdout.readline().strip() if proc.stdout else "") or None
             proc.wait()
             self._pid = None
             local = self.local_dir / f"screenrecord-{i:03d}.mp4"
             time.sleep(0.5)  # screenrecord finalises the moov atom after the signal
-            pulled = subprocess.run([self.adb, "-s", self.serial, "pull", remote, str(local)],
-                                    capture_output=True, text=True, timeout=120)  # fmt: skip
+            pulled = subprocess.run(
+                [self.adb, "-s", self.serial, "pull", remote, str(local)],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             if pulled.returncode == 0 and local.exists():
                 self.files.append(local)
                 self._sh("rm", "-f", remote)
@@ -298,8 +372,25 @@ def concat_videos(parts: Iterable[Path], out: Path) -> Path:
     listing = out.with_suffix(".txt")
     listing.write_text("".join(f"file '{p.resolve()}'\n" for p in parts))
     try:
-        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0",
-                        "-i", str(listing), "-c", "copy", str(out)], check=True)  # fmt: skip
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "concat",
+                "-safe",
+                "0",
+                "-i",
+                str(listing),
+                "-c",
+                "copy",
+                str(out),
+            ],
+            check=True,
+        )
     finally:
         listing.unlink(missing_ok=True)
     return out

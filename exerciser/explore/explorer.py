@@ -60,6 +60,9 @@ class Goal:
     name: str
     reached: Callable[[Step], bool]
     score: Callable[[Control, Step], float]  # > 0: worth trying; higher first (goal strategy only)
+    # a state already in the graph (seen by an earlier probe) that satisfies the goal: go straight there
+    # (rank: lower is better, None: not a goal state)
+    known: Callable[[dict], int | None] | None = None
 
 
 HINT_SCORES = {
@@ -80,10 +83,13 @@ def hint_score(goal: str) -> Callable[[Control, Step], float]:
 
 
 def deletion_goal() -> Goal:
+    kinds = ("deletion_entry", "deletion_confirm", "deletion_obstacle")
     return Goal(
         "deletion",
-        lambda s: s.in_app and (s.has("deletion_entry") or s.has("deletion_confirm") or s.has("deletion_obstacle")),
+        lambda s: s.in_app and any(s.has(k) for k in kinds),
         hint_score("deletion"),
+        lambda node: min((kinds.index(k.split(":")[0]) for k in node.get("kinds", [])
+                          if k.split(":")[0] in kinds), default=None),
     )
 
 
@@ -142,6 +148,8 @@ class Explorer:
         self.home: str | None = None
         self.cands: dict[str, list[tuple[float, Control]]] = {}
         self.parents: dict[str, str] = {}  # state -> state it was first reached from by a tap
+        # what this explorer tried itself (the session's graph also holds other probes' taps)
+        self.tried: dict[str, set[str]] = {}
 
     # --- moving around -----------------------------------------------------------------------------
     def relaunch(self) -> Step | None:
@@ -171,7 +179,7 @@ class Explorer:
         self.cands[sid] = [(sc, c) for sc, c in scored if sc > 0]
 
     def _untried(self, sid: str) -> list[tuple[float, Control]]:
-        tried = self.s.graph.tried(sid)
+        tried = self.tried.get(sid, set())
         return [(sc, c) for sc, c in self.cands.get(sid, []) if c.selector.key() not in tried]
 
     def _goto(self, target: str, cur: Step) -> Step | None:
@@ -223,6 +231,9 @@ class Explorer:
             path = s.graph.tap_path(self.home, found.state.id) if found else None
             return ExploreResult(found, s.taps - taps0, s.actions - acts0, reason, path or [])
 
+        if goal.known and self.strategy == "goal":
+            step = self._shortcut(goal, start) or step
+
         while step is not None:
             if goal.reached(step):
                 return result(step, "reached")
@@ -246,10 +257,25 @@ class Explorer:
                     continue
                 c = find(step.reading, c.selector) or c
             before = step.state.id
+            self.tried.setdefault(before, set()).add(c.selector.key())
             step = self._tap(c, f"explorer ({self.strategy}, goal {goal.name})")
             if step is not None and step.state.id != before:
                 self.parents.setdefault(step.state.id, before)
         return result(None, "app could not be brought back")
+
+    def _shortcut(self, goal: Goal, start: Step) -> Step | None:
+        g = self.s.graph
+        best = None
+        for node, attrs in g.g.nodes(data=True):
+            rank = goal.known(attrs) if attrs.get("package") == self.s.package else None
+            if rank is None:
+                continue
+            path = g.tap_path(start.state.id, node)
+            if path is not None and (best is None or (rank, len(path)) < best[2]):
+                best = (node, path, (rank, len(path)))
+        if best is None:
+            return None
+        return self._goto(best[0], start)
 
     def _choose(self, step: Step, bfs_queue: deque) -> tuple[str, Control] | None:
         sid = step.state.id
@@ -268,11 +294,9 @@ class Explorer:
                 return back.state.id, self.rng.choice(cs2)
             return sid, self.rng.choice(cs)
         if self.strategy == "bfs":
-            tried = None
             while bfs_queue:
                 qs, c = bfs_queue.popleft()
-                tried = self.s.graph.tried(qs)
-                if c.selector.key() not in tried:
+                if c.selector.key() not in self.tried.get(qs, set()):
                     return qs, c
             return None
         # goal-directed: the best untried control here, unless a clearly better one waits elsewhere

@@ -100,6 +100,7 @@ def _section(data: dict, key: str, prefix: str) -> Phrases:
 class Lexicon:
     consent_docs: Phrases
     consent_titles: Phrases
+    consent_context: Phrases
     second_strong: Phrases
     second_weak: Phrases
     rationale_context: Phrases
@@ -150,6 +151,7 @@ def lexicon() -> Lexicon:
     return Lexicon(
         consent_docs=_section(consent, "documents", "consent"),
         consent_titles=_section(consent, "titles", "consent"),
+        consent_context=_section(consent, "context", "consent"),
         second_strong=Phrases.build("consent.second.strong", sc["strong"]),
         second_weak=Phrases.build("consent.second.weak", sc["weak"]),
         rationale_context=_section(rationale, "context", "rationale"),

@@ -61,25 +61,22 @@ def start_app(ctx: ProbeContext, d: Driver, note: str, clear: bool = True) -> St
     return step
 
 
-def feature_for_tap(ctx: ProbeContext, group: str, tap: dict[str, Any] | None, screen: str) -> Feature | None:
-    """The declared feature justifying `group` that the user's last tap or the asking screen belongs to."""
+def feature_for_tap(ctx: ProbeContext, group: str, tap: dict[str, Any] | None) -> Feature | None:
+    """The declared feature justifying `group` whose entry the user's last tap pressed (None: none)."""
+    if tap is None:
+        return None
+    label = norm_label(tap.get("label", ""))
+    if not label:
+        return None
     for f in ctx.scenario.features:
         if group not in f.groups:
             continue
-        if screen and any(_same_activity(screen, sc) for sc in f.screens):
-            return f
-        if tap is None:
-            continue
-        label = norm_label(tap.get("label", ""))
-        words = [*f.entry, f.name] if f.entry else [f.name, *group_words(group)]
-        if any(w and norm_label(w) and (norm_label(w) in label or label in norm_label(w)) for w in words if label):
-            return f
+        words = list(f.entry) or [f.name, *group_words(group)]
+        for w in words:
+            nw = norm_label(w)
+            if nw and (nw == label or nw in label):
+                return f
     return None
-
-
-def _same_activity(a: str, b: str) -> bool:
-    a, b = a.strip(), b.strip()
-    return a == b or a.endswith(b if b.startswith(".") else "." + b) or b.endswith(a)
 
 
 def feature_goal(ctx: ProbeContext) -> Goal:
@@ -147,7 +144,7 @@ def _all_entries_tried(ctx: ProbeContext, ex: Explorer, step: Step) -> bool:
     """The goal phase ends once no untried control matching a declared entry is known anywhere."""
     entries = [norm_label(w) for f in ctx.scenario.features for w in (f.entry or (f.name,))]
     for sid, cands in ex.cands.items():
-        tried = ex.s.graph.tried(sid)
+        tried = ex.tried.get(sid, set())
         for _, c in cands:
             if c.selector.key() not in tried and any(e in norm_label(c.label) for e in entries):
                 return False
@@ -166,6 +163,9 @@ def _relaunch(ctx: ProbeContext, d: Driver) -> Step | None:
 
 
 def _classify(ctx: ProbeContext, res: ProbeResult, prompts: list[Prompt]) -> None:
+    """Judge each group on its first request: at start-up (no user action since launch other than the
+    policy agreement and earlier prompts), not the result of tapping a feature that needs it, or with no
+    declared feature justifying it at all."""
     declared = ctx.scenario.declared_groups
     groups: dict[str, dict[str, Any]] = {}
     for p in prompts:
@@ -174,29 +174,29 @@ def _classify(ctx: ProbeContext, res: ProbeResult, prompts: list[Prompt]) -> Non
         g = groups.setdefault(p.group, {"group": p.group, "steps": [], "reasons": []})
         g["steps"].append(p.step)
         if len(g["steps"]) > 1:
-            continue  # judged on its first request
-        feat = feature_for_tap(ctx, p.group, p.user_tap, p.screen)
+            continue  # judged on its first request; later ones belong to probe 6
+        feat = feature_for_tap(ctx, p.group, p.user_tap)
         g["before_user_action"] = p.user_tap is None
+        g["before_consent"] = p.before_consent
         g["screen"] = p.screen
         g["asked_after"] = p.user_tap.get("label") if p.user_tap else None
         g["feature"] = feat.name if feat else None
         g["declared"] = p.group in declared
         g["burst_position"] = p.page
+        if p.user_tap is None:
+            g["reasons"].append("asked at start-up, before any user action")
+        elif feat is None:
+            g["reasons"].append(f"asked after '{p.user_tap.get('label', '')}', not by its feature")
         if p.group not in declared:
             g["reasons"].append("no declared feature justifies it")
-        if p.user_tap is None and feat is None:
-            g["reasons"].append("asked before any user action")
-        elif feat is None and p.group in declared:
-            g["reasons"].append("asked on a screen unrelated to its feature")
-    bursts: dict[int, list[str]] = {}
-    burst_id = 0
+    bursts: list[list[str]] = []
     for p in prompts:
         if p.source != "system":
             continue
-        if p.page <= 1:
-            burst_id += 1
-        bursts.setdefault(burst_id, []).append(p.group)
-    res.facts["bundled"] = [sorted(set(b)) for b in bursts.values() if len(set(b)) > 1]
+        if p.page <= 1 or not bursts:
+            bursts.append([])
+        bursts[-1].append(p.group)
+    res.facts["bundled"] = [sorted(set(b)) for b in bursts if len(set(b)) > 1]
     flagged = [g for g in groups.values() if g["reasons"]]
     res.facts["groups"] = list(groups.values())
     res.facts["flagged_groups"] = [g["group"] for g in flagged]

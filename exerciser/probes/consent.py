@@ -123,9 +123,6 @@ def run(ctx: ProbeContext) -> ProbeResult:
     res.facts["policy_refusal"] = refusal
     for p in before:
         res.cite("prompts_before_consent", p.step)
-    # distinct prompt dialogs, plus requests the system answered silently (no dialog) before agreement
-    prompt_steps = {p.step for p in before if p.source == "system"}
-    silent = [n for n, _ in reqs if not any(abs(n - ps) <= 1 for ps in prompt_steps)]
-    res.facts["silent_requests_before_consent"] = silent
-    res.facts["figure"] = len(prompt_steps) + len(silent)
+    # the figure: system prompts shown before agreement (requests logged are kept as facts)
+    res.facts["figure"] = len({p.step for p in before if p.source == "system"})
     return res

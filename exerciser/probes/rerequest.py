@@ -1,16 +1,17 @@
 """Probe 6 (re-requests after refusal), after MIIT 2020 No. 164's test cases (a)-(d).
 
-Per permission group the app asks for: clean install, agree, allow the other groups, go where the group is
-asked, refuse it (the don't-ask-again box/button only when the scenario says so), then
-  (a) stay on the screen for the protocol's seconds and count what comes back,
-  (b) go home and come back,
-  (c) kill and relaunch several times, minutes apart, and re-visit the screen that asked (without
-      pressing the control that asked, so anything asked there is unsolicited),
-  (d) count what is asked at each launch for a group whose feature is not the launch screen,
-and finally relaunch once past the re-prompt window (not counted: the window is over).
-Re-requests are system prompts and in-app requests/nags for the same group with their device times.
-Android's own rule is respected: on API 30+ the system stops after the second denial by itself, so the
-app's in-app nags are what remain to count; on API 23-28 the checkbox is not ticked unless asked.
+Per permission group the app asks for: clean install, agree, allow the other groups, make the app ask
+for the group (the feature tap, or its own start-up request) and refuse it (R0). What follows within the
+refusal window (`refusal_observe_seconds`) is the refusal's direct outcome, scored by 5. Then:
+  R1 (a) stay on the screen without input for `stay_observe_seconds`;
+  R2 (b) HOME, `home_away_seconds` in the background, back from the launcher, watch `return_observe_seconds`;
+  R3 (c, d) `relaunches` times: force-stop, `relaunch_gap_minutes` later launch, watch the screen the app
+       opens on (no navigation, no feature tap: whatever is asked is unsolicited, e.g. an unrelated
+       group at launch);
+and finally one relaunch past the re-prompt window (recorded, not counted).
+Every system prompt and in-app nag for the group in R1-R3 is refused (cancel) and counted, with its device
+time. The don't-ask-again box (API 23-28) or button (API 29) is used only when the scenario says so; on
+API 30+ Android itself stops after the second denial, so the app's in-app nags are what remain to count.
 """
 
 from __future__ import annotations
@@ -22,23 +23,26 @@ from exerciser.probes import advance
 from exerciser.probes.common import Driver, ProbeAborted, ProbeContext, ProbeResult, Prompt
 
 HOUR_MS = 3600 * 1000
+WATCH_STEP = 2.0  # device seconds between looks while watching
 
 
-def _solicited(p: Prompt, trigger: dict[str, Any]) -> bool:
-    """Asked right after the user pressed the very control that asks for the feature: not a nag."""
-    if p.user_tap is None or trigger.get("phase") != "feature":
-        return False
-    return p.user_tap.get("selector") == trigger["path"][-1]
+def _watch(ctx: ProbeContext, d: Driver, seconds: float, note: str) -> None:
+    s = ctx.session
+    left = seconds
+    while left > 1e-6:
+        chunk = min(WATCH_STEP, left)
+        if d.settle(s.wait(chunk, note=note)) is None:
+            return
+        left -= chunk
 
 
 def probe_group(ctx: ProbeContext, group: str, trigger: dict[str, Any]) -> dict[str, Any]:
     s = ctx.session
     rules = ctx.rules
-    d = Driver(ctx, prompts=lambda g: "deny" if g == group else "allow", policy="agree", phase="first_refusal")
+    d = Driver(ctx, prompts=lambda g: "deny" if g == group else "allow", policy="agree", phase="R0")
     step = d.launch(note=f"6: clean install to refuse {group}", clear=True)
-    path = trigger.get("path", [])
     if trigger.get("phase") == "feature" and step is not None:
-        for sel in path:
+        for sel in trigger.get("path", []):
             if any(p.group == group for p in d.prompts):
                 break
             step = d.tap_selector(sel, note=f"6: go to where {group} is asked")
@@ -49,62 +53,60 @@ def probe_group(ctx: ProbeContext, group: str, trigger: dict[str, Any]) -> dict[
         return {"group": group, "outcome": "not_asked"}
     first = mine[0]
     t0 = first.time_ms
-
-    def revisit() -> None:
-        # the screen that asked, reached by the same taps minus the one that asked
-        for sel in path[:-1]:
-            if d.tap_selector(sel, note=f"{d.phase}: re-visit the screen that asked for {group}") is None:
-                break
-
-    # (a) stay
-    d.phase = "stay"
-    stay = rules.value("stay_observe_seconds")
-    chunks = max(1, int(stay // 5))
-    for _ in range(chunks):
-        cur = d.settle(s.wait(stay / chunks, note=f"6 (a): stay after refusing {group}"))
-        if cur is None:
-            break
-    # (b) home and back
-    d.phase = "home"
-    s.key(Key.HOME, note="6 (b): home")
-    s.wait(2.0, note="6 (b): in the background")
+    # R0: the refusal window belongs to probe 5
+    _watch(ctx, d, rules.value("refusal_observe_seconds"), f"6 R0: refusal window after refusing {group}")
+    # R1 (a): stay
+    d.phase = "R1"
+    _watch(ctx, d, rules.value("stay_observe_seconds"), f"6 R1: stay after refusing {group}")
+    # R2 (b): home and back
+    d.phase = "R2"
+    s.key(Key.HOME, note="6 R2: home")
+    s.wait(rules.value("home_away_seconds"), note="6 R2: in the background")
     d.user_tap = None
-    d.settle(s.start(note="6 (b): back to the app"))
-    # (c)+(d) kill and relaunch, re-visit
+    if d.settle(s.start(note="6 R2: back from the launcher", settle=0.5)) is not None:
+        _watch(ctx, d, rules.value("return_observe_seconds"), "6 R2: watch after coming back")
+    # R3 (c, d): kill and relaunch
     gap = rules.value("relaunch_gap_minutes") * 60
-    for i in range(ctx.rules.int("relaunches")):
-        d.phase = "relaunch"
-        s.stop(note=f"6 (c): kill #{i + 1}")
-        s.advance(gap, note=f"6 (c): {gap / 60:.0f} min later")
-        if d.launch(note=f"6 (c): relaunch #{i + 1}") is None:
-            continue
-        revisit()
+    for i in range(rules.int("relaunches")):
+        d.phase = f"R3.{i + 1}"
+        s.stop(note=f"6 R3: force-stop #{i + 1}")
+        s.advance(gap, note=f"6 R3: {gap / 60:g} min later")
+        if d.launch(note=f"6 R3: relaunch #{i + 1}") is not None:
+            _watch(ctx, d, rules.value("return_observe_seconds"), f"6 R3: watch after relaunch #{i + 1}")
     # past the window: allowed again, recorded only
     window_h = rules.value("reprompt_window_hours")
     d.phase = "after_window"
-    s.stop(note="6: kill before the window ends")
+    s.stop(note="6: force-stop before the window ends")
     elapsed_h = (s.device.now_ms() - t0) / HOUR_MS
     s.advance(max(0.0, window_h - elapsed_h) * 3600 + 3600, note=f"6: past the {window_h:g} h window")
     if d.launch(note="6: relaunch after the window") is not None:
-        revisit()
-    counted, not_counted = [], []
-    for p in mine[1:] + [p for p in d.prompts if p.group == group and p not in mine]:
-        within = (p.time_ms - t0) <= window_h * HOUR_MS and p.phase != "after_window"
-        rec = {"step": p.step, "source": p.source, "phase": p.phase, "hours_after_refusal":
-               round((p.time_ms - t0) / HOUR_MS, 3)}
-        if within and not _solicited(p, trigger):
-            counted.append(rec)
+        _watch(ctx, d, rules.value("return_observe_seconds"), "6: watch after the window")
+    counted: list[dict[str, Any]] = []
+    not_counted: list[dict[str, Any]] = []
+    relaunch_hits: set[str] = set()
+    for p in d.prompts:
+        if p.group != group or p is first:
+            continue
+        hours = round((p.time_ms - t0) / HOUR_MS, 4)
+        rec = {"step": p.step, "source": p.source, "phase": p.phase, "hours_after_refusal": hours}
+        if p.phase == "R0":
+            not_counted.append(rec | {"why": "direct outcome of the refusal (scored by 5)"})
+        elif p.phase == "after_window" or hours > window_h:
+            not_counted.append(rec | {"why": f"after the {window_h:g} h window"})
         else:
-            not_counted.append(rec | {"why": "after the window" if not within else "asked by the user's tap"})
-    counted.sort(key=lambda r: r["step"])
+            counted.append(rec)
+            if p.phase.startswith("R3"):
+                relaunch_hits.add(p.phase)
     return {
         "group": group,
         "refused_at": first.step,
+        "refused_with": first.answer,
         "re_requests": counted,
         "not_counted": not_counted,
         "count": len(counted),
         "system": sum(1 for r in counted if r["source"] == "system"),
         "in_app": sum(1 for r in counted if r["source"] == "in_app"),
+        "every_relaunch": len(relaunch_hits) == rules.int("relaunches") > 0,
     }
 
 

@@ -56,8 +56,10 @@ def graph_svg(
     """SVG markup (string) of the graph; `highlight` nodes (evidence states) get a thick outline."""
     highlight = highlight or set()
     if g.number_of_nodes() == 0:
-        return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="60"><text x="10" y="30">' \
-               "empty state graph</text></svg>"  # fmt: skip
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="60"><text x="10" y="30">'
+            "empty state graph</text></svg>"
+        )
     if g.number_of_nodes() > max_nodes:  # keep the picture readable: the evidence and its neighbours
         keep = set(highlight)
         for n in list(highlight):

@@ -168,15 +168,19 @@ def app_context(run: RunFolder, thumbs: Thumbs, video_rel: str | None) -> dict[s
         vp = run.path / video_rel
         if vp.exists() and vp.stat().st_size <= EMBED_VIDEO_MAX:
             video_uri = "data:video/mp4;base64," + base64.b64encode(vp.read_bytes()).decode()
-            video_note = f"Embedded copy of the bundle's {video_rel} (1 s per step: the screen before the " \
-                         "action with the tap circled, then the screen after it)."  # fmt: skip
+            video_note = (
+                f"Embedded copy of the bundle's {video_rel} (1 s per step: the screen before the "
+                "action with the tap circled, then the screen after it)."
+            )
         elif vp.exists():
             video_uri = video_rel
             video_note = f"Plays the bundle's {video_rel} (kept beside this file; too large to embed)."
     torn = len(run.trace.torn_tail)
     return {
         "app": run.app,
-        "package": run.verdict.get("package") or run.meta.get("package") or (recs[-1].get("package") if recs else ""),
+        "package": run.verdict.get("package")
+        or run.meta.get("package")
+        or (recs[-1].get("package") if recs else ""),
         "profile": run.verdict.get("profile") or run.meta.get("profile", ""),
         "locale": run.verdict.get("locale") or run.meta.get("locale", ""),
         "duration": _fmt_duration((recs[-1].get("device_time_ms", t0) - t0) if recs else 0),
@@ -214,8 +218,11 @@ def render_suite_html(out_dir: Path, runs: list[RunFolder]) -> str:
     apps = []
     violations = 0
     for r in runs:
-        rel = r.path.resolve().relative_to(out_dir.resolve()).as_posix() if r.path.resolve().is_relative_to(
-            out_dir.resolve()) else str(r.path.resolve())  # fmt: skip
+        rel = (
+            r.path.resolve().relative_to(out_dir.resolve()).as_posix()
+            if r.path.resolve().is_relative_to(out_dir.resolve())
+            else str(r.path.resolve())
+        )
         rows = []
         for key, v in r.ordered_categories():
             violations += v.get("verdict") == "violation"
@@ -240,10 +247,14 @@ def render_suite_html(out_dir: Path, runs: list[RunFolder]) -> str:
                 "has_video": (r.path / VIDEO_NAME).exists(),
             }
         )
-    return _env().get_template("suite.html.j2").render(
-        apps=apps,
-        cats=cats,
-        violations=violations,
-        generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        tool=f"consent-exerciser {__version__}",
+    return (
+        _env()
+        .get_template("suite.html.j2")
+        .render(
+            apps=apps,
+            cats=cats,
+            violations=violations,
+            generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            tool=f"consent-exerciser {__version__}",
+        )
     )

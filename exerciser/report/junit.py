@@ -29,8 +29,10 @@ def _failure_text(run: RunFolder, key: str, v: dict) -> str:
     for s in v.get("evidence_steps") or []:
         r = run.step(s)
         if r is not None:
-            lines.append(f"  step {s}: {r.get('screenshot', '')} kinds={','.join(r.get('kinds') or [])} "
-                         f"{r.get('note', '')}".rstrip())  # fmt: skip
+            lines.append(
+                f"  step {s}: {r.get('screenshot', '')} kinds={','.join(r.get('kinds') or [])} "
+                f"{r.get('note', '')}".rstrip()
+            )
     lines.append(f"bundle: {run.path}")
     return "\n".join(lines)
 
@@ -62,7 +64,9 @@ def app_testsuite(run: RunFolder) -> ET.Element:
     for key, v in cats:
         title = v.get("title") or CATEGORY_TITLES.get(key, "")
         tc = ET.SubElement(
-            ts, "testcase", {"classname": f"consent_exerciser.{run.app}", "name": f"{key}: {title}", "time": "0"}
+            ts,
+            "testcase",
+            {"classname": f"consent_exerciser.{run.app}", "name": f"{key}: {title}", "time": "0"},
         )
         verdict = v.get("verdict", "inconclusive")
         msg = str(v.get("reason", ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,8 +10,8 @@ from typing import Any
 
 import networkx as nx
 
-from exerciser.evidence.trace import TRACE_NAME, LoadedTrace, load_trace
 from exerciser.errors import UserError
+from exerciser.evidence.trace import TRACE_NAME, LoadedTrace, load_trace
 
 CATEGORIES = ("consent", "5", "6", "7", "8")
 CATEGORY_TITLES = {
@@ -92,7 +93,9 @@ def graph_from_trace(records: list[dict[str, Any]]) -> nx.MultiDiGraph:
         if b is None:
             continue
         if b not in g:
-            g.add_node(b, kinds=",".join(r.get("kinds") or []), activity=r.get("activity", ""), first_step=r["n"])
+            g.add_node(
+                b, kinds=",".join(r.get("kinds") or []), activity=r.get("activity", ""), first_step=r["n"]
+            )
         if a is not None:
             if a not in g:
                 g.add_node(a)
@@ -115,10 +118,8 @@ def load_run(path: Path) -> RunFolder:
     for name in ("run.json", "scenario.json"):
         p = run_dir / name
         if p.exists():
-            try:
+            with contextlib.suppress(ValueError):
                 meta.update(json.loads(p.read_text()))
-            except ValueError:
-                pass
     trace = load_trace(trace_path)
     return RunFolder(
         path=run_dir,

@@ -48,6 +48,8 @@ def app_summary(run: RunFolder) -> dict[str, Any]:
             "head": run.trace.head,
             "chain_ok": run.trace.chain_ok,
             "torn_tail_bytes": len(run.trace.torn_tail),
-            "device_time_ms": [recs[0].get("device_time_ms"), recs[-1].get("device_time_ms")] if recs else None,
+            "device_time_ms": [recs[0].get("device_time_ms"), recs[-1].get("device_time_ms")]
+            if recs
+            else None,
         },
     }

@@ -321,13 +321,13 @@ def _text_or_place(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
 def _place_list_item(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
     pad = MARGIN
     if node.children:
-        inner_top = y + 33
-        bottom = inner_top
+        inner = y
         for k, c in enumerate(node.children):
-            bottom = _text_or_place(ctx, c, x + pad, bottom + (6 if k else 0), w - 2 * pad - 60)
-        bottom = max(bottom + 33, y + ROW_H)
-        lines: tuple[str, ...] = ()
-        box = Box((x, y, x + w, bottom), "row", lines, SIZE_ROW)
+            inner = _text_or_place(ctx, c, x + pad, inner + (6 if k else 0), w - 2 * pad - 60)
+        bottom = max(y + (inner - y) + 66, y + ROW_H)
+        for c in node.children:  # centre the row's content vertically
+            _shift(ctx, c, (bottom - inner) // 2)
+        box = Box((x, y, x + w, bottom), "row", (), SIZE_ROW)
     else:
         size = SIZE_ROW
         lines = fonts.wrap(_display_text(node), w - 2 * pad - 60, size)

@@ -50,7 +50,7 @@ class Profile:
         return "aosp10" if self.api_level == 29 else "aosp11"
 
     def rid(self, role: str) -> str:
-        """Full resource-id of a permission-dialog role, e.g. rid("deny") -> "...:id/permission_deny_button"."""
+        """Full resource-id of a dialog role: rid("deny") -> "...:id/permission_deny_button"."""
         ids = dialog_facts()["ids"]
         name = self.button_ids.get(role) or ids.get(role) or role
         return self.id_prefix + name
@@ -66,24 +66,21 @@ class Profile:
             desc = facts["group_descriptions"][language].get(group) or facts["group_descriptions"]["en"].get(
                 group, group
             )
-            return _fmt(texts["message"], label, desc)
+            return fmt(texts["message"], label, desc)
         messages = facts["request_messages"][texts["messages"]]
         key = "storage_media" if media and "storage_media" in messages else group
         template = messages.get(key) or facts["request_messages"]["aosp_requests_en"].get(key)
         if template is None:  # a group the data has no message for: Android falls back to the label
             template = "Allow %1$s to access " + group.replace("_", " ") + "?"
-        return _fmt(template, label)
+        return fmt(template, label)
 
 
-def _fmt(template: str, *args: str) -> str:
+def fmt(template: str, *args: str) -> str:
     """Android's positional `%1$s` formatting."""
     out = template
     for i, a in enumerate(args, 1):
         out = out.replace(f"%{i}$s", a)
     return out
-
-
-fmt = _fmt
 
 
 def dialog_facts() -> dict[str, Any]:

@@ -135,7 +135,7 @@ class Renderer:
 
     def _image(self, frame: Frame, plans: list[WindowPlan], key: tuple) -> Image.Image:
         img = self._layer(frame, plans, key, len(frame.windows)).copy()
-        _paint_system_bars(img, frame)
+        _paint_system_bars(img, frame)  # above every app window, never cached (the clock changes)
         return img
 
     def _layer(self, frame: Frame, plans: list[WindowPlan], key: tuple, n: int) -> Image.Image:
@@ -190,43 +190,53 @@ class PngEncoder:
 
     Each band is an independent raw-deflate segment (no filter, level 1, ended by a full flush), so
     segments from the previous screen can be spliced into the new zlib stream: a clock tick or a
-    toggled checkbox costs a band or two instead of the whole 7.5 MB screen.
+    toggled checkbox costs a band or two instead of the whole 7.5 MB screen. Two row buffers are kept
+    and swapped, so encoding allocates (and page-faults) nothing big.
     """
 
     BAND = 78  # rows per band (2340 = 30 bands)
 
     def __init__(self) -> None:
-        self._size: tuple[int, int] = (0, 0)
-        self._bands: list[tuple[bytes, bytes, int]] = []  # (raw, deflated, adler32)
+        self._cur: np.ndarray | None = None
+        self._prev: np.ndarray | None = None
+        self._bands: list[tuple[bytes, int]] = []  # per band of _prev: (deflated, adler32)
         self._lock = threading.Lock()
 
     def encode(self, img: Image.Image) -> bytes:
         w, h = img.size
-        rows = np.frombuffer(img.tobytes(), np.uint8).reshape(h, w * 3)
-        raw = np.zeros((h, w * 3 + 1), np.uint8)
-        raw[:, 1:] = rows  # filter byte 0 (None) before every row
-        data = raw.tobytes()
-        step = self.BAND * (w * 3 + 1)
         with self._lock:
-            if self._size != (w, h):
-                self._size, self._bands = (w, h), []
-            parts, adler = [], 1
-            for k, off in enumerate(range(0, len(data), step)):
-                band = data[off : off + step]
-                prev = self._bands[k] if k < len(self._bands) else None
-                if prev is None or prev[0] != band:
-                    prev = (band, _deflate(band), zlib.adler32(band))
-                    if k < len(self._bands):
-                        self._bands[k] = prev
-                    else:
-                        self._bands.append(prev)
-                parts.append(prev[1])
-                adler = _adler32_combine(adler, prev[2], len(band))
+            cur, prev = self._buffers(w, h)
+            cur[:, 1:] = np.asarray(img).reshape(h, w * 3)  # column 0 stays 0: filter "None"
+            bands: list[tuple[bytes, int]] = []
+            parts: list[bytes] = []
+            adler = 1
+            for k, y in enumerate(range(0, h, self.BAND)):
+                rows = cur[y : y + self.BAND]
+                if (
+                    k < len(self._bands)
+                    and prev is not None
+                    and np.array_equal(rows, prev[y : y + self.BAND])
+                ):
+                    band = self._bands[k]
+                else:
+                    band = (_deflate(rows), zlib.adler32(rows))
+                bands.append(band)
+                parts.append(band[0])
+                adler = _adler32_combine(adler, band[1], rows.nbytes)
+            self._bands = bands
+            self._cur, self._prev = prev, cur
         idat = b"\x78\x01" + b"".join(parts) + b"\x03\x00" + adler.to_bytes(4, "big")
         return _png_bytes(w, h, idat)
 
+    def _buffers(self, w: int, h: int) -> tuple[np.ndarray, np.ndarray | None]:
+        shape = (h, w * 3 + 1)
+        if self._prev is None or self._prev.shape != shape:
+            self._cur, self._prev, self._bands = None, None, []
+        cur = self._cur if self._cur is not None else np.zeros(shape, np.uint8)
+        return cur, self._prev
 
-def _deflate(data: bytes) -> bytes:
+
+def _deflate(data: np.ndarray) -> bytes:
     co = zlib.compressobj(1, zlib.DEFLATED, -15)
     return co.compress(data) + co.flush(zlib.Z_FULL_FLUSH)
 

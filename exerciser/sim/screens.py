@@ -36,15 +36,6 @@ Values = dict[tuple[str, int], Any]
 
 def widget_node(pkg: str, w: Widget, action: object, values: Values, key: tuple[str, int]) -> Node:
     rid = f"{pkg}:id/{w.id}" if w.id else ""
-    clickable = bool(w.on_tap) or w.type in (
-        "button",
-        "checkbox",
-        "switch",
-        "list_item",
-        "tab",
-        "input",
-        "link",
-    )
     common: dict[str, Any] = dict(
         cls=WIDGET_CLASS[w.type],
         resource_id=rid,
@@ -75,14 +66,13 @@ def widget_node(pkg: str, w: Widget, action: object, values: Values, key: tuple[
             kids.append(Node("text", TEXT, text=w.subtitle, style="muted"))
         return Node("list_item", clickable=True, focusable=True, children=kids, **common)
     if t == "tab":
-        return Node(
-            "tab",
-            clickable=True,
-            focusable=True,
-            selected=w.selected,
-            children=[Node("text", TEXT, text=w.text)],
-            **common,
-        )
+        # BottomNavigationItemView: the item (a FrameLayout) carries the label as content-desc.
+        common["content_desc"] = w.desc or w.text
+        kids = [
+            Node("icon", "android.widget.ImageView", resource_id=f"{pkg}:id/navigation_bar_item_icon_view"),
+            Node("text", TEXT, text=w.text, resource_id=f"{pkg}:id/navigation_bar_item_large_label_view"),
+        ]
+        return Node("tab", clickable=True, focusable=True, selected=w.selected, children=kids, **common)
     if t == "webview":
         return Node("webview", text=w.text, blind=True, **common)
     raise ValueError(f"unknown widget type {t}")

@@ -74,9 +74,7 @@ def grant_window(profile: Profile, language: str, view: GrantView) -> Window:
         )
 
     if profile.layout == "checkbox":
-        desc = Node(
-            "container", LINEAR, resource_id=profile.id_prefix + "perm_desc_root", children=[icon, msg]
-        )
+        desc = Node("container", LINEAR, resource_id=rid("desc_root"), children=[icon, msg])
         kids: list[Node] = [desc]
         if view.denied_before:
             kids.append(
@@ -97,7 +95,7 @@ def grant_window(profile: Profile, language: str, view: GrantView) -> Window:
             page = fmt(texts["page"], str(view.page), str(view.pages))
             bar.append(Node("text", TEXT, text=page, resource_id=rid("page"), style="muted"))
         bar += [button(r) for r in grant_buttons(profile, view)]
-        kids.append(Node("container", LINEAR, resource_id=profile.id_prefix + "button_group", children=bar))
+        kids.append(Node("container", LINEAR, resource_id=rid("button_group"), children=bar))
         card = Node("container", LINEAR, resource_id=rid("dialog_container"), children=kids)
     else:
         kids = [icon, msg]

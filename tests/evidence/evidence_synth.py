@@ -29,14 +29,50 @@ SCREENS = {
 }
 SCRIPT = [  # (probe, action, screen reached)
     ("setup", {"type": "app_start", "package": "com.example.demo"}, "privacy"),
-    ("consent", {"type": "tap", "role": "agree", "selector": {"resource_id": "com.example.demo:id/btn_agree",
-                 "text": "同意", "cls": "android.widget.Button", "index_path": "0/1/1"},
-                 "point": [810, 1500]}, "home"),  # fmt: skip
-    ("7", {"type": "tap", "selector": {"resource_id": "com.example.demo:id/btn_scan", "text": "Scan",
-           "cls": "android.widget.Button", "index_path": "0/0"}, "point": [540, 400]}, "prompt"),  # fmt: skip
-    ("5", {"type": "tap", "role": "deny", "selector": {"resource_id":
-           "com.android.permissioncontroller:id/permission_deny_button", "text": "Don't allow",
-           "cls": "android.widget.Button", "index_path": "0/2"}, "point": [540, 1900]}, "wall"),  # fmt: skip
+    (
+        "consent",
+        {
+            "type": "tap",
+            "role": "agree",
+            "selector": {
+                "resource_id": "com.example.demo:id/btn_agree",
+                "text": "同意",
+                "cls": "android.widget.Button",
+                "index_path": "0/1/1",
+            },
+            "point": [810, 1500],
+        },
+        "home",
+    ),
+    (
+        "7",
+        {
+            "type": "tap",
+            "selector": {
+                "resource_id": "com.example.demo:id/btn_scan",
+                "text": "Scan",
+                "cls": "android.widget.Button",
+                "index_path": "0/0",
+            },
+            "point": [540, 400],
+        },
+        "prompt",
+    ),
+    (
+        "5",
+        {
+            "type": "tap",
+            "role": "deny",
+            "selector": {
+                "resource_id": "com.android.permissioncontroller:id/permission_deny_button",
+                "text": "Don't allow",
+                "cls": "android.widget.Button",
+                "index_path": "0/2",
+            },
+            "point": [540, 1900],
+        },
+        "wall",
+    ),
     ("5", {"type": "wait", "seconds": 3}, "wall"),
     ("6", {"type": "key", "key": "home"}, "launcher"),
     ("6", {"type": "app_start", "package": "com.example.demo"}, "prompt"),
@@ -99,12 +135,22 @@ def make_run(run_dir: Path, repeat: int = 1, slow: float = 0.0) -> Path:
                     g.add_edge(prev_state, state, action=action["type"])
                 tw.append(
                     StepRecord(
-                        n=n, probe=probe, action=action, device_time_ms=t_dev, wall_time=time.time(),
-                        state_before=prev_state, state_after=state, package="com.example.demo",
-                        activity=f"com.example.demo.{screen.title()}Activity", kinds=list(SCREENS[screen][0]),
-                        screenshot=f"steps/{n:04d}.png", screenshot_sha256=sha256_hex(png),
-                        xml=f"steps/{n:04d}.xml", xml_sha256=sha256_hex(xml.encode()), note=f"reached {screen}",
-                    )  # fmt: skip
+                        n=n,
+                        probe=probe,
+                        action=action,
+                        device_time_ms=t_dev,
+                        wall_time=time.time(),
+                        state_before=prev_state,
+                        state_after=state,
+                        package="com.example.demo",
+                        activity=f"com.example.demo.{screen.title()}Activity",
+                        kinds=list(SCREENS[screen][0]),
+                        screenshot=f"steps/{n:04d}.png",
+                        screenshot_sha256=sha256_hex(png),
+                        xml=f"steps/{n:04d}.xml",
+                        xml_sha256=sha256_hex(xml.encode()),
+                        note=f"reached {screen}",
+                    )
                 )
                 prev_state = state
                 if slow:
@@ -112,18 +158,43 @@ def make_run(run_dir: Path, repeat: int = 1, slow: float = 0.0) -> Path:
     verdict = {
         "app": run_dir.name,
         "categories": {
-            "consent": {"verdict": "compliant", "figure": 0, "reason": "Policy shown first.",
-                        "evidence_steps": [1, 2], "severity": None},
-            "5": {"verdict": "violation", "figure": 1, "reason": "Refusing the camera walls the app off.",
-                  "evidence_steps": [4, 5], "severity": "high"},
-            "6": {"verdict": "inconclusive", "figure": None, "reason": "Only one relaunch observed.",
-                  "evidence_steps": [7], "severity": None},
-            "7": {"verdict": "compliant", "figure": 0, "reason": "Camera asked on the scan screen.",
-                  "evidence_steps": [3], "severity": None},
-            "8": {"verdict": "violation", "figure": None, "reason": "No deletion entry found.",
-                  "evidence_steps": [], "severity": "medium"},
+            "consent": {
+                "verdict": "compliant",
+                "figure": 0,
+                "reason": "Policy shown first.",
+                "evidence_steps": [1, 2],
+                "severity": None,
+            },
+            "5": {
+                "verdict": "violation",
+                "figure": 1,
+                "reason": "Refusing the camera walls the app off.",
+                "evidence_steps": [4, 5],
+                "severity": "high",
+            },
+            "6": {
+                "verdict": "inconclusive",
+                "figure": None,
+                "reason": "Only one relaunch observed.",
+                "evidence_steps": [7],
+                "severity": None,
+            },
+            "7": {
+                "verdict": "compliant",
+                "figure": 0,
+                "reason": "Camera asked on the scan screen.",
+                "evidence_steps": [3],
+                "severity": None,
+            },
+            "8": {
+                "verdict": "violation",
+                "figure": None,
+                "reason": "No deletion entry found.",
+                "evidence_steps": [],
+                "severity": "medium",
+            },
         },
-    }  # fmt: skip
+    }
     (run_dir / "verdict.json").write_text(json.dumps(verdict, ensure_ascii=False, indent=1))
     (run_dir / "graph.json").write_text(json.dumps(nx.node_link_data(g, edges="links")))
     return run_dir

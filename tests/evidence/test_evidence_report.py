@@ -29,8 +29,21 @@ def test_video_is_h264_yuv420p_one_second_per_step(sealed_run: Path) -> None:
 def test_video_frames_carry_the_tap_circle(sealed_run: Path, tmp_path: Path) -> None:
     # frame 2 = "before" frame of step 2 (tap "同意" at 810,1500 on the privacy screen): red ring there
     out = tmp_path / "f.png"
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(sealed_run / "video.mp4"), "-vf",
-                    r"select=eq(n\,2)", "-vframes", "1", str(out)], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-i",
+            str(sealed_run / "video.mp4"),
+            "-vf",
+            r"select=eq(n\,2)",
+            "-vframes",
+            "1",
+            str(out),
+        ],
+        check=True,
+    )
     img = cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2RGB).astype(int)
     x, y, r = 405, 750, 540 // 22
     ring = img[y - r - 3 : y + r + 4, x - r - 3 : x + r + 4]
@@ -75,9 +88,16 @@ def test_html_is_self_contained(sealed_run: Path) -> None:
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)")
 def test_html_renders_offline_in_headless_chromium(sealed_run: Path, tmp_path: Path) -> None:
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--no-first-run", "--disable-extensions", "--proxy-server=127.0.0.1:9",  # any fetch would fail
-             f"--user-data-dir={tmp_path / 'profile'}"]  # fmt: skip
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--disable-extensions",
+        "--proxy-server=127.0.0.1:9",  # any fetch would fail
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
     url = (sealed_run / "report.html").resolve().as_uri()
     # 1) DOM after load: every <img> decoded (naturalWidth > 0) — a tiny script writes it into the title
     probe = tmp_path / "probe.html"
@@ -87,16 +107,31 @@ def test_html_renders_offline_in_headless_chromium(sealed_run: Path, tmp_path: P
         "const im=[...d.images];document.title='IMGS '+im.length+' OK '+im.filter(i=>i.complete&&"
         "i.naturalWidth>0).length+' SVG '+d.querySelectorAll('svg circle').length;};</script>"
     )
-    dom = subprocess.run([CHROMIUM, *flags, "--allow-file-access-from-files", "--virtual-time-budget=5000",
-                          "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=90)  # fmt: skip
+    dom = subprocess.run(
+        [
+            CHROMIUM,
+            *flags,
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            probe.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     m = re.search(r"<title>IMGS (\d+) OK (\d+) SVG (\d+)</title>", dom.stdout)
     assert m, dom.stdout[-500:] + dom.stderr[-500:]
     total, ok, circles = map(int, m.groups())
     assert total >= 13 and ok == total and circles > 0
     # 2) a screenshot of the report shows the screenshots: the synthetic screens' blue title bars
     shot = tmp_path / "report.png"
-    subprocess.run([CHROMIUM, *flags, "--window-size=1200,1600", f"--screenshot={shot}", url],
-                   capture_output=True, timeout=90, check=True)  # fmt: skip
+    subprocess.run(
+        [CHROMIUM, *flags, "--window-size=1200,1600", f"--screenshot={shot}", url],
+        capture_output=True,
+        timeout=90,
+        check=True,
+    )
     img = cv2.imread(str(shot))
     assert img is not None and img.shape[:2] == (1600, 1200)
     bar_blue = np.array([243, 150, 33])  # BGR of the title bar painted in evidence_synth

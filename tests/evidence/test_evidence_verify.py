@@ -14,7 +14,9 @@ from exerciser.evidence.trace import TRACE_NAME
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(Path(sys.executable).parent / "exerciser"), *args], capture_output=True, text=True)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "exerciser"), *args], capture_output=True, text=True
+    )
 
 
 def _lines(run: Path) -> list[bytes]:
@@ -25,8 +27,16 @@ def test_untouched_bundle_verifies(sealed_run: Path) -> None:
     r = verify_bundle(sealed_run)
     assert r.ok, [f.line() for f in r.failures]
     m = json.loads((sealed_run / "manifest.json").read_text())
-    for name in ("trace.jsonl", "verdict.json", "graph.json", "video.mp4", "report.html", "junit.xml",
-                 "steps/0001.png", "steps/0001.xml"):  # fmt: skip
+    for name in (
+        "trace.jsonl",
+        "verdict.json",
+        "graph.json",
+        "video.mp4",
+        "report.html",
+        "junit.xml",
+        "steps/0001.png",
+        "steps/0001.xml",
+    ):
         assert name in m["files"], name
     assert m["trace"]["lines"] == 7 and r.steps_checked == 7
 
@@ -76,7 +86,10 @@ def test_edited_screenshot_fails_even_with_recomputed_manifest(run_copy: Path) -
     data[-20] ^= 0xFF
     png.write_bytes(bytes(data))
     r = verify_bundle(run_copy)
-    assert {(f.what, f.path) for f in r.failures} >= {("modified", "steps/0004.png"), ("step_file", "steps/0004.png")}
+    assert {(f.what, f.path) for f in r.failures} >= {
+        ("modified", "steps/0004.png"),
+        ("step_file", "steps/0004.png"),
+    }
     write_manifest(run_copy)  # reseal: the manifest now agrees, but the trace recorded the capture's hash
     r = verify_bundle(run_copy)
     assert [(f.what, f.path) for f in r.failures] == [("step_file", "steps/0004.png")]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from exerciser.device.contract import DeviceError, DeviceLost, Key
 from exerciser.sim.adbfront import dumpsys
@@ -170,6 +170,8 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         rest = args[1:]
         if sub == "force-stop":
             pkg = next((a for a in rest if not a.startswith("-") and not a.isdigit()), "")
+            if pkg and pkg == phone.state.uiautomation_holder:
+                phone.state.uiautomation_holder = ""
             if pkg in phone.installed():
                 phone.call("app_stop", pkg)
             return 0
@@ -345,7 +347,8 @@ def make_commands(phone: Phone) -> dict[str, Command]:
             # one UiAutomation connection at a time: the running u2 server holds it
             ctx.eprint(
                 "java.lang.IllegalStateException: UiAutomationService "
-                "android.accessibilityservice.IAccessibilityServiceClient$Stub$Proxy@3fa6b3e already registered!"
+                "android.accessibilityservice.IAccessibilityServiceClient$Stub$Proxy@3fa6b3e"
+                " already registered!"
             )
             return 255
         xml = phone.observation().xml
@@ -391,7 +394,7 @@ def make_commands(phone: Phone) -> dict[str, Command]:
             return 0
         if svc == "window":
             pkg, act = phone.focus()
-            title = KEYGUARD_WINDOW if pkg == SYSTEMUI and not act else (None if act else pkg or "StatusBar")
+            title = window_title(pkg, act, phone.crash_owner())
             text = dumpsys.window_windows(pkg, act, title)
             if not phone.state.screen_on or phone.state.locked:
                 text += "  mShowingLockscreen=true mShowingDream=false mDreamingLockscreen=true\n"
@@ -540,8 +543,16 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         session = ctx.shell.session
         if session is None:
             return 0
+        if phone.state.uiautomation_holder:  # another UiAutomation client (Appium, a stale server)
+            session.emit(
+                b"[server] INFO: [UiAutomator2Server] Starting Server\n",
+                b"java.lang.IllegalStateException: UiAutomationService android.accessibilityservice."
+                b"IAccessibilityServiceClient$Stub$Proxy@5deffd5already registered!\n",
+            )
+            return 1
         with phone.lock:
             phone.u2_processes += 1
+            phone.u2_launches += 1
         try:
             session.emit(
                 b"[server] INFO: [UiAutomator2Server] Starting Server\n"
@@ -634,6 +645,18 @@ def make_commands(phone: Phone) -> dict[str, Command]:
     }
 
 
+def window_title(package: str, activity: str, crash_owner: str = "") -> str | None:
+    """Title of a focused window that is not an activity (None for an activity: `pkg/cls` is shown)."""
+    if package == "android" and activity.endswith(("AppErrorDialog", "AppNotRespondingDialog")):
+        kind = "Application Error" if activity.endswith("AppErrorDialog") else "Application Not Responding"
+        return f"{kind}: {crash_owner or 'android'}"
+    if activity:
+        return None
+    if package == SYSTEMUI:
+        return KEYGUARD_WINDOW
+    return package or "StatusBar"
+
+
 def _keycode(k: str) -> int | None:
     if k.isdigit():
         return int(k)
@@ -647,7 +670,7 @@ def _tz(name: str):
 
         return ZoneInfo(name)
     except Exception:
-        return timezone.utc
+        return UTC
 
 
 __all__ = ["make_commands", "U2_MAIN", "Key", "DeviceLost"]

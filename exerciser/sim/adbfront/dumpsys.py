@@ -100,7 +100,8 @@ def package(
         lines += [f"      {p}: granted=true" for p in granted]
     lines += [
         f"    User 0: ceDataInode={int(_h(pkg, 'inode'), 16)} installed=true hidden=false suspended=false "
-        f"distractionFlags=0 stopped={str(stopped).lower()} notLaunched=false enabled=0 instant=false virtual=false",
+        f"distractionFlags=0 stopped={str(stopped).lower()} notLaunched=false enabled=0 instant=false "
+        "virtual=false",
         "      gids=[3003]",
         "      runtime permissions:",
     ]
@@ -111,22 +112,30 @@ def package(
     return "\n".join(lines) + "\n"
 
 
+def _record(package: str, activity: str) -> str:
+    short = short_activity(package, activity)
+    return f"ActivityRecord{{{_h(package, activity, 'ar')} u0 {package}/{short} t12}}"
+
+
 def window_windows(package: str, activity: str, title: str | None = None) -> str:
     """`dumpsys window windows`: the focused window is what adbutils/u2 app_current parse.
 
     `title` overrides the window title for windows that are not an activity (keyguard, crash dialog).
     """
     focus = title or f"{package}/{activity}"
-    app = f"ActivityRecord{{{_h(package, activity, 'ar')} u0 {package}/{short_activity(package, activity)} t12}}"
+    app = _record(package, activity)
     return "\n".join(
         [
             "WINDOW MANAGER WINDOWS (dumpsys window windows)",
             f"  Window #0 Window{{{_h('nav')} u0 NavigationBar0}}:",
-            "    mDisplayId=0 rootTaskId=1 mSession=Session{f3e2d1 1234:u0a10100} mClient=android.os.BinderProxy@9a8b7c",
+            "    mDisplayId=0 rootTaskId=1 mSession=Session{f3e2d1 1234:u0a10100} "
+            "mClient=android.os.BinderProxy@9a8b7c",
             f"  Window #1 Window{{{_h('sb')} u0 StatusBar}}:",
-            "    mDisplayId=0 rootTaskId=1 mSession=Session{f3e2d1 1234:u0a10100} mClient=android.os.BinderProxy@1a2b3c",
+            "    mDisplayId=0 rootTaskId=1 mSession=Session{f3e2d1 1234:u0a10100} "
+            "mClient=android.os.BinderProxy@1a2b3c",
             f"  Window #2 Window{{{_h(focus)} u0 {focus}}}:",
-            "    mDisplayId=0 rootTaskId=12 mSession=Session{a1b2c3 5678:u0a10123} mClient=android.os.BinderProxy@4d5e6f",
+            "    mDisplayId=0 rootTaskId=12 mSession=Session{a1b2c3 5678:u0a10123} "
+            "mClient=android.os.BinderProxy@4d5e6f",
             "    mHasSurface=true isReadyForDisplay()=true mWindowRemovalAllowed=false",
             f"  Window #3 Window{{{_h('wall')} u0 com.android.systemui.ImageWallpaper}}:",
             "",
@@ -150,7 +159,7 @@ def activity_top(package: str, activity: str, pid: int) -> str:
 
 
 def activity_activities(package: str, activity: str, keyguard: bool) -> str:
-    rec = f"ActivityRecord{{{_h(package, activity, 'ar')} u0 {package}/{short_activity(package, activity)} t12}}"
+    rec = _record(package, activity)
     return "\n".join(
         [
             "ACTIVITY MANAGER ACTIVITIES (dumpsys activity activities)",
@@ -195,7 +204,8 @@ def display(width: int, height: int, density: int) -> str:
             "  mOnlyCode=false",
             "  mSafeMode=false",
             "  mDefaultViewport=DisplayViewport{type=INTERNAL, valid=true, isActive=true, displayId=0, "
-            f"uniqueId='local:0', physicalPort=0, orientation=0, logicalFrame=Rect(0, 0 - {width}, {height}), "
+            f"uniqueId='local:0', physicalPort=0, orientation=0, "
+            f"logicalFrame=Rect(0, 0 - {width}, {height}), "
             f"physicalFrame=Rect(0, 0 - {width}, {height}), deviceWidth={width}, deviceHeight={height}}}",
             f'  mDisplayInfo=DisplayInfo{{"Built-in Screen", displayId 0, real {width} x {height}, '
             f"rotation 0, density {density}}}",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 from exerciser.sim.adbfront.phone import Phone
 
@@ -58,3 +59,22 @@ def install_blob(phone: Phone, data: bytes, name: str) -> str:
     except Exception as exc:
         return f"Failure [INSTALL_FAILED_INTERNAL_ERROR: {exc}]"
     return "Success"
+
+
+def model_apk(model_path: str | Path, out: str | Path) -> Path:
+    """An APK the virtual device installs: a binary manifest from the model plus the model itself."""
+    import yaml
+
+    from exerciser.apk import axml
+    from exerciser.apk.build import manifest_xml, write_apk
+
+    text = Path(model_path).read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    manifest = manifest_xml(
+        data["package"],
+        version_name=str(data.get("version", "1.0")),
+        target_sdk=int(data.get("target_sdk", 33)),
+        permissions=list(data.get("permissions") or []),
+        label=str(data.get("label", data["package"])),
+    )
+    return write_apk(out, axml.encode_text(manifest), {MODEL_ENTRY: text.encode("utf-8")})

@@ -9,10 +9,9 @@ counts the time spent inside the device per method (for the benchmark).
 
 from __future__ import annotations
 
-import io
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from exerciser.device.contract import Device, DeviceError, Key, Observation, PermissionState
@@ -65,6 +64,8 @@ class PhoneState:
     screen_on: bool = True
     locked: bool = False
     clipboard: str = ""
+    # package of another UiAutomation client holding the accessibility bridge (e.g. Appium's server)
+    uiautomation_holder: str = ""
     settings: dict[str, dict[str, str]] = field(
         default_factory=lambda: {
             "system": {
@@ -104,8 +105,11 @@ class Phone:
         self.stats: dict[str, Stat] = defaultdict(Stat)
         self.info = device.info
         self.u2_processes = 0  # live `app_process ... com.wetest.uia2.Main` shell streams
+        self.u2_launches = 0
+        self.history: deque[str] = deque(maxlen=5000)  # shell command lines, newest last
+        self.logcat_cleared_ms = 0
         self._obs: Observation | None = None
-        self._jpeg: tuple[int, bytes] | None = None
+        self._jpegs: dict[tuple[bytes, int], bytes] = {}  # (png, quality) -> jpeg, oldest first
         self._pids: dict[str, int] = {}
         self._next_pid = 5100 + (port % 97) * 7
         self._installed_ms: dict[str, int] = {}
@@ -126,7 +130,9 @@ class Phone:
             "ro.build.tags": "release-keys",
             "ro.build.id": f"EXR{i.api_level}.240105.001",
             "ro.build.display.id": f"EXR{i.api_level}.240105.001 release-keys",
-            "ro.build.fingerprint": f"exerciser/{name}/{name}:{i.release}/EXR{i.api_level}.240105.001/1:user/release-keys",
+            "ro.build.fingerprint": (
+                f"exerciser/{name}/{name}:{i.release}/EXR{i.api_level}.240105.001/1:user/release-keys"
+            ),
             "ro.product.model": i.model,
             "ro.product.manufacturer": i.manufacturer,
             "ro.product.brand": i.manufacturer.lower(),
@@ -220,7 +226,6 @@ class Phone:
                 st.seconds += time.perf_counter() - t0
                 if mutate:
                     self._obs = None
-                    self._jpeg = None
 
     def observation(self) -> Observation:
         """One capture per device state. With the screen off or locked: the keyguard instead."""
@@ -235,27 +240,31 @@ class Phone:
             return self._obs
 
     def jpeg(self, quality: int) -> bytes:
-        """takeScreenshot's JPEG of the current observation (cached per state and quality)."""
-        from PIL import Image
+        """takeScreenshot's JPEG of the current screen (cached per PNG content and quality)."""
+        import cv2
+        import numpy as np
 
+        obs = self.observation()
+        key = (obs.png, max(1, min(100, int(quality))))
         with self.lock:
-            obs = self.observation()
-            key = hash((id(obs), obs.time_ms, quality, self.state.screen_on, self.state.locked))
-            if self._jpeg and self._jpeg[0] == key:
-                return self._jpeg[1]
-            t0 = time.perf_counter()
-            img = Image.open(io.BytesIO(obs.png)).convert("RGB")
-            buf = io.BytesIO()
-            img.save(buf, "JPEG", quality=max(1, min(100, quality)))
+            hit = self._jpegs.get(key)
+        if hit is not None:
+            return hit
+        t0 = time.perf_counter()
+        bgr = cv2.imdecode(np.frombuffer(obs.png, np.uint8), cv2.IMREAD_COLOR)
+        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, key[1]])
+        data = buf.tobytes()
+        with self.lock:
             self.stats["jpeg_encode"].calls += 1
             self.stats["jpeg_encode"].seconds += time.perf_counter() - t0
-            self._jpeg = (key, buf.getvalue())
-            return self._jpeg[1]
+            self._jpegs[key] = data
+            while len(self._jpegs) > 16:
+                self._jpegs.pop(next(iter(self._jpegs)))
+        return data
 
     def invalidate(self) -> None:
         with self.lock:
             self._obs = None
-            self._jpeg = None
 
     def focus(self) -> tuple[str, str]:
         obs = self.observation()
@@ -284,7 +293,31 @@ class Phone:
                 self._pids[package] = self._next_pid
             return self._pids[package]
 
+    def crash_owner(self) -> str:
+        """The app the system crash dialog in front is about (the simulator's record of it)."""
+        crash = getattr(self.device, "crash_owner", None)
+        if callable(crash):
+            return crash() or ""
+        crash = getattr(self.device, "_crash", None)
+        return getattr(crash, "package", "") or ""
+
     def uid_of(self, package: str) -> int:
+        """The app's uid as the device knows it (the permission-request log line names only the uid)."""
+        fn = getattr(self.device, "uid_of", None) or getattr(self.device, "uid", None)
+        if callable(fn):
+            with self.lock:
+                try:
+                    uid = fn(package)
+                except Exception:
+                    uid = None
+            if uid:
+                return int(uid)
+        apps = getattr(self.device, "_apps", None)  # the simulator's table, until it offers uid_of()
+        if isinstance(apps, dict) and package in apps and getattr(apps[package], "uid", None):
+            return int(apps[package].uid)
+        for e in reversed(self.device.events(0) if hasattr(self.device, "events") else []):
+            if e.package == package and e.detail.get("uid", "").isdigit():
+                return int(e.detail["uid"])
         return 10100 + sum(map(ord, package)) % 400
 
     def installed(self) -> list[str]:

@@ -95,9 +95,29 @@ def encode(frames: list[tuple[float, bytes]], size: tuple[int, int] | None) -> b
         lines.append(f"file '{len(frames) - 1:05d}.png'")
         (d / "list.txt").write_text("\n".join(lines) + "\n")
         scale = f"scale={size[0]}:{size[1]}" if size else "scale=trunc(iw/4)*2:trunc(ih/4)*2"
-        cmd = ["ffmpeg", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", "list.txt",
-               "-vf", f"{scale},format=yuv420p", "-r", "10", "-c:v", "libx264", "-preset", "ultrafast",
-               "-movflags", "+faststart", "out.mp4"]
+        cmd = [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-i",
+            "list.txt",
+            "-vf",
+            f"{scale},format=yuv420p",
+            "-r",
+            "10",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-movflags",
+            "+faststart",
+            "out.mp4",
+        ]
         r = subprocess.run(cmd, cwd=d, capture_output=True, timeout=120)
         if r.returncode != 0:
             return None

@@ -10,6 +10,7 @@ server, only while its app_process shell stream is open), `reboot:`/`root:`/`rem
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import struct
@@ -141,10 +142,8 @@ class AdbFront:
         """Unplug: stop listening and drop every connection (the host sees the device vanish)."""
         self.stopped.set()
         if self._listener is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._listener.close()
-            except OSError:
-                pass
         with self._lock:
             transports = list(self._transports)
         for t in transports:
@@ -184,6 +183,7 @@ class AdbFront:
 
     def _shell(self, stream: Stream, cmd: str, v2: bool) -> None:
         session = _V2Session(stream) if v2 else _V1Session(stream)
+        self.phone.history.append(cmd)
         shell = Shell(self.phone.fs, self._commands, session=session)
         if not cmd.strip():
             self._interactive(stream, shell, session)

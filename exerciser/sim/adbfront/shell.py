@@ -88,13 +88,9 @@ def _tokenize(line: str) -> list:
             continue
         # a word
         parts: list[tuple[str, str]] = []
-        lit = []
+        lit: list[str] = []
         quoted = False
-
-        def flush() -> None:
-            if lit:
-                parts.append(("lit", "".join(lit)))
-                lit.clear()
+        flush = _flusher(parts, lit)
 
         while i < n and line[i] not in " \t\r\n;&|<>":
             c = line[i]
@@ -131,6 +127,17 @@ def _tokenize(line: str) -> list:
         flush()
         toks.append(("word", Word(parts or [("lit", "")], quoted)))
     return toks
+
+
+def _flusher(parts: list[tuple[str, str]], lit: list[str]):
+    """Move pending literal characters into `parts` (before a variable, at the end of a word)."""
+
+    def flush() -> None:
+        if lit:
+            parts.append(("lit", "".join(lit)))
+            lit.clear()
+
+    return flush
 
 
 def _var(line: str, i: int, parts, lit, flush) -> int:
@@ -470,11 +477,19 @@ def _grep(ctx: Ctx) -> int:
     patterns: list[str] = []
     rest: list[str] = []
     i = 0
+    after = before = 0
     while i < len(args):
         a = args[i]
         if a == "-e" and i + 1 < len(args):
             patterns.append(args[i + 1])
             i += 2
+            continue
+        m = re.fullmatch(r"-([ABC])(\d*)", a)
+        if m and not rest:
+            num = m.group(2) or (args[i + 1] if i + 1 < len(args) else "0")
+            i += 1 if m.group(2) else 2
+            after = int(num) if m.group(1) in "AC" else after
+            before = int(num) if m.group(1) in "BC" else before
             continue
         if a.startswith("-") and len(a) > 1 and not patterns and not rest:
             flags += a[1:]
@@ -500,7 +515,18 @@ def _grep(ctx: Ctx) -> int:
             return 2
         text = e.data
     lines = text.decode("utf-8", "replace").splitlines()
-    hits = [ln for ln in lines if any(r.search(ln) for r in regs) != ("v" in flags)]
+    hit_idx = [k for k, ln in enumerate(lines) if any(r.search(ln) for r in regs) != ("v" in flags)]
+    hits = [lines[k] for k in hit_idx]
+    if (after or before) and not set(flags) & set("qco"):
+        shown: list[int] = []
+        for k in hit_idx:
+            for j in range(max(0, k - before), min(len(lines), k + after + 1)):
+                if j not in shown:
+                    if shown and j > shown[-1] + 1:
+                        ctx.print("--")
+                    shown.append(j)
+                    ctx.print(lines[j])
+        return 0 if hits else 1
     if "q" in flags:
         return 0 if hits else 1
     if "c" in flags:
@@ -600,7 +626,24 @@ def _command(ctx: Ctx) -> int:
         return _which(Ctx(["which", *ctx.argv[2:]], b"", ctx.shell, ctx.env, ctx.out, ctx.err))
     sub = Ctx(ctx.argv[1:], ctx.stdin, ctx.shell, ctx.env, ctx.out, ctx.err)
     fn = ctx.shell.commands.get(sub.argv[0]) if sub.argv else None
-    return fn(sub) if fn else 127
+    if fn is None:
+        ctx.eprint(f"/system/bin/sh: {sub.argv[0] if sub.argv else ''}: not found")
+        return 127
+    return fn(sub)
+
+
+def _export(ctx: Ctx) -> int:
+    for a in ctx.argv[1:]:
+        name, sep, value = a.partition("=")
+        if sep:
+            ctx.shell.env[name] = value
+    return 0
+
+
+def _exec(ctx: Ctx) -> int:
+    if len(ctx.argv) < 2:
+        return 0
+    return _command(Ctx(["command", *ctx.argv[1:]], ctx.stdin, ctx.shell, ctx.env, ctx.out, ctx.err))
 
 
 def _toybox(ctx: Ctx) -> int:
@@ -678,6 +721,8 @@ BUILTINS: dict[str, Command] = {
     "which": _which,
     "command": _command,
     "toybox": _toybox,
+    "export": _export,
+    "exec": _exec,
     "test": _test,
     "[": _test,
     "find": _find,

@@ -9,6 +9,7 @@ it with CLSE. Stream data is a byte stream: a reader must not assume frames alig
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import struct
@@ -253,18 +254,14 @@ class Transport:
         except Exception:
             log.exception("service %r failed", stream.service)
         finally:
-            try:
+            with contextlib.suppress(StreamClosed):
                 stream.close()
-            except StreamClosed:
-                pass
 
     def shutdown(self) -> None:
         """Drop the connection (the host sees the device go away) and wake every stream."""
         self._alive = False
-        try:
+        with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         self.sock.close()
         with self._streams_lock:
             streams = list(self._streams.values())

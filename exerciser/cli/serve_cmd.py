@@ -1,0 +1,101 @@
+"""`exerciser sim serve`: virtual devices reachable over the adb protocol (`adb connect 127.0.0.1:PORT`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+
+import click
+
+from exerciser.errors import UserError
+
+
+def build_devices(apps: tuple[str, ...], profile: str, locale: str, count: int, port: int):
+    from exerciser.device.contract import DeviceError
+    from exerciser.sim import AppModelError, VirtualDevice, resolve_model
+
+    try:
+        models = [resolve_model(a) for a in apps]
+    except AppModelError as exc:
+        raise UserError(str(exc)) from None
+    except (FileNotFoundError, IsADirectoryError) as exc:
+        raise UserError(f"--app: cannot read {exc.filename}") from None
+    devices = []
+    for i in range(count):
+        try:
+            # each device gets its own copy of the models' runtime state; models are immutable data
+            devices.append(
+                VirtualDevice(models, profile=profile, locale=locale, serial=f"127.0.0.1:{port + i}", seed=i)
+            )
+        except DeviceError as exc:
+            raise UserError(str(exc)) from None
+    return devices
+
+
+@click.command("serve")
+@click.option("--port", default=7401, show_default=True, help="TCP port of the first device (loopback).")
+@click.option("--app", "apps", multiple=True, help="Sample app id or path to an app.yaml; repeatable.")
+@click.option(
+    "--profile", default="api33", show_default=True, help="Device profile (api23 ... api34, miui...)."
+)
+@click.option("--locale", default="en-US", show_default=True, help="en-US or zh-CN.")
+@click.option(
+    "--count",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Devices on consecutive ports: a virtual rack.",
+)
+@click.option(
+    "--connect",
+    "connect",
+    is_flag=True,
+    help="Also run `adb connect` for each device (adb from ADBUTILS_ADB_PATH or PATH).",
+)
+def serve(apps: tuple[str, ...], port: int, profile: str, locale: str, count: int, connect: bool) -> None:
+    """Serve virtual devices as adb devices until interrupted (Ctrl-C or SIGTERM)."""
+    from exerciser.sim.adbfront import AdbFront
+
+    devices = build_devices(apps, profile, locale, count, port)
+    fronts = []
+    try:
+        for i, dev in enumerate(devices):
+            fronts.append(AdbFront(dev, port + i).start())
+    except OSError as exc:
+        for f in fronts:
+            f.stop()
+        raise UserError(f"cannot listen on 127.0.0.1:{port + len(fronts)}: {exc.strerror}") from None
+    for f in fronts:
+        click.echo(
+            f"serving {f.serial}  profile={profile} locale={locale} apps={','.join(apps) or '-'}", err=True
+        )
+    if connect:
+        adb = os.environ.get("ADBUTILS_ADB_PATH", "adb")
+        for f in fronts:
+            r = subprocess.run([adb, "connect", f.serial], capture_output=True, text=True, timeout=20)
+            click.echo((r.stdout or r.stderr).strip(), err=True)
+    else:
+        click.echo("connect with: " + "; ".join(f"adb connect {f.serial}" for f in fronts), err=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for f in fronts:
+            f.stop()
+
+
+def register(cli: click.Group) -> None:
+    group = cli.commands.get("sim")
+    if group is None:  # sim_cmd not loaded: give `serve` its own `sim` group
+
+        @cli.group("sim")
+        def group() -> None:
+            """The virtual Android device."""
+
+    group.add_command(serve)

@@ -1,0 +1,107 @@
+"""Tesseract, resident: one `tesserocr` engine per language set, loaded once per process.
+
+A pytesseract call starts a process and loads the models each time (≈ 0.24 s here); the resident engine
+reads a short button label in a few milliseconds. `pytesseract` remains the fallback when the binding is
+missing. `OMP_THREAD_LIMIT=1` is set before tesseract loads: with OpenMP threads it was 5× slower on this
+machine for the same output (../shared/android-facts.md §9).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+TESSDATA_DIRS = (
+    os.environ.get("TESSDATA_PREFIX", ""),
+    "/usr/share/tesseract-ocr/5/tessdata",
+    "/usr/share/tesseract-ocr/4.00/tessdata",
+    "/usr/share/tessdata",
+    "/usr/local/share/tessdata",
+)
+PSM_BLOCK = 6  # a uniform block of text (a wrapped button label)
+PSM_LINE = 7  # one text line
+
+
+class OcrUnavailable(RuntimeError):
+    """Neither tesserocr nor the tesseract binary with the wanted languages is available."""
+
+
+def tessdata_dir(lang: str) -> str:
+    for d in TESSDATA_DIRS:
+        if d and all((Path(d) / f"{part}.traineddata").is_file() for part in lang.split("+")):
+            return d
+    raise OcrUnavailable(f"no tessdata directory with {lang} (looked in {', '.join(filter(None, TESSDATA_DIRS))})")
+
+
+@dataclass(frozen=True)
+class OcrText:
+    text: str
+    confidence: float  # 0..100, tesseract's mean word confidence
+
+
+class Engine:
+    """One resident tesseract. Not re-entrant: calls are serialised by a lock."""
+
+    def __init__(self, lang: str = "chi_sim+eng"):
+        self.lang = lang
+        self.calls = 0
+        self._lock = threading.Lock()
+        self._api = None
+        self.backend = "tesserocr"
+        path = tessdata_dir(lang)
+        try:
+            import tesserocr
+
+            # LSTM only; no inverted second pass (crops are already dark-on-white).
+            self._api = tesserocr.PyTessBaseAPI(path=path, lang=lang, oem=tesserocr.OEM.LSTM_ONLY)
+            self._api.SetVariable("tessedit_do_invert", "0")
+            self._psm = {PSM_BLOCK: tesserocr.PSM.SINGLE_BLOCK, PSM_LINE: tesserocr.PSM.SINGLE_LINE}
+        except ImportError:
+            import pytesseract
+
+            self.backend = "pytesseract"
+            self._pyt = pytesseract
+            self._path = path
+
+    def read(self, gray: np.ndarray, psm: int = PSM_LINE) -> OcrText:
+        """Text of a dark-on-white uint8 image."""
+        gray = np.ascontiguousarray(gray, dtype=np.uint8)
+        h, w = gray.shape[:2]
+        with self._lock:
+            self.calls += 1
+            if self._api is not None:
+                self._api.SetPageSegMode(self._psm[psm])
+                self._api.SetImageBytes(gray.tobytes(), w, h, 1, w)
+                text = self._api.GetUTF8Text()
+                conf = float(self._api.MeanTextConf())
+                return OcrText(text.strip(), conf)
+            from PIL import Image
+
+            img = Image.fromarray(gray)
+            cfg = f"--psm {psm} --tessdata-dir {self._path} -c tessedit_do_invert=0"
+            text = self._pyt.image_to_string(img, lang=self.lang, config=cfg)
+            return OcrText(text.strip(), 0.0)
+
+    def close(self) -> None:
+        if self._api is not None:
+            self._api.End()
+            self._api = None
+
+
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def engine(lang: str = "chi_sim+eng") -> Engine:
+    """The process-wide resident engine for `lang`."""
+    with _ENGINES_LOCK:
+        e = _ENGINES.get(lang)
+        if e is None:
+            e = _ENGINES[lang] = Engine(lang)
+        return e

@@ -1,0 +1,313 @@
+"""`Reader`: one observation in, one `ScreenReading` out. Hierarchy first; OCR only for blind screens.
+
+OCR runs when the hierarchy cannot tell what is on screen: no text at all, a blind surface (WebView,
+Flutter, Unity) with nothing recognised, or a dialog window without text nodes. It reads the dialog card
+(from the hierarchy's dialog window, else found by OpenCV) or, without a card, the blind region, one
+segment at a time in priority order: buttons, then the title, then body lines; it stops as soon as the
+reading is settled (a long first-run consent dialog need not be read to the end). Results are cached by
+image hash, so an unchanged screen is never OCR'd twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from exerciser.device.contract import DeviceInfo, Observation
+from exerciser.perceive import hierarchy, vision
+from exerciser.perceive.ocr import PSM_BLOCK, PSM_LINE, Engine, OcrUnavailable, engine
+from exerciser.perceive.reading import Bounds, Element, ScreenReading
+from exerciser.perceive.recognise import Result, View, recognise
+from exerciser.perceive.text import normalise, text_len
+
+# Kinds that settle a screen without OCR even when part of it is blind.
+_SETTLED = frozenset({"permission_prompt", "crash_dialog", "launcher"})
+DEFAULT_LANG = "chi_sim+eng"
+
+
+@dataclass
+class OcrOutcome:
+    elements: list[Element]
+    card: vision.Card | None
+    segments: int  # segments found
+    read: int  # segments OCR'd
+    ms: float
+
+
+class Reader:
+    """Reads screens; keeps the resident OCR engine and an OCR cache keyed by image hash.
+
+    `ocr=False` gives hierarchy-only readings (fast, and enough for every screen with text nodes).
+    `max_segments` bounds the OCR work on a blind full page.
+    """
+
+    def __init__(
+        self, ocr: bool = True, lang: str = DEFAULT_LANG, cache_size: int = 256, max_segments: int = 40
+    ):
+        self.ocr = ocr
+        self.lang = lang
+        self.cache_size = cache_size
+        self.max_segments = max_segments
+        self._cache: OrderedDict[tuple, OcrOutcome] = OrderedDict()
+        self._lock = threading.Lock()
+        self.stats = {"reads": 0, "ocr_runs": 0, "ocr_cache_hits": 0, "ocr_segments": 0}
+        self._engine: Engine | None = None
+        self.ocr_error: str | None = None
+
+    # --- public ---------------------------------------------------------------------------------
+    def read(self, obs: Observation, info: DeviceInfo | None = None) -> ScreenReading:
+        self.stats["reads"] += 1
+        screen = (info.width, info.height) if info else (hierarchy.png_size(obs.png) or (0, 0))
+        tree = hierarchy.parse(obs.xml, screen if screen != (0, 0) else None)
+        view = View(
+            elements=tree.elements,
+            owner=tree.owner,
+            package=obs.package,
+            window_package=tree.package,
+            activity=obs.activity,
+            screen=tree.screen,
+            dialog_bounds=tree.dialog_bounds,
+            source="hierarchy",
+            info=info,
+        )
+        res = recognise(view)
+        reading = ScreenReading(
+            package=obs.package,
+            activity=obs.activity,
+            elements=list(tree.elements),
+            kinds=list(res.kinds),
+            targets=list(res.targets),
+            dialog_bounds=tree.dialog_bounds,
+            screen=tree.screen,
+        )
+        if self.ocr and obs.png and self._needs_ocr(tree, res):
+            out = self._ocr(obs, tree, info)
+            if out is not None and out.elements:
+                self._merge(reading, out, obs, tree, info)
+        return reading
+
+    # --- decisions ------------------------------------------------------------------------------
+    @staticmethod
+    def _needs_ocr(tree: hierarchy.Tree, res: Result) -> bool:
+        if any(k.kind in _SETTLED for k in res.kinds):
+            return False
+        if not tree.has_text:
+            return True
+        if tree.blind_regions and not res.kinds:
+            return True
+        if tree.dialog_bounds is not None:
+            d = tree.dialog_bounds
+            labelled = [
+                e for e in tree.elements if e.label and e.bounds[0] >= d[0] and e.bounds[1] >= d[1]
+                and e.bounds[2] <= d[2] and e.bounds[3] <= d[3]
+            ]
+            if not labelled:
+                return True
+        return False
+
+    # --- OCR ------------------------------------------------------------------------------------
+    def _get_engine(self) -> Engine | None:
+        if self._engine is None and self.ocr_error is None:
+            try:
+                self._engine = engine(self.lang)
+            except OcrUnavailable as exc:
+                self.ocr_error = str(exc)
+        return self._engine
+
+    def _ocr(self, obs: Observation, tree: hierarchy.Tree, info: DeviceInfo | None) -> OcrOutcome | None:
+        hint = self._hint(tree)
+        key = (hashlib.blake2b(obs.png, digest_size=16).digest(), hint, self.lang, obs.package)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                self.stats["ocr_cache_hits"] += 1
+                return hit
+        eng = self._get_engine()
+        if eng is None:
+            return None
+        out = self.ocr_image(obs.png, hint, eng, obs=obs, tree=tree, info=info)
+        with self._lock:
+            self.stats["ocr_runs"] += 1
+            self.stats["ocr_segments"] += out.read
+            self._cache[key] = out
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return out
+
+    @staticmethod
+    def _hint(tree: hierarchy.Tree) -> tuple[str, Bounds] | None:
+        """Where to read, as far as the hierarchy knows: its dialog window, or its blind surfaces."""
+        if tree.dialog_bounds is not None:
+            return ("dialog", tree.dialog_bounds)
+        if tree.blind_regions:
+            b = tree.blind_regions
+            union = (min(r[0] for r in b), min(r[1] for r in b), max(r[2] for r in b), max(r[3] for r in b))
+            return ("region", union)
+        return None
+
+    def ocr_image(
+        self,
+        png: bytes,
+        hint: tuple[str, Bounds] | None,
+        eng: Engine,
+        obs: Observation | None = None,
+        tree: hierarchy.Tree | None = None,
+        info: DeviceInfo | None = None,
+    ) -> OcrOutcome:
+        t0 = time.perf_counter()
+        img = vision.decode(png)
+        H = img.shape[0]
+        card: vision.Card | None = None
+        if hint is not None and hint[0] == "dialog":
+            card = vision.card_from_bounds(img, hint[1])
+        if card is None:
+            card = vision.find_card(img)
+        if card is None:
+            card = vision.page_region(img, hint[1] if hint else None)
+        segs = vision.segment(img, card, H)
+        order = _priority(segs, card)
+        elements: list[Element | None] = [None] * len(segs)
+        n_read = 0
+        buttons = {k for k in order if _button_like(segs[k], card, segs)}
+        body_total = len(segs) - len(buttons)
+        limit = min(len(order), self.max_segments)
+        # batch 1: every button; then one text line at a time, re-reading the screen after each
+        pos = 0
+        while pos < limit:
+            step = max(1, len(buttons)) if pos == 0 else 1
+            for k in order[pos : pos + step]:
+                elements[k] = _read_segment(eng, img, segs[k], card, segs)
+                n_read += 1
+            pos += step
+            if card.kind == "page" or obs is None:
+                continue
+            els = [e for e in elements if e is not None and e.label]
+            res = recognise(self._ocr_view(els, card, obs, tree, info))
+            body_read = sum(1 for k in order[:pos] if k not in buttons)
+            if _settled(res, body_read=body_read, body_total=body_total):
+                break
+        found = [e for e in elements if e is not None and e.label]
+        return OcrOutcome(found, card, len(segs), n_read, (time.perf_counter() - t0) * 1000)
+
+    @staticmethod
+    def _ocr_view(
+        els: list[Element], card: vision.Card | None, obs: Observation, tree: hierarchy.Tree | None,
+        info: DeviceInfo | None,
+    ) -> View:
+        screen = tree.screen if tree else ((info.width, info.height) if info else (0, 0))
+        dialog = card.bounds if card is not None and card.kind in ("dialog", "sheet") else None
+        return View(
+            elements=els,
+            owner=[-1] * len(els),
+            package=obs.package,
+            window_package=tree.package if tree else "",
+            activity=obs.activity,
+            screen=screen,
+            dialog_bounds=dialog,
+            source="ocr",
+            info=info,
+        )
+
+    def _merge(
+        self, reading: ScreenReading, out: OcrOutcome, obs: Observation, tree: hierarchy.Tree,
+        info: DeviceInfo | None,
+    ) -> None:
+        res = recognise(self._ocr_view(out.elements, out.card, obs, tree, info))
+        reading.blind = True
+        reading.ocr_ms = out.ms
+        reading.elements.extend(out.elements)
+        have = {k.kind for k in reading.kinds}
+        reading.kinds.extend(k for k in res.kinds if k.kind not in have)
+        roles = {t.role for t in reading.targets}
+        reading.targets.extend(t for t in res.targets if t.role not in roles)
+        if reading.dialog_bounds is None and out.card is not None and out.card.kind in ("dialog", "sheet"):
+            reading.dialog_bounds = out.card.bounds
+
+
+def _button_like(s: vision.Segment, card: vision.Card, segs: list[vision.Segment]) -> bool:
+    """Pills, and short text lines that stand apart from the body above (text buttons: 取消  确定, a
+    centred 暂不同意 link). The short last line of a paragraph is left-aligned and close: not a button."""
+    if s.kind == "pill":
+        return True
+    if card.kind == "page":
+        return False
+    x1, y1, x2, y2 = card.bounds
+    cw = x2 - x1
+    if s.width >= 0.45 * cw or s.bounds[1] < y1 + 0.4 * (y2 - y1):
+        return False
+    lines = [t for t in segs if t.kind == "line"]
+    wide = [t for t in lines if t.width >= 0.45 * cw]
+    if not wide:
+        return True
+    if s.bounds[1] < max(t.bounds[3] for t in wide) - 2:
+        return False
+    same_row = [t for t in segs if t is not s and abs(t.bounds[1] - s.bounds[1]) < 0.5 * s.height]
+    if same_row:
+        return True
+    body_left = min(t.bounds[0] for t in wide)
+    above = [t for t in lines if t.bounds[3] <= s.bounds[1]]
+    gap = s.bounds[1] - max((t.bounds[3] for t in above), default=y1)
+    left_aligned = abs(s.bounds[0] - body_left) <= 0.03 * cw
+    return not (left_aligned and gap <= 1.0 * s.height)
+
+
+def _title(segs: list[vision.Segment], card: vision.Card) -> int | None:
+    """Index of the card's title: a first line set apart from the body (taller, or a wider gap below)."""
+    lines = [k for k, s in enumerate(segs) if s.kind == "line"]
+    if card.kind == "page" or len(lines) < 2:
+        return None
+    a, b = segs[lines[0]], segs[lines[1]]
+    heights = sorted(segs[k].height for k in lines[1:])
+    med_h = heights[len(heights) // 2]
+    gap = b.bounds[1] - a.bounds[3]
+    gaps = [segs[j].bounds[1] - segs[i].bounds[3] for i, j in zip(lines[1:], lines[2:], strict=False)]
+    med_gap = sorted(gaps)[len(gaps) // 2] if gaps else gap
+    if a.height > 1.1 * med_h or gap > 1.5 * max(1, med_gap):
+        return lines[0]
+    return None
+
+
+def _priority(segs: list[vision.Segment], card: vision.Card) -> list[int]:
+    """Buttons first, then the body top to bottom, the title last (the body decides more often)."""
+    if card.kind == "page":
+        return list(range(len(segs)))
+    buttons = [k for k, s in enumerate(segs) if _button_like(s, card, segs)]
+    title = _title(segs, card)
+    body = [k for k in range(len(segs)) if k not in buttons and k != title]
+    return buttons + body + ([title] if title is not None else [])
+
+
+def _settled(res: Result, body_read: int, body_total: int) -> bool:
+    if not res.kinds:
+        return False
+    kinds = {k.kind for k in res.kinds}
+    if kinds & {"consent_second_chance", "blocking_wall", "permission_prompt", "crash_dialog"}:
+        return True
+    if body_read >= body_total:
+        return True
+    # Long dialogs are first-run consent dialogs / ordinary rationales: the rest cannot change the kind.
+    return body_total >= 5 and body_read >= 1
+
+
+def _read_segment(
+    eng: Engine, img: np.ndarray, seg: vision.Segment, card: vision.Card, segs: list[vision.Segment]
+) -> Element:
+    crop = vision.ocr_crop(img, seg)
+    out = eng.read(crop, PSM_BLOCK if seg.kind == "pill" and seg.lines > 1 else PSM_LINE)
+    text = normalise(out.text.replace("\n", " "))
+    if seg.kind == "pill" and seg.lines > 1 and not any("a" <= ch.lower() <= "z" for ch in text):
+        text = text.replace(" ", "")
+    clickable = _button_like(seg, card, segs) or (card.kind == "page" and 0 < text_len(text) <= 6)
+    return Element(
+        text=text,
+        bounds=seg.bounds,
+        source="ocr",
+        cls="ocr.pill" if seg.kind == "pill" else "ocr.line",
+        clickable=clickable,
+    )

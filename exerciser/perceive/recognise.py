@@ -1,0 +1,501 @@
+"""Recognisers: from a list of elements (hierarchy nodes or OCR segments) to screen kinds and targets.
+
+Every decision is driven by the vocabularies in `models/` (see `lexicon.py`, `signatures.py`); this module
+only says how evidence combines. The same code reads hierarchy elements and OCR segments: a `View` says
+where the elements came from, whether a dialog is in front, and which element a tap on each one reaches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from exerciser.device.contract import DeviceInfo
+from exerciser.perceive.lexicon import Lexicon, Phrases, classify_label, lexicon
+from exerciser.perceive.reading import Bounds, Element, KindHit, Source, Target
+from exerciser.perceive.signatures import Signatures, signatures
+from exerciser.perceive.text import compact, text_len
+
+MAX_BUTTON_LEN = 12.0  # text_len of the longest label that still counts as a button / entry
+SHORT_BODY = 70  # compact characters: a body this short is a "short dialog" (second-chance wording)
+
+
+@dataclass
+class View:
+    elements: list[Element]
+    owner: list[int]  # per element: the clickable element a tap on it reaches (-1 none)
+    package: str  # foreground package (Observation.package)
+    window_package: str  # package of the top window in the dump ("" when unknown / blind)
+    activity: str
+    screen: tuple[int, int]
+    dialog_bounds: Bounds | None
+    source: Source = "hierarchy"
+    info: DeviceInfo | None = None
+
+    # --- derived views, computed once -----------------------------------------------------------
+    @cached_property
+    def compacts(self) -> list[str]:
+        return [compact(e.text or e.content_desc) for e in self.elements]
+
+    @cached_property
+    def buttons(self) -> list[int]:
+        """Indexes of elements that can be tapped and carry a short label."""
+        out = []
+        for i, e in enumerate(self.elements):
+            if not e.enabled or _area(e.bounds) == 0:
+                continue
+            if not (e.clickable or e.checkable):
+                continue
+            if not e.label or text_len(e.label) > MAX_BUTTON_LEN:
+                continue
+            out.append(i)
+        return out
+
+    @cached_property
+    def body(self) -> list[int]:
+        """Indexes of read-only texts (not buttons, not inside a clickable container)."""
+        bset = set(self.buttons)
+        return [
+            i
+            for i, e in enumerate(self.elements)
+            if (e.text or e.content_desc) and i not in bset and self.owner[i] < 0 and not e.clickable
+        ]
+
+    @cached_property
+    def body_compact(self) -> str:
+        return "".join(self.compacts[i] for i in self.body)
+
+    @cached_property
+    def all_compact(self) -> str:
+        return "".join(self.compacts)
+
+    @cached_property
+    def all_text(self) -> str:
+        return " ".join(e.text or e.content_desc for e in self.elements if e.text or e.content_desc)
+
+    @cached_property
+    def classes(self) -> dict[int, frozenset[str]]:
+        return {i: classify_label(self.elements[i].label) for i in self.buttons}
+
+    def with_class(self, name: str) -> list[int]:
+        return [i for i in self.buttons if name in self.classes[i]]
+
+    @property
+    def is_dialog(self) -> bool:
+        return self.dialog_bounds is not None
+
+    @property
+    def compact_screen(self) -> bool:
+        """Dialog-like: a dialog window, or few controls on the screen."""
+        return self.is_dialog or (len(self.buttons) <= 4 and len(self.body) <= 12)
+
+
+@dataclass
+class Result:
+    kinds: list[KindHit] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+
+    def add_kind(self, hit: KindHit) -> None:
+        if all(k.kind != hit.kind for k in self.kinds):
+            self.kinds.append(hit)
+
+    def has(self, kind: str) -> bool:
+        return any(k.kind == kind for k in self.kinds)
+
+    def add_target(self, view: View, role: str, i: int) -> None:
+        e = view.elements[i]
+        o = view.owner[i] if view.owner[i] >= 0 else i
+        tap = view.elements[o]
+        if any(t.role == role and t.bounds == tap.bounds for t in self.targets):
+            return
+        self.targets.append(
+            Target(
+                role=role,
+                bounds=tap.bounds,
+                source=view.source,
+                text=e.label,
+                resource_id=tap.resource_id or e.resource_id,
+                cls=tap.cls,
+                index_path=tap.index_path,
+            )
+        )
+
+    def has_target(self, role: str) -> bool:
+        return any(t.role == role for t in self.targets)
+
+
+def _area(b: Bounds) -> int:
+    return max(0, b[2] - b[0]) * max(0, b[3] - b[1])
+
+
+def _id_name(rid: str) -> str:
+    return rid.rsplit(":id/", 1)[-1] if ":id/" in rid else ""
+
+
+def _q(text: str) -> str:
+    return f'"{text}"'
+
+
+def _first_group(lx: Lexicon, texts: list[str]) -> tuple[str | None, list[str]]:
+    """Permission groups named in `texts` (compact), earliest first."""
+    found: list[tuple[int, int, str]] = []
+    for n, c in enumerate(texts):
+        for group, ph in lx.group_names.items():
+            m = ph.contains_rx.search(c)
+            if m:
+                found.append((n, m.start(), group))
+    found.sort()
+    groups = list(dict.fromkeys(g for _, _, g in found))
+    return (groups[0] if groups else None), groups
+
+
+# --- recognisers ---------------------------------------------------------------------------------
+
+
+def recognise(view: View) -> Result:
+    lx, sig = lexicon(), signatures()
+    res = Result()
+    if _permission_prompt(view, sig, lx, res):
+        return res
+    if _crash(view, lx, res):
+        return res
+    if _launcher(view, lx, sig, res):
+        return res
+    _consent(view, lx, res)
+    _wall(view, lx, res)
+    if not res.has("privacy_consent"):
+        _rationale(view, lx, sig, res)
+    _deletion(view, lx, res)
+    if not (res.kinds and view.is_dialog):
+        _account_page(view, lx, sig, res)
+    _nav_targets(view, lx, res)
+    return res
+
+
+def _permission_prompt(view: View, sig: Signatures, lx: Lexicon, res: Result) -> bool:
+    pkgs = {view.package, view.window_package} | {e.package for e in view.elements if e.package}
+    by_pkg = bool(pkgs & sig.controller_packages)
+    by_act = any(view.activity.endswith(a) for a in sig.activities) and view.package not in (
+        lx.launcher_packages | sig.launcher_packages
+    )
+    id_roles: dict[int, str] = {}
+    aosp_hits = 0
+    message: int | None = None
+    for i, e in enumerate(view.elements):
+        name = _id_name(e.resource_id)
+        if not name:
+            continue
+        if name in sig.message_ids:
+            message = i
+        if name in sig.id_roles:
+            id_roles[i] = sig.id_roles[name]
+        if name in sig.signature_ids and name.startswith("permission_") or name == "do_not_ask_checkbox":
+            aosp_hits += 1
+    # ROM ids such as "accept"/"btn_allow" are too common to trust outside a controller package.
+    if not (by_pkg or by_act) and aosp_hits < 2:
+        return False
+    evidence: list[str] = []
+    if by_pkg:
+        evidence.append("pkg:" + next(iter(pkgs & sig.controller_packages)))
+    if by_act:
+        evidence.append("activity:" + view.activity.rsplit(".", 1)[-1])
+    roles: list[tuple[str, int]] = []
+    for i, role in id_roles.items():
+        roles.append((role, i))
+        evidence.append(f"id:{_id_name(view.elements[i].resource_id)}")
+    if not id_roles:  # unknown ROM layout: read the button texts
+        order = ("deny_dont_ask_again", "allow_foreground", "allow_once", "deny", "allow")
+        for i in view.buttons:
+            cl = view.classes[i]
+            e = view.elements[i]
+            if e.checkable and "dont_ask_checkbox" in cl:
+                roles.append(("dont_ask_again_checkbox", i))
+                continue
+            role = next((r for r in order if r in cl), None)
+            if role:
+                roles.append((role, i))
+                evidence.append(f"button:{_q(e.label)}→{role}")
+    # A prompt has an allow-ish and a deny-ish choice; without them the controller shows something else
+    # (e.g. the permission settings of MIUI's security app).
+    role_set = {r for r, _ in roles}
+    if not (role_set & {"allow", "allow_foreground", "allow_once"}) or not (
+        role_set & {"deny", "deny_dont_ask_again"}
+    ):
+        return False
+    roles.sort(key=lambda ri: (view.elements[ri[1]].bounds[1], view.elements[ri[1]].bounds[0]))
+    for role, i in roles:
+        res.add_target(view, role, i)
+    if "deny" not in role_set and "deny_dont_ask_again" in role_set:
+        # API 30+: on a repeated request the only deny button is the "don't ask again" one, labelled Deny.
+        i = next(i for r, i in roles if r == "deny_dont_ask_again")
+        res.add_target(view, "deny", i)
+    group = None
+    texts = [view.elements[message].label] if message is not None else []
+    texts += [view.elements[i].label for i in view.body if i != message]
+    for t in texts:
+        group = sig.group_of_message(t)
+        if group:
+            evidence.append(f"message:{_q(t)}")
+            break
+    if group is None:
+        group, _ = _first_group(lx, [compact(t) for t in texts])
+        if group:
+            evidence.append(f"group word in {_q(texts[0])}")
+    conf = 0.99 if (by_pkg or by_act) and id_roles else 0.9 if (by_pkg or by_act) else 0.85
+    detail = {"buttons": " ".join(r for r, _ in roles)}
+    if by_pkg:
+        detail["controller"] = next(iter(pkgs & sig.controller_packages))
+    if role_set & {"deny_dont_ask_again", "dont_ask_again_checkbox"}:
+        detail["repeat"] = "true"
+    res.add_kind(KindHit("permission_prompt", conf, view.source, group, tuple(evidence), detail))
+    return True
+
+
+def _crash(view: View, lx: Lexicon, res: Result) -> bool:
+    ids = {i: _id_name(e.resource_id) for i, e in enumerate(view.elements) if e.resource_id}
+    crash_ids = {i: n for i, n in ids.items() if n in lx.crash_ids}
+    text_hit = lx.crash_texts.find(view.all_compact)
+    by_pkg = view.window_package in lx.crash_packages or view.package in lx.crash_packages
+    if not (crash_ids and (by_pkg or text_hit)) and not (text_hit and (by_pkg or view.is_dialog)):
+        return False
+    evidence = [f"id:{n}" for n in crash_ids.values()]
+    if text_hit:
+        evidence.append(f"text:{_q(text_hit)}")
+    for i, n in crash_ids.items():
+        role = lx.crash_id_roles.get(n)
+        if role:
+            res.add_target(view, role, i)
+    if not res.has_target("close"):
+        for i in view.with_class("crash_close"):
+            res.add_target(view, "close", i)
+            break
+    conf = 0.98 if crash_ids else 0.85
+    res.add_kind(KindHit("crash_dialog", conf, view.source, None, tuple(evidence)))
+    return True
+
+
+def _launcher(view: View, lx: Lexicon, sig: Signatures, res: Result) -> bool:
+    launchers = lx.launcher_packages | sig.launcher_packages
+    pkg = view.window_package or view.package
+    ids = {_id_name(e.resource_id) for e in view.elements if e.resource_id}
+    if pkg in launchers or (view.package in launchers and not view.window_package):
+        res.add_kind(KindHit("launcher", 0.97, view.source, None, (f"pkg:{pkg or view.package}",)))
+        return True
+    if len(ids & lx.launcher_ids) >= 2:
+        res.add_kind(KindHit("launcher", 0.85, view.source, None, tuple(f"id:{n}" for n in ids & lx.launcher_ids)))
+        return True
+    return False
+
+
+def _consent(view: View, lx: Lexicon, res: Result) -> None:
+    agree = view.with_class("agree")
+    refuse = view.with_class("refuse")
+    exits = view.with_class("exit")
+    cancel = view.with_class("cancel")
+    doc = lx.consent_docs.find(view.all_compact)
+    if not agree and doc and refuse:
+        # "拒绝 / 确定" on a policy dialog: the confirm button is the agreement
+        agree = [i for i in view.with_class("confirm") if i not in refuse]
+    declines = refuse or exits or [i for i in cancel if i not in agree]
+    if not (agree and declines):
+        return
+    body = view.body_compact
+    strong = lx.second_strong.find(body)
+    weak = lx.second_weak.find(body)
+    second = strong or (weak and len(body) <= SHORT_BODY)
+    if not (doc or (second and lx.consent_context.find(body))):
+        return
+    if not (view.compact_screen or doc):
+        return
+    evidence = []
+    if doc:
+        evidence.append(f"doc:{_q(doc)}")
+    a, d = agree[0], declines[0]
+    evidence += [f"button:{_q(view.elements[a].label)}→agree", f"button:{_q(view.elements[d].label)}→refuse"]
+    conf = 0.95 if view.is_dialog else 0.85
+    if second:
+        sc_ev = tuple(evidence + [f"text:{_q(strong or weak)}"])
+        res.add_kind(KindHit("privacy_consent", conf, view.source, None, tuple(evidence)))
+        res.add_kind(KindHit("consent_second_chance", 0.9 if strong else 0.8, view.source, None, sc_ev))
+    else:
+        res.add_kind(KindHit("privacy_consent", conf, view.source, None, tuple(evidence)))
+    res.add_target(view, "agree", a)
+    res.add_target(view, "refuse", d)
+    for i in exits:
+        res.add_target(view, "exit", i)
+    for i in view.with_class("close"):
+        res.add_target(view, "close", i)
+
+
+def _wall(view: View, lx: Lexicon, res: Result) -> None:
+    if not view.compact_screen or not view.buttons:
+        return
+    marker = lx.wall_markers.find(view.body_compact)
+    if not marker:
+        return
+    exits = view.with_class("exit")
+    settings = view.with_class("go_to_settings")
+    agree = view.with_class("agree")
+    cancel = [i for i in view.with_class("cancel") if "exit" not in view.classes[i]]
+    refuse_only = [i for i in view.with_class("refuse") if "exit" not in view.classes[i]]
+    if agree or cancel or refuse_only:
+        return  # the user can go on (agree) or back out into the app (cancel): not a wall
+    exit_text = any(m in marker for m in ("退出", "关闭", "exit", "close")) or any(
+        w in view.body_compact for w in ("即将退出", "将退出", "willexit", "willclose", "willnowclose")
+    )
+    others = [
+        i for i in view.buttons if i not in exits and i not in settings and "close" not in view.classes[i]
+    ]
+    if not (exits or exit_text or (settings and not others)):
+        return
+    evidence = [f"text:{_q(marker)}"]
+    evidence += [f"button:{_q(view.elements[i].label)}" for i in exits + settings]
+    res.add_kind(KindHit("blocking_wall", 0.9 if view.is_dialog else 0.8, view.source, None, tuple(evidence)))
+    for i in exits:
+        res.add_target(view, "exit", i)
+    for i in settings:
+        res.add_target(view, "go_to_settings", i)
+    for i in view.with_class("close"):
+        res.add_target(view, "close", i)
+    for i in others:
+        if "confirm" in view.classes[i]:
+            res.add_target(view, "confirm", i)
+
+
+def _rationale(view: View, lx: Lexicon, sig: Signatures, res: Result) -> None:
+    pkg = view.window_package or view.package
+    if pkg in sig.controller_packages or pkg in sig.settings_packages or pkg in lx.crash_packages:
+        return
+    if not view.compact_screen or not view.buttons:
+        return
+    body_texts = [view.compacts[i] for i in view.body]
+    body = view.body_compact
+    group, groups = _first_group(lx, body_texts)
+    context = lx.rationale_context.find(body)
+    nag = lx.settings_nag.find(body)
+    title = lx.rationale_titles.find(body)
+    if not ((group and (context or title)) or (nag and (context or title))):
+        return
+    gts = view.with_class("go_to_settings")
+    confirm = [i for i in view.buttons if view.classes[i] & {"confirm", "allow", "agree"} and i not in gts]
+    cancel = [i for i in view.buttons if view.classes[i] & {"cancel", "deny", "refuse"} and i not in gts]
+    cancel = [i for i in cancel if i not in confirm]
+    exits = view.with_class("exit")
+    if not (gts or confirm or exits):
+        return
+    evidence = []
+    if group:
+        evidence.append(f"group:{group}")
+    for w in (context, nag, title):
+        if w:
+            evidence.append(f"text:{_q(w)}")
+    evidence += [f"button:{_q(view.elements[i].label)}" for i in gts + confirm + cancel + exits]
+    detail = {"groups": ",".join(groups)} if len(groups) > 1 else {}
+    if nag or gts:
+        detail["nag"] = "settings"
+    conf = 0.92 if view.is_dialog and group else 0.8
+    res.add_kind(KindHit("permission_rationale", conf, view.source, group, tuple(evidence), detail))
+    for i in gts:
+        res.add_target(view, "go_to_settings", i)
+    for i in confirm:
+        res.add_target(view, "confirm", i)
+    for i in cancel:
+        res.add_target(view, "cancel", i)
+    for i in exits:
+        res.add_target(view, "exit", i)
+    for i in view.with_class("close"):
+        res.add_target(view, "close", i)
+
+
+def _deletion(view: View, lx: Lexicon, res: Result) -> None:
+    entry_ph = lx.entries["deletion"]
+    # The screen is *about* deletion when a read-only text (title, body) says so; an entry row in a list
+    # of settings is not enough (that is a deletion_entry on a settings page).
+    about = [c for c in (view.compacts[i] for i in view.body) if lx.deletion_context.find(c)]
+    about = [c for c in about if not lx.deletion_not_context.find(c)]
+    entries = [i for i in view.buttons if entry_ph.find(compact(view.elements[i].label))]
+    marker = lx.deletion_confirm.find(view.body_compact) if about else None
+    confirm_btns = [i for i in view.with_class("del_confirm") if "del_cancel" not in view.classes[i]]
+    cancel_btns = [
+        i
+        for i in view.buttons
+        if view.classes[i] & {"del_cancel", "cancel"} and view.elements[i].text and i not in confirm_btns
+    ]
+    confirmed = False
+    if about and marker and (confirm_btns or entries) and cancel_btns and (view.is_dialog or len(view.buttons) <= 4):
+        confirmed = True
+        c = (confirm_btns or entries)[0]
+        ev = (f"text:{_q(about[0][:24])}", f"text:{_q(marker)}", f"button:{_q(view.elements[c].label)}")
+        res.add_kind(KindHit("deletion_confirm", 0.9 if view.is_dialog else 0.8, view.source, None, ev))
+        res.add_target(view, "confirm", c)
+        res.add_target(view, "cancel", cancel_btns[0])
+    if entries and not confirmed:
+        e = view.elements[entries[0]]
+        res.add_kind(KindHit("deletion_entry", 0.9, view.source, None, (f"entry:{_q(e.label)}",)))
+        for i in entries:
+            res.add_target(view, "deletion_entry", i)
+    if about:
+        found: dict[str, str] = {}
+        for name, ph in lx.obstacles.items():
+            hit = ph.find(view.all_compact) or ph.search_patterns(view.all_text)
+            if hit:
+                found[name] = hit
+        if found:
+            ev = tuple(f"{k}:{_q(v)}" for k, v in found.items())
+            detail = {"obstacle": ",".join(found)}
+            res.add_kind(KindHit("deletion_obstacle", 0.85, view.source, None, ev, detail))
+
+
+def _account_page(view: View, lx: Lexicon, sig: Signatures, res: Result) -> None:
+    pkg = view.window_package or view.package
+    if pkg in sig.settings_packages or pkg in sig.controller_packages:
+        return
+    h = view.screen[1] or 1
+    items: list[str] = []
+    title: str | None = None
+    nav = lx.entries
+    for i, e in enumerate(view.elements):
+        label = e.text or e.content_desc
+        if not label or text_len(label) > 8:
+            continue
+        c = view.compacts[i]
+        top = e.bounds[3] <= 0.16 * h
+        if top and not e.clickable and view.owner[i] < 0 and lx.page_titles.find(c) and c in lx.page_titles.exact:
+            title = title or label
+            continue
+        if e.selected or (view.owner[i] >= 0 and view.elements[view.owner[i]].selected):
+            if nav["account"].find(c) or nav["settings"].find(c):
+                title = title or label
+                continue
+        if lx.page_items.find(c):
+            items.append(label)
+    items = list(dict.fromkeys(items))
+    if len(items) >= 3 or (title and items):
+        ev = ([f"title:{_q(title)}"] if title else []) + [f"item:{_q(t)}" for t in items[:6]]
+        conf = min(0.95, 0.6 + 0.1 * len(items) + (0.15 if title else 0))
+        res.add_kind(KindHit("account_page", conf, view.source, None, tuple(ev)))
+
+
+def _nav_targets(view: View, lx: Lexicon, res: Result) -> None:
+    h = view.screen[1] or 1
+    nav = lx.entries
+    roles = (("account_entry", nav["account"]), ("settings_entry", nav["settings"]))
+    for role, ph in roles:
+        cands = [i for i in view.buttons if _exact(ph, view.elements[i].label)]
+        # label children of a clickable tab / row
+        cands += [
+            i
+            for i, e in enumerate(view.elements)
+            if view.owner[i] >= 0 and i not in cands and (e.text or e.content_desc)
+            and _exact(ph, e.text or e.content_desc) and view.owner[i] not in cands
+        ]
+        if not cands:
+            continue
+        # a bottom-bar tab first, then top to bottom
+        cands.sort(key=lambda i: (view.elements[i].bounds[1] < 0.85 * h, view.elements[i].bounds[1]))
+        res.add_target(view, role, cands[0])
+
+
+def _exact(ph: Phrases, label: str) -> bool:
+    c = compact(label)
+    return bool(c) and c in ph.exact

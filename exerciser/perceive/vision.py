@@ -1,0 +1,289 @@
+"""OpenCV for blind screens: find the dialog card, segment its buttons and text lines, prepare OCR crops.
+
+Card: a large near-uniform region (light or dark) whose filled outline is a rectangle (rounded corners
+allowed), over a dimmed backdrop: everything outside it is darker than an undimmed screen (dialogs dim the
+windows behind them). This finds light cards, dark-mode cards (darker than the backdrop of a dimmed light
+app) and bottom sheets (a card touching the navigation bar).
+
+Segments: button shapes (filled pills, outlined pills) first, found by their solid top and bottom edges;
+then text lines by row projection of the "ink" (pixels that differ from the local background), each line
+split at wide gaps, so that two text buttons on one row ("取消      确定") become two segments. Chinese
+labels have no spaces: reading each segment alone keeps 不同意 and 同意 apart.
+
+Polarity: each crop is turned into "distance from its own background colour", inverted, so white text
+on a blue pill and grey text on a white card both become dark text on white for tesseract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from exerciser.perceive.reading import Bounds
+
+SMALL = 4  # down-scaling factor for card detection
+INK_THRESHOLD = 48  # max channel difference from the background that counts as ink
+STATUS_BAR = 0.03  # share of the screen height taken by the status bar (top)
+NAV_BAR = 0.055  # ... and by the navigation bar (bottom)
+
+
+@dataclass(frozen=True)
+class Card:
+    bounds: Bounds
+    bg: tuple[int, int, int]  # BGR background colour of the card
+    kind: str  # "dialog" | "sheet" | "page" (no card: a blind full-screen region)
+    dimmed: bool
+
+
+@dataclass
+class Segment:
+    bounds: Bounds  # screen coordinates
+    kind: str  # "pill" | "line"
+    bg: tuple[int, int, int]
+    lines: int = 1  # text rows inside (a pill label may wrap)
+    order: int = 0  # reading order inside the card
+
+    @property
+    def height(self) -> int:
+        return self.bounds[3] - self.bounds[1]
+
+    @property
+    def width(self) -> int:
+        return self.bounds[2] - self.bounds[0]
+
+
+def decode(png: bytes) -> np.ndarray:
+    img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError("not a decodable image")
+    return img
+
+
+def _content_rows(h: int) -> tuple[int, int]:
+    return int(h * STATUS_BAR), int(h * (1 - NAV_BAR))
+
+
+def find_card(img: np.ndarray) -> Card | None:
+    """The dialog card / bottom sheet in front, or None."""
+    h, w = img.shape[:2]
+    small = cv2.resize(img, (w // SMALL, h // SMALL), interpolation=cv2.INTER_AREA)
+    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    sh, sw = gray.shape
+    top, bottom = (v // SMALL for v in _content_rows(h))
+    grad = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    flat = grad < 10
+    flat[:top] = False
+    flat[bottom:] = False
+    hist = np.bincount((gray[flat] // 8).ravel(), minlength=32)
+    peaks = [int(b) for b in np.argsort(hist)[::-1][:4] if hist[b] > 0.02 * sw * sh]
+    best: tuple[float, Card] | None = None
+    content = (bottom - top) * sw
+    for b in peaks:
+        centre = b * 8 + 4
+        mask = (flat & (np.abs(gray.astype(np.int16) - centre) <= 7)).astype(np.uint8)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
+        for k in range(1, n):
+            x, y, cw, ch, area = stats[k]
+            if cw < 0.5 * sw or ch < 0.07 * sh or cw * ch > 0.9 * content:
+                continue
+            if area < 0.25 * cw * ch:
+                continue
+            comp = (labels[y : y + ch, x : x + cw] == k).astype(np.uint8)
+            contours, _ = cv2.findContours(comp, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            filled = max(cv2.contourArea(c) for c in contours)
+            if filled < 0.88 * cw * ch:
+                continue
+            card_val = float(np.median(gray[y : y + ch, x : x + cw][comp > 0]))
+            outside = np.ones((sh, sw), bool)
+            outside[:top] = False
+            outside[bottom:] = False
+            outside[y : y + ch, x : x + cw] = False
+            rest = gray[outside]
+            if rest.size < 0.05 * content:
+                continue
+            p95 = float(np.percentile(rest, 95))
+            med = float(np.median(rest))
+            dimmed = p95 <= 200 and abs(card_val - med) >= 20
+            if not dimmed:
+                continue
+            bx = (int(x) * SMALL, int(y) * SMALL, min(w, int(x + cw) * SMALL), min(h, int(y + ch) * SMALL))
+            kind = "sheet" if y + ch >= bottom - 2 and cw >= 0.95 * sw else "dialog"
+            bg = _bg_colour(img, bx)
+            score = float(cw * ch)
+            if best is None or score > best[0]:
+                best = (score, Card(bx, bg, kind, True))
+    return best[1] if best else None
+
+
+def card_from_bounds(img: np.ndarray, b: Bounds, kind: str = "dialog") -> Card:
+    """A card whose bounds the hierarchy already gave (a dialog window with a blind view inside)."""
+    h, w = img.shape[:2]
+    b = (max(0, b[0]), max(0, b[1]), min(w, b[2]), min(h, b[3]))
+    return Card(b, _bg_colour(img, b), kind, False)
+
+
+def page_region(img: np.ndarray, b: Bounds | None = None) -> Card:
+    """A blind full-screen region (WebView page, game surface without a card)."""
+    h, w = img.shape[:2]
+    top, bottom = _content_rows(h)
+    if b is None:
+        b = (0, top, w, bottom)
+    b = (max(0, b[0]), max(top, b[1]), min(w, b[2]), min(bottom, b[3]))
+    return Card(b, _bg_colour(img, b), "page", False)
+
+
+def _bg_colour(img: np.ndarray, b: Bounds) -> tuple[int, int, int]:
+    """Dominant colour of the region (quantised mode of a sparse sample)."""
+    x1, y1, x2, y2 = b
+    crop = img[y1:y2:7, x1:x2:7].reshape(-1, 3)
+    if crop.size == 0:
+        return (255, 255, 255)
+    q = (crop // 16).astype(np.int32)
+    keys = q[:, 0] * 256 + q[:, 1] * 16 + q[:, 2]
+    mode = np.bincount(keys).argmax()
+    sel = crop[keys == mode]
+    return tuple(int(v) for v in np.median(sel, axis=0))  # type: ignore[return-value]
+
+
+def _distance(crop: np.ndarray, bg: tuple[int, int, int]) -> np.ndarray:
+    """Per pixel, the largest channel difference from the colour `bg` (uint8)."""
+    ref = np.empty_like(crop)
+    ref[:] = bg
+    d = cv2.absdiff(crop, ref)
+    return cv2.max(cv2.max(d[:, :, 0], d[:, :, 1]), d[:, :, 2])
+
+
+def ink_mask(crop: np.ndarray, bg: tuple[int, int, int], threshold: int = INK_THRESHOLD) -> np.ndarray:
+    return (_distance(crop, bg) > threshold).astype(np.uint8)
+
+
+def segment(img: np.ndarray, card: Card, screen_h: int | None = None) -> list[Segment]:
+    """Buttons and text lines inside the card, in reading order (top to bottom, left to right)."""
+    x1, y1, x2, y2 = card.bounds
+    crop = img[y1:y2, x1:x2]
+    if crop.size == 0:
+        return []
+    H = screen_h or img.shape[0]
+    ink = ink_mask(crop, card.bg)
+    ch, cw = ink.shape
+    # Rounded corners and the card's anti-aliased edge are not ink.
+    edge = max(4, int(0.012 * H))
+    ink[:edge] = 0
+    ink[-edge:] = 0
+    ink[:, :edge] = 0
+    ink[:, -edge:] = 0
+    segs: list[Segment] = []
+    for pb in _pills(ink, H):
+        px1, py1, px2, py2 = pb
+        inner = crop[py1:py2, px1:px2]
+        fill = _pill_fill(inner, card.bg)
+        segs.append(Segment((px1 + x1, py1 + y1, px2 + x1, py2 + y1), "pill", fill))
+        ink[py1:py2, px1:px2] = 0
+    # Thin full-width rules (dividers above text buttons) are not text.
+    for ry1, ry2 in _text_rows(ink):
+        band = ink[ry1:ry2]
+        lh = ry2 - ry1
+        if lh <= max(4, int(0.003 * H)):
+            continue
+        for sx1, sx2 in _split_columns(band, gap=max(int(1.4 * lh), int(0.035 * cw) + lh)):
+            if sx2 - sx1 < max(6, int(0.25 * lh)) and lh > 0.012 * H:
+                continue  # a vertical divider or a stray mark
+            cols = band[:, sx1:sx2]
+            rows = np.flatnonzero(cols.any(axis=1))
+            ty1, ty2 = ry1 + int(rows[0]), ry1 + int(rows[-1]) + 1
+            if ty2 - ty1 < max(8, int(0.006 * H)):
+                continue  # too small to be text at phone density (dots, underlines)
+            segs.append(Segment((sx1 + x1, ty1 + y1, sx2 + x1, ty2 + y1), "line", card.bg))
+    segs.sort(key=lambda s: (s.bounds[1] // max(1, int(0.01 * H)), s.bounds[0]))
+    for k, s in enumerate(segs):
+        s.order = k
+    return segs
+
+
+def _text_rows(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Row runs containing ink."""
+    if mask.size == 0:
+        return []
+    prof = mask.any(axis=1).astype(np.int8)
+    return _runs(prof)
+
+
+def _runs(prof: np.ndarray) -> list[tuple[int, int]]:
+    d = np.diff(np.concatenate(([0], prof, [0])))
+    starts = np.flatnonzero(d == 1)
+    ends = np.flatnonzero(d == -1)
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _split_columns(band: np.ndarray, gap: int) -> list[tuple[int, int]]:
+    cols = band.any(axis=0).astype(np.int8)
+    runs = _runs(cols)
+    if not runs:
+        return []
+    merged = [list(runs[0])]
+    for a, b in runs[1:]:
+        if a - merged[-1][1] < gap:
+            merged[-1][1] = b
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged]
+
+
+def _pills(ink: np.ndarray, H: int) -> list[Bounds]:
+    """Button shapes: ink components whose top and bottom edges are solid (filled or outlined pills)."""
+    out: list[Bounds] = []
+    min_h, max_h = int(0.028 * H), int(0.12 * H)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    for k in range(1, n):
+        x, y, w, h, _area = stats[k]
+        if not (min_h <= h <= max_h) or w < 1.6 * h:
+            continue
+        r = h // 2
+        if w - 2 * r < h // 2:
+            continue
+        top = ink[y + 2, x + r : x + w - r]
+        bot = ink[y + h - 3, x + r : x + w - r]
+        if top.mean() >= 0.85 and bot.mean() >= 0.85:
+            out.append((int(x), int(y), int(x + w), int(y + h)))
+    return out
+
+
+def _pill_fill(inner: np.ndarray, card_bg: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Fill colour of a pill: the colour just inside its top edge (the card colour for outlined pills)."""
+    h, w = inner.shape[:2]
+    band = inner[max(0, int(h * 0.18)) : max(1, int(h * 0.26)), w // 3 : 2 * w // 3].reshape(-1, 3)
+    if band.size == 0:
+        return card_bg
+    return tuple(int(v) for v in np.median(band, axis=0))  # type: ignore[return-value]
+
+
+def ocr_crop(img: np.ndarray, seg: Segment, target_h: int = 40) -> np.ndarray:
+    """Dark-on-white grey crop of one segment, scaled so a text row is about `target_h` pixels."""
+    x1, y1, x2, y2 = seg.bounds
+    if seg.kind == "pill":
+        h = y2 - y1
+        inset = max(3, int(0.12 * h))
+        side = max(inset, int(0.18 * h))
+        x1, y1, x2, y2 = x1 + side, y1 + inset, x2 - side, y2 - inset
+    crop = img[y1:y2, x1:x2]
+    diff = _distance(crop, seg.bg)
+    # Stretch: the strongest ink becomes black, the background white.
+    hi = max(40, int(np.percentile(diff, 99)))
+    g = 255 - np.clip(diff.astype(np.int32) * 255 // hi, 0, 255).astype(np.uint8)
+    if seg.kind == "pill":
+        dark = g < 128
+        rows = np.flatnonzero(dark.any(axis=1))
+        cols = np.flatnonzero(dark.any(axis=0))
+        if rows.size and cols.size:
+            g = g[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+            runs = _runs(dark[rows[0] : rows[-1] + 1].any(axis=1).astype(np.int8))
+            # rows of a wrapped label: runs separated by a real gap (not the gaps inside one glyph)
+            seg.lines = max(1, 1 + sum(1 for (_, e), (s2, _) in zip(runs, runs[1:]) if s2 - e > 0.12 * g.shape[0]))
+    row_h = g.shape[0] / max(1, seg.lines)
+    scale = target_h / row_h if row_h > 0 else 1.0
+    if scale < 0.95 or scale > 1.6:
+        g = cv2.resize(g, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    pad = max(8, target_h // 3)
+    return cv2.copyMakeBorder(g, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)

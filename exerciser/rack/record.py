@@ -1,0 +1,180 @@
+"""The rack's own record of a suite run: which device ran which app, what was lost, where the evidence is.
+
+`DIR/rack.json` is rewritten after every change (a crash leaves the last state); `DIR/rack.log` gets one
+line per event. A lost device's partial evidence for an app moves to `DIR/<app>/attempts/<k>-<serial>/`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime()) + f".{int(time.time() * 1000) % 1000:03d}"
+
+
+def safe(serial: str) -> str:
+    return "".join(c if c.isalnum() or c in "-._" else "_" for c in serial)
+
+
+@dataclass
+class Attempt:
+    n: int
+    serial: str
+    started: str
+    ended: str = ""
+    outcome: str = "running"  # running | completed | device_lost | error
+    message: str = ""
+    evidence: str = ""  # folder (relative to DIR) holding this attempt's evidence
+
+
+@dataclass
+class AppRecord:
+    app: str
+    status: str = "queued"  # queued | running | done | error | not_run
+    serial: str = ""
+    attempts: list[Attempt] = field(default_factory=list)
+
+
+@dataclass
+class DeviceRecord:
+    serial: str
+    model: str = ""
+    api_level: int | None = None
+    state: str = "idle"  # idle | busy | lost | unavailable | done
+    apps: list[str] = field(default_factory=list)
+    lost_at: str = ""
+    lost_during: str = ""
+    reason: str = ""
+
+
+class RackRecord:
+    def __init__(self, out_dir: Path, apps: list[str], serials: list[str]) -> None:
+        self.dir = Path(out_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.lock = threading.RLock()
+        self.started = _now()
+        self.finished = ""
+        self.apps = {a: AppRecord(a) for a in apps}
+        self.devices = {s: DeviceRecord(s) for s in serials}
+        self.log_lines: list[str] = []
+        self._log_file = self.dir / "rack.log"
+        self._log_file.write_text("")
+        self.save()
+
+    def log(self, text: str) -> None:
+        line = f"{_now()} {text}"
+        with self.lock:
+            self.log_lines.append(line)
+            with self._log_file.open("a", encoding="utf-8") as f:
+                f.write(line + "\n")
+
+    def save(self) -> None:
+        with self.lock:
+            data = {
+                "started": self.started,
+                "finished": self.finished,
+                "devices": [asdict(d) for d in self.devices.values()],
+                "apps": [asdict(a) for a in self.apps.values()],
+                "log": self.log_lines,
+            }
+            tmp = self.dir / "rack.json.tmp"
+            tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1))
+            tmp.replace(self.dir / "rack.json")
+
+    # --- transitions ---------------------------------------------------------------------------
+    def device_ready(self, serial: str, model: str, api_level: int | None) -> None:
+        with self.lock:
+            d = self.devices[serial]
+            d.model, d.api_level, d.state = model, api_level, "idle"
+            self.log(f"{serial}: ready ({model}, API {api_level})")
+            self.save()
+
+    def device_unavailable(self, serial: str, reason: str) -> None:
+        with self.lock:
+            d = self.devices[serial]
+            d.state, d.reason = "unavailable", reason
+            self.log(f"{serial}: unavailable: {reason}")
+            self.save()
+
+    def start(self, app: str, serial: str) -> Attempt:
+        with self.lock:
+            rec = self.apps[app]
+            att = Attempt(len(rec.attempts) + 1, serial, _now())
+            rec.attempts.append(att)
+            rec.status, rec.serial = "running", serial
+            self.devices[serial].state = "busy"
+            self.log(f"{serial}: start {app} (attempt {att.n})")
+            self.save()
+            return att
+
+    def finish(self, app: str, att: Attempt, outcome: str, message: str = "") -> None:
+        with self.lock:
+            att.ended, att.outcome, att.message = _now(), outcome, message
+            if not att.evidence:
+                att.evidence = app
+            rec = self.apps[app]
+            rec.status = "done" if outcome == "completed" else "error"
+            dev = self.devices[att.serial]
+            dev.state = "idle"
+            dev.apps.append(app)
+            self.log(f"{att.serial}: {outcome} {app}" + (f": {message}" if message else ""))
+            self.save()
+
+    def lost(self, app: str, att: Attempt, reason: str, evidence: str, requeued: bool) -> None:
+        with self.lock:
+            att.ended, att.outcome, att.message, att.evidence = _now(), "device_lost", reason, evidence
+            rec = self.apps[app]
+            rec.status = "queued" if requeued else "not_run"
+            dev = self.devices[att.serial]
+            dev.state, dev.lost_at, dev.lost_during, dev.reason = "lost", att.ended, app, reason
+            self.log(
+                f"{att.serial}: LOST during {app}: {reason}; evidence kept in {evidence}; "
+                + ("app handed to another device" if requeued else "no device left to take it")
+            )
+            self.save()
+
+    def not_run(self, app: str, reason: str) -> None:
+        with self.lock:
+            self.apps[app].status = "not_run"
+            self.log(f"{app}: not run: {reason}")
+            self.save()
+
+    def close(self) -> None:
+        with self.lock:
+            self.finished = _now()
+            for d in self.devices.values():
+                if d.state in ("idle", "busy"):
+                    d.state = "done"
+            self.log("suite finished")
+            self.save()
+
+
+def keep_partial(out_dir: Path, app: str, n: int, serial: str) -> str:
+    """Move `DIR/<app>/` (what the lost attempt recorded) to `DIR/<app>/attempts/<n>-<serial>/`.
+
+    Earlier attempts already under `DIR/<app>/attempts/` stay where they are. Returns the new folder
+    relative to DIR ("" when the attempt recorded nothing).
+    """
+    src = Path(out_dir) / app
+    if not src.exists():
+        return ""
+    tmp = Path(out_dir) / f".{app}.attempt-{n}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    src.rename(tmp)
+    attempts = src / "attempts"
+    attempts.mkdir(parents=True)
+    old = tmp / "attempts"
+    if old.is_dir():
+        for p in old.iterdir():
+            p.rename(attempts / p.name)
+        old.rmdir()
+    dst = attempts / f"{n}-{safe(serial)}"
+    tmp.rename(dst)
+    return str(dst.relative_to(out_dir))

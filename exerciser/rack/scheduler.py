@@ -1,0 +1,236 @@
+"""Spread a suite's apps over several devices: one app per device at a time, in parallel.
+
+    results = run_suite(suite.scenarios, "all", Path("runs/rack"))
+
+Each device has a worker thread that takes the next app, installs it if needed, and runs it with
+`run_app`. A device that vanishes mid-app (DeviceLost) leaves the race: what its attempt recorded moves
+to `DIR/<app>/attempts/<k>-<serial>/`, the app goes back to the front of the queue for another device,
+and `DIR/rack.json` / `DIR/rack.log` tell the story. Workers wait while others are busy, since a lost
+device can hand work back at any time.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from exerciser.device.contract import Device, DeviceError, DeviceLost
+from exerciser.errors import UserError
+from exerciser.rack.record import RackRecord, keep_partial
+
+DeviceFactory = Callable[[str], Device]
+
+
+def _runner():
+    try:
+        from exerciser.run import run_app  # type: ignore[import-not-found]
+    except ImportError:
+        from exerciser.runner.app_run import run_app
+    return run_app
+
+
+def _app_result(sc: Any, out_dir: Path, error: str, serial: str = ""):
+    from exerciser.runner.app_run import AppResult, app_info
+
+    try:
+        package = app_info(sc).package
+    except Exception:
+        package = ""
+    return AppResult(sc.id, package, Path(out_dir) / sc.id, error=error, serial=serial)
+
+
+def _make_reader():
+    """One screen reader per worker: OCR engines are not shared between threads."""
+    try:
+        from exerciser.perceive import Reader  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return Reader()
+
+
+def ensure_installed(device: Device, sc: Any) -> None:
+    """Install the scenario's app when the device lacks it: an APK as given, or (on a virtual device)
+    the app model packed as an APK. A package that is simply missing on a phone is the user's to install."""
+    from exerciser.runner.app_run import app_info
+
+    package = app_info(sc).package
+    if package in device.installed_packages():
+        return
+    install = getattr(device, "install", None)
+    if sc.app.kind == "apk" and callable(install):
+        install(sc.app.value)
+        return
+    if sc.app.kind in ("sample", "model") and getattr(device, "virtual", False) and callable(install):
+        from exerciser.sim.adbfront.install import model_apk
+
+        with tempfile.TemporaryDirectory(prefix="exerciser-apk-") as tmp:
+            install(model_apk(sc.app.model_path, Path(tmp) / f"{package}.apk"))
+        return
+    raise UserError(f"{sc.id}: {package} is not installed on {device.info.serial}")
+
+
+def default_factory(adb_port: int | None = None) -> DeviceFactory:
+    def make(serial: str) -> Device:
+        from exerciser.device.u2driver import U2Device
+
+        return U2Device(serial, adb_port=adb_port)
+
+    return make
+
+
+class _View:
+    """The live table: one row per device, and the suite's progress."""
+
+    def __init__(self, record: RackRecord, total: int) -> None:
+        self.record = record
+        self.total = total
+        self.note: dict[str, str] = {}
+        self.since: dict[str, float] = {}
+        self.t0 = time.monotonic()
+
+    def __rich__(self):
+        from rich.table import Table
+
+        r = self.record
+        done = sum(1 for a in r.apps.values() if a.status in ("done", "error", "not_run"))
+        title = f"rack: {done}/{self.total} apps  ·  {time.monotonic() - self.t0:,.0f} s"
+        t = Table(title=title, expand=False)
+        t.add_column("device", no_wrap=True)
+        t.add_column("API", justify="right")
+        t.add_column("state")
+        t.add_column("app", no_wrap=True)
+        t.add_column("now / why", overflow="ellipsis", max_width=40, no_wrap=True)
+        t.add_column("s", justify="right")
+        t.add_column("done", justify="right")
+        for s, d in r.devices.items():
+            app = next((a.app for a in r.apps.values() if a.status == "running" and a.serial == s), "")
+            since = f"{time.monotonic() - self.since[s]:.0f}" if app and s in self.since else ""
+            style = {"lost": "red", "unavailable": "red", "busy": "green"}.get(d.state, "")
+            state = f"[{style}]{d.state}[/]" if style else d.state
+            why = self.note.get(s, "") if app else d.reason
+            t.add_row(s, str(d.api_level or ""), state, app, why, since, str(len(d.apps)))
+        return t
+
+
+def run_suite(
+    scenarios: list,
+    serials: list[str] | str,
+    out_dir: Path,
+    progress: bool = True,
+    *,
+    adb_port: int | None = None,
+    device_factory: DeviceFactory | None = None,
+    runner: Callable | None = None,
+) -> list:
+    """Run every scenario once on one of the devices; results in scenario order (AppResult)."""
+    from exerciser.rack.discover import resolve_serials
+
+    out_dir = Path(out_dir)
+    serial_list = (
+        resolve_serials(serials, adb_port)
+        if device_factory is None
+        else ([serials] if isinstance(serials, str) else list(serials))
+    )
+    factory = device_factory or default_factory(adb_port)
+    run_app = runner or _runner()
+    ids = [sc.id for sc in scenarios]
+    if len(set(ids)) != len(ids):
+        raise UserError("the suite names the same app id twice")
+    record = RackRecord(out_dir, ids, serial_list)
+    record.log(f"suite of {len(scenarios)} apps on {len(serial_list)} devices: {', '.join(serial_list)}")
+    view = _View(record, len(scenarios))
+    queue: deque = deque(scenarios)
+    results: dict[str, Any] = {}
+    cond = threading.Condition()
+    state = {"busy": 0, "alive": len(serial_list)}
+
+    def worker(serial: str) -> None:
+        try:
+            dev = factory(serial)
+            info = dev.info
+            record.device_ready(serial, info.model, info.api_level)
+        except (DeviceLost, DeviceError, UserError, OSError) as exc:
+            record.device_unavailable(serial, str(exc))
+            with cond:
+                state["alive"] -= 1
+                cond.notify_all()
+            return
+        reader = _make_reader()
+        try:
+            while True:
+                with cond:
+                    while not queue and state["busy"] > 0:
+                        cond.wait(0.5)
+                    if not queue:
+                        return
+                    sc = queue.popleft()
+                    state["busy"] += 1
+                att = record.start(sc.id, serial)
+                view.since[serial] = time.monotonic()
+                view.note[serial] = "starting"
+                lost = False
+                try:
+                    ensure_installed(dev, sc)
+                    kwargs = {"progress": lambda m, s=serial: view.note.__setitem__(s, m)}
+                    if reader is not None:
+                        kwargs["reader"] = reader
+                    res = run_app(sc, dev, out_dir, **kwargs)
+                    results[sc.id] = res
+                    record.finish(sc.id, att, "completed", getattr(res, "status", ""))
+                except DeviceLost as exc:
+                    lost = True
+                    evidence = keep_partial(out_dir, sc.id, att.n, serial)
+                    with cond:
+                        state["alive"] -= 1
+                        requeue = state["alive"] > 0
+                        if requeue:
+                            queue.appendleft(sc)
+                        else:
+                            results[sc.id] = _app_result(
+                                sc, out_dir, f"device lost, no device left: {exc}", serial
+                            )
+                        state["busy"] -= 1
+                        cond.notify_all()
+                    record.lost(sc.id, att, str(exc), evidence, requeue)
+                    return
+                except Exception as exc:  # not installed, a tool bug: this app fails, the rack goes on
+                    results[sc.id] = _app_result(sc, out_dir, f"{type(exc).__name__}: {exc}", serial)
+                    record.finish(sc.id, att, "error", str(exc))
+                finally:
+                    if not lost:
+                        with cond:
+                            state["busy"] -= 1
+                            cond.notify_all()
+        finally:
+            close = getattr(dev, "close", None)
+            if callable(close):
+                close()
+
+    threads = [threading.Thread(target=worker, args=(s,), name=f"rack:{s}", daemon=True) for s in serial_list]
+    for t in threads:
+        t.start()
+    live = None
+    if progress:
+        from rich.live import Live
+
+        live = Live(view, refresh_per_second=4, transient=False)
+        live.start()
+    try:
+        while any(t.is_alive() for t in threads):
+            for t in threads:
+                t.join(0.25)
+    finally:
+        if live is not None:
+            live.update(view)
+            live.stop()
+    for sc in scenarios:
+        if sc.id not in results:
+            results[sc.id] = _app_result(sc, out_dir, "not run: no device was available")
+            record.not_run(sc.id, "no device was available")
+    record.close()
+    return [results[sc.id] for sc in scenarios]

@@ -1,0 +1,255 @@
+"""`run_app`: the whole job for one app on one device, usable by `exerciser run` and by a rack scheduler.
+
+Runs the scenario's probes in a fixed order (consent, 7 which also maps the app, 5, 6, 8) on clean
+installs, scores them with the rule pack and writes the app's results folder:
+  verdict.json, graph.json + graph.graphml, trace.jsonl, steps/NNNN.png|xml, deciding/*.png,
+  scenario.json, run.json; then hands the folder to `exerciser.evidence.bundle.finalize_app` when present.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from exerciser import __version__
+from exerciser.device.contract import Device, DeviceLost
+from exerciser.errors import UserError
+from exerciser.probes import advance, consent, deletion, refusal, rerequest
+from exerciser.probes.common import ProbeAborted, ProbeContext, ProbeResult
+from exerciser.runner.session import BudgetExhausted, Session
+from exerciser.scenario import Scenario
+from exerciser.score.rulepack import RulePack, load_rulepack
+from exerciser.score.score import CATEGORIES, CategoryVerdict, score_all
+
+ORDER = ("consent", "7", "5", "6", "8")
+PROBES: dict[str, Callable[[ProbeContext], ProbeResult]] = {
+    "consent": consent.run,
+    "5": refusal.run,
+    "6": rerequest.run,
+    "7": advance.run,
+    "8": deletion.run,
+}
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class AppInfo:
+    package: str
+    label: str
+    language: str  # "en" | "zh": the app's own language (decides which regulation duties apply)
+
+
+@dataclass
+class AppResult:
+    app: str  # the scenario id = results folder name
+    package: str
+    out_dir: Path
+    categories: dict[str, CategoryVerdict] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None  # tool error (the categories then are inconclusive)
+    steps: int = 0
+    wall_seconds: float = 0.0
+    serial: str = ""
+
+    @property
+    def violations(self) -> list[str]:
+        return [c for c, v in self.categories.items() if v.verdict == "violation"]
+
+    @property
+    def status(self) -> str:
+        """"violation" | "compliant" | "inconclusive" | "error" for the whole app."""
+        if self.error and not self.categories:
+            return "error"
+        if self.violations:
+            return "violation"
+        if any(v.verdict == "inconclusive" for v in self.categories.values()) or self.error:
+            return "inconclusive"
+        return "compliant"
+
+    def verdict_json(self) -> dict[str, Any]:
+        return {
+            "app": self.app,
+            "package": self.package,
+            "status": self.status,
+            "categories": {c: v.to_json() for c, v in self.categories.items()},
+            "extra": self.extra,
+            "error": self.error,
+            "steps": self.steps,
+            "wall_seconds": round(self.wall_seconds, 2),
+            "serial": self.serial,
+        }
+
+
+def app_info(sc: Scenario) -> AppInfo:
+    """Package, label and language of the scenario's app (from its model, or the scenario itself)."""
+    mp = sc.app.model_path
+    if mp is not None:
+        try:
+            data = yaml.safe_load(mp.read_text(encoding="utf-8"))
+            return AppInfo(data["package"], sc.app.label or data.get("label", ""), data.get("language", "en"))
+        except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
+            raise UserError(f"{mp}: cannot read the app model: {exc}") from None
+    if sc.app.kind == "package":
+        return AppInfo(sc.app.value, sc.app.label, sc.locale.split("-")[0])
+    try:
+        from exerciser.apk.reader import read_apk  # type: ignore[attr-defined]
+    except ImportError:
+        raise UserError(f"{sc.source}: app.apk needs the APK reader (exerciser.apk), not available") from None
+    info = read_apk(Path(sc.app.value))
+    return AppInfo(info.package, sc.app.label or getattr(info, "label", ""), sc.locale.split("-")[0])
+
+
+_READER = None
+
+
+def default_reader():
+    global _READER
+    if _READER is None:
+        from exerciser.perceive import Reader
+
+        _READER = Reader()
+    return _READER
+
+
+def _scenario_json(sc: Scenario) -> dict[str, Any]:
+    return {
+        "id": sc.id,
+        "app": {"kind": sc.app.kind, "value": sc.app.value, "label": sc.app.label},
+        "locale": sc.locale,
+        "profile": sc.profile,
+        "features": [{"name": f.name, "permissions": list(f.permissions), "entry": list(f.entry),
+                      "screens": list(f.screens)} for f in sc.features],
+        "login": list(sc.login),
+        "budgets": vars(sc.budgets),
+        "probes": list(sc.probes),
+        "test_account": sc.test_account,
+        "dont_ask_again": sc.dont_ask_again,
+        "rules": sc.rules,
+        "source": str(sc.source) if sc.source else None,
+    }
+
+
+def run_app(scenario: Scenario, device: Device, out_dir: Path, progress: Progress | None = None,
+            rules: RulePack | None = None, reader: Any = None) -> AppResult:
+    """Run every probe of `scenario` on `device` (app installed) and write `out_dir/<scenario.id>/`.
+
+    `out_dir` is the suite folder; the app's folder is created inside it. Raises DeviceLost when the
+    device vanishes (what was recorded stays on disk); every other failure becomes inconclusive
+    verdicts with the error noted.
+    """
+    t0 = time.monotonic()
+    info = app_info(scenario)
+    app_dir = Path(out_dir) / scenario.id
+    app_dir.mkdir(parents=True, exist_ok=True)
+    rp = (rules or load_rulepack()).with_overrides(scenario.rules, origin=str(scenario.source or scenario.id))
+    (app_dir / "scenario.json").write_text(json.dumps(_scenario_json(scenario), ensure_ascii=False, indent=1))
+    dev_info = device.info
+    if info.package not in device.installed_packages():
+        raise UserError(f"{scenario.id}: {info.package} is not installed on {dev_info.serial}")
+    session = Session(device, info.package, app_dir, reader or default_reader(), scenario.budgets,
+                      progress=progress)
+    ctx = ProbeContext(session, scenario, rp, info.package, info.label)
+    errors: dict[str, str] = {}
+    result = AppResult(scenario.id, info.package, app_dir, serial=dev_info.serial)
+    wanted = set(scenario.probes)
+    if wanted & {"5", "6"}:
+        wanted.add("7")  # the map of where each group is asked
+    try:
+        for name in ORDER:
+            if name not in wanted or name in ctx.results:
+                continue
+            if progress:
+                progress(f"probe {name}")
+            try:
+                ctx.results[name] = PROBES[name](ctx)
+            except BudgetExhausted as exc:
+                errors[name] = f"budget: {exc}"
+                for rest in ORDER[ORDER.index(name) + 1:]:
+                    errors.setdefault(rest, f"not run: {exc}")
+                break
+            except ProbeAborted as exc:
+                errors[name] = str(exc)
+            except DeviceLost:
+                raise
+            except Exception as exc:  # a probe's bug must not lose the other probes' evidence
+                errors[name] = f"tool error in probe {name}: {type(exc).__name__}: {exc}"
+                (app_dir / f"error-{name}.txt").write_text(traceback.format_exc())
+        cats, extra = score_all(ctx.results, scenario, rp, info.language, errors)
+        result.categories = cats
+        result.extra = extra
+        if errors:
+            result.error = "; ".join(f"{k}: {v}" for k, v in errors.items())
+    except DeviceLost as exc:
+        result.error = f"device lost: {exc}"
+        _write_run_json(app_dir, scenario, dev_info, session, t0, ctx, rp, status="device_lost")
+        session.close()
+        raise
+    finally:
+        session.graph.write(app_dir)
+    session.close()
+    result.steps = session.n
+    result.wall_seconds = time.monotonic() - t0
+    _copy_deciding(app_dir, result)
+    (app_dir / "verdict.json").write_text(json.dumps(result.verdict_json(), ensure_ascii=False, indent=1))
+    _write_run_json(app_dir, scenario, dev_info, session, t0, ctx, rp, status=result.status)
+    _finalize(app_dir, progress)
+    return result
+
+
+def _copy_deciding(app_dir: Path, result: AppResult) -> None:
+    """The screenshots of the steps that decide each verdict, named by category and step."""
+    dec = app_dir / "deciding"
+    dec.mkdir(exist_ok=True)
+    for cat, v in result.categories.items():
+        shots = []
+        for n in v.evidence_steps:
+            src = app_dir / "steps" / f"{n:04d}.png"
+            if src.exists():
+                dst = dec / f"{cat}-{n:04d}.png"
+                shutil.copyfile(src, dst)
+                shots.append(f"deciding/{dst.name}")
+        v.screenshots = shots
+
+
+def _write_run_json(app_dir: Path, sc: Scenario, dev_info: Any, session: Session, t0: float,
+                    ctx: ProbeContext, rp: RulePack, status: str) -> None:
+    run = {
+        "tool": "consent-exerciser",
+        "version": __version__,
+        "status": status,
+        "app": sc.id,
+        "package": ctx.package,
+        "device": {"serial": dev_info.serial, "api_level": dev_info.api_level, "release": dev_info.release,
+                   "rom": dev_info.rom, "locale": dev_info.locale, "width": dev_info.width,
+                   "height": dev_info.height, "model": dev_info.model},
+        "profile": sc.profile,
+        "steps": session.n,
+        "actions": session.actions,
+        "taps": session.taps,
+        "read_ms": round(session.read_ms, 1),
+        "wall_seconds": round(time.monotonic() - t0, 2),
+        "rules": rp.to_json(),
+        "probes": {name: {"facts": r.facts, "evidence": r.evidence, "inconclusive": r.inconclusive,
+                          "notes": r.notes} for name, r in ctx.results.items()},
+        "categories": list(CATEGORIES),
+    }
+    (app_dir / "run.json").write_text(json.dumps(run, ensure_ascii=False, indent=1, default=str))
+
+
+def _finalize(app_dir: Path, progress: Progress | None) -> None:
+    try:
+        from exerciser.evidence.bundle import finalize_app
+    except ImportError:
+        if progress:
+            progress("evidence bundle not available (exerciser.evidence.bundle): skipped")
+        return
+    finalize_app(app_dir)

@@ -1,0 +1,1329 @@
+"""The virtual Android device: runs app models on a simulated Android with a virtual clock.
+
+`VirtualDevice` fulfils the device contract (`exerciser.device.contract.Device`). What it simulates:
+
+- **Tasks and activities.** Each app has one task, a stack of activity records: app screens (with their
+  in-app dialogs), the app-info settings page, and the system's GrantPermissionsActivity. The launcher
+  is in front when no task is. Back pops; at the root, API 31+ moves a launcher-root task to the back
+  (Android 12's rule) and older levels finish it (`wm_finish_activity … app-request`).
+- **Processes.** Cold start (`am_proc_start`, `on_launch`), warm start (process alive, no activity:
+  `on_launch` again), bring-to-front (`on_enter` of the top screen). A process killed by the system
+  while in the background (revoke, one-time expiry) keeps its task; the top screen is recreated in a
+  new process on return. Self-kill, crash, force-stop and `pm clear` clear the task.
+- **Permissions** with groups, USER_SET / USER_FIXED / ONE_TIME flags, the per-API dialog (see
+  `sysui.py`), "don't ask again" (checkbox 23–28, button 29, implicit second denial 30+).
+  Back on the permission dialog cancels it: the remaining groups are denied without touching the
+  flags (Android records no user choice, so it does not count toward USER_FIXED on 30+).
+- **Clock.** Epoch milliseconds from 2026-01-05 09:00 local; every input costs a little time drawn
+  from a seeded generator (deterministic), `wait()` / `advance_clock()` move it on, timers fire.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from exerciser.device.contract import (
+    DeviceError,
+    DeviceEvent,
+    DeviceInfo,
+    EventKind,
+    Key,
+    Observation,
+    PermissionState,
+)
+from exerciser.sim import profiles as P
+from exerciser.sim import screens as S
+from exerciser.sim import sysui
+from exerciser.sim.appmodel import Action, AppModel, Cond
+from exerciser.sim.ui import Frame, Node, Window
+
+EPOCH_LOCAL = datetime(2026, 1, 5, 9, 0, 0)
+# Device time zone per locale in January (America/New_York, Asia/Shanghai), as persist.sys.timezone says.
+TZ_OFFSET_MIN = {"en-US": -300, "zh-CN": 480}
+ONE_TIME_TIMEOUT_MS = 60_000
+FIRST_PID = 4012
+FIRST_UID = 10123
+SYSTEM_SERVER_PID = 1170
+
+# Time cost of inputs in milliseconds (low, high): drawn from the device's seeded generator.
+COST = {
+    "tap": (300, 600),
+    "key": (250, 450),
+    "type_char": (40, 80),
+    "cold_start": (1200, 2000),
+    "warm_start": (600, 900),
+    "hot_start": (300, 500),
+    "stop": (200, 400),
+    "pm": (100, 250),
+}
+
+
+# --- records -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScreenAct:
+    token: int
+    screen: str
+    launch: bool = False  # created by the LAUNCHER intent as the task root
+    dialogs: list[str] = field(default_factory=list)
+    values: S.Values = field(default_factory=dict)
+    resumed: bool = False  # has been resumed at least once (on_enter ran)
+
+
+@dataclass
+class SettingsAct:
+    token: int
+    target: str  # package whose app-info page this is
+
+
+@dataclass
+class RequestFlow:
+    requested: tuple[str, ...]
+    groups: list[tuple[str, list[str]]]  # (group, requested runtime permissions) needing a dialog
+    on_granted: tuple[Action, ...]
+    on_denied: tuple[Action, ...]
+    index: int = 0
+    checkbox: bool = False
+    precise: bool = True
+
+
+@dataclass
+class GrantAct:
+    token: int
+    flow: RequestFlow
+
+
+Activity = ScreenAct | SettingsAct | GrantAct
+
+
+@dataclass
+class Task:
+    id: int
+    package: str  # the app the task belongs to (settings package for a stand-alone settings task)
+    acts: list[Activity] = field(default_factory=list)
+
+    @property
+    def top(self) -> Activity | None:
+        return self.acts[-1] if self.acts else None
+
+
+@dataclass
+class PermRecord:
+    granted: bool = False
+    flags: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Timer:
+    due_ms: int
+    seq: int
+    package: str
+    pid: int
+    actions: tuple[Action, ...]
+
+
+@dataclass
+class AppRt:
+    """Everything the device keeps about one installed app."""
+
+    model: AppModel
+    uid: int
+    state: dict[str, Any]
+    perms: dict[str, PermRecord]  # runtime permissions at this API level
+    pid: int | None = None
+    memory: dict[str, Any] = field(default_factory=dict)
+    bg_since_ms: int | None = None
+    focus: tuple[int, str, int] | None = None  # (activity token, dialog, widget index) of the focused input
+
+    @property
+    def package(self) -> str:
+        return self.model.package
+
+
+@dataclass
+class Crash:
+    package: str
+    label: str
+
+
+class _Stop(Exception):
+    """Unwinds an action list when the app's process died under it."""
+
+
+# --- the device ----------------------------------------------------------------------------------
+
+
+class VirtualDevice:
+    """A simulated Android phone fulfilling the `Device` contract. See the module docstring."""
+
+    def __init__(
+        self,
+        apps: Iterable[AppModel] = (),
+        profile: str = "api33",
+        locale: str = "en-US",
+        serial: str = "virtual-1",
+        width: int = 1080,
+        height: int = 2340,
+        seed: int = 0,
+    ):
+        if profile not in P.PROFILES:
+            raise DeviceError(f"unknown profile {profile!r} (known: {', '.join(P.PROFILES)})")
+        if locale not in P.LOCALES:
+            raise DeviceError(f"unsupported locale {locale!r} (known: {', '.join(P.LOCALES)})")
+        self.profile: P.Profile = P.PROFILES[profile]
+        self.locale = locale
+        self.language = locale.split("-")[0]
+        self._info = DeviceInfo(
+            serial=serial,
+            api_level=self.profile.api_level,
+            release=self.profile.release,
+            rom=self.profile.rom,
+            locale=locale,
+            width=width,
+            height=height,
+            manufacturer="Xiaomi" if self.profile.rom == "miui" else "exerciser",
+        )
+        self.tz_offset_min = TZ_OFFSET_MIN[locale]
+        epoch = EPOCH_LOCAL - timedelta(minutes=self.tz_offset_min)
+        self._clock = int(epoch.replace(tzinfo=UTC).timestamp() * 1000)
+        self._rng = random.Random(seed)
+        self._apps: dict[str, AppRt] = {}
+        self._tasks: list[Task] = []  # least recent first; the last one is in front unless _home
+        self._home = True
+        self._crash: Crash | None = None
+        self._events: list[DeviceEvent] = []
+        self._timers: list[Timer] = []
+        self._next_pid = FIRST_PID
+        self._next_token = 0x0A1B2C3
+        self._next_task = 101
+        self._timer_seq = 0
+        self._version = 0  # bumps on every change of what the screen shows
+        self._cache: dict[str, Any] = {}
+        self._renderer: Any = None
+        for m in apps:
+            self.install(m)
+
+    # --- contract: info, clock, events ----------------------------------------------------------
+
+    @property
+    def info(self) -> DeviceInfo:
+        return self._info
+
+    def now_ms(self) -> int:
+        return self._clock
+
+    def wait(self, seconds: float) -> None:
+        self.advance_clock(seconds)
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the device clock on; timers and one-time-permission expiries fire on the way."""
+        if seconds < 0:
+            raise DeviceError("the clock does not run backwards")
+        self._advance(int(round(seconds * 1000)))
+
+    def events(self, since_ms: int = 0) -> list[DeviceEvent]:
+        return [e for e in self._events if e.time_ms >= since_ms]
+
+    # --- contract: observe ----------------------------------------------------------------------
+
+    def frame(self) -> Frame:
+        """The current screen as windows (bounds filled by the renderer's layout)."""
+        key = (self._version, self._clock_text())
+        if self._cache.get("key") != key:
+            frame = self._build_frame()
+            self._render().layout(frame)
+            self._cache = {"key": key, "frame": frame, "parents": _parents(frame)}
+        return self._cache["frame"]
+
+    def observe(self) -> Observation:
+        from exerciser.sim import uixml
+
+        frame = self.frame()
+        if "xml" not in self._cache:
+            self._cache["xml"] = uixml.dump(frame)
+        if "png" not in self._cache:
+            self._cache["png"] = self._render().png(frame)
+        pkg, act = self.foreground()
+        return Observation(
+            xml=self._cache["xml"], png=self._cache["png"], package=pkg, activity=act, time_ms=self._clock
+        )
+
+    def foreground(self) -> tuple[str, str]:
+        """(package, activity) as `app_current()` reports them."""
+        if self._crash is not None:
+            return "android", "com.android.server.am.AppErrorDialog"
+        task = self._front_task()
+        if task is None or task.top is None:
+            return self.profile.launcher_package, self.profile.launcher_activity
+        top = task.top
+        if isinstance(top, GrantAct):
+            return self.profile.controller_package, self.profile.grant_activity
+        if isinstance(top, SettingsAct):
+            return self.profile.settings_package, self.profile.settings_activity
+        app = self._apps[task.package]
+        return app.package, app.model.screens[top.screen].activity
+
+    # --- contract: input ------------------------------------------------------------------------
+
+    def tap(self, x: int, y: int) -> None:
+        self._check_xy(x, y)
+        frame = self.frame()
+        node = self._render().hit_test(frame, x, y)
+        handled = False
+        if node is not None:
+            target = self._actionable(node)
+            if target is not None and target.enabled:
+                self._dispatch(target.action)
+                handled = True
+        if not handled:
+            self._tap_outside(frame, node)
+        self._changed()
+        self._advance(self._cost("tap"))
+
+    def long_press(self, x: int, y: int, duration_ms: int = 800) -> None:
+        # Long-click listeners are not modelled: a long press changes nothing but time.
+        self._check_xy(x, y)
+        self._advance(duration_ms + self._cost("tap"))
+
+    def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int = 300) -> None:
+        # Screens fit the display (long bodies are cut by the renderer); there is nothing to scroll.
+        self._advance(duration_ms + self._cost("tap"))
+
+    def type_text(self, text: str) -> None:
+        target = self._focused_input()
+        if target is not None:
+            app, act, key = target
+            widget = self._widget(app, act, key)
+            current = act.values.get(key, widget.text)
+            act.values[key] = current + text
+            self._changed()
+        self._advance(sum(self._cost("type_char") for _ in text) + 100)
+
+    def key(self, key: Key) -> None:
+        key = Key(key)
+        if key == Key.BACK:
+            self._back()
+        elif key == Key.HOME:
+            self._crash = None
+            self._go_home()
+        # RECENT and ENTER: the recents screen and IME actions are not modelled.
+        self._changed()
+        self._advance(self._cost("key"))
+
+    # --- contract: apps -------------------------------------------------------------------------
+
+    def install(self, model: AppModel) -> None:
+        """Install (or replace) an app: runtime permissions start denied, state at its defaults."""
+        if model.package in self._apps:
+            self.app_stop(model.package)
+        uid = FIRST_UID + len(self._apps)
+        perms = {
+            p: PermRecord()
+            for p in model.permissions
+            if P.is_runtime(p, self.profile.api_level, model.target_sdk)
+        }
+        self._apps[model.package] = AppRt(model, uid, _initial_state(model), perms)
+        self._changed()
+
+    def installed_packages(self) -> list[str]:
+        return list(self._apps)
+
+    def app_start(self, package: str) -> None:
+        app = self._app(package)
+        self._start(app)
+        self._changed()
+
+    def app_stop(self, package: str) -> None:
+        app = self._app(package)
+        if app.pid is not None:
+            self._kill(app, reason=f"stop {package}", log_kill=True)
+        self._drop_task(package)
+        self._changed()
+        self._advance(self._cost("stop"))
+
+    def app_clear(self, package: str) -> None:
+        app = self._app(package)
+        if app.pid is not None:
+            self._kill(app, reason="clear data", log_kill=True)
+        self._drop_task(package)
+        app.state = _initial_state(app.model)
+        for rec in app.perms.values():
+            rec.granted = False
+            rec.flags.clear()
+        if self._crash is not None and self._crash.package == package:
+            self._crash = None
+        self._changed()
+        self._advance(self._cost("stop"))
+
+    def is_alive(self, package: str) -> bool:
+        return self._app(package).pid is not None
+
+    # --- contract: permissions ------------------------------------------------------------------
+
+    def permissions(self, package: str) -> dict[str, PermissionState]:
+        app = self._app(package)
+        return {
+            name: PermissionState(name, rec.granted, frozenset(rec.flags)) for name, rec in app.perms.items()
+        }
+
+    def grant(self, package: str, permission: str) -> None:
+        app = self._app(package)
+        rec = self._perm_record(app, permission)
+        rec.granted = True
+        self._changed()
+        self._advance(self._cost("pm"))
+
+    def revoke(self, package: str, permission: str) -> None:
+        app = self._app(package)
+        rec = self._perm_record(app, permission)
+        was = rec.granted
+        rec.granted = False
+        rec.flags.discard("ONE_TIME")
+        if was and app.pid is not None:
+            # Android kills the app when a granted runtime permission is taken away.
+            self._system_kill(app, f"revoke {permission}")
+        self._changed()
+        self._advance(self._cost("pm"))
+
+    # --- sim-only extras ------------------------------------------------------------------------
+
+    def app_state(self, package: str) -> dict[str, Any]:
+        """The app's persistent state (prefs), e.g. {"policy_accepted": True, "launches": 2}."""
+        return dict(self._app(package).state)
+
+    def logcat_text(self, since_ms: int = 0, buffers: Sequence[str] = ("events", "main", "crash")) -> str:
+        """The events as `adb logcat -v threadtime -b <buffers>` would print them."""
+        from exerciser.sim import logcat
+
+        return logcat.render(self, self.events(since_ms), buffers)
+
+    def app_model(self, package: str) -> AppModel:
+        return self._app(package).model
+
+    def pidof(self, package: str) -> int | None:
+        """The pid of the app's process (None when not running)."""
+        return self._app(package).pid
+
+    def uninstall(self, package: str) -> None:
+        app = self._app(package)
+        if app.pid is not None:
+            self._kill(app, reason=f"uninstall pkg {package}", log_kill=True)
+        self._drop_task(package)
+        del self._apps[package]
+        self._changed()
+
+    def frame_for(
+        self,
+        package: str,
+        screen: str | None = None,
+        dialog: str | None = None,
+        permission: str | None = None,
+    ) -> Frame:
+        """A frame showing one screen (optionally an app dialog, or the system permission dialog for
+        `permission`, over it) without running anything: what `exerciser sim screenshot` draws."""
+        app = self._app(package)
+        model = app.model
+        name = screen or model.launch_screen
+        if name not in model.screens:
+            raise DeviceError(f"no screen {name!r} in {package} (screens: {', '.join(model.screens)})")
+        if dialog is not None and dialog not in model.dialogs:
+            raise DeviceError(
+                f"no dialog {dialog!r} in {package} (dialogs: {', '.join(model.dialogs) or 'none'})"
+            )
+        windows = [S.screen_window(model, model.screens[name], 0, {})]
+        if dialog is not None:
+            windows.append(S.dialog_window(model, model.dialogs[dialog], 0, {}))
+        if permission is not None:
+            if permission not in app.perms:
+                raise DeviceError(
+                    f"{permission} is not a runtime permission of {package} on {self.profile.name} "
+                    f"(runtime here: {', '.join(app.perms) or 'none'})"
+                )
+            group = P.group_of(permission, self.profile.api_level) or permission
+            flow = RequestFlow((permission,), [(group, [permission])], (), ())
+            windows.append(sysui.grant_window(self.profile, self.language, self.grant_view(app, flow)))
+        frame = Frame(self._info.width, self._info.height, windows, clock_text=self._clock_text())
+        self._render().layout(frame)
+        return frame
+
+    def render_png(self, frame: Frame) -> bytes:
+        return self._render().png(frame)
+
+    # --- internals: helpers ---------------------------------------------------------------------
+
+    def _app(self, package: str) -> AppRt:
+        try:
+            return self._apps[package]
+        except KeyError:
+            raise DeviceError(f"package {package!r} is not installed") from None
+
+    def _perm_record(self, app: AppRt, permission: str) -> PermRecord:
+        if permission not in app.model.permissions:
+            raise DeviceError(f"package {app.package} has not requested permission {permission}")
+        rec = app.perms.get(permission)
+        if rec is None:
+            raise DeviceError(f"permission {permission} is not a changeable permission type")
+        return rec
+
+    def _check_xy(self, x: int, y: int) -> None:
+        if not (0 <= x < self._info.width and 0 <= y < self._info.height):
+            raise DeviceError(f"({x}, {y}) is outside the {self._info.width}x{self._info.height} screen")
+
+    def _cost(self, what: str) -> int:
+        lo, hi = COST[what]
+        return self._rng.randint(lo, hi)
+
+    def _changed(self) -> None:
+        self._version += 1
+        self._update_background()
+
+    def _render(self) -> Any:
+        if self._renderer is None:
+            from exerciser.sim.render import Renderer
+
+            self._renderer = Renderer(self._info.width, self._info.height)
+        return self._renderer
+
+    def _clock_text(self) -> str:
+        local = datetime.fromtimestamp(self._clock / 1000, UTC) + timedelta(minutes=self.tz_offset_min)
+        return local.strftime("%H:%M")
+
+    def local_time(self, ms: int) -> datetime:
+        return datetime.fromtimestamp(ms / 1000, UTC).replace(tzinfo=None) + timedelta(
+            minutes=self.tz_offset_min
+        )
+
+    def _token(self) -> int:
+        self._next_token += 0x1F3D5
+        return self._next_token
+
+    def _log(self, kind: EventKind, package: str, **detail: Any) -> None:
+        self._events.append(DeviceEvent(self._clock, kind, package, {k: str(v) for k, v in detail.items()}))
+
+    # --- internals: tasks -----------------------------------------------------------------------
+
+    def _front_task(self) -> Task | None:
+        if self._home or not self._tasks:
+            return None
+        return self._tasks[-1]
+
+    def _task(self, package: str) -> Task | None:
+        return next((t for t in self._tasks if t.package == package), None)
+
+    def _bring_front(self, task: Task) -> None:
+        self._tasks.remove(task)
+        self._tasks.append(task)
+        self._home = False
+
+    def _drop_task(self, package: str) -> None:
+        task = self._task(package)
+        if task is not None:
+            was_front = task is self._front_task()
+            self._tasks.remove(task)
+            if was_front:
+                self._home = True
+
+    def _go_home(self) -> None:
+        self._home = True
+        self._update_background()
+
+    def _app_in_front(self, app: AppRt) -> bool:
+        """The app's own activity (or its permission dialog) is what the user sees."""
+        if self._crash is not None:
+            return False
+        task = self._front_task()
+        return task is not None and task.package == app.package and isinstance(task.top, ScreenAct | GrantAct)
+
+    def _update_background(self) -> None:
+        for app in self._apps.values():
+            if self._app_in_front(app):
+                app.bg_since_ms = None
+            elif app.bg_since_ms is None:
+                app.bg_since_ms = self._clock
+
+    def _top_screen(self, app: AppRt) -> ScreenAct | None:
+        task = self._task(app.package)
+        if task is None:
+            return None
+        for act in reversed(task.acts):
+            if isinstance(act, ScreenAct):
+                return act
+        return None
+
+    def _component(self, app: AppRt, act: ScreenAct) -> str:
+        return app.model.screens[act.screen].activity
+
+    # --- internals: processes -------------------------------------------------------------------
+
+    def _start_process(self, app: AppRt, component: str) -> None:
+        app.pid = self._next_pid
+        self._next_pid += 1 + self._rng.randint(0, 40)
+        app.memory = dict(app.model.memory)
+        self._log(
+            EventKind.PROC_START,
+            app.package,
+            pid=app.pid,
+            uid=app.uid,
+            process=app.package,
+            type="activity",
+            component=component,
+        )
+
+    def _kill(self, app: AppRt, reason: str, log_kill: bool) -> None:
+        """The process dies (the task is handled by the caller)."""
+        if app.pid is None:
+            return
+        if log_kill:
+            self._log(EventKind.KILL, app.package, pid=app.pid, process=app.package, adj=900, reason=reason)
+        self._log(
+            EventKind.PROC_DIED, app.package, pid=app.pid, process=app.package, oom_adj=900, proc_state=19
+        )
+        app.pid = None
+        app.memory = {}
+        app.focus = None
+        self._timers = [t for t in self._timers if t.package != app.package]
+        for rec in app.perms.values():  # one-time grants end with the process
+            if "ONE_TIME" in rec.flags:
+                rec.granted = False
+                rec.flags.discard("ONE_TIME")
+                rec.flags.discard("USER_SET")
+
+    def _system_kill(self, app: AppRt, reason: str) -> None:
+        """Killed by the system (revoke, one-time expiry): the task survives as saved state, except the
+        activity that was resumed in front (it had no chance to save); the next one is recreated."""
+        in_front = self._app_in_front(app)
+        self._kill(app, reason, log_kill=True)
+        task = self._task(app.package)
+        if task is None:
+            return
+        task.acts = [a for a in task.acts if not isinstance(a, GrantAct)]
+        for a in task.acts:
+            if isinstance(a, ScreenAct):
+                a.dialogs.clear()
+        if in_front:
+            if task.acts and isinstance(task.top, ScreenAct):
+                task.acts.pop()
+            if not task.acts:
+                self._drop_task(app.package)
+            elif isinstance(task.top, ScreenAct):
+                self._recreate(app, task.top)
+
+    def _recreate(self, app: AppRt, act: ScreenAct) -> None:
+        """A screen comes back to the front; if its process died: new process, onCreate (the launcher
+        activity's onCreate runs `on_launch` again, as a restored activity's would), then onResume."""
+        if app.pid is None:
+            self._start_process(app, self._component(app, act))
+            act.values.clear()
+            if act.launch:
+                app.state["launches"] = int(app.state.get("launches", 0)) + 1
+                pid = app.pid
+                self._run_safe(app, app.model.on_launch)
+                task = self._task(app.package)
+                if app.pid != pid or task is None or task.top is not act:
+                    return
+        self._resume(app, act)
+
+    def _start(self, app: AppRt) -> None:
+        """Launch from the launcher (monkey -c LAUNCHER): bring the task to front or create it."""
+        task = self._task(app.package)
+        if task is not None and task.acts:
+            self._bring_front(task)
+            self._update_background()
+            top = task.top
+            if isinstance(top, ScreenAct):
+                if app.pid is None:
+                    self._recreate(app, top)
+                    self._advance(self._cost("cold_start"))
+                else:
+                    self._resume(app, top)
+                    self._advance(self._cost("hot_start"))
+            else:
+                self._advance(self._cost("hot_start"))
+            return
+        if task is not None:
+            self._tasks.remove(task)
+        model = app.model
+        cold = app.pid is None
+        act = ScreenAct(self._token(), model.launch_screen, launch=True)
+        if cold:
+            self._start_process(app, model.launch_activity)
+        task = Task(self._next_task, app.package, [act])
+        self._next_task += 1
+        self._tasks.append(task)
+        self._home = False
+        self._update_background()
+        app.state["launches"] = int(app.state.get("launches", 0)) + 1
+        pid = app.pid
+        self._run_safe(app, model.on_launch)
+        if app.pid == pid and task.top is act and not act.resumed:
+            self._resume(app, act)
+        # Effects first, then the time the start took (as for taps): what a caller sees after
+        # app_start() happened strictly before now_ms().
+        self._advance(self._cost("cold_start" if cold else "warm_start"))
+
+    def _log_resume(self, app: AppRt, act: ScreenAct) -> None:
+        task = self._task(app.package)
+        self._log(
+            EventKind.RESUME_ACTIVITY,
+            app.package,
+            token=act.token,
+            task=task.id if task else 0,
+            component=self._component(app, act),
+            reason="",
+        )
+
+    def _resume(self, app: AppRt, act: ScreenAct) -> None:
+        """onResume of an app screen: log it and run the screen's on_enter. Callers running an action
+        list notice a death under on_enter by the pid check in `_run`."""
+        act.resumed = True
+        self._log_resume(app, act)
+        self._update_background()
+        self._run_safe(app, app.model.screens[act.screen].on_enter)
+
+    def _finish(self, app: AppRt, act: Activity, reason: str = "app-request") -> None:
+        task = self._task(app.package)
+        if task is None or act not in task.acts:
+            return
+        if isinstance(act, ScreenAct):
+            self._log(
+                EventKind.FINISH_ACTIVITY,
+                app.package,
+                token=act.token,
+                task=task.id,
+                component=self._component(app, act),
+                reason=reason,
+            )
+        if app.focus and app.focus[0] == act.token:
+            app.focus = None
+        task.acts.remove(act)
+        if not task.acts:
+            self._drop_task(app.package)
+
+    # --- internals: back ------------------------------------------------------------------------
+
+    def _back(self) -> None:
+        if self._crash is not None:
+            self._crash = None  # AppErrorDialog is cancelable; cancel = close
+            return
+        task = self._front_task()
+        if task is None:
+            return
+        top = task.top
+        if isinstance(top, GrantAct):
+            app = self._apps[task.package]
+            self._perm_cancel(app, top)
+            return
+        if isinstance(top, SettingsAct):
+            task.acts.pop()
+            if not task.acts:
+                self._drop_task(task.package)
+                self._update_background()
+                return
+            app = self._apps.get(task.package)
+            if app is not None and isinstance(task.top, ScreenAct):
+                self._recreate(app, task.top)
+            return
+        assert isinstance(top, ScreenAct)
+        app = self._apps[task.package]
+        try:
+            if top.dialogs:
+                dlg = app.model.dialogs[top.dialogs[-1]]
+                if dlg.on_back is not None:
+                    self._run(app, dlg.on_back)
+                elif dlg.cancelable:
+                    top.dialogs.pop()
+                return
+            screen = app.model.screens[top.screen]
+            if screen.on_back is not None:
+                self._run(app, screen.on_back)
+                return
+            if len(task.acts) == 1 and top.launch and self.profile.api_level >= 31:
+                # Android 12+: back on a root launcher activity moves the task to the back.
+                self._go_home()
+                return
+            self._pop(app, top)
+        except _Stop:
+            pass
+
+    def _pop(self, app: AppRt, act: ScreenAct) -> None:
+        """finish() of one screen; the one below (if any) resumes."""
+        task = self._task(app.package)
+        if task is None:
+            return
+        was_top = task.top is act
+        self._finish(app, act)
+        task = self._task(app.package)
+        if task is None:
+            self._update_background()
+            return
+        if was_top and isinstance(task.top, ScreenAct) and self._front_task() is task:
+            self._recreate(app, task.top)
+
+    def _tap_outside(self, frame: Frame, node: Node | None) -> None:
+        """A tap that hit nothing actionable: outside a cancelable app dialog it cancels the dialog."""
+        top = frame.top
+        if top.kind not in ("dialog", "bottom_sheet") or self._crash is not None:
+            return
+        if node is not None and any(n is node for n in top.root.walk()):
+            return
+        task = self._front_task()
+        if task is None or not isinstance(task.top, ScreenAct) or not task.top.dialogs:
+            return
+        app = self._apps[task.package]
+        if app.model.dialogs[task.top.dialogs[-1]].cancelable:
+            task.top.dialogs.pop()
+
+    # --- internals: taps ------------------------------------------------------------------------
+
+    def _actionable(self, node: Node) -> Node | None:
+        parents = self._cache.get("parents", {})
+        n: Node | None = node
+        while n is not None:
+            if n.action is not None:
+                return n
+            n = parents.get(id(n))
+        return None
+
+    def _dispatch(self, action: Any) -> None:
+        kind = action[0]
+        if kind == "w":
+            self._tap_widget(*action[1:])
+        elif kind == "launch":
+            self._start(self._apps[action[1]])
+        elif kind == "perm":
+            task = self._front_task()
+            if task is not None and isinstance(task.top, GrantAct):
+                self._perm_choice(self._apps[task.package], task.top, action[1])
+        elif kind == "crash":
+            crash = self._crash
+            self._crash = None
+            if action[1] == "info" and crash is not None:
+                task = Task(
+                    self._next_task,
+                    self.profile.settings_package,
+                    [SettingsAct(self._token(), crash.package)],
+                )
+                self._next_task += 1
+                self._tasks.append(task)
+                self._home = False
+        elif kind == "settings":
+            self._settings_toggle(self._apps[action[1]], action[2])
+
+    def _tap_widget(self, token: int, dialog: str, index: int) -> None:
+        task = self._front_task()
+        if task is None or not isinstance(task.top, ScreenAct) or task.top.token != token:
+            return
+        act = task.top
+        app = self._apps[task.package]
+        key = (dialog, index)
+        widget = self._widget(app, act, key)
+        if widget.type in ("checkbox", "switch"):
+            act.values[key] = not bool(act.values.get(key, widget.checked))
+        if widget.type == "input":
+            app.focus = (token, dialog, index)
+        self._run_safe(app, widget.on_tap)
+
+    def _widget(self, app: AppRt, act: ScreenAct, key: tuple[str, int]):
+        dialog, index = key
+        if dialog:
+            return S.dialog_widgets(app.model.dialogs[dialog])[index]
+        return app.model.screens[act.screen].widgets[index]
+
+    def _focused_input(self) -> tuple[AppRt, ScreenAct, tuple[str, int]] | None:
+        task = self._front_task()
+        if task is None or self._crash is not None or not isinstance(task.top, ScreenAct):
+            return None
+        app = self._apps[task.package]
+        act = task.top
+        if app.focus is None or app.focus[0] != act.token:
+            return None
+        _, dialog, index = app.focus
+        visible_dialog = act.dialogs[-1] if act.dialogs else ""
+        if dialog != visible_dialog:
+            return None
+        return app, act, (dialog, index)
+
+    # --- internals: actions ---------------------------------------------------------------------
+
+    def _run_safe(self, app: AppRt, actions: Sequence[Action]) -> None:
+        """Run actions at an entry point (tap, timer, result): a death under them ends them quietly."""
+        with contextlib.suppress(_Stop):
+            self._run(app, actions)
+
+    def _run(self, app: AppRt, actions: Sequence[Action]) -> None:
+        """Run model actions in the app's process. Raises _Stop when the process dies under them."""
+        pid = app.pid
+        for a in actions:
+            if app.pid is None or app.pid != pid:
+                raise _Stop
+            self._do(app, a)
+        if app.pid is None or app.pid != pid:
+            raise _Stop
+
+    def _do(self, app: AppRt, a: Action) -> None:
+        v = a.verb
+        task = self._task(app.package)
+        top = self._top_screen(app)
+        if v in ("goto", "open_url", "replace"):
+            act = ScreenAct(self._token(), a.arg)
+            if task is None:  # every screen finished (process alive): startActivity makes a new task
+                task = Task(self._next_task, app.package, [])
+                self._next_task += 1
+                self._tasks.append(task)
+                self._home = False
+            _insert_below_grant(task, act)
+            if v == "replace" and top is not None:
+                self._finish(app, top)  # startActivity(S); finish(): same task
+            if task.top is act:
+                self._resume(app, act)
+        elif v == "back":
+            if top is not None:
+                self._pop(app, top)
+        elif v == "dialog":
+            if top is not None:
+                top.dialogs.append(a.arg)
+        elif v == "dismiss":
+            if top is not None and top.dialogs:
+                top.dialogs.pop()
+        elif v == "request":
+            self._request(app, a)
+        elif v == "quit":
+            if a.arg == "kill":
+                # Process.killProcess(myPid()): no am_kill line, only the death.
+                self._kill(app, "", log_kill=False)
+                self._drop_task(app.package)
+                self._update_background()
+                raise _Stop
+            if task is not None:
+                for act in reversed(list(task.acts)):
+                    if isinstance(act, ScreenAct):
+                        self._finish(app, act)
+                task = self._task(app.package)
+                if task is not None:  # e.g. a settings page above: finishAffinity leaves nothing
+                    self._drop_task(app.package)
+                self._update_background()
+        elif v == "crash":
+            pid = app.pid
+            self._log(
+                EventKind.CRASH,
+                app.package,
+                pid=pid,
+                process=app.package,
+                flags=0x38D83E46,
+                exception="java.lang.RuntimeException",
+                message=a.arg,
+                file=_src_file(app, top),
+                line=42,
+            )
+            self._kill(app, "crash", log_kill=False)
+            self._drop_task(app.package)
+            self._crash = Crash(app.package, app.model.label)
+            self._update_background()
+            raise _Stop
+        elif v == "set":
+            for k, val in a.arg.items():
+                (app.memory if k in app.model.memory else app.state)[k] = val
+        elif v == "incr":
+            store = app.memory if a.arg in app.model.memory else app.state
+            store[a.arg] = int(store.get(a.arg) or 0) + 1
+        elif v == "if":
+            self._run(app, a.then if self._cond(app, a.cond) else a.else_)
+        elif v == "after":
+            self._timer_seq += 1
+            self._timers.append(
+                Timer(self._clock + int(a.arg * 1000), self._timer_seq, app.package, app.pid or 0, a.do)
+            )
+        elif v == "open_settings" and task is not None:
+            task.acts.append(SettingsAct(self._token(), app.package))
+        self._changed()
+
+    def _cond(self, app: AppRt, c: Cond | None) -> bool:
+        if c is None:
+            return False
+        k = c.kind
+        if k == "state":
+            val = app.memory.get(c.arg) if c.arg in app.model.memory else app.state.get(c.arg)
+            if c.op == "equals":
+                return val == c.value
+            if c.op == "gte":
+                return val is not None and val >= c.value
+            return val is not None and val <= c.value
+        if k == "granted":
+            return self._granted(app, c.arg)
+        if k == "denied":
+            return not self._granted(app, c.arg)
+        if k == "should_show_rationale":
+            rec = app.perms.get(c.arg)
+            return (
+                rec is not None
+                and not rec.granted
+                and "USER_SET" in rec.flags
+                and "USER_FIXED" not in rec.flags
+            )
+        if k == "checked":
+            return self._checked(app, c.arg)
+        if k == "all":
+            return all(self._cond(app, x) for x in c.items)
+        if k == "any":
+            return any(self._cond(app, x) for x in c.items)
+        if k == "not":
+            return not self._cond(app, c.items[0])
+        raise ValueError(k)
+
+    def _granted(self, app: AppRt, perm: str) -> bool:
+        rec = app.perms.get(perm)
+        return True if rec is None else rec.granted  # install-time permissions are always granted
+
+    def _checked(self, app: AppRt, widget_id: str) -> bool:
+        act = self._top_screen(app)
+        if act is None:
+            return False
+        model = app.model
+        places: list[tuple[str, Sequence[Any]]] = [("", model.screens[act.screen].widgets)]
+        places += [(d, S.dialog_widgets(model.dialogs[d])) for d in reversed(act.dialogs)]
+        for dname, widgets in reversed(places):
+            for i, w in enumerate(widgets):
+                if w.id == widget_id and w.type in ("checkbox", "switch"):
+                    return bool(act.values.get((dname, i), w.checked))
+        return False
+
+    # --- internals: clock and timers ------------------------------------------------------------
+
+    def _advance(self, ms: int, settle: bool = True) -> None:
+        target = self._clock + max(ms, 0)
+        while True:
+            due = self._next_due(target)
+            if due is None:
+                break
+            self._clock = max(self._clock, due)
+            self._fire_due()
+        self._clock = target
+        if settle:
+            self._settle()
+
+    def _next_due(self, limit: int) -> int | None:
+        times = [t.due_ms for t in self._timers if t.due_ms <= limit and self._timer_ready(t)]
+        for app in self._apps.values():
+            if app.bg_since_ms is not None and any("ONE_TIME" in r.flags for r in app.perms.values()):
+                times.append(app.bg_since_ms + ONE_TIME_TIMEOUT_MS)
+        times = [t for t in times if t <= limit]
+        return min(times) if times else None
+
+    def _timer_ready(self, t: Timer) -> bool:
+        app = self._apps.get(t.package)
+        if app is None or app.pid != t.pid or not self._app_in_front(app):
+            return False
+        task = self._front_task()
+        return task is not None and isinstance(task.top, ScreenAct)
+
+    def _settle(self) -> None:
+        self._fire_due()
+
+    def _fire_due(self) -> None:
+        for app in self._apps.values():
+            if (
+                app.bg_since_ms is not None
+                and self._clock - app.bg_since_ms >= ONE_TIME_TIMEOUT_MS
+                and any("ONE_TIME" in r.flags for r in app.perms.values())
+            ):
+                self._expire_one_time(app)
+        for _ in range(1000):  # a timer may arm another that is already due
+            ready = sorted(
+                (t for t in self._timers if t.due_ms <= self._clock and self._timer_ready(t)),
+                key=lambda t: (t.due_ms, t.seq),
+            )
+            if not ready:
+                return
+            t = ready[0]
+            self._timers.remove(t)
+            self._run_safe(self._apps[t.package], t.actions)
+            self._changed()
+
+    def _expire_one_time(self, app: AppRt) -> None:
+        had = False
+        for rec in app.perms.values():
+            if "ONE_TIME" in rec.flags:
+                had = had or rec.granted
+                rec.granted = False
+                rec.flags.discard("ONE_TIME")
+                rec.flags.discard("USER_SET")
+        if had and app.pid is not None:
+            self._system_kill(app, "one-time permission revoked")
+        self._changed()
+
+    # --- internals: permission requests ---------------------------------------------------------
+
+    def _request(self, app: AppRt, a: Action) -> None:
+        api = self.profile.api_level
+        requested: tuple[str, ...] = a.arg
+        task = self._task(app.package)
+        if task is not None and any(isinstance(x, GrantAct) for x in task.acts):
+            # Activity.requestPermissions: "Can request only one set of permissions at a time" —
+            # the second request is answered at once with empty results (the app reads it as denied).
+            self._run(app, a.on_denied)
+            return
+        groups: list[tuple[str, list[str]]] = []
+        for perm in requested:
+            rec = app.perms.get(perm)
+            if rec is None or rec.granted:
+                continue  # install-time permission, or already granted
+            if perm == "android.permission.ACCESS_BACKGROUND_LOCATION" and api >= 30:
+                continue  # 11+: only from the settings page; the request is refused
+            group = P.group_of(perm, api) or perm
+            in_group = [p for p, r in app.perms.items() if P.group_of(p, api) == group]
+            if any(app.perms[p].granted for p in in_group):
+                # A granted group grants later requests of the same group without a dialog.
+                one_time = any("ONE_TIME" in app.perms[p].flags for p in in_group if app.perms[p].granted)
+                rec.granted = True
+                if one_time:
+                    rec.flags.add("ONE_TIME")
+                continue
+            if any("USER_FIXED" in app.perms[p].flags for p in in_group):
+                continue  # the user said "don't ask again": denied, no dialog
+            for g, ps in groups:
+                if g == group:
+                    ps.append(perm)
+                    break
+            else:
+                groups.append((group, [perm]))
+        all_groups = []
+        for perm in requested:
+            g = P.group_of(perm, api) or "-"
+            if g not in all_groups:
+                all_groups.append(g)
+        self._log(
+            EventKind.PERMISSION_REQUEST,
+            app.package,
+            permissions=",".join(requested),
+            group=",".join(all_groups),
+            shown="true" if groups else "false",
+            uid=app.uid,
+        )
+        flow = RequestFlow(requested, groups, a.on_granted, a.on_denied)
+        if not groups:
+            self._deliver(app, flow)
+            return
+        if task is None:
+            return
+        task.acts.append(GrantAct(self._token(), flow))
+        self._update_background()
+
+    def grant_view(self, app: AppRt, flow: RequestFlow) -> sysui.GrantView:
+        group, perms = flow.groups[flow.index]
+        api = self.profile.api_level
+        in_group = [p for p in app.perms if P.group_of(p, api) == group]
+        denied_before = any("USER_SET" in app.perms[p].flags and not app.perms[p].granted for p in in_group)
+        return sysui.GrantView(
+            label=app.model.label,
+            group=group,
+            media=any(p.startswith("android.permission.READ_MEDIA_") for p in perms),
+            page=flow.index + 1,
+            pages=len(flow.groups),
+            denied_before=denied_before,
+            checkbox_checked=flow.checkbox,
+            background="android.permission.ACCESS_BACKGROUND_LOCATION" in flow.requested,
+            fine="android.permission.ACCESS_FINE_LOCATION" in perms,
+            precise=flow.precise,
+        )
+
+    def _perm_choice(self, app: AppRt, grant: GrantAct, role: str) -> None:
+        flow = grant.flow
+        if role == "checkbox":
+            flow.checkbox = not flow.checkbox
+            return
+        if role in ("fine", "coarse"):
+            flow.precise = role == "fine"
+            return
+        view = self.grant_view(app, flow)
+        if role not in sysui.grant_buttons(self.profile, view):
+            return
+        api = self.profile.api_level
+        group, perms = flow.groups[flow.index]
+        in_group = [p for p in app.perms if P.group_of(p, api) == group]
+        if role.startswith("allow"):
+            targets = list(perms)
+            if (
+                group == "location"
+                and "android.permission.ACCESS_FINE_LOCATION" in targets
+                and not flow.precise
+            ):
+                targets.remove("android.permission.ACCESS_FINE_LOCATION")
+                if "android.permission.ACCESS_COARSE_LOCATION" in app.perms:
+                    targets.append("android.permission.ACCESS_COARSE_LOCATION")
+            if role != "allow_always":
+                bg = "android.permission.ACCESS_BACKGROUND_LOCATION"
+                targets = [p for p in targets if p != bg] if api >= 29 else targets
+            for p in dict.fromkeys(targets):
+                rec = app.perms[p]
+                rec.granted = True
+                rec.flags.discard("USER_FIXED")
+                rec.flags.discard("ONE_TIME")
+                if api >= 30:  # PermissionController 11+ records the user's grant as USER_SET
+                    rec.flags.add("USER_SET")
+                else:  # 6-10 AppPermissionGroup.grantRuntimePermissions clears the denial flags
+                    rec.flags.discard("USER_SET")
+                if role == "allow_one_time":
+                    rec.flags.add("ONE_TIME")
+        else:  # deny / deny_repeat
+            fixed = (
+                role == "deny_repeat"
+                or (self.profile.layout == "checkbox" and flow.checkbox and view.denied_before)
+                or (self.profile.second_denial_fixes and view.denied_before)
+            )
+            for p in in_group:
+                rec = app.perms[p]
+                if rec.granted:
+                    continue
+                rec.flags.add("USER_SET")
+                if fixed:
+                    rec.flags.add("USER_FIXED")
+        flow.index += 1
+        flow.checkbox = False
+        flow.precise = True
+        if flow.index >= len(flow.groups):
+            self._end_flow(app, grant)
+
+    def _perm_cancel(self, app: AppRt, grant: GrantAct) -> None:
+        """Back on the dialog: the activity finishes, remaining groups denied, no flags recorded."""
+        grant.flow.index = len(grant.flow.groups)
+        self._end_flow(app, grant)
+
+    def _end_flow(self, app: AppRt, grant: GrantAct) -> None:
+        task = self._task(app.package)
+        if task is not None and grant in task.acts:
+            task.acts.remove(grant)
+        self._update_background()
+        self._deliver(app, grant.flow)
+        task = self._task(app.package)
+        if (
+            task is not None
+            and isinstance(task.top, ScreenAct)
+            and not task.top.resumed
+            and app.pid is not None
+        ):
+            self._resume(app, task.top)  # a screen started under the dialog comes to the front now
+
+    def _deliver(self, app: AppRt, flow: RequestFlow) -> None:
+        """onRequestPermissionsResult: on_granted when every requested permission is granted."""
+        ok = all(self._granted(app, p) for p in flow.requested)
+        self._run_safe(app, flow.on_granted if ok else flow.on_denied)
+
+    # --- internals: settings --------------------------------------------------------------------
+
+    def _settings_toggle(self, app: AppRt, group: str) -> None:
+        api = self.profile.api_level
+        in_group = [p for p in app.perms if P.group_of(p, api) == group]
+        if any(app.perms[p].granted for p in in_group):
+            for p in in_group:
+                rec = app.perms[p]
+                rec.granted = False
+                rec.flags.discard("ONE_TIME")
+                rec.flags.update({"USER_SET", "USER_FIXED"})
+            if app.pid is not None:
+                self._system_kill(app, f"revoke {group}")
+        else:
+            for p in in_group:
+                rec = app.perms[p]
+                rec.granted = True
+                rec.flags.discard("USER_FIXED")
+                rec.flags.discard("ONE_TIME")
+                rec.flags.add("USER_SET")
+
+    def settings_groups(self, app: AppRt) -> list[sysui.GroupStatus]:
+        api = self.profile.api_level
+        out: list[sysui.GroupStatus] = []
+        seen: set[str] = set()
+        for p in app.perms:
+            g = P.group_of(p, api)
+            if g is None or g in seen:
+                continue
+            seen.add(g)
+            members = [app.perms[q] for q in app.perms if P.group_of(q, api) == g]
+            granted = any(r.granted for r in members)
+            one_time = granted and any("ONE_TIME" in r.flags for r in members if r.granted)
+            out.append(sysui.GroupStatus(g, granted, one_time))
+        return out
+
+    # --- internals: frame -----------------------------------------------------------------------
+
+    def _build_frame(self) -> Frame:
+        windows: list[Window] = []
+        task = self._front_task()
+        if task is None or not task.acts:
+            windows.append(self._launcher())
+        else:
+            windows.extend(self._task_windows(task))
+        if self._crash is not None:
+            windows.append(sysui.crash_window(self.profile, self.language, self._crash.label))
+        return Frame(self._info.width, self._info.height, windows, clock_text=self._clock_text())
+
+    def _launcher(self) -> Window:
+        return sysui.launcher_window(self.profile, [(a.package, a.model.label) for a in self._apps.values()])
+
+    def _task_windows(self, task: Task) -> list[Window]:
+        top = task.top
+        below: list[Window] = []
+        if isinstance(top, GrantAct):
+            rest = task.acts[:-1]
+            below = self._act_windows(task, rest[-1]) if rest else [self._launcher()]
+            app = self._apps[task.package]
+            return below + [sysui.grant_window(self.profile, self.language, self.grant_view(app, top.flow))]
+        assert top is not None
+        return self._act_windows(task, top)
+
+    def _act_windows(self, task: Task, act: Activity) -> list[Window]:
+        if isinstance(act, SettingsAct):
+            target = self._apps[act.target]
+            return [
+                sysui.settings_window(
+                    self.profile,
+                    self.language,
+                    target.package,
+                    target.model.label,
+                    self.settings_groups(target),
+                )
+            ]
+        if isinstance(act, GrantAct):  # not expected below another activity
+            return [self._launcher()]
+        app = self._apps[task.package]
+        model = app.model
+        out = [S.screen_window(model, model.screens[act.screen], act.token, act.values)]
+        for d in act.dialogs:
+            out.append(S.dialog_window(model, model.dialogs[d], act.token, act.values))
+        return out
+
+
+# --- module helpers ------------------------------------------------------------------------------
+
+
+def _initial_state(model: AppModel) -> dict[str, Any]:
+    return {**model.state, "launches": 0}
+
+
+def _insert_below_grant(task: Task, act: ScreenAct) -> None:
+    """A screen started while the permission dialog is up opens under it (the dialog is on top)."""
+    i = len(task.acts)
+    while i > 0 and isinstance(task.acts[i - 1], GrantAct):
+        i -= 1
+    task.acts.insert(i, act)
+
+
+def _src_file(app: AppRt, act: ScreenAct | None) -> str:
+    if act is None:
+        return "MainActivity.java"
+    return app.model.screens[act.screen].activity.rsplit(".", 1)[-1] + ".java"
+
+
+def _parents(frame: Frame) -> dict[int, Node]:
+    out: dict[int, Node] = {}
+    for w in frame.windows:
+        for n in w.root.walk():
+            for c in n.children:
+                out[id(c)] = n
+    return out
