@@ -18,7 +18,7 @@ from exerciser import SAMPLES_DIR, SCENARIOS_DIR
 from exerciser.errors import UserError
 
 PROBES = ("consent", "5", "6", "7", "8")
-DEFAULT_BUDGETS = {"actions": 1500, "explore_actions": 120, "device_seconds": 4 * 86400, "wall_seconds": 300}
+DEFAULT_BUDGETS = {"actions": 1500, "explore_actions": 120, "device_seconds": 6 * 3600, "wall_seconds": 300}
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class AppRef:
 class Budgets:
     actions: int = DEFAULT_BUDGETS["actions"]  # all actions of one app run, every probe together
     explore_actions: int = DEFAULT_BUDGETS["explore_actions"]  # actions of one exploration (per goal)
-    device_seconds: float = DEFAULT_BUDGETS["device_seconds"]  # device clock, deliberate waits included
+    device_seconds: float = DEFAULT_BUDGETS["device_seconds"]  # device clock, deliberate clock jumps excluded
     wall_seconds: float = DEFAULT_BUDGETS["wall_seconds"]
 
 

@@ -211,7 +211,9 @@ class ReplayResult:
             if s.resolved_by:
                 methods[s.resolved_by] = methods.get(s.resolved_by, 0) + 1
         matched = ", ".join(f"{k} {v}" for k, v in sorted(levels.items())) or "none"
-        out.append(f"steps replayed: {len(self.steps)}/{self.total} in {self.seconds:.1f} s; screens: {matched}")
+        out.append(
+            f"steps replayed: {len(self.steps)}/{self.total} in {self.seconds:.1f} s; screens: {matched}"
+        )
         if methods:
             out.append("taps resolved by: " + ", ".join(f"{k} {v}" for k, v in sorted(methods.items())))
         if self.divergence:
@@ -290,7 +292,9 @@ class _Checker:
             reason=reason,
             expected=ScreenSig.from_record(rec).describe() if rec else "(end of the trace)",
             got=ScreenSig.from_record(got).describe() if got else "(no screen)",
-            expected_screenshot=str((self.run.path / rec["screenshot"]).resolve()) if rec.get("screenshot") else "",
+            expected_screenshot=str((self.run.path / rec["screenshot"]).resolve())
+            if rec.get("screenshot")
+            else "",
             got_screenshot=str((self.out_dir / got["screenshot"]).resolve()) if got else "",
         )
 
@@ -300,7 +304,9 @@ class _Checker:
         ok, level = screens_match(exp_sig, got_sig)
         action = (rec.get("action") or {}).get("type", "")
         self.res.steps.append(
-            ReplayStep(rec.get("n", 0), step.n, action, method, ok, level, exp_sig.describe(), got_sig.describe())
+            ReplayStep(
+                rec.get("n", 0), step.n, action, method, ok, level, exp_sig.describe(), got_sig.describe()
+            )
         )
         if self.progress:
             verdict = f"match {level}" if ok else f"MISMATCH: {level}"
@@ -323,8 +329,9 @@ def _session_class() -> type:
         and every later action raises again, so the run ends at once whatever the probes catch.
         """
 
-        def replay_setup(self, run: RunFolder, checker: _Checker, scale: tuple[float, float],
-                         stop_on_divergence: bool) -> None:  # fmt: skip
+        def replay_setup(
+            self, run: RunFolder, checker: _Checker, scale: tuple[float, float], stop_on_divergence: bool
+        ) -> None:
             self._rp_run, self._rp_checker, self._rp_scale = run, checker, scale
             self._rp_stop_on_divergence = stop_on_divergence
             self._rp_i = 0
@@ -343,7 +350,9 @@ def _session_class() -> type:
             recs = self._rp_run.records
             chk = self._rp_checker
             if self._rp_i >= len(recs):
-                chk.diverge(None, f"the probes asked for '{action_key(action)}' after the last recorded step", None)
+                chk.diverge(
+                    None, f"the probes asked for '{action_key(action)}' after the last recorded step", None
+                )
                 raise self._stop("past the end of the trace")
             rec = recs[self._rp_i]
             ra = rec.get("action") or {}
@@ -414,7 +423,9 @@ def scenario_from_run(run: RunFolder) -> Any | None:
         d = json.loads(p.read_text(encoding="utf-8"))
         app = AppRef(d["app"]["kind"], d["app"]["value"], d["app"].get("label", ""))
         feats = tuple(
-            Feature(f["name"], tuple(f["permissions"]), tuple(f.get("entry", ())), tuple(f.get("screens", ())))
+            Feature(
+                f["name"], tuple(f["permissions"]), tuple(f.get("entry", ())), tuple(f.get("screens", ()))
+            )
             for f in d.get("features", [])
         )
         return Scenario(
@@ -435,8 +446,14 @@ def scenario_from_run(run: RunFolder) -> Any | None:
         return None
 
 
-def replay_with_probes(run: RunFolder, scenario: Any, device: Device, out: Path, stop_on_divergence: bool,
-                       progress: Progress | None) -> ReplayResult:  # fmt: skip
+def replay_with_probes(
+    run: RunFolder,
+    scenario: Any,
+    device: Device,
+    out: Path,
+    stop_on_divergence: bool,
+    progress: Progress | None,
+) -> ReplayResult:
     from exerciser.runner.app_run import run_app
 
     t0 = time.perf_counter()
@@ -482,8 +499,15 @@ def _settle_for(rec: dict[str, Any]) -> float:
 class TraceReplayer:
     """Re-executes one run's records on `device`, recording through a runner Session into `out_dir`."""
 
-    def __init__(self, run: RunFolder, device: Device, reader: Any, out_dir: Path, package: str,
-                 progress: Progress | None = None):  # fmt: skip
+    def __init__(
+        self,
+        run: RunFolder,
+        device: Device,
+        reader: Any,
+        out_dir: Path,
+        package: str,
+        progress: Progress | None = None,
+    ):
         from exerciser.runner.session import Session
         from exerciser.scenario import Budgets
 
@@ -612,8 +636,9 @@ def run_facts(run: RunFolder) -> dict[str, Any]:
     }
 
 
-def open_virtual_device(facts: dict[str, Any], profile: str | None, locale: str | None, width: int | None,
-                        height: int | None) -> Device:  # fmt: skip
+def open_virtual_device(
+    facts: dict[str, Any], profile: str | None, locale: str | None, width: int | None, height: int | None
+) -> Device:
     """A fresh VirtualDevice with the run's app model installed."""
     from exerciser.device.contract import DeviceError
     from exerciser.sim.appmodel import load_app_model
@@ -684,7 +709,9 @@ def replay_run(
         raise UserError(f"error: {run.path}: the trace has no steps")
     notes = []
     if not run.trace.chain_ok:
-        notes.append("warning: the recorded trace's hash chain is broken (see exerciser verify); replayed anyway")
+        notes.append(
+            "warning: the recorded trace's hash chain is broken (see exerciser verify); replayed anyway"
+        )
     facts = run_facts(run)
     if not facts.get("package"):
         raise UserError(f"error: {run.path}: cannot tell the app's package from the run")
@@ -709,15 +736,23 @@ def replay_run(
         sc = scenario.with_overrides(profile=profile, locale=info.locale)
         res = replay_with_probes(run, sc, device, out, stop_on_divergence, progress)
     else:
-        res = TraceReplayer(run, device, _reader(), out, facts["package"], progress).run_all(stop_on_divergence)
+        res = TraceReplayer(run, device, _reader(), out, facts["package"], progress).run_all(
+            stop_on_divergence
+        )
         res.verdict, res.rescore_method = rescore_by_evidence(run, res), "evidence re-check"
         (out / "verdict.json").write_text(json.dumps(res.verdict, indent=1, ensure_ascii=False) + "\n")
         meta = {
             "package": facts["package"],
             "profile": profile or facts.get("profile"),
-            "device": {"serial": info.serial, "api_level": info.api_level, "rom": info.rom,
-                       "locale": info.locale, "width": info.width, "height": info.height},
-        }  # fmt: skip
+            "device": {
+                "serial": info.serial,
+                "api_level": info.api_level,
+                "rom": info.rom,
+                "locale": info.locale,
+                "width": info.width,
+                "height": info.height,
+            },
+        }
         (out / "run.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
     res.notes += notes
     res.comparison = compare_runs(run, out)

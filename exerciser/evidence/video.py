@@ -14,9 +14,9 @@ import shutil
 import subprocess
 import threading
 import time
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ FONT_CANDIDATES = (
 TAP_COLOUR = (230, 30, 60)
 LOOKAHEAD = 6  # screenshots decoded ahead of the encoder
 DECODE_THREADS = 2
+RECENT = 8  # decoded screens kept for steps that show the same screen again
 BAND_COLOUR = (20, 20, 20)
 
 
@@ -113,7 +114,9 @@ def _png_dims(path: Path) -> tuple[int, int] | None:
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
-def _annotate(frame: np.ndarray, lines: list[str], tap: tuple[float, float] | None, scale: float) -> np.ndarray:
+def _annotate(
+    frame: np.ndarray, lines: list[str], tap: tuple[float, float] | None, scale: float
+) -> np.ndarray:
     """Draws in place: the caption band (PIL, for CJK text) over the bottom, the tap ring (OpenCV)."""
     h, w = frame.shape[:2]
     fs = max(12, w // 30)
@@ -159,6 +162,7 @@ def _frames(
 
     pending: dict[str, Future[np.ndarray]] = {}
     order: deque[str] = deque()
+    recent: OrderedDict[str, Future[np.ndarray]] = OrderedDict()  # decoded lately, kept for repeats
     ahead = iter(records)
 
     def feed(pool: ThreadPoolExecutor) -> None:
@@ -169,7 +173,9 @@ def _frames(
             k = key(rec)
             order.append(k)
             if k not in pending:
-                pending[k] = pool.submit(_load, run_dir / rec.get("screenshot", ""), size)
+                pending[k] = recent.pop(k, None) or pool.submit(
+                    _load, run_dir / rec.get("screenshot", ""), size
+                )
 
     prev: np.ndarray | None = None
     with ThreadPoolExecutor(max_workers=DECODE_THREADS) as pool:
@@ -177,12 +183,11 @@ def _frames(
         for rec in records:
             k = order.popleft()
             after = pending[k].result()
-            if k not in order:  # no later step in the window shows this screen: free it
-                del pending[k]
-                recent = (k, after)
+            if k not in order:  # no other step in the window shows this screen
+                recent[k] = pending.pop(k)
+                if len(recent) > RECENT:
+                    recent.popitem(last=False)
             feed(pool)
-            if k not in pending and recent[0] != k:
-                pass
             action = rec.get("action") or {}
             n, probe = rec.get("n"), rec.get("probe", "")
             if hook is not None:  # lets the report reuse the decoded, reduced screenshot

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from exerciser.device.contract import Key
-from exerciser.explore.selector import Control, Selector, controls, find
+from exerciser.explore.selector import Control, Selector, controls, find, from_target
 from exerciser.explore.state import norm_label
 from exerciser.runner.session import Session, Step
 
@@ -86,11 +86,21 @@ def deletion_goal() -> Goal:
     kinds = ("deletion_entry", "deletion_confirm", "deletion_obstacle")
     return Goal(
         "deletion",
-        lambda s: s.in_app and any(s.has(k) for k in kinds),
+        lambda s: s.in_app and (bool(entry_targets(s)) or s.has("deletion_confirm") or s.has("deletion_obstacle")),
         hint_score("deletion"),
         lambda node: min((kinds.index(k.split(":")[0]) for k in node.get("kinds", [])
                           if k.split(":")[0] in kinds), default=None),
     )
+
+
+def entry_targets(step: Step) -> list[Control]:
+    """Deletion entries on screen (the row or button whose tap starts deletion); a checkbox that merely
+    mentions deletion ("I have read the deletion terms") is not one."""
+    boxes = {e.bounds for e in step.reading.elements if e.checkable}
+    out = [from_target(t) for t in step.reading.targets if t.role == "deletion_entry" and t.bounds not in boxes]
+    if not out:
+        out = [c for c in controls(step.reading) if hint_of(c.label) == "deletion" and c.bounds not in boxes]
+    return out
 
 
 def policy_goal() -> Goal:
@@ -226,6 +236,11 @@ class Explorer:
         self.home = start.state.id
         bfs_queue: deque[tuple[str, Control]] = deque()
         queued: set[tuple[str, str]] = set()
+        if self.strategy == "bfs":  # what earlier phases of this explorer saw and left untried
+            for sid in list(self.cands):
+                for _, c in self._untried(sid):
+                    queued.add((sid, c.selector.key()))
+                    bfs_queue.append((sid, c))
 
         def result(found: Step | None, reason: str) -> ExploreResult:
             path = s.graph.tap_path(self.home, found.state.id) if found else None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from exerciser.explore.explorer import Explorer, deletion_goal, hint_of, policy_goal
+from exerciser.explore.explorer import Explorer, deletion_goal, entry_targets, policy_goal
 from exerciser.explore.selector import Control, controls, from_target
 from exerciser.explore.state import norm_label
 from exerciser.probes.advance import start_app
@@ -30,26 +30,18 @@ _FORWARD = re.compile(
 _BACKWARD = re.compile(r"cancel|back|not now|keep|取消|返回|暂不|再想想|放弃", re.I)
 
 
-def _entry_target(step: Step) -> Control | None:
-    t = step.reading.target("deletion_entry")
-    if t is not None:
-        return from_target(t)
-    for c in controls(step.reading):
-        if hint_of(c.label) == "deletion":
-            return c
-    return None
-
-
-def _on_entry_page(step: Step) -> bool:
-    return step.has("deletion_entry") or step.has("deletion_obstacle") or step.has("deletion_confirm")
+def _past_entry(step: Step) -> bool:
+    """Already inside the deletion flow: no entry to tap, but a confirmation or an obstacle page."""
+    return not entry_targets(step) and (step.has("deletion_obstacle") or step.has("deletion_confirm"))
 
 
 def _obstacles(step: Step) -> list[dict[str, Any]]:
     out = []
     for k in step.reading.kinds:
         if k.kind == "deletion_obstacle":
-            out.append({"step": step.n, "obstacle": k.detail.get("obstacle", "unspecified"),
-                        "evidence": list(k.evidence)})
+            for name in (k.detail.get("obstacle") or "unspecified").split(","):
+                ev = [e for e in k.evidence if e.startswith(name + ":")] or list(k.evidence)
+                out.append({"step": step.n, "obstacle": name, "evidence": ev})
     return out
 
 
@@ -62,12 +54,13 @@ def walk_to_confirmation(ctx: ProbeContext, d: Driver, step: Step, res: ProbeRes
     confirm_step = None
     for _ in range(MAX_FLOW_STEPS):
         for o in _obstacles(step):
-            if o not in obstacles:
+            if not any(o["obstacle"] == x["obstacle"] for x in obstacles):
                 obstacles.append(o)
         if step.has("deletion_confirm"):
             confirm_step = step.n
             break
         # tick unticked boxes first ("I have read the deletion terms"), then the most forward control
+        checkables = {e.bounds for e in step.reading.elements if e.checkable}
         box = next((e for e in step.reading.elements if e.checkable and not e.checked and e.enabled
                     and (step.state.id, e.index_path) not in pressed), None)
         if box is not None:
@@ -75,10 +68,12 @@ def walk_to_confirmation(ctx: ProbeContext, d: Driver, step: Step, res: ProbeRes
             c = Control(_sel(box), box.bounds, box.label)
         else:
             fwd = [c for c in controls(step.reading)
-                   if (step.state.id, c.selector.key()) not in pressed and not _BACKWARD.search(c.label or "")
+                   if (step.state.id, c.selector.key()) not in pressed and c.bounds not in checkables
+                   and not _BACKWARD.search(c.label or "")
                    and (c.selector.role in ("deletion_entry", "confirm") or _FORWARD.search(c.label or ""))]
             if not fwd:
                 break
+            fwd.sort(key=lambda c: c.selector.role not in ("deletion_entry", "confirm"))
             c = fwd[0]
             pressed.add((step.state.id, c.selector.key()))
         nxt = d.tap(c, note="8: walk towards the deletion confirmation")
@@ -135,15 +130,16 @@ def run(ctx: ProbeContext) -> ProbeResult:
     else:
         found = r.found
         path = list(r.path)
-        if not _on_entry_page(found):
-            # the entry is on screen but not yet tapped: tap it, it is part of the path
-            c = _entry_target(found)
-            if c is not None:
-                nxt = d.tap(c, note="8: open the deletion entry")
-                if nxt is not None:
-                    found = nxt
-                    path.append({"selector": c.selector.to_json(), "label": c.label})
-        taps = len(path) if _on_entry_page(found) else len(path) + 1
+        entries = [] if _past_entry(found) else entry_targets(found)
+        if entries:
+            # the entry is on screen: tapping it is part of the path
+            c = entries[0]
+            path.append({"selector": c.selector.to_json(), "label": c.label})
+            res.cite("deletion_entry", found.n)
+            nxt = d.tap(c, note="8: open the deletion entry")
+            if nxt is not None:
+                found = nxt
+        taps = len(path)
         res.facts["entry_found"] = True
         res.facts["figure"] = taps
         res.facts["entry_step"] = found.n

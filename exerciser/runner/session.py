@@ -87,11 +87,16 @@ class Session:
         self.actions = 0
         self.taps = 0
         self.read_ms = 0.0
+        self.jumped_ms = 0
         self.events_log: list[tuple[int, DeviceEvent]] = []  # (step number, event), whole run
 
     # --- budget ------------------------------------------------------------------------------------
     def wall_used(self) -> float:
         return time.monotonic() - self.started_wall
+
+    def device_used(self) -> float:
+        """Device seconds spent, deliberate clock jumps (`advance`) excluded."""
+        return (self.device.now_ms() - self.started_device_ms - self.jumped_ms) / 1000
 
     def check_budget(self) -> None:
         b = self.budgets
@@ -99,7 +104,7 @@ class Session:
             raise BudgetExhausted(f"action budget of {b.actions} used up")
         if self.wall_used() > b.wall_seconds:
             raise BudgetExhausted(f"wall-time budget of {b.wall_seconds:.0f} s used up")
-        if (self.device.now_ms() - self.started_device_ms) / 1000 > b.device_seconds:
+        if self.device_used() > b.device_seconds:
             raise BudgetExhausted(f"device-time budget of {b.device_seconds:.0f} s used up")
 
     # --- events ------------------------------------------------------------------------------------
@@ -221,7 +226,12 @@ class Session:
         """Let a long time pass (hours): the virtual device jumps its clock, a real one would sleep."""
         dev = self.device
         jump = getattr(dev, "advance_clock", None)
-        perform = (lambda: jump(seconds)) if jump else (lambda: dev.wait(seconds))
+
+        def perform() -> None:
+            t = dev.now_ms()
+            (jump or dev.wait)(seconds)
+            self.jumped_ms += dev.now_ms() - t
+
         return self._do({"type": "advance_clock", "seconds": seconds}, perform, 0.2, note)
 
     def close(self) -> None:

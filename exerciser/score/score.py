@@ -131,6 +131,14 @@ def score_advance(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVerdi
     return _verdict(rp, [], figure, reason, steps)
 
 
+def counted_obstacles(f: dict[str, Any], rp: RulePack) -> list[dict[str, Any]]:
+    raw = rp.rule("8.deletion_obstacles").raw
+    known = set(raw.get("obstacles") or [])
+    tolerated = set(raw.get("tolerated_when_confirmable") or []) if f.get("confirmation_step") else set()
+    return [o for o in f.get("obstacles") or [] if (not known or o["obstacle"] in known)
+            and o["obstacle"] not in tolerated]
+
+
 def score_deletion(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVerdict:
     f = res.facts
     figure = f.get("figure")
@@ -141,7 +149,7 @@ def score_deletion(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVerd
                         "No account-deletion entry was found from the main screen.",
                         _steps(res, "deletion_missing"))
     fired, why = [], []
-    obstacles = f.get("obstacles") or []
+    obstacles = counted_obstacles(f, rp)
     if obstacles:
         fired.append("8.deletion_obstacles")
         why.append("obstacles on the deletion path: " + ", ".join(sorted({o["obstacle"] for o in obstacles})))
@@ -150,7 +158,8 @@ def score_deletion(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVerd
         fired.append("8.deletion_too_deep")
         why.append(f"the deletion entry is {figure} taps from the main screen (more than {limit:g})")
     path = " → ".join(p for p in f.get("path", []) if p)
-    steps = _steps(res, "main_screen", "deletion_entry", "deletion_obstacles", "deletion_confirmation")
+    steps = _steps(res, "main_screen", "deletion_entry", "deletion_confirmation")
+    steps += [o["step"] for o in obstacles]
     if fired:
         return _verdict(rp, fired, figure, "; ".join(why).capitalize() + ".", steps)
     conf = "with a confirmation step" if f.get("confirmation_step") else "without reaching a confirmation"

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from exerciser import knowledge
 
 LANGUAGES = ("en", "zh")
 LOCALES = ("en-US", "zh-CN")
 
-_SYSTEM_STRINGS = Path(__file__).with_name("system_strings.yaml")
 
 
 @dataclass(frozen=True)
@@ -94,8 +90,7 @@ def group_facts() -> dict[str, Any]:
 @cache
 def system_strings() -> dict[str, Any]:
     """Texts of the system UI the runtime draws besides the permission dialog (crash dialog, settings)."""
-    with open(_SYSTEM_STRINGS, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    return knowledge.load("android/system_ui.yaml")
 
 
 def _launcher_activity(rom: str, api: int) -> str:

@@ -286,7 +286,7 @@ def _paint_window(img: Image.Image, frame: Frame, win: Window, plan: WindowPlan)
     elif win.kind in ("activity", "fullscreen"):
         draw.rectangle((0, 0, frame.width, frame.height), fill=t.bg)
     else:
-        _card(draw, plan, t)
+        _card(draw, plan, t, frame.height)
     deferred: list[tuple[Node, Box]] = []
     bar_nodes = _bar_subtree_ids(win.root) if win.kind == "activity" else set()
     for node, box in zip(win.root.walk(), plan.boxes, strict=True):
@@ -325,11 +325,11 @@ def _paint_activity_chrome(
         paint_node(draw, node, box, t)
 
 
-def _card(draw: ImageDraw.ImageDraw, plan: WindowPlan, t: Theme) -> None:
+def _card(draw: ImageDraw.ImageDraw, plan: WindowPlan, t: Theme, screen_h: int) -> None:
     x1, y1, x2, y2 = plan.rect
     r = plan.radius
-    if plan.top_radius_only:
-        draw.rounded_rectangle((x1, y1, x2 - 1, y2 + r), radius=r, fill=t.card)
+    if plan.top_radius_only:  # a bottom sheet continues behind the navigation bar
+        draw.rounded_rectangle((x1, y1, x2 - 1, screen_h + r), radius=r, fill=t.card)
     else:
         draw.rounded_rectangle((x1, y1, x2 - 1, y2 - 1), radius=r, fill=t.card)
 
@@ -558,10 +558,12 @@ def _paint_system_bars(img: Image.Image, frame: Frame) -> None:
     if base is not None and base.kind == "fullscreen":
         return
     draw = ImageDraw.Draw(img)
-    light_icons = base is None or base.kind == "launcher" or base.dark or frame.top.dim_behind
-    fg = "#ffffff" if light_icons else "#202124"
-    _status_bar(draw, frame, fg)
-    _nav_bar(draw, frame, fg if light_icons else "#5f6368")
+    top = frame.top
+    light_status = base is None or base.kind == "launcher" or base.dark or top.dim_behind
+    _status_bar(draw, frame, "#ffffff" if light_status else "#202124")
+    # Under a bottom sheet the navigation buttons sit on the sheet's card.
+    light_nav = top.dark if top.kind == "bottom_sheet" else light_status
+    _nav_bar(draw, frame, "#ffffff" if light_nav else "#5f6368")
 
 
 def _base_window(frame: Frame) -> Window | None:

@@ -1,7 +1,7 @@
 """System UI of the virtual device: permission dialog, launcher, crash dialog, app-info settings page.
 
 Everything here is drawn from the profile's facts (models/android/permission_dialogs.yaml) and
-`system_strings.yaml`. Tap handles are tuples the runtime interprets:
+`models/android/system_ui.yaml`. Tap handles are tuples the runtime interprets:
 ("perm", role) · ("launch", package) · ("crash", "close" | "info" | "ok") · ("settings", package, group).
 """
 
