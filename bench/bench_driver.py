@@ -220,8 +220,10 @@ def throughput(adb_port: int, n_apps: int, runner_kind: str, steps: int) -> None
                 cmd = [*exe, "sim", "serve", "--port", str(p), "--profile", "api33"]
                 for a in ids:
                     cmd += ["--app", a]
-                procs.append(subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True))
-                procs[-1].stderr.readline()
+                log = open(out / f"serve-{p}.log", "w+")  # noqa: SIM115 (closed with the process)
+                procs.append(subprocess.Popen(cmd, stderr=log, text=True))
+                while "serving" not in Path(log.name).read_text():
+                    time.sleep(0.05)
                 serials.append(f"127.0.0.1:{p}")
             try:
                 for s in serials:
@@ -252,6 +254,12 @@ def throughput(adb_port: int, n_apps: int, runner_kind: str, steps: int) -> None
                 f"  x{base / took:4.2f} vs in-process" + (f"  ({errors} errors)" if errors else "")
             )
     finally:
+        for log in sorted(out.glob("serve-*.log")):
+            lines = [
+                ln for ln in log.read_text().splitlines() if "serving" not in ln and "connect with" not in ln
+            ]
+            if lines:
+                print(f"{log.name}: {len(lines)} lines logged, first: {lines[0][:200]}")
         shutil.rmtree(out, ignore_errors=True)
     print(f"(cores: {os.cpu_count()}; the devices, the rack and the adb server share them)")
 

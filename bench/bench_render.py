@@ -2,10 +2,11 @@
 
     python bench/bench_render.py [--repeat N] [--save DIR]
 
-Columns: layout (bounds of every node), dump (uiautomator XML), hit (one hit test), png-new (a screen
-never painted before: layout, paint, encode), png-clock (same screen, the clock changed), png-cached
-(identical frame again), observe (dump + png of a new screen, what VirtualDevice.observe() pays).
-Run it on one core for the issue's figure: `taskset -c 0 python bench/bench_render.py`.
+Columns: layout (bounds of every node of a screen never laid out before), dump (uiautomator XML),
+hit (one hit test), png-new (a screen never painted before: layout, paint, encode; windows below the
+top one come from the layer cache, as when a dialog opens over an activity), png-clock (same screen,
+the clock changed), png-cached (identical frame again), observe (dump + png of a new screen, what
+VirtualDevice.observe() pays). On one core: `taskset -c 0 python bench/bench_render.py`.
 """
 
 from __future__ import annotations
@@ -185,12 +186,15 @@ def screens() -> dict[str, Callable[[], Frame]]:
     }
 
 
+CLOCK: Callable[[], float] = time.perf_counter
+
+
 def median_ms(fn: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t = CLOCK()
         fn()
-        times.append((time.perf_counter() - t) * 1000)
+        times.append((CLOCK() - t) * 1000)
     return statistics.median(times)
 
 
@@ -223,7 +227,7 @@ def bench_screen(name: str, make: Callable[[], Frame], repeat: int, save: Path |
         r.png(fr)
 
     figures = {
-        "layout": median_ms(lambda: r.layout(make()), repeat),
+        "layout": median_ms(lambda: r.layout(_renamed(make, next(counter))), repeat),
         "dump": median_ms(lambda: dump(frame), repeat),
         "hit": median_ms(lambda: r.hit_test(frame, hx, hy), repeat),
         "png-new": median_ms(png_new, repeat),
@@ -241,9 +245,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--save", type=Path, help="write each screen's PNG here")
+    ap.add_argument(
+        "--cpu", action="store_true", help="time with process CPU time (steadier on a loaded machine)"
+    )
     args = ap.parse_args()
+    if args.cpu:
+        global CLOCK
+        CLOCK = time.process_time
     cols = ["layout", "dump", "hit", "png-new", "png-clock", "png-cached", "observe"]
-    print(f"{'screen (median ms)':24}" + "".join(f"{c:>11}" for c in cols))
+    unit = "cpu ms" if args.cpu else "ms"
+    print(f"{'screen (median ' + unit + ')':24}" + "".join(f"{c:>11}" for c in cols))
     for name, make in screens().items():
         row = bench_screen(name, make, args.repeat, args.save)
         print(f"{name:24}" + "".join(f"{v:>11}" for v in row))

@@ -68,8 +68,9 @@ class _Session:
                 self._device = check.virtual_device(profile=self.profile, locale=self.locale)
         return self._device
 
-    def out_dir(self, target: str) -> Path:
-        base = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(target).stem or target).strip("_") or "run"
+    def out_dir(self, test_name: str) -> Path:
+        """A fresh folder per run, named after the test that asked for it; the app folder goes inside."""
+        base = re.sub(r"[^A-Za-z0-9._-]+", "_", test_name).strip("_")[:80] or "run"
         name, i = base, 1
         while name in self._names:
             i += 1
@@ -109,18 +110,26 @@ def exerciser_run(request: pytest.FixtureRequest, _exerciser_session: _Session):
         fresh: bool = False,
     ) -> CheckResult:
         from exerciser.apk import check
+        from exerciser.errors import UserError
 
+        try:
+            return _run(check, target, profile, locale, probes, features, fresh)
+        except UserError as exc:  # bad scenario, unknown sample, broken APK: one line, not a traceback
+            pytest.fail(f"exerciser_run({str(target)!r}): {exc.format_message()}", pytrace=False)
+
+    def _run(check, target, profile, locale, probes, features, fresh) -> CheckResult:
         resolved = check.resolve_target(str(target), search=search)
         profile = profile or session.profile
         locale = locale or session.locale
         key = (resolved, profile, locale, tuple(probes or ()), repr(sorted((features or {}).items())))
         result = None if fresh else session.cache.get(key)
         if result is None:
-            device = session.device() if (session.serial or resolved.kind == "apk") else None
+            # virtual: a fresh device per run, with the scenario's app, profile and locale
+            device = session.device() if session.serial else None
             feats = [{"name": k, "permissions": list(v)} for k, v in (features or {}).items()]
             result = check.run_check(
                 resolved,
-                out_dir=session.out_dir(str(target)),
+                out_dir=session.out_dir(request.node.name),
                 device=device,
                 profile=profile,
                 locale=locale,
@@ -128,17 +137,11 @@ def exerciser_run(request: pytest.FixtureRequest, _exerciser_session: _Session):
                 features=feats or None,
             )
             session.cache[key] = result
-        seen.append(_Watched(result))
+        if result not in seen:
+            seen.append(result)
         return result
 
     return run
-
-
-class _Watched:
-    """A result handed to a test; remembers which categories the test looked at (for the failure report)."""
-
-    def __init__(self, result: CheckResult) -> None:
-        self.result = result
 
 
 @pytest.hookimpl(wrapper=True)
@@ -147,7 +150,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if report.when == "call" and report.failed:
         watched = item.stash.get(_RESULTS_KEY, None)
         if watched:
-            text = "\n\n".join(_explain_result(w.result) for w in watched)
+            text = "\n\n".join(_explain_result(r) for r in watched)
             report.sections.append(("exerciser: verdicts and evidence", text))
     return report
 

@@ -106,6 +106,7 @@ class CheckResult:
     apk: ApkInfo | None = None
     device: str = ""
     scenario: Any = None
+    error: str | None = None  # tool error noted by the run (its categories are then inconclusive)
 
     def category(self, category: str | int) -> CategoryResult:
         """`result.category(6)`, `result.category("6")`, `result.category("consent")`."""
@@ -117,17 +118,20 @@ class CheckResult:
 
     @property
     def verdict(self) -> str:
+        """"violation" | "compliant" | "inconclusive" | "error" (a tool error and no verdict at all)."""
         verdicts = {c.verdict for c in self.categories.values()}
         if "violation" in verdicts:
             return "violation"
-        if verdicts & {"inconclusive", "not run"} or not verdicts:
+        if not verdicts:
+            return "error" if self.error else "inconclusive"
+        if verdicts & {"inconclusive", "not run"} or self.error:
             return "inconclusive"
         return "compliant"
 
     @property
     def exit_code(self) -> int:
-        """0 nothing found, 1 a violation (inconclusive categories do not fail a build; they are printed)."""
-        return 1 if self.verdict == "violation" else 0
+        """As `exerciser run`: 0 all compliant, 1 a violation, 2 otherwise (compliance not established)."""
+        return {"compliant": 0, "violation": 1}.get(self.verdict, 2)
 
     def __iter__(self):
         return iter(self.categories.values())
@@ -154,15 +158,23 @@ class CheckResult:
         for key, raw in data["categories"].items():
             raw = raw or {}
             steps = tuple(int(s) for s in raw.get("evidence_steps") or ())
-            evidence = tuple(screenshots[s] for s in steps if s in screenshots)
+            # the run's copies of the deciding screenshots, else the step files themselves
+            evidence = tuple(run_dir / s for s in raw.get("screenshots") or () if (run_dir / s).exists())
+            evidence = evidence or tuple(screenshots[s] for s in steps if s in screenshots)
             cats[str(key)] = CategoryResult(app, str(key), str(raw.get("verdict", "inconclusive")),
                                             raw.get("figure"), str(raw.get("reason") or ""), steps, evidence,
                                             run_dir)
         ordered = {k: cats[k] for k in CATEGORIES if k in cats} | {k: v for k, v in cats.items()
                                                                   if k not in CATEGORIES}
         warnings = extra.pop("warnings", None)
-        if warnings is None:
-            warnings = [ManifestWarning(**w) for w in data.get("manifest_warnings") or []]
+        if warnings is None:  # a folder summarised later: the warnings `exerciser check` wrote beside it
+            side = run_dir.parent / f"{app}.check.json"
+            try:
+                saved = json.loads(side.read_text(encoding="utf-8")) if side.exists() else {}
+                warnings = [ManifestWarning(**w) for w in saved.get("manifest_warnings") or []]
+            except (ValueError, TypeError):
+                warnings = []
+        extra.setdefault("error", data.get("error"))
         return cls(app=app, run_dir=run_dir, categories=ordered, warnings=warnings, **extra)
 
 
@@ -270,3 +282,224 @@ def warnings_for(apk: ApkInfo | None, features: Iterable[Any], api_level: int | 
 
 def read_target_apk(target: Target) -> ApkInfo:
     return read_apk(target.value)
+
+
+# --- running ---------------------------------------------------------------------------------------------
+
+EMBEDDED_MODEL = "assets/exerciser/app.yaml"  # what the virtual device's `pm install` runs (sim.adbfront)
+
+
+def model_apk_info(model_path: str | Path) -> ApkInfo:
+    """The manifest facts an app behaviour model stands for (its package, label, SDK and permissions)."""
+    import yaml
+
+    path = Path(model_path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    target = int(data.get("target_sdk", 33))
+    return ApkInfo(path=path, package=str(data.get("package", "")), label=str(data.get("label", "")),
+                   launcher_activity=None, version_name=str(data.get("version", "1.0")), version_code=None,
+                   min_sdk=min(21, target), target_sdk=target, permissions=tuple(data.get("permissions") or ()))
+
+
+def _embedded_model(apk_path: Path) -> str | None:
+    import zipfile
+
+    with zipfile.ZipFile(apk_path) as zf:
+        if EMBEDDED_MODEL in zf.namelist():
+            return zf.read(EMBEDDED_MODEL).decode("utf-8")
+    return None
+
+
+def default_scenario_file(sample_id: str) -> Path | None:
+    """The project's scenario for a sample (scenarios/*.yaml whose app.sample is the id): it declares the
+    app's features, locale and profile."""
+    import yaml
+
+    from exerciser import SCENARIOS_DIR
+
+    for p in sorted(Path(SCENARIOS_DIR).glob("*.yaml")):
+        try:
+            data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("app"), dict) and data["app"].get("sample") == sample_id:
+            return p
+    return None
+
+
+def _feature_objects(features: Iterable[dict[str, Any]]) -> tuple[Any, ...]:
+    from exerciser.probes.groups import group_of
+    from exerciser.scenario import Feature
+
+    out = []
+    for f in features:
+        for p in f["permissions"]:
+            if group_of(p) is None:
+                raise UserError(f"feature {f['name']!r}: {p!r} is not a runtime permission or permission group")
+        out.append(Feature(f["name"], tuple(f["permissions"])))
+    return tuple(out)
+
+
+def _scenario_for(target: Target, apk: ApkInfo | None, real: bool, work: Path, base: Path | None) -> Any:
+    """The scenario to run: the target's own file, else the base scenario (`--scenario`, or the project's
+    scenario of a sample), else a default one built from the package and manifest."""
+    from exerciser.scenario import load_scenario, load_yaml_with_lines, scenario_from_dict
+
+    if target.kind == "scenario":
+        return load_scenario(Path(target.value))
+    if target.kind == "sample" and base is None:
+        base = default_scenario_file(target.value)
+        if base is not None:
+            return load_scenario(base)
+    if target.kind == "apk" and base is None and apk is not None:
+        # an APK of a sample app: the project's scenario of that sample declares its features
+        sample = sample_for_package(apk.package)
+        base = default_scenario_file(sample) if sample else None
+    data: dict[str, Any] = {}
+    if base is not None:
+        load_scenario(base)  # validates, with file:line errors
+        data, _ = load_yaml_with_lines(base)
+        data = {k: v for k, v in data.items() if k not in ("app", "id", "notes")}
+    if target.kind == "sample":
+        data["app"] = {"sample": target.value}
+    elif target.kind == "model":
+        data["app"] = {"model": target.value}
+    else:  # apk
+        assert apk is not None
+        embedded = None if real else _embedded_model(Path(target.value))
+        if real:
+            data["app"] = {"package": apk.package, "label": apk.label}
+        elif embedded is not None:
+            model = work / f"{apk.package}.app.yaml"
+            model.parent.mkdir(parents=True, exist_ok=True)
+            model.write_text(embedded, encoding="utf-8")
+            data["app"] = {"model": str(model)}
+        elif (sample := sample_for_package(apk.package)) is not None:
+            data["app"] = {"sample": sample}
+        else:
+            raise UserError(f"{target.text}: the virtual device runs app behaviour models, and no sample app has "
+                            f"package {apk.package}; give --device SERIAL to check this APK on a phone")
+        data.setdefault("id", apk.package)
+    return scenario_from_dict(data, base or Path("exerciser-check.yaml"))
+
+
+def virtual_device(scenario: Any = None, profile: str | None = None, locale: str | None = None) -> Any:
+    """A virtual device with the scenario's app model installed (profile/locale: arguments, else scenario)."""
+    from exerciser.device.contract import DeviceError
+    from exerciser.sim import VirtualDevice, load_app_model
+
+    profile = profile or (scenario.profile if scenario is not None else "api33")
+    locale = locale or (scenario.locale if scenario is not None else "en-US")
+    apps = []
+    if scenario is not None:
+        if scenario.app.model_path is None:
+            raise UserError(f"{scenario.id}: app.{scenario.app.kind} needs a real device (--device SERIAL)")
+        apps.append(load_app_model(scenario.app.model_path))
+    try:
+        return VirtualDevice(apps=apps, profile=profile, locale=locale)
+    except DeviceError as exc:
+        raise UserError(str(exc)) from None
+
+
+def real_device(serial: str) -> Any:
+    from exerciser.device.u2driver import U2Device
+
+    return U2Device(serial)
+
+
+def _install(device: Any, apk_path: Path, package: str) -> bool:
+    """Install on a real device; True when the package was not there before (so we remove it after)."""
+    from exerciser.device.contract import DeviceError
+
+    fresh = package not in device.installed_packages()
+    try:
+        device.install(apk_path)
+    except DeviceError as exc:
+        raise UserError(f"{apk_path}: install failed: {exc}") from None
+    return fresh
+
+
+def _uninstall(device: Any, package: str) -> None:
+    import contextlib
+    import shlex
+
+    with contextlib.suppress(Exception):  # best effort: the verdicts are already on disk
+        device.sh(f"pm uninstall {shlex.quote(package)}")
+
+
+def run_check(
+    target: Target | str,
+    *,
+    out_dir: str | Path,
+    device: Any = None,
+    serial: str | None = None,
+    profile: str | None = None,
+    locale: str | None = None,
+    probes: Sequence[str] | None = None,
+    features: Sequence[dict[str, Any]] | None = None,
+    scenario_file: str | Path | None = None,
+    keep_installed: bool = False,
+    progress: Any = None,
+) -> CheckResult:
+    """Run the target's scenario (virtual device unless `device`/`serial`), write `out_dir/<app-id>/`
+    and return its verdicts with the manifest warnings. APKs are installed first and removed after
+    (unless they were already installed or `keep_installed`)."""
+    from exerciser.runner.app_run import run_app
+
+    t = target if isinstance(target, Target) else resolve_target(str(target))
+    if t.kind == "results":
+        return CheckResult.from_run_dir(t.value)
+    out_dir = Path(out_dir)
+    real = device is not None or serial is not None
+    apk = read_apk(t.value) if t.kind == "apk" else None
+    base = Path(scenario_file).resolve() if scenario_file else None
+    sc = _scenario_for(t, apk, real, out_dir / ".check", base)
+    if sc.app.kind == "apk":  # a scenario naming an APK file
+        apk = read_apk(sc.app.value)
+        t = Target("apk", sc.app.value, sc.app.value)
+        if real:
+            from exerciser.scenario import AppRef
+
+            sc = sc.with_overrides(app=AppRef("package", apk.package, sc.app.label or apk.label))
+        else:
+            sc = _scenario_for(t, apk, False, out_dir / ".check", sc.source)
+    sc = sc.with_overrides(
+        profile=profile, locale=locale,
+        probes=tuple(p for p in ("consent", "5", "6", "7", "8") if p in set(map(str, probes))) if probes else None,
+        features=_feature_objects(features) if features else None,
+    )
+    if apk is None and sc.app.model_path is not None:
+        apk = model_apk_info(sc.app.model_path)
+
+    if real:
+        dev = device if device is not None else real_device(str(serial))
+    else:
+        dev = virtual_device(sc)
+    installed_here = False
+    if real and t.kind == "apk":
+        installed_here = _install(dev, Path(t.value), apk.package)
+    elif real and sc.app.model_path is not None:
+        pkg = model_apk_info(sc.app.model_path).package
+        if pkg not in dev.installed_packages():  # a sample on a served virtual device: install its model
+            from exerciser.sim.adbfront.install import model_apk
+
+            built = model_apk(sc.app.model_path, out_dir / ".check" / f"{pkg}.apk")
+            installed_here = _install(dev, built, pkg)
+    try:
+        app_result = run_app(sc, dev, out_dir, progress=progress)
+    finally:
+        if installed_here and not keep_installed:
+            _uninstall(dev, apk.package if apk else "")
+    api_level = dev.info.api_level
+    warnings = warnings_for(apk, features_of(sc), api_level)
+    result = CheckResult.from_run_dir(app_result.out_dir, warnings=warnings, apk=apk,
+                                      device=dev.info.serial, scenario=sc)
+    summary = {
+        "app": result.app, "verdict": result.verdict, "exit_code": result.exit_code,
+        "device": {"serial": dev.info.serial, "api_level": api_level},
+        "apk": apk.to_dict() if apk else None,
+        "manifest_warnings": [w.to_dict() for w in warnings],
+        "results": str(app_result.out_dir),
+    }
+    (out_dir / f"{result.app}.check.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+    return result

@@ -7,6 +7,7 @@ the screen *is*: the foreground app and activity and the recognised kinds (with 
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,13 +63,20 @@ def screens_match(expected: ScreenSig, got: ScreenSig) -> tuple[bool, str]:
         return False, f"kinds differ: expected {sorted(kinds_e) or 'none'}, got {sorted(kinds_g) or 'none'}"
     if expected.structure and expected.structure == got.structure:
         return True, "structure"
-    if kinds_e & SYSTEM_KINDS:  # system dialog/launcher: its package and activity depend on the profile
+    if {k.split(":", 1)[0] for k in kinds_e} & SYSTEM_KINDS:
+        # system dialog/launcher: its package and activity depend on the Android version and ROM
         return True, "semantic"
     if expected.package != got.package:
         return False, f"foreground app differs: expected {expected.package}, got {got.package}"
     if expected.activity != got.activity:
         return False, f"activity differs: expected {expected.activity}, got {got.activity}"
     return True, "semantic"
+
+
+# Roles that are the same answer on different Android versions: "While using the app" (API 29+) is what
+# "Allow" (API 23-28) grants for foreground use.
+ROLE_CANON = {"allow_foreground": "allow"}
+ROLE_EQUIV = {"allow": ("allow", "allow_foreground"), "allow_foreground": ("allow_foreground", "allow")}
 
 
 def action_key(action: dict[str, Any]) -> str:
@@ -78,7 +86,7 @@ def action_key(action: dict[str, Any]) -> str:
         sel = action.get("selector") or {}
         role = action.get("role") or sel.get("role")
         if role:  # system dialogs differ in ids and texts across profiles, not in roles
-            return f"{t} role={role}"
+            return f"{t} role={ROLE_CANON.get(role, role)}"
         rid = (sel.get("resource_id") or "").split(":id/", 1)[-1]
         return f"{t} id={rid}" if rid else f"{t} text={sel.get('text', '')}"
     if t == "key":
@@ -86,6 +94,20 @@ def action_key(action: dict[str, Any]) -> str:
     if t in ("wait", "advance_clock"):
         return f"{t} {action.get('seconds')}"
     return t
+
+
+def same_action(a: dict[str, Any], b: dict[str, Any]) -> tuple[bool, str]:
+    """(same, how): the same action by key, or — for taps on words read by OCR (no id, no role), whose
+    spelling varies with the screen size — by similar text (SequenceMatcher ratio >= 0.6)."""
+    ka, kb = action_key(a), action_key(b)
+    if ka == kb:
+        return True, "same"
+    if ka.startswith(("tap text=", "long_press text=")) and kb.split("=", 1)[0] == ka.split("=", 1)[0]:
+        ta, tb = ka.split("=", 1)[1].lower(), kb.split("=", 1)[1].lower()
+        ratio = difflib.SequenceMatcher(None, ta, tb).ratio()
+        if ratio >= 0.6:
+            return True, f"similar text ({ratio:.2f})"
+    return False, f"'{ka}' vs '{kb}'"
 
 
 @dataclass
@@ -196,7 +218,7 @@ def compare_runs(a: RunFolder | Path, b: RunFolder | Path) -> Comparison:
         cmp.steps.append(
             StepDiff(
                 n=ta.get("n", 0),
-                same_action=action_key(aa) == action_key(ab),
+                same_action=same_action(aa, ab)[0],
                 screen_match=ok,
                 level=level,
                 a=f"{action_key(aa)} → {sa.describe()}",

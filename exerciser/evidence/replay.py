@@ -35,7 +35,15 @@ from typing import Any
 
 from exerciser.device.contract import Device, Key
 from exerciser.errors import UserError
-from exerciser.evidence.compare import Comparison, ScreenSig, action_key, compare_runs, screens_match
+from exerciser.evidence.compare import (
+    ROLE_EQUIV,
+    Comparison,
+    ScreenSig,
+    action_key,
+    compare_runs,
+    same_action,
+    screens_match,
+)
 from exerciser.report.model import RunFolder, load_run
 
 DEFAULT_SETTLE = {"app_start": 1.5, "app_stop": 0.2, "app_clear": 0.2, "advance_clock": 0.2, "observe": 0.0}
@@ -108,7 +116,10 @@ def resolve_tap(reading: Any, action: dict[str, Any], scale: tuple[float, float]
     if rid:
         tries.append(("id", lambda c: _rid(c[0]["resource_id"]) == rid))
     if role:
+        roles = ROLE_EQUIV.get(role, (role,))
         tries.append(("role", lambda c: c[2] == role))
+        if len(roles) > 1:
+            tries.append(("role~", lambda c: c[2] in roles))
     if text:
         tries.append(("text", lambda c: _norm(c[0]["text"]) == text))
     if path:
@@ -298,6 +309,23 @@ class _Checker:
             got_screenshot=str((self.out_dir / got["screenshot"]).resolve()) if got else "",
         )
 
+    def diverge_action(self, rec: dict[str, Any], asked: dict[str, Any], current: Any) -> None:
+        """The probes want another action than the recorded one, on the screen `current`."""
+        if self.res.divergence is not None:
+            return
+        prev = self.run.step(rec.get("n", 0) - 1)
+        screen = ScreenSig.from_record(_step_record(current)).describe() if current else "(no screen)"
+        self.res.divergence = Divergence(
+            n=rec.get("n", 0),
+            reason=f"the probes asked for '{action_key(asked)}' where the trace has "
+            f"'{action_key(rec.get('action') or {})}'",
+            expected=f"{action_key(rec.get('action') or {})} on "
+            + (ScreenSig.from_record(prev).describe() if prev else "(start)"),
+            got=f"{action_key(asked)} on {screen}",
+            expected_screenshot=str((self.run.path / prev["screenshot"]).resolve()) if prev else "",
+            got_screenshot=str((self.out_dir / f"steps/{current.n:04d}.png").resolve()) if current else "",
+        )
+
     def check(self, rec: dict[str, Any], step: Any, method: str) -> bool:
         got = _step_record(step)
         exp_sig, got_sig = ScreenSig.from_record(rec), ScreenSig.from_record(got)
@@ -356,9 +384,10 @@ def _session_class() -> type:
                 raise self._stop("past the end of the trace")
             rec = recs[self._rp_i]
             ra = rec.get("action") or {}
-            if action_key(action) != action_key(ra):
+            same, how = same_action(action, ra)
+            if not same:
                 why = f"the probes asked for '{action_key(action)}' where the trace has '{action_key(ra)}'"
-                chk.diverge(rec, why, _step_record(self.current) if self.current else None)
+                chk.diverge_action(rec, action, self.current)
                 raise self._stop(f"step {rec.get('n')}: {why}")
             method = ""
             if action.get("type") in TAP_TYPES:

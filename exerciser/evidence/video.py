@@ -37,7 +37,6 @@ TAP_COLOUR = (230, 30, 60)
 LOOKAHEAD = 6  # screenshots decoded ahead of the encoder
 DECODE_THREADS = 2
 RECENT = 8  # decoded screens kept for steps that show the same screen again
-BAND_COLOUR = (20, 20, 20)
 
 
 class VideoError(RuntimeError):
@@ -114,23 +113,36 @@ def _png_dims(path: Path) -> tuple[int, int] | None:
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
-def _annotate(
-    frame: np.ndarray, lines: list[str], tap: tuple[float, float] | None, scale: float
-) -> np.ndarray:
-    """Draws in place: the caption band (PIL, for CJK text) over the bottom, the tap ring (OpenCV)."""
-    h, w = frame.shape[:2]
-    fs = max(12, w // 30)
-    font = _font(fs)
-    band = min(h, (fs + 6) * len(lines) + 8)
-    region = frame[h - band :]
-    region[:] = (region.astype(np.uint16) * 55 // 255 + np.array(BAND_COLOUR, np.uint16) * 200 // 255).astype(
-        np.uint8
-    )
+def _caption(region: np.ndarray, lines: list[str], fs: int) -> None:
+    """White text on the (already darkened) band: OpenCV's Hershey font for ASCII (fast), PIL with a CJK
+    font otherwise (button labels of Chinese apps)."""
+    if all(line.isascii() for line in lines):
+        scale = fs / 30
+        for i, text in enumerate(lines):
+            y = 4 + i * (fs + 6) + fs - 3
+            cv2.putText(
+                region, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA
+            )
+        return
     img = Image.fromarray(region)
     draw = ImageDraw.Draw(img)
+    font = _font(fs)
     for i, text in enumerate(lines):
         draw.text((8, 4 + i * (fs + 6)), text, font=font, fill=(255, 255, 255))
     region[:] = np.asarray(img)
+
+
+def _annotate(
+    base: np.ndarray, lines: list[str], tap: tuple[float, float] | None, scale: float
+) -> np.ndarray:
+    """A copy of `base` with the caption band over the bottom and the tap ring."""
+    frame = base.copy()
+    h, w = frame.shape[:2]
+    fs = max(12, w // 30)
+    band = min(h, (fs + 6) * len(lines) + 8)
+    region = frame[h - band :]
+    np.right_shift(region, 2, out=region)  # darken to a quarter: white text stays readable on any screen
+    _caption(region, lines, fs)
     if tap is not None:
         c = (round(tap[0] * scale), round(tap[1] * scale))
         r = max(10, w // 22)
@@ -154,8 +166,10 @@ FrameHook = Callable[[dict[str, Any], np.ndarray], None]
 def _frames(
     run_dir: Path, records: list[dict[str, Any]], size: tuple[int, int], scale: float, hook: FrameHook | None
 ):
-    """Two annotated frames per step. PNG decoding (most of the cost; OpenCV releases the GIL) runs a few
-    steps ahead in threads, and a screen seen again (same SHA-256) is not decoded twice."""
+    """Two frames (half a step each) per step: for a tap, the tapped screen with the point circled, then
+    the screen it led to; for any other action, the screen it led to, twice. PNG decoding (most of the
+    cost; OpenCV releases the GIL) runs a few steps ahead in threads, and a screen seen again (same
+    SHA-256) is not decoded twice."""
 
     def key(rec: dict[str, Any]) -> str:
         return rec.get("screenshot_sha256") or rec.get("screenshot", "")
@@ -195,10 +209,14 @@ def _frames(
             point = action.get("point")
             tap = (float(point[0]), float(point[1])) if point and len(point) == 2 else None
             head = f"step {n} · {probe} · {action_label(action)}"
-            before = prev if prev is not None else after
-            yield _annotate(before.copy(), [head], tap, scale)
-            kinds = ", ".join(rec.get("kinds") or []) or "—"
-            yield _annotate(after.copy(), [f"step {n} · after", f"kinds: {kinds}"], None, scale)
+            kinds = "kinds: " + (", ".join(rec.get("kinds") or []) or "-")
+            if tap is not None:  # the screen that was tapped, with the point; then what it led to
+                yield _annotate(prev if prev is not None else after, [head], tap, scale)
+                yield _annotate(after, [f"step {n} · after", kinds], None, scale)
+            else:  # keys, launches, waits: the screen they led to, for the whole step
+                frame = _annotate(after, [head, kinds], None, scale)
+                yield frame
+                yield frame
             prev = after
 
 
@@ -209,7 +227,7 @@ def make_video(
     seconds_per_step: float = 1.0,
     records: list[dict[str, Any]] | None = None,
     crf: int = 30,
-    preset: str = "veryfast",
+    preset: str = "superfast",
     on_frame: FrameHook | None = None,
 ) -> VideoStats | None:
     """Write `video.mp4` for the run folder. Returns None when the trace has no steps with screenshots."""
@@ -235,7 +253,7 @@ def make_video(
     tmp = out.with_name(out.name + ".part.mp4")
     args = (
         f"-hide_banner -loglevel error -y -f rawvideo -pix_fmt rgb24 -s {size[0]}x{size[1]} -r {fps:g} -i - "
-        f"-c:v libx264 -preset {preset} -tune stillimage -crf {crf} -pix_fmt yuv420p -movflags +faststart"
+        f"-c:v libx264 -preset {preset} -crf {crf} -pix_fmt yuv420p -movflags +faststart"
     )
     cmd = [ffmpeg, *args.split(), str(tmp)]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -243,7 +261,7 @@ def make_video(
     n = 0
     try:
         for frame in _frames(run_dir, records, size, scale, on_frame):
-            proc.stdin.write(np.ascontiguousarray(frame, np.uint8).tobytes())
+            proc.stdin.write(memoryview(np.ascontiguousarray(frame, np.uint8)))
             n += 1
         proc.stdin.close()
     except BrokenPipeError:

@@ -176,7 +176,7 @@ def parse(xml: str | bytes, screen: tuple[int, int] | None = None) -> Tree:
     for idx, parts in inner.items():
         e = elements[idx]
         if not (e.text or e.content_desc):
-            elements[idx] = _with_inner(e, " ".join(parts))
+            elements[idx] = _with_inner(e, "\n".join(parts))
 
     if screen is None or screen == (0, 0):
         w = max((r[2] for r in roots), default=0)

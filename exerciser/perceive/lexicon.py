@@ -120,6 +120,7 @@ class Lexicon:
     deletion_context: Phrases
     deletion_not_context: Phrases
     deletion_confirm: Phrases
+    deletion_activities: Phrases
     obstacles: dict[str, Phrases]
     buttons: dict[str, Phrases]  # button classes, see `classify_label`
     group_names: dict[str, Phrases]  # permission group -> names in app texts
@@ -171,6 +172,7 @@ def lexicon() -> Lexicon:
         deletion_context=_section(deletion, "context", "deletion"),
         deletion_not_context=Phrases.build("deletion.unless_only", deletion["context"].get("unless_only")),
         deletion_confirm=_section(deletion, "confirm_markers", "deletion"),
+        deletion_activities=_section(deletion, "activities", "deletion"),
         obstacles={k: Phrases.build(f"obstacle.{k}", v) for k, v in obstacles.items()},
         buttons=_load_buttons(consent, rationale, wall, crash, deletion, rom),
         group_names={g: Phrases.build(f"group.{g}", v) for g, v in groups["names"].items()},

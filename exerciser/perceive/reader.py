@@ -20,14 +20,14 @@ import numpy as np
 
 from exerciser.device.contract import DeviceInfo, Observation
 from exerciser.perceive import hierarchy, vision
-from exerciser.perceive.ocr import PSM_BLOCK, PSM_LINE, Engine, OcrUnavailable, engine
+from exerciser.perceive.ocr import PSM_BLOCK, PSM_LINE, Engines, OcrUnavailable, script_of
 from exerciser.perceive.reading import Bounds, Element, ScreenReading
 from exerciser.perceive.recognise import Result, View, recognise
 from exerciser.perceive.text import normalise, text_len
 
 # Kinds that settle a screen without OCR even when part of it is blind.
 _SETTLED = frozenset({"permission_prompt", "crash_dialog", "launcher"})
-DEFAULT_LANG = "chi_sim+eng"
+DEFAULT_LANG = "auto"  # chi_sim and eng resident, chosen per segment by script (ocr.Engines)
 
 
 @dataclass
@@ -56,7 +56,7 @@ class Reader:
         self._cache: OrderedDict[tuple, OcrOutcome] = OrderedDict()
         self._lock = threading.Lock()
         self.stats = {"reads": 0, "ocr_runs": 0, "ocr_cache_hits": 0, "ocr_segments": 0}
-        self._engine: Engine | None = None
+        self._engine: Engines | None = None
         self.ocr_error: str | None = None
 
     # --- public ---------------------------------------------------------------------------------
@@ -111,10 +111,10 @@ class Reader:
         return False
 
     # --- OCR ------------------------------------------------------------------------------------
-    def _get_engine(self) -> Engine | None:
+    def _get_engine(self) -> Engines | None:
         if self._engine is None and self.ocr_error is None:
             try:
-                self._engine = engine(self.lang)
+                self._engine = Engines(self.lang)
             except OcrUnavailable as exc:
                 self.ocr_error = str(exc)
         return self._engine
@@ -155,7 +155,7 @@ class Reader:
         self,
         png: bytes,
         hint: tuple[str, Bounds] | None,
-        eng: Engine,
+        eng: Engines,
         obs: Observation | None = None,
         tree: hierarchy.Tree | None = None,
         info: DeviceInfo | None = None,
@@ -179,12 +179,15 @@ class Reader:
         limit = min(len(order), self.max_segments)
         # batch 1: every button; then one text line at a time, re-reading the screen after each
         pos = 0
+        script: str | None = None  # the dialog's script, known once something was read
         while pos < limit:
             step = max(1, len(buttons)) if pos == 0 else 1
             for k in order[pos : pos + step]:
-                elements[k] = _read_segment(eng, img, segs[k], card, segs)
+                elements[k] = _read_segment(eng, img, segs[k], card, segs, script)
                 n_read += 1
             pos += step
+            if script is None:
+                script = script_of([e.text for e in elements if e is not None])
             if card.kind == "page" or obs is None:
                 continue
             els = [e for e in elements if e is not None and e.label]
@@ -296,10 +299,15 @@ def _settled(res: Result, body_read: int, body_total: int) -> bool:
 
 
 def _read_segment(
-    eng: Engine, img: np.ndarray, seg: vision.Segment, card: vision.Card, segs: list[vision.Segment]
+    eng: Engines,
+    img: np.ndarray,
+    seg: vision.Segment,
+    card: vision.Card,
+    segs: list[vision.Segment],
+    script: str | None = None,
 ) -> Element:
     crop = vision.ocr_crop(img, seg)
-    out = eng.read(crop, PSM_BLOCK if seg.kind == "pill" and seg.lines > 1 else PSM_LINE)
+    out = eng.read(crop, PSM_BLOCK if seg.kind == "pill" and seg.lines > 1 else PSM_LINE, script)
     text = normalise(out.text.replace("\n", " "))
     if seg.kind == "pill" and seg.lines > 1 and not any("a" <= ch.lower() <= "z" for ch in text):
         text = text.replace(" ", "")

@@ -113,7 +113,7 @@ class Result:
                 role=role,
                 bounds=tap.bounds,
                 source=view.source,
-                text=e.label,
+                text=e.label.split("\n", 1)[0],  # a row's first line (its title, not the subtitle)
                 resource_id=tap.resource_id or e.resource_id,
                 cls=tap.cls,
                 index_path=tap.index_path,
@@ -300,7 +300,9 @@ def _consent(view: View, lx: Lexicon, res: Result) -> None:
     if not (agree and declines):
         return
     body = view.body_compact
-    strong = lx.second_strong.find(body)
+    strong = lx.second_strong.find(body) or next(
+        (h for h in (lx.second_strong.find(view.compacts[i]) for i in agree + declines) if h), None
+    )
     weak = lx.second_weak.find(body)
     second = strong or (weak and len(body) <= SHORT_BODY)
     if not (doc or (second and lx.consent_context.find(body))):
@@ -376,6 +378,8 @@ def _rationale(view: View, lx: Lexicon, sig: Signatures, res: Result) -> None:
     title = lx.rationale_titles.find(body)
     if not ((group and (context or title)) or (nag and (context or title))):
         return
+    if not view.is_dialog and not (nag or title):
+        return  # a feature page saying "开启定位，看看附近" is not a request
     gts = view.with_class("go_to_settings")
     confirm = [i for i in view.buttons if view.classes[i] & {"confirm", "allow", "agree"} and i not in gts]
     cancel = [i for i in view.buttons if view.classes[i] & {"cancel", "deny", "refuse"} and i not in gts]
@@ -411,9 +415,19 @@ def _deletion(view: View, lx: Lexicon, res: Result) -> None:
     entry_ph = lx.entries["deletion"]
     # The screen is *about* deletion when a read-only text (title, body) says so; an entry row in a list
     # of settings is not enough (that is a deletion_entry on a settings page).
-    about = [c for c in (view.compacts[i] for i in view.body) if lx.deletion_context.find(c)]
+    about = [
+        view.compacts[i]
+        for i in view.body
+        if lx.deletion_context.find(view.compacts[i])
+        or lx.deletion_context.search_patterns(view.elements[i].text or view.elements[i].content_desc)
+    ]
     about = [c for c in about if not lx.deletion_not_context.find(c)]
-    entries = [i for i in view.buttons if entry_ph.find(compact(view.elements[i].label))]
+    act = view.activity.rsplit(".", 1)[-1]
+    if lx.deletion_activities.find(compact(act)):
+        about.append(compact(act))
+    entries = [
+        i for i in view.buttons if not view.elements[i].checkable and entry_ph.find(compact(view.elements[i].label))
+    ]
     marker = lx.deletion_confirm.find(view.body_compact) if about else None
     confirm_btns = [i for i in view.with_class("del_confirm") if "del_cancel" not in view.classes[i]]
     cancel_btns = [
@@ -470,7 +484,8 @@ def _account_page(view: View, lx: Lexicon, sig: Signatures, res: Result) -> None
         if lx.page_items.find(c):
             items.append(label)
     items = list(dict.fromkeys(items))
-    if len(items) >= 3 or (title and items):
+    toggles = sum(1 for e in view.elements if e.checkable and e.clickable)
+    if len(items) >= 3 or (title and (items or toggles >= 2)):
         ev = ([f"title:{_q(title)}"] if title else []) + [f"item:{_q(t)}" for t in items[:6]]
         conf = min(0.95, 0.6 + 0.1 * len(items) + (0.15 if title else 0))
         res.add_kind(KindHit("account_page", conf, view.source, None, tuple(ev)))

@@ -23,7 +23,7 @@ from exerciser.probes import advance
 from exerciser.probes.common import Driver, ProbeAborted, ProbeContext, ProbeResult, Prompt
 
 HOUR_MS = 3600 * 1000
-WATCH_STEP = 2.0  # device seconds between looks while watching
+WATCH_STEP = 5.0  # device seconds between looks while watching
 
 
 def _watch(ctx: ProbeContext, d: Driver, seconds: float, note: str) -> None:

@@ -139,12 +139,12 @@ def _scenario_json(sc: Scenario) -> dict[str, Any]:
 
 
 def run_app(scenario: Scenario, device: Device, out_dir: Path, progress: Progress | None = None,
-            rules: RulePack | None = None, reader: Any = None) -> AppResult:
+            rules: RulePack | None = None, reader: Any = None, finalize: bool = True) -> AppResult:
     """Run every probe of `scenario` on `device` (app installed) and write `out_dir/<scenario.id>/`.
 
     `out_dir` is the suite folder; the app's folder is created inside it. Raises DeviceLost when the
     device vanishes (what was recorded stays on disk); every other failure becomes inconclusive
-    verdicts with the error noted.
+    verdicts with the error noted. `finalize=False` skips the evidence bundle (video, reports, manifest).
     """
     t0 = time.monotonic()
     info = app_info(scenario)
@@ -201,7 +201,8 @@ def run_app(scenario: Scenario, device: Device, out_dir: Path, progress: Progres
     _copy_deciding(app_dir, result)
     (app_dir / "verdict.json").write_text(json.dumps(result.verdict_json(), ensure_ascii=False, indent=1))
     _write_run_json(app_dir, scenario, dev_info, session, t0, ctx, rp, status=result.status)
-    _finalize(app_dir, progress)
+    if finalize:
+        _finalize(app_dir, progress)
     return result
 
 

@@ -8,13 +8,16 @@ become `node.bounds`. Sizes follow a 1080x2340 phone at 440 dpi (1 dp = 2.75 px)
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from exerciser.sim import fonts
 from exerciser.sim.ui import Frame, Node, Window
 
 Rect = tuple[int, int, int, int]
+ClipFn = Callable[[Node], Rect | None]  # extra clip of a node (activity content area)
 
 DP = 2.75
 MARGIN = 66  # 24 dp page and card padding
@@ -147,24 +150,24 @@ def _ellipsize(lines: tuple[str, ...], w: int, size: int, bold: bool) -> tuple[s
 
 
 def _flow(ctx: _Ctx, children: list[Node], x: int, y: int, w: int) -> int:
-    """Stack children top to bottom; returns the bottom y."""
-    i, first, prev = 0, True, None
+    """Stack children top to bottom with a gap between visible blocks; returns the bottom y."""
+    i, prev = 0, None
     while i < len(children):
         c = children[i]
         if ctx.kind == "activity" and c.role in ("toolbar", "tab"):
             i += 1
             continue
+        rows = prev is not None and prev.role == "list_item" and c.role == "list_item"
+        gap = 0 if prev is None or rows else GAP
         if ctx.dialog and c.role == "button":
             run = _button_run(children, i)
-            y += 0 if first else GAP
-            y = _place_buttons(ctx, run, x, y, w)
+            end = _place_buttons(ctx, run, x, y + gap, w)
             i += len(run)
         else:
-            rows = prev is not None and prev.role == "list_item" and c.role == "list_item"
-            y += 0 if first or rows else GAP
-            y = place(ctx, c, x, y, w)
+            end = place(ctx, c, x, y + gap, w)
             i += 1
-        first, prev = False, c
+        if end > y + gap:  # an empty block (no text, only bars inside) takes no gap either
+            y, prev = end, c
     return y
 
 
@@ -245,6 +248,14 @@ def _place_inner(ctx: _Ctx, node: Node, rect: Rect) -> None:
     """Children of a widget drawn as one piece (a button's label TextView): share its rect."""
     for c in node.children:
         for d in c.walk():
+            ctx.boxes[id(d)] = Box(rect, "none")
+
+
+def _place_parts(ctx: _Ctx, node: Node, icon: Rect, label: Rect) -> None:
+    """Children of a widget painted as one piece (a tab, a launcher icon): icon and label rects."""
+    for c in node.children:
+        for d in c.walk():
+            rect = icon if d.role == "icon" else label if d.role in TEXT_ROLES else ctx.boxes[id(node)].rect
             ctx.boxes[id(d)] = Box(rect, "none")
 
 
@@ -419,7 +430,7 @@ _PLACERS = {
 # ---------------------------------------------------------------- windows
 
 
-def _finish(ctx: _Ctx, win: Window, rect: Rect, clip_for, **kw) -> WindowPlan:
+def _finish(ctx: _Ctx, win: Window, rect: Rect, clip_for: ClipFn | None, **kw: object) -> WindowPlan:
     boxes: list[Box] = []
     bounds: list[Rect] = []
     _collect(ctx, win.root, (0, 0, ctx.frame.width, ctx.frame.height), clip_for, boxes, bounds)
@@ -427,7 +438,7 @@ def _finish(ctx: _Ctx, win: Window, rect: Rect, clip_for, **kw) -> WindowPlan:
 
 
 def _collect(
-    ctx: _Ctx, node: Node, parent_clip: Rect, clip_for, boxes: list[Box], bounds: list[Rect]
+    ctx: _Ctx, node: Node, parent_clip: Rect, clip_for: ClipFn | None, boxes: list[Box], bounds: list[Rect]
 ) -> None:
     box = ctx.boxes.get(id(node))
     if box is None:  # not placed (e.g. a tab outside an activity): zero-size at the parent origin
@@ -474,7 +485,7 @@ def _plan_activity(frame: Frame, win: Window) -> WindowPlan:
         bottom -= TABBAR_H
     content = (0, top, W, bottom)
     end = _flow(ctx, win.root.children, 0, top + 33, W)
-    _fill_last_webview(ctx, win.root, bottom)
+    _fill_last_webview(ctx, win.root, top, bottom)
     ctx.boxes[id(win.root)] = Box((0, 0, W, H), "none")
     _grow_bar_ancestors(ctx, win.root)
     bars = {id(n) for n in ([toolbar] if toolbar else []) + tabs}
@@ -523,12 +534,13 @@ def _holds_bar(node: Node) -> bool:
     return any(d.role in ("toolbar", "tab") for d in node.walk())
 
 
-def _fill_last_webview(ctx: _Ctx, root: Node, bottom: int) -> None:
+def _fill_last_webview(ctx: _Ctx, root: Node, top: int, bottom: int) -> None:
+    """A WebView/Flutter view that ends the page fills the rest of it (all of it when it is alone)."""
     content = [c for c in root.children if c.role not in ("toolbar", "tab")]
     if content and content[-1].role == "webview":
         box = ctx.boxes[id(content[-1])]
-        x1, y1, x2, _ = box.rect
-        box.rect = (x1, y1, x2, max(bottom, box.rect[3]))
+        x1, y1, x2, y2 = box.rect
+        box.rect = (x1, top if len(content) == 1 else y1, x2, max(bottom, y2))
 
 
 def _place_toolbar(ctx: _Ctx, node: Node, rect: Rect) -> None:
@@ -550,9 +562,8 @@ def _place_toolbar(ctx: _Ctx, node: Node, rect: Rect) -> None:
     line = _fit_line(text, right - tx - 22, size, True) if text else ""
     tw = fonts.text_width(line, size, True)
     title_box = Box((tx, ty, tx + tw, ty + lh), "text", (line,) if line else (), size, True, "left", tx, ty)
-    ctx.boxes[id(node)] = Box(
-        rect, "toolbar", title_box.lines if node.text else (), size, True, "left", tx, ty
-    )
+    own = title_box.lines if not title_nodes else ()  # painted once, by the title node if there is one
+    ctx.boxes[id(node)] = Box(rect, "toolbar", own, size, True, "left", tx, ty)
     for c in title_nodes:
         ctx.boxes[id(c)] = title_box if c is title_nodes[0] else Box((tx, ty, tx, ty))
 
@@ -577,7 +588,10 @@ def _place_tabs(ctx: _Ctx, tabs: list[Node], rect: Rect) -> None:
             ty,
         )
         ctx.boxes[id(t)] = box
-        _place_inner(ctx, t, box.rect)
+        cx = (cx1 + cx2) // 2
+        lw = fonts.text_width(line, size, t.selected)
+        label = (cx - lw // 2, ty, cx + lw - lw // 2, ty + fonts.line_height(size))
+        _place_parts(ctx, t, (cx - 33, y1 + 22, cx + 33, y1 + 88), label)
 
 
 def _plan_fullscreen(frame: Frame, win: Window) -> WindowPlan:
@@ -614,7 +628,9 @@ def _launcher_cell(ctx: _Ctx, node: Node, rect: Rect) -> None:
     ctx.boxes[id(node)] = Box(
         rect, "launcher_icon", (line,) if line else (), size, False, "center", (x1 + x2) // 2, ty
     )
-    _place_inner(ctx, node, rect)
+    cx, lw = (x1 + x2) // 2, fonts.text_width(line, size)
+    label = (cx - lw // 2, ty, cx + lw - lw // 2, ty + fonts.line_height(size))
+    _place_parts(ctx, node, (cx - 77, y1 + 44, cx + 77, y1 + 198), label)
 
 
 def _plan_launcher(frame: Frame, win: Window) -> WindowPlan:
@@ -729,19 +745,22 @@ def frame_key(frame: Frame) -> tuple:
 
 _PLANS: OrderedDict[tuple, list[WindowPlan]] = OrderedDict()
 _PLAN_CACHE_SIZE = 64
+_PLANS_LOCK = threading.Lock()
 
 
 def plans_for(frame: Frame, key: tuple | None = None) -> list[WindowPlan]:
     """Cached plans of a frame, keyed by content (frames are rebuilt by the runtime on each action)."""
     key = frame_key(frame) if key is None else key
-    plans = _PLANS.get(key)
-    if plans is None:
-        plans = plan_frame(frame)
+    with _PLANS_LOCK:
+        plans = _PLANS.get(key)
+        if plans is not None:
+            _PLANS.move_to_end(key)
+            return plans
+    plans = plan_frame(frame)
+    with _PLANS_LOCK:
         _PLANS[key] = plans
         if len(_PLANS) > _PLAN_CACHE_SIZE:
             _PLANS.popitem(last=False)
-    else:
-        _PLANS.move_to_end(key)
     return plans
 
 

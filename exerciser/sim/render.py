@@ -11,7 +11,6 @@ import hashlib
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,6 +85,7 @@ class Renderer:
     """
 
     def __init__(self, width: int = 1080, height: int = 2340):
+        # The display size; frames carry their own width/height, which the layout follows.
         self.width = width
         self.height = height
         self._png_cache: OrderedDict[tuple, bytes] = OrderedDict()
@@ -586,7 +586,7 @@ def _status_bar(draw: ImageDraw.ImageDraw, frame: Frame, fg: str) -> None:
     sx = bx - 33 - 2 * s
     draw.polygon([(sx, cy + s), (sx + 2 * s, cy + s), (sx + 2 * s, cy - s)], fill=fg)
     wx = sx - 33 - 2 * s
-    draw.pieslice((wx, cy - s, wx + 2 * s, cy + 3 * s), 225, 315, fill=fg)
+    draw.pieslice((wx - s, cy - s, wx + 3 * s, cy + 3 * s), 225, 315, fill=fg)  # wifi fan
 
 
 def _nav_bar(draw: ImageDraw.ImageDraw, frame: Frame, fg: str) -> None:
@@ -598,10 +598,3 @@ def _nav_bar(draw: ImageDraw.ImageDraw, frame: Frame, fg: str) -> None:
     draw.ellipse((W // 2 - s, cy - s, W // 2 + s, cy + s), outline=fg, width=4)
     rx = 3 * W // 4
     draw.rounded_rectangle((rx - s, cy - s, rx + s, cy + s), radius=4, outline=fg, width=4)
-
-
-def iter_visible(frame: Frame) -> Iterator[tuple[Window, Node]]:
-    """Every node of every window, bottom window first (for debugging and tools)."""
-    for win in frame.windows:
-        for n in win.root.walk():
-            yield win, n

@@ -7,63 +7,10 @@ Everything expensive is module-scoped: one adb server per test module, devices s
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-
-ADB = "/usr/bin/adb"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def free_ports(n: int) -> list[int]:
-    """n consecutive free loopback ports (a virtual rack)."""
-    for _ in range(50):
-        base = free_port()
-        if base + n > 65000:
-            continue
-        socks = []
-        try:
-            for p in range(base, base + n):
-                s = socket.socket()
-                s.bind(("127.0.0.1", p))
-                socks.append(s)
-            return list(range(base, base + n))
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free port range")
-
-
-@dataclass
-class AdbServer:
-    port: int
-
-    def run(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [ADB, "-P", str(self.port), *args], capture_output=True, text=True, timeout=timeout
-        )
-
-    def connect(self, serial: str) -> None:
-        out = self.run("connect", serial)
-        assert "connected to" in out.stdout, out
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if f"{serial}\tdevice" in self.run("devices").stdout:
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"{serial} never came online: {self.run('devices').stdout}")
+from adb_helpers import ADB, AdbServer, free_port
 
 
 @pytest.fixture(scope="module")
@@ -86,18 +33,3 @@ def adb_server() -> Iterator[AdbServer]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-
-
-def serve(devices, adb: AdbServer):
-    """Start an adb front per device on free consecutive ports and `adb connect` each."""
-    from exerciser.sim.adbfront import AdbFront
-
-    ports = free_ports(len(devices))
-    fronts = [AdbFront(d, p).start() for d, p in zip(devices, ports, strict=True)]
-    for f in fronts:
-        adb.connect(f.serial)
-    return fronts
-
-
-def has_ffmpeg() -> bool:
-    return shutil.which("ffmpeg") is not None

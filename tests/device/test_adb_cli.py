@@ -7,7 +7,7 @@ import os
 import sys
 
 import pytest
-from conftest import serve
+from adb_helpers import serve
 
 from exerciser.sim import VirtualDevice, load_sample
 
@@ -105,7 +105,7 @@ def test_sim_serve_command_serves_a_rack(adb_server):
     """`exerciser sim serve --count 2` in its own process: two devices on consecutive ports."""
     import subprocess
 
-    from conftest import free_ports
+    from adb_helpers import free_ports
 
     port = free_ports(2)[0]
     proc = subprocess.Popen(

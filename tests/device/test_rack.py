@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from adb_helpers import serve
 from click.testing import CliRunner
-from conftest import serve
 
 from exerciser.device.contract import Device
 from exerciser.scenario import AppRef, Scenario

@@ -7,7 +7,7 @@ import re
 import threading
 
 import pytest
-from conftest import has_ffmpeg, serve
+from adb_helpers import has_ffmpeg, serve
 from device_fakes import PKG as FAKE_PKG
 from device_fakes import FakeDevice
 

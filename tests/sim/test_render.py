@@ -1,4 +1,4 @@
-"""Renderer of the virtual device: layout, pixels, `uiautomator dump` XML and hit tests, on hand-built frames."""
+"""Virtual-device renderer: layout, pixels, `uiautomator dump` XML and hit tests on hand-built frames."""
 
 from __future__ import annotations
 
@@ -381,6 +381,21 @@ def test_primary_button_is_white_text_on_accent(renderer: Renderer) -> None:
     on_accent = (np.abs(patch - accent).sum(axis=1) < 30).mean()
     white = (patch.min(axis=1) > 235).mean()
     assert on_accent > 0.6 and white > 0.02
+
+
+def test_text_pixels_lie_inside_the_text_bounds(renderer: Renderer) -> None:
+    f = frame(activity(), consent(buttons=[]))
+    f.top.root.children[1].text = CONSENT + " Tap “Agree” to go on, typing jpg"  # descenders too
+    img = np.asarray(decode(renderer.png(f)).convert("L"))
+    cx1, cy1, cx2, cy2 = f.top.root.bounds  # type: ignore[misc]
+    cx1, cy1, cx2, cy2 = cx1 + 50, cy1 + 50, cx2 - 50, cy2 - 50  # inside the rounded corners
+    ys, xs = np.nonzero(img[cy1:cy2, cx1:cx2] < 128)  # ink on the white card
+    ys, xs = ys + cy1, xs + cx1
+    boxes = [n.bounds for n in f.top.root.children]
+    inside = np.zeros(len(xs), bool)
+    for x1, y1, x2, y2 in boxes:  # type: ignore[misc]
+        inside |= (xs >= x1) & (xs < x2) & (ys >= y1) & (ys < y2)
+    assert len(xs) > 1000 and inside.all()
 
 
 def test_png_encoder_splices_unchanged_bands_exactly() -> None:

@@ -1,0 +1,340 @@
+"""The labelled screen corpus of the perceive tests and `bench/bench_perceive.py`.
+
+Four sources, all with hand labels:
+- `sim`: every screen and dialog of the sample apps (sample_apks/*) and of the corpus apps
+  (tests/perceive/apps/*.yaml, real-world wordings), rendered by the virtual device; labels in
+  labels_sim.yaml.
+- `prompt`: the system permission dialog of every profile × locale × permission group, first request and
+  repeated request (labels follow from what is requested: group, button roles of that profile).
+- `system`: launcher, crash dialog, app-info settings page of every profile.
+- `xml`: hand-written `uiautomator dump` files (tests/perceive/corpus/*.xml): ROM dialogs, real-world
+  wordings the sim does not draw; labels in corpus/labels.yaml.
+- `blind`: consent / rationale / wall / deletion dialogs re-drawn blind (WebView, no text nodes), also dark
+  and as bottom sheets: OCR must recover the kind and every button.
+Screens are generated at test time (nothing large is committed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from exerciser import SAMPLES_DIR
+from exerciser.device.contract import DeviceInfo, Observation
+from exerciser.perceive.reading import Bounds
+from exerciser.sim import PROFILES, VirtualDevice, load_app_model
+from exerciser.sim import profiles as P
+from exerciser.sim import sysui, uixml
+from exerciser.sim.appmodel import AppModel
+from exerciser.sim.ui import Frame, Node
+
+HERE = Path(__file__).parent
+APPS_DIR = HERE / "apps"
+XML_DIR = HERE / "corpus"
+ALL_PROFILES = ("api23", "api28", "api29", "api30", "api33", "api34", "miui14")
+LOCALES = ("en-US", "zh-CN")
+
+# sysui button role -> reader target role
+GRANT_ROLES = {
+    "allow": "allow",
+    "allow_always": "allow",
+    "allow_foreground": "allow_foreground",
+    "allow_one_time": "allow_once",
+    "deny": "deny",
+    "deny_repeat": "deny_dont_ask_again",
+}
+GROUP_PERMISSION = {
+    "location": ("android.permission.ACCESS_FINE_LOCATION", 23),
+    "camera": ("android.permission.CAMERA", 23),
+    "microphone": ("android.permission.RECORD_AUDIO", 23),
+    "contacts": ("android.permission.READ_CONTACTS", 23),
+    "phone": ("android.permission.READ_PHONE_STATE", 23),
+    "call_log": ("android.permission.READ_CALL_LOG", 28),
+    "sms": ("android.permission.READ_SMS", 23),
+    "storage": ("android.permission.READ_EXTERNAL_STORAGE", 23),
+    "calendar": ("android.permission.READ_CALENDAR", 23),
+    "sensors": ("android.permission.BODY_SENSORS", 23),
+    "activity_recognition": ("android.permission.ACTIVITY_RECOGNITION", 29),
+    "notifications": ("android.permission.POST_NOTIFICATIONS", 33),
+    "nearby_devices": ("android.permission.BLUETOOTH_SCAN", 31),
+}
+
+
+@dataclass
+class Sample:
+    name: str
+    source: str  # sim | prompt | system | xml | blind
+    obs: Observation
+    info: DeviceInfo
+    kinds: frozenset[str]
+    group: str | None = None
+    targets: dict[str, str | None] = field(default_factory=dict)  # role -> expected label (None: any)
+    truth: dict[str, Bounds] = field(default_factory=dict)  # role -> bounds of the real control
+    obstacles: tuple[str, ...] = ()
+    blind: bool = False
+
+
+# --- sim apps ------------------------------------------------------------------------------------
+
+
+@cache
+def labels() -> dict:
+    with open(HERE / "labels_sim.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def app_models() -> dict[str, AppModel]:
+    out = {}
+    for d in sorted(Path(SAMPLES_DIR).iterdir()):
+        if (d / "app.yaml").is_file():
+            out[d.name] = load_app_model(d / "app.yaml")
+    for f in sorted(APPS_DIR.glob("*.yaml")):
+        out[f.stem] = load_app_model(f)
+    return out
+
+
+def unlabelled() -> list[str]:
+    """Screens / dialogs of the corpus apps that labels_sim.yaml does not cover (must be empty)."""
+    lab = labels()
+    missing = []
+    for app_id, m in app_models().items():
+        entry = lab.get(app_id) or {}
+        known = set(entry.get("plain") or []) | set((entry.get("kinds") or {}).keys())
+        for name in [*m.screens, *m.dialogs]:
+            if name not in known:
+                missing.append(f"{app_id}/{name}")
+    return missing
+
+
+def _obs(dev: VirtualDevice, frame: Frame, package: str, activity: str, png: bool) -> Observation:
+    return Observation(
+        xml=uixml.dump(frame),
+        png=dev.render_png(frame) if png else b"",
+        package=package,
+        activity=activity,
+        time_ms=dev.now_ms(),
+    )
+
+
+def _button_bounds(frame: Frame) -> dict[str, Bounds]:
+    """Label -> bounds of every clickable node of the top window (blind ones included)."""
+    out: dict[str, Bounds] = {}
+    for n in frame.top.root.walk():
+        if n.clickable and n.bounds and n.text:
+            out.setdefault(n.text, n.bounds)
+    return out
+
+
+def sim_samples(
+    profile: str = "api33", locale: str | None = None, png: bool = False, apps: list[str] | None = None
+) -> Iterator[Sample]:
+    """Every screen and dialog of every corpus app, with its labels."""
+    lab = labels()
+    for app_id, m in app_models().items():
+        if apps is not None and app_id not in apps:
+            continue
+        loc = locale or ("zh-CN" if m.language == "zh" else "en-US")
+        dev = VirtualDevice([m], profile=profile, locale=loc)
+        entry = lab.get(app_id) or {}
+        kinds = entry.get("kinds") or {}
+        base = m.launch_screen
+        for kind_of, names in (("screen", list(m.screens)), ("dialog", list(m.dialogs))):
+            for name in names:
+                if kind_of == "screen":
+                    frame = dev.frame_for(m.package, screen=name)
+                    activity = m.screens[name].activity
+                else:
+                    frame = dev.frame_for(m.package, screen=base, dialog=name)
+                    activity = m.screens[base].activity
+                yield Sample(
+                    name=f"sim:{app_id}/{name}@{profile}/{loc}",
+                    source="sim",
+                    obs=_obs(dev, frame, m.package, activity, png),
+                    info=dev.info,
+                    kinds=frozenset(kinds.get(name) or ()),
+                    group=(entry.get("groups") or {}).get(name),
+                    targets=dict((entry.get("targets") or {}).get(name) or {}),
+                    truth=_button_bounds(frame),
+                    obstacles=tuple((entry.get("obstacles") or {}).get(name) or ()),
+                    blind=(m.screens[name].blind if kind_of == "screen" else m.dialogs[name].blind),
+                )
+
+
+# --- system permission prompts, launcher, crash, settings ----------------------------------------
+
+_PROMPT_APP = {"en": "Good Notes", "zh": "好笔记"}
+
+
+def _host(dev: VirtualDevice, lang: str) -> AppModel:
+    return load_app_model(HERE / "apps" / ("realworld_zh.yaml" if lang == "zh" else "realworld_en.yaml"))
+
+
+def prompt_samples(
+    profiles: tuple[str, ...] = ALL_PROFILES, locales: tuple[str, ...] = LOCALES, png: bool = False
+) -> Iterator[Sample]:
+    for prof_name in profiles:
+        prof = PROFILES[prof_name]
+        for loc in locales:
+            lang = loc.split("-")[0]
+            host = _host(None, lang)  # type: ignore[arg-type]
+            dev = VirtualDevice([host], profile=prof_name, locale=loc)
+            base = dev.frame_for(host.package, screen=host.launch_screen)
+            for group, (perm, since) in GROUP_PERMISSION.items():
+                if prof.api_level < since:
+                    continue
+                g = P.group_of(perm, prof.api_level) or group
+                for repeat in (False, True):
+                    view = sysui.GrantView(
+                        label=_PROMPT_APP[lang], group=g, media=False, page=1, pages=1, denied_before=repeat,
+                        checkbox_checked=False, background=False, fine=group == "location", precise=True,
+                    )
+                    try:
+                        win = sysui.grant_window(prof, lang, view)
+                    except (KeyError, TypeError):
+                        continue  # this profile has no message for the group in this language
+                    frame = Frame(base.width, base.height, [base.windows[0], win])
+                    dev._render().layout(frame)
+                    roles = [GRANT_ROLES[r] for r in sysui.grant_buttons(prof, view)]
+                    targets: dict[str, str | None] = {r: None for r in roles}
+                    if repeat and prof.layout == "checkbox":
+                        targets["dont_ask_again_checkbox"] = None
+                    if "deny_dont_ask_again" in targets:
+                        targets["deny"] = None
+                    yield Sample(
+                        name=f"prompt:{g}{'+repeat' if repeat else ''}@{prof_name}/{loc}",
+                        source="prompt",
+                        obs=_obs(dev, frame, prof.controller_package, prof.grant_activity, png),
+                        info=dev.info,
+                        kinds=frozenset({"permission_prompt"}),
+                        group=g,
+                        targets=targets,
+                    )
+
+
+def system_samples(profiles: tuple[str, ...] = ALL_PROFILES, locales: tuple[str, ...] = LOCALES) -> Iterator[Sample]:
+    for prof_name in profiles:
+        prof = PROFILES[prof_name]
+        for loc in locales:
+            lang = loc.split("-")[0]
+            host = _host(None, lang)  # type: ignore[arg-type]
+            dev = VirtualDevice([host], profile=prof_name, locale=loc)
+            base = dev.frame_for(host.package, screen=host.launch_screen)
+            W, H = base.width, base.height
+            apps = [(host.package, host.label), ("com.example.notes", "Notes"), ("com.example.maps", "地图")]
+            frames = [
+                ("launcher", Frame(W, H, [sysui.launcher_window(prof, apps)]), prof.launcher_package,
+                 prof.launcher_activity, {"launcher"}, {}),
+                ("crash", Frame(W, H, [base.windows[0], sysui.crash_window(prof, lang, host.label)]), "android",
+                 "com.android.server.am.AppErrorDialog", {"crash_dialog"}, {"close": None}),
+                ("app_info", Frame(W, H, [sysui.settings_window(prof, lang, host.package, host.label, [
+                    sysui.GroupStatus("camera", False), sysui.GroupStatus("location", True)])]),
+                 prof.settings_package, prof.settings_activity, set(), {}),
+            ]
+            for name, frame, pkg, act, kinds, targets in frames:
+                dev._render().layout(frame)
+                yield Sample(
+                    name=f"system:{name}@{prof_name}/{loc}",
+                    source="system",
+                    obs=_obs(dev, frame, pkg, act, False),
+                    info=dev.info,
+                    kinds=frozenset(kinds),
+                    targets=dict(targets),
+                )
+
+
+# --- hand-written XML ------------------------------------------------------------------------------
+
+
+def xml_samples() -> Iterator[Sample]:
+    with open(XML_DIR / "labels.yaml", encoding="utf-8") as fh:
+        lab = yaml.safe_load(fh)
+    for name, entry in lab.items():
+        xml = (XML_DIR / f"{name}.xml").read_text(encoding="utf-8")
+        loc = entry.get("locale", "zh-CN")
+        info = DeviceInfo(
+            serial="fixture", api_level=int(entry.get("api", 33)), release="", rom=entry.get("rom", "aosp"),
+            locale=loc, width=int(entry.get("width", 1080)), height=int(entry.get("height", 2340)),
+        )
+        yield Sample(
+            name=f"xml:{name}",
+            source="xml",
+            obs=Observation(xml=xml, png=b"", package=entry["package"], activity=entry.get("activity", ""),
+                            time_ms=0),
+            info=info,
+            kinds=frozenset(entry.get("kinds") or ()),
+            group=entry.get("group"),
+            targets=dict(entry.get("targets") or {}),
+            obstacles=tuple(entry.get("obstacles") or ()),
+        )
+
+
+# --- blind variants ----------------------------------------------------------------------------------
+
+# (app, dialog) pairs redrawn blind; variants: plain light dialog, dark, bottom sheet.
+BLIND_DIALOGS = (
+    ("blind_privacy_dialog_zh", "privacy"),
+    ("compliant_zh", "privacy"),
+    ("compliant_zh", "privacy_again"),
+    ("compliant_en", "privacy"),
+    ("compliant_en", "privacy_again"),
+    ("quit_on_policy_refusal_zh", "privacy_again"),
+    ("re_ask_in_app_dialog_zh", "location_nag"),
+    ("re_ask_after_seconds_en", "location_nag"),
+    ("refusal_wall_en", "location_wall"),
+    ("compliant_zh", "delete_confirm"),
+    ("camera_on_news_list_en", "delete_confirm"),
+    ("realworld_zh", "consent_sheet"),
+    ("realworld_zh", "consent_textbuttons"),
+    ("realworld_zh", "second_chance_exit"),
+    ("realworld_zh", "camera_nag"),
+    ("realworld_zh", "storage_wall"),
+    ("realworld_en", "terms"),
+    ("realworld_en", "notifications_nag"),
+)
+VARIANTS = ("light", "dark", "sheet")
+
+
+def blind_samples(variants: tuple[str, ...] = VARIANTS, pairs=BLIND_DIALOGS) -> Iterator[Sample]:
+    models = app_models()
+    lab = labels()
+    for app_id, dname in pairs:
+        m = models[app_id]
+        entry = lab.get(app_id) or {}
+        for variant in variants:
+            d = m.dialogs[dname]
+            d = dataclasses.replace(
+                d,
+                blind=True,
+                dark=variant == "dark" or d.dark,
+                style="bottom_sheet" if variant == "sheet" else d.style,
+            )
+            mm = dataclasses.replace(m, dialogs={**m.dialogs, dname: d})
+            loc = "zh-CN" if m.language == "zh" else "en-US"
+            dev = VirtualDevice([mm], profile="api33", locale=loc)
+            frame = dev.frame_for(mm.package, screen=mm.launch_screen, dialog=dname)
+            truth = _button_bounds(frame)
+            targets = dict((entry.get("targets") or {}).get(dname) or {})
+            yield Sample(
+                name=f"blind:{app_id}/{dname}/{variant}",
+                source="blind",
+                obs=_obs(dev, frame, mm.package, mm.screens[mm.launch_screen].activity, True),
+                info=dev.info,
+                kinds=frozenset((entry.get("kinds") or {}).get(dname) or ()),
+                group=(entry.get("groups") or {}).get(dname),
+                targets=targets,
+                truth=truth,
+                blind=True,
+            )
+
+
+def button_labels(frame_truth: dict[str, Bounds]) -> list[str]:
+    return list(frame_truth)
+
+
+def _unused(_: Node) -> None:  # keep the import for type readers
+    return None
