@@ -34,14 +34,30 @@ if TYPE_CHECKING:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("exerciser", "consent-exerciser (consent and permission checks of Android apps)")
-    group.addoption("--exerciser-device", metavar="SERIAL", default=None,
-                    help="run on this real device (adb serial) instead of the virtual device")
-    group.addoption("--exerciser-profile", metavar="NAME", default=None,
-                    help="virtual device profile (API level / ROM), e.g. api33; default: the scenario's")
-    group.addoption("--exerciser-locale", metavar="LOCALE", default=None,
-                    help="device locale, en-US or zh-CN; default: the scenario's")
-    group.addoption("--exerciser-out", metavar="DIR", default=None,
-                    help="keep results (evidence) under DIR instead of pytest's temporary directory")
+    group.addoption(
+        "--exerciser-device",
+        metavar="SERIAL",
+        default=None,
+        help="run on this real device (adb serial) instead of the virtual device",
+    )
+    group.addoption(
+        "--exerciser-profile",
+        metavar="NAME",
+        default=None,
+        help="virtual device profile (API level / ROM), e.g. api33; default: the scenario's",
+    )
+    group.addoption(
+        "--exerciser-locale",
+        metavar="LOCALE",
+        default=None,
+        help="device locale, en-US or zh-CN; default: the scenario's",
+    )
+    group.addoption(
+        "--exerciser-out",
+        metavar="DIR",
+        default=None,
+        help="keep results (evidence) under DIR instead of pytest's temporary directory",
+    )
 
 
 class _Session:
@@ -164,7 +180,9 @@ def _explain_result(result: CheckResult) -> str:
     return "\n".join(lines)
 
 
-def pytest_assertrepr_compare(config: pytest.Config, op: str, left: object, right: object) -> list[str] | None:
+def pytest_assertrepr_compare(
+    config: pytest.Config, op: str, left: object, right: object
+) -> list[str] | None:
     """`assert r.category(6).verdict == "compliant"` -> the verdict, figure, reason and evidence paths."""
     for side in (left, right):
         owner = getattr(side, "owner", None) if type(side).__name__ == "Verdict" else None

@@ -151,9 +151,7 @@ def _validate(data: Any, kind: str, path: Path, lines: dict[tuple, int]) -> None
         probe = probe[:-1]
         line = lines.get(probe)
     msg = err.message
-    if err.validator == "oneOf" and where and where[-1] == "app":
-        msg = "give exactly one of sample, model, package, apk"
-    elif err.validator == "oneOf" and not where:
+    if err.validator == "oneOf" and where and where[-1] == "app" or err.validator == "oneOf" and not where:
         msg = "give exactly one of sample, model, package, apk"
     raise UserError(f"{path}:{line or 1}: {_fmt_path(where)}: {msg}")
 
@@ -169,8 +167,10 @@ def _app_ref(raw: dict, base: Path, path: Path, lines: dict) -> AppRef:
     label = raw.get("label", "")
     if "sample" in raw:
         if not (SAMPLES_DIR / raw["sample"] / "app.yaml").is_file():
-            raise UserError(f"{path}:{lines.get(('app', 'sample'), 1)}: app.sample: no sample app "
-                            f"'{raw['sample']}' in {SAMPLES_DIR}")
+            raise UserError(
+                f"{path}:{lines.get(('app', 'sample'), 1)}: app.sample: no sample app "
+                f"'{raw['sample']}' in {SAMPLES_DIR}"
+            )
         return AppRef("sample", raw["sample"], label)
     if "model" in raw:
         mp = (base / raw["model"]).resolve()
@@ -182,14 +182,24 @@ def _app_ref(raw: dict, base: Path, path: Path, lines: dict) -> AppRef:
     return AppRef("package", raw["package"], label)
 
 
-def scenario_from_dict(data: dict, path: Path, lines: dict | None = None, defaults: dict | None = None) -> Scenario:
+def scenario_from_dict(
+    data: dict, path: Path, lines: dict | None = None, defaults: dict | None = None
+) -> Scenario:
     lines = lines or {}
     defaults = defaults or {}
     path = Path(path)
     app = _app_ref(data["app"], path.parent, path, lines)
-    default_id = app.value if app.kind == "sample" else (
-        Path(app.value).parent.name if app.kind == "model" else
-        Path(app.value).stem if app.kind == "apk" else app.value)
+    default_id = (
+        app.value
+        if app.kind == "sample"
+        else (
+            Path(app.value).parent.name
+            if app.kind == "model"
+            else Path(app.value).stem
+            if app.kind == "apk"
+            else app.value
+        )
+    )
     budgets = dict(DEFAULT_BUDGETS) | defaults.get("budgets", {}) | data.get("budgets", {})
     feats = tuple(
         Feature(f["name"], tuple(f["permissions"]), tuple(f.get("entry", ())), tuple(f.get("screens", ())))
@@ -201,8 +211,10 @@ def scenario_from_dict(data: dict, path: Path, lines: dict | None = None, defaul
         for j, p in enumerate(f["permissions"]):
             if group_of(p) is None:
                 line = lines.get(("features", i, "permissions", j), 1)
-                raise UserError(f"{path}:{line}: features[{i}].permissions[{j}]: '{p}' is not a runtime "
-                                "permission or permission group")
+                raise UserError(
+                    f"{path}:{line}: features[{i}].permissions[{j}]: '{p}' is not a runtime "
+                    "permission or permission group"
+                )
     return Scenario(
         id=data.get("id", default_id),
         app=app,
@@ -255,8 +267,10 @@ def load_suite_or_scenario(path: Path) -> Suite:
             raise UserError(f"{path}:{lines.get(('scenarios', i), 1)}: scenarios[{i}]: file not found: {rel}")
         sc = load_scenario(sp, defaults)
         if sc.id in seen:
-            raise UserError(f"{path}:{lines.get(('scenarios', i), 1)}: scenarios[{i}]: duplicate app id "
-                            f"'{sc.id}' (also in {seen[sc.id]})")
+            raise UserError(
+                f"{path}:{lines.get(('scenarios', i), 1)}: scenarios[{i}]: duplicate app id "
+                f"'{sc.id}' (also in {seen[sc.id]})"
+            )
         seen[sc.id] = sp
         scs.append(sc)
     return Suite(str(data.get("name") or path.stem), scs, path)

@@ -1,6 +1,6 @@
 """Writes minimal APK files (zip + binary manifest) for tests and fixtures. Not installable: unsigned, no dex.
 
-    build_apk(tmp_path / "app.apk", package="com.example.notes", permissions=["android.permission.CAMERA"])
+build_apk(tmp_path / "app.apk", package="com.example.notes", permissions=["android.permission.CAMERA"])
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ def manifest_xml(
         perms.append(f"<uses-permission android:name={q(name)}{extra}/>")
     acts = []
     if launcher_activity:
-        acts.append(f'<activity android:name={q(launcher_activity)} android:exported="true">{_LAUNCHER_FILTER}</activity>')
+        acts.append(
+            f'<activity android:name={q(launcher_activity)} android:exported="true">{_LAUNCHER_FILTER}</activity>'
+        )
     acts += [f'<activity android:name={q(a)} android:exported="false"/>' for a in activities]
     return (
         f'<manifest xmlns:android="{axml.ANDROID_NS}" package={q(package)}'

@@ -113,12 +113,13 @@ class CheckResult:
         key = category_key(category)
         if key in self.categories:
             return self.categories[key]
-        return CategoryResult(self.app, key, "not run", None, f"category {key} was not run or not scored",
-                              (), (), self.run_dir)
+        return CategoryResult(
+            self.app, key, "not run", None, f"category {key} was not run or not scored", (), (), self.run_dir
+        )
 
     @property
     def verdict(self) -> str:
-        """"violation" | "compliant" | "inconclusive" | "error" (a tool error and no verdict at all)."""
+        """ "violation" | "compliant" | "inconclusive" | "error" (a tool error and no verdict at all)."""
         verdicts = {c.verdict for c in self.categories.values()}
         if "violation" in verdicts:
             return "violation"
@@ -138,7 +139,9 @@ class CheckResult:
 
     def __repr__(self) -> str:
         cats = ", ".join(f"{k}={v.verdict}" for k, v in self.categories.items())
-        return f"<exerciser result {self.app}: {cats}; {len(self.warnings)} manifest warning(s); {self.run_dir}>"
+        return (
+            f"<exerciser result {self.app}: {cats}; {len(self.warnings)} manifest warning(s); {self.run_dir}>"
+        )
 
     @classmethod
     def from_run_dir(cls, run_dir: str | Path, **extra: Any) -> CheckResult:
@@ -161,11 +164,19 @@ class CheckResult:
             # the run's copies of the deciding screenshots, else the step files themselves
             evidence = tuple(run_dir / s for s in raw.get("screenshots") or () if (run_dir / s).exists())
             evidence = evidence or tuple(screenshots[s] for s in steps if s in screenshots)
-            cats[str(key)] = CategoryResult(app, str(key), str(raw.get("verdict", "inconclusive")),
-                                            raw.get("figure"), str(raw.get("reason") or ""), steps, evidence,
-                                            run_dir)
-        ordered = {k: cats[k] for k in CATEGORIES if k in cats} | {k: v for k, v in cats.items()
-                                                                  if k not in CATEGORIES}
+            cats[str(key)] = CategoryResult(
+                app,
+                str(key),
+                str(raw.get("verdict", "inconclusive")),
+                raw.get("figure"),
+                str(raw.get("reason") or ""),
+                steps,
+                evidence,
+                run_dir,
+            )
+        ordered = {k: cats[k] for k in CATEGORIES if k in cats} | {
+            k: v for k, v in cats.items() if k not in CATEGORIES
+        }
         warnings = extra.pop("warnings", None)
         if warnings is None:  # a folder summarised later: the warnings `exerciser check` wrote beside it
             side = run_dir.parent / f"{app}.check.json"
@@ -276,7 +287,9 @@ def features_of(scenario: Any) -> list[Any]:
     return list(getattr(scenario, "features", ()) or ())
 
 
-def warnings_for(apk: ApkInfo | None, features: Iterable[Any], api_level: int | None = None) -> list[ManifestWarning]:
+def warnings_for(
+    apk: ApkInfo | None, features: Iterable[Any], api_level: int | None = None
+) -> list[ManifestWarning]:
     return manifest_excess(apk, features, api_level) if apk is not None else []
 
 
@@ -296,9 +309,17 @@ def model_apk_info(model_path: str | Path) -> ApkInfo:
     path = Path(model_path)
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     target = int(data.get("target_sdk", 33))
-    return ApkInfo(path=path, package=str(data.get("package", "")), label=str(data.get("label", "")),
-                   launcher_activity=None, version_name=str(data.get("version", "1.0")), version_code=None,
-                   min_sdk=min(21, target), target_sdk=target, permissions=tuple(data.get("permissions") or ()))
+    return ApkInfo(
+        path=path,
+        package=str(data.get("package", "")),
+        label=str(data.get("label", "")),
+        launcher_activity=None,
+        version_name=str(data.get("version", "1.0")),
+        version_code=None,
+        min_sdk=min(21, target),
+        target_sdk=target,
+        permissions=tuple(data.get("permissions") or ()),
+    )
 
 
 def _embedded_model(apk_path: Path) -> str | None:
@@ -322,7 +343,11 @@ def default_scenario_file(sample_id: str) -> Path | None:
             data = yaml.safe_load(p.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError):
             continue
-        if isinstance(data, dict) and isinstance(data.get("app"), dict) and data["app"].get("sample") == sample_id:
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("app"), dict)
+            and data["app"].get("sample") == sample_id
+        ):
             return p
     return None
 
@@ -335,7 +360,9 @@ def _feature_objects(features: Iterable[dict[str, Any]]) -> tuple[Any, ...]:
     for f in features:
         for p in f["permissions"]:
             if group_of(p) is None:
-                raise UserError(f"feature {f['name']!r}: {p!r} is not a runtime permission or permission group")
+                raise UserError(
+                    f"feature {f['name']!r}: {p!r} is not a runtime permission or permission group"
+                )
         out.append(Feature(f["name"], tuple(f["permissions"])))
     return tuple(out)
 
@@ -377,8 +404,10 @@ def _scenario_for(target: Target, apk: ApkInfo | None, real: bool, work: Path, b
         elif (sample := sample_for_package(apk.package)) is not None:
             data["app"] = {"sample": sample}
         else:
-            raise UserError(f"{target.text}: the virtual device runs app behaviour models, and no sample app has "
-                            f"package {apk.package}; give --device SERIAL to check this APK on a phone")
+            raise UserError(
+                f"{target.text}: the virtual device runs app behaviour models, and no sample app has "
+                f"package {apk.package}; give --device SERIAL to check this APK on a phone"
+            )
         data.setdefault("id", apk.package)
     return scenario_from_dict(data, base or Path("exerciser-check.yaml"))
 
@@ -464,8 +493,11 @@ def run_check(
         else:
             sc = _scenario_for(t, apk, False, out_dir / ".check", sc.source)
     sc = sc.with_overrides(
-        profile=profile, locale=locale,
-        probes=tuple(p for p in ("consent", "5", "6", "7", "8") if p in set(map(str, probes))) if probes else None,
+        profile=profile,
+        locale=locale,
+        probes=tuple(p for p in ("consent", "5", "6", "7", "8") if p in set(map(str, probes)))
+        if probes
+        else None,
         features=_feature_objects(features) if features else None,
     )
     if apk is None and sc.app.model_path is not None:
@@ -492,10 +524,13 @@ def run_check(
             _uninstall(dev, apk.package if apk else "")
     api_level = dev.info.api_level
     warnings = warnings_for(apk, features_of(sc), api_level)
-    result = CheckResult.from_run_dir(app_result.out_dir, warnings=warnings, apk=apk,
-                                      device=dev.info.serial, scenario=sc)
+    result = CheckResult.from_run_dir(
+        app_result.out_dir, warnings=warnings, apk=apk, device=dev.info.serial, scenario=sc
+    )
     summary = {
-        "app": result.app, "verdict": result.verdict, "exit_code": result.exit_code,
+        "app": result.app,
+        "verdict": result.verdict,
+        "exit_code": result.exit_code,
         "device": {"serial": dev.info.serial, "api_level": api_level},
         "apk": apk.to_dict() if apk else None,
         "manifest_warnings": [w.to_dict() for w in warnings],

@@ -32,8 +32,12 @@ class ManifestWarning:
         return self.message
 
     def to_dict(self) -> dict:
-        return {"category": self.category, "group": self.group, "permissions": list(self.permissions),
-                "message": self.message}
+        return {
+            "category": self.category,
+            "group": self.group,
+            "permissions": list(self.permissions),
+            "message": self.message,
+        }
 
 
 def _justified(features: list[_Feature]) -> tuple[set[str], set[str]]:
@@ -64,13 +68,15 @@ def manifest_excess(
     for group, perms in apk.dangerous_groups(level).items():
         # A call-log permission sits in "phone" below API 28; a feature naming either group covers it.
         unjustified = tuple(
-            p for p in perms if p not in just_perms and group not in just_groups
+            p
+            for p in perms
+            if p not in just_perms
+            and group not in just_groups
             and groups.group_of(p, 10_000) not in just_groups
         )
         if not unjustified:
             continue
         short = ", ".join(p.rsplit(".", 1)[-1] for p in unjustified)
         why = "no declared feature needs it" if features else "the scenario declares no features"
-        out.append(ManifestWarning("7", group, unjustified,
-                                   f"manifest declares {group} ({short}) but {why}"))
+        out.append(ManifestWarning("7", group, unjustified, f"manifest declares {group} ({short}) but {why}"))
     return out

@@ -43,9 +43,7 @@ class ApkInfo:
         """
         level = self.target_sdk if api_level is None else api_level
         perms = [
-            (p, self.max_sdk.get(p))
-            for p in self.permissions
-            if not (p in self.sdk23_only and level < 23)
+            (p, self.max_sdk.get(p)) for p in self.permissions if not (p in self.sdk23_only and level < 23)
         ]
         return groups.by_group(perms, level, self.target_sdk)
 
@@ -118,7 +116,9 @@ def _read_manifest_bytes(path: Path) -> bytes:
         raise _fail(path, "empty file, not an APK")
     if not zipfile.is_zipfile(path):
         if head == b"PK\x03\x04":
-            raise _fail(path, "truncated or damaged APK (zip central directory missing; incomplete download?)")
+            raise _fail(
+                path, "truncated or damaged APK (zip central directory missing; incomplete download?)"
+            )
         raise _fail(path, "not an APK (not a zip archive)")
     try:
         with zipfile.ZipFile(path) as zf:

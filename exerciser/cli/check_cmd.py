@@ -35,20 +35,27 @@ def summary_lines(result) -> list[str]:
         if cat.steps and not cat.compliant:
             more = " …" if len(cat.steps) > 6 else ""
             steps = f"   steps {', '.join(map(str, cat.steps[:6]))}{more}"
-        lines.append(f"  {key:<8} {TITLES.get(key, ''):<32} {MARK.get(cat.verdict, cat.verdict):<10} "
-                     f"figure {fig:<4}{steps}".rstrip())
+        lines.append(
+            f"  {key:<8} {TITLES.get(key, ''):<32} {MARK.get(cat.verdict, cat.verdict):<10} "
+            f"figure {fig:<4}{steps}".rstrip()
+        )
         if cat.reason:
-            lines += [f"           {part}" for part in textwrap.wrap(cat.reason, 96, max_lines=2,
-                                                                     placeholder=" …")]
+            lines += [
+                f"           {part}" for part in textwrap.wrap(cat.reason, 96, max_lines=2, placeholder=" …")
+            ]
     if result.error:
         lines += ["", f"  tool error: {result.error[:200]}"]
     lines.append("")
     if result.warnings:
-        lines.append(f"  manifest warnings (category 7, {len(result.warnings)}): declared dangerous groups "
-                     "no declared feature justifies")
+        lines.append(
+            f"  manifest warnings (category 7, {len(result.warnings)}): declared dangerous groups "
+            "no declared feature justifies"
+        )
         lines += [f"    ! {w.message}" for w in result.warnings]
     elif apk is not None:
-        lines.append("  manifest: every declared dangerous permission group is justified by a declared feature")
+        lines.append(
+            "  manifest: every declared dangerous permission group is justified by a declared feature"
+        )
     if lines[-1]:
         lines.append("")
     lines.append(f"  evidence: {result.run_dir}  (report.html, trace.jsonl, deciding/, steps/)")
@@ -65,11 +72,15 @@ def write_junit(path: Path, result) -> Path:
 
     ts = app_testsuite(load_run(result.run_dir))
     if result.apk is not None:
-        tc = ET.SubElement(ts, "testcase", {
-            "classname": f"consent_exerciser.{result.app}",
-            "name": "manifest 7: declared dangerous permission groups justified by declared features",
-            "time": "0",
-        })
+        tc = ET.SubElement(
+            ts,
+            "testcase",
+            {
+                "classname": f"consent_exerciser.{result.app}",
+                "name": "manifest 7: declared dangerous permission groups justified by declared features",
+                "time": "0",
+            },
+        )
         out = ET.SubElement(tc, "system-out")
         # a warning, not a failure: the dynamic category 7 decides; CI shows the text
         out.text = "\n".join(f"warning: {w.message}" for w in result.warnings) or "no manifest warnings"
@@ -87,24 +98,61 @@ def write_junit(path: Path, result) -> Path:
 def register(cli: click.Group) -> None:
     @cli.command("check")
     @click.argument("target")
-    @click.option("--device", "serial", default=None, metavar="SERIAL",
-                  help="real device (adb serial); default: the virtual device")
-    @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
-                  help="results folder (default runs/check-<timestamp>)")
-    @click.option("--junit", "junit", type=click.Path(path_type=Path), default=None, help="write JUnit XML here")
-    @click.option("--scenario", "scenario_file", type=click.Path(path_type=Path), default=None,
-                  help="take features, budgets, locale, profile and probes from this scenario file")
-    @click.option("--feature", "features", multiple=True, metavar="NAME=PERM[,PERM]",
-                  help="a feature of the app and the permissions it justifies, e.g. scan=camera; repeatable")
+    @click.option(
+        "--device",
+        "serial",
+        default=None,
+        metavar="SERIAL",
+        help="real device (adb serial); default: the virtual device",
+    )
+    @click.option(
+        "--out",
+        "out",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="results folder (default runs/check-<timestamp>)",
+    )
+    @click.option(
+        "--junit", "junit", type=click.Path(path_type=Path), default=None, help="write JUnit XML here"
+    )
+    @click.option(
+        "--scenario",
+        "scenario_file",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="take features, budgets, locale, profile and probes from this scenario file",
+    )
+    @click.option(
+        "--feature",
+        "features",
+        multiple=True,
+        metavar="NAME=PERM[,PERM]",
+        help="a feature of the app and the permissions it justifies, e.g. scan=camera; repeatable",
+    )
     @click.option("--profile", default=None, help="virtual device profile, e.g. api28")
     @click.option("--locale", default=None, help="en-US or zh-CN")
-    @click.option("--probe", "probes", multiple=True, type=click.Choice(["consent", "5", "6", "7", "8"]),
-                  help="run only these probes; repeatable (default: all)")
+    @click.option(
+        "--probe",
+        "probes",
+        multiple=True,
+        type=click.Choice(["consent", "5", "6", "7", "8"]),
+        help="run only these probes; repeatable (default: all)",
+    )
     @click.option("--keep", is_flag=True, help="leave the APK installed on the device after the check")
     @click.option("--quiet", is_flag=True, help="no progress lines")
-    def check_cmd(target: str, serial: str | None, out: Path | None, junit: Path | None,
-                  scenario_file: Path | None, features: tuple[str, ...], profile: str | None,
-                  locale: str | None, probes: tuple[str, ...], keep: bool, quiet: bool) -> None:
+    def check_cmd(
+        target: str,
+        serial: str | None,
+        out: Path | None,
+        junit: Path | None,
+        scenario_file: Path | None,
+        features: tuple[str, ...],
+        profile: str | None,
+        locale: str | None,
+        probes: tuple[str, ...],
+        keep: bool,
+        quiet: bool,
+    ) -> None:
         """Check TARGET before release: an APK (with --device), a sample id, app model, scenario or results folder."""
         from exerciser.apk import check
 

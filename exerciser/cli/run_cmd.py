@@ -28,12 +28,18 @@ def _virtual_device(sc, serial: str):
     from exerciser.sim.profiles import LOCALES, PROFILES
 
     if sc.app.model_path is None:
-        raise UserError(f"{sc.source}: app.{sc.app.kind} needs a real device (--devices); the virtual device "
-                        "runs sample models (app.sample / app.model)")
+        raise UserError(
+            f"{sc.source}: app.{sc.app.kind} needs a real device (--devices); the virtual device "
+            "runs sample models (app.sample / app.model)"
+        )
     if sc.profile not in PROFILES:
-        raise UserError(f"{sc.source}: profile: unknown profile '{sc.profile}' (known: {', '.join(PROFILES)})")
+        raise UserError(
+            f"{sc.source}: profile: unknown profile '{sc.profile}' (known: {', '.join(PROFILES)})"
+        )
     if sc.locale not in LOCALES:
-        raise UserError(f"{sc.source}: locale: unsupported locale '{sc.locale}' (known: {', '.join(LOCALES)})")
+        raise UserError(
+            f"{sc.source}: locale: unsupported locale '{sc.locale}' (known: {', '.join(LOCALES)})"
+        )
     model = load_app_model(sc.app.model_path)
     return VirtualDevice(apps=[model], profile=sc.profile, locale=sc.locale, serial=serial)
 
@@ -87,9 +93,16 @@ def run_suite_virtual(scenarios, out_dir: Path, console, rules=None, quiet: bool
     from exerciser.runner.app_run import AppResult, run_app
 
     results = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), TextColumn("{task.fields[note]}"), console=console,
-                  disable=quiet, transient=False) as prog:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[note]}"),
+        console=console,
+        disable=quiet,
+        transient=False,
+    ) as prog:
         task = prog.add_task("suite", total=len(scenarios), note="")
         for i, sc in enumerate(scenarios, start=1):
             prog.update(task, description=f"{sc.id}", note="starting")
@@ -113,17 +126,37 @@ def run_suite_virtual(scenarios, out_dir: Path, console, rules=None, quiet: bool
 def register(cli: click.Group) -> None:
     @cli.command("run")
     @click.argument("suite_or_scenario", type=click.Path(path_type=Path))
-    @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
-                  help="results folder (default runs/<timestamp>); one sub-folder per app")
+    @click.option(
+        "--out",
+        "out",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="results folder (default runs/<timestamp>); one sub-folder per app",
+    )
     @click.option("--profile", default=None, help="device profile for every app (virtual device), e.g. api28")
     @click.option("--locale", default=None, help="device locale for every app, en-US or zh-CN")
-    @click.option("--devices", default=None,
-                  help="run on real devices: 'all' or SERIAL,SERIAL,... (one app per device at a time)")
-    @click.option("--rules", "rules_file", type=click.Path(path_type=Path), default=None,
-                  help="YAML of convention/protocol threshold overrides (name: value)")
+    @click.option(
+        "--devices",
+        default=None,
+        help="run on real devices: 'all' or SERIAL,SERIAL,... (one app per device at a time)",
+    )
+    @click.option(
+        "--rules",
+        "rules_file",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="YAML of convention/protocol threshold overrides (name: value)",
+    )
     @click.option("--quiet", is_flag=True, help="no progress display")
-    def run_cmd(suite_or_scenario: Path, out: Path | None, profile: str | None, locale: str | None,
-                devices: str | None, rules_file: Path | None, quiet: bool) -> None:
+    def run_cmd(
+        suite_or_scenario: Path,
+        out: Path | None,
+        profile: str | None,
+        locale: str | None,
+        devices: str | None,
+        rules_file: Path | None,
+        quiet: bool,
+    ) -> None:
         """Run SUITE_OR_SCENARIO (a suite YAML listing scenarios, or one scenario YAML)."""
         from rich.console import Console
 
@@ -147,7 +180,9 @@ def register(cli: click.Group) -> None:
             try:
                 from exerciser.rack import run_suite
             except ImportError as exc:
-                raise UserError(f"--devices needs the device rack (exerciser.rack), not available: {exc}") from None
+                raise UserError(
+                    f"--devices needs the device rack (exerciser.rack), not available: {exc}"
+                ) from None
             results = run_suite(scenarios, devices, out_dir, progress=not quiet)
         else:
             results = run_suite_virtual(scenarios, out_dir, console, rules=pack, quiet=quiet)

@@ -86,10 +86,14 @@ def deletion_goal() -> Goal:
     kinds = ("deletion_entry", "deletion_confirm", "deletion_obstacle")
     return Goal(
         "deletion",
-        lambda s: s.in_app and (bool(entry_targets(s)) or s.has("deletion_confirm") or s.has("deletion_obstacle")),
+        lambda s: (
+            s.in_app and (bool(entry_targets(s)) or s.has("deletion_confirm") or s.has("deletion_obstacle"))
+        ),
         hint_score("deletion"),
-        lambda node: min((kinds.index(k.split(":")[0]) for k in node.get("kinds", [])
-                          if k.split(":")[0] in kinds), default=None),
+        lambda node: min(
+            (kinds.index(k.split(":")[0]) for k in node.get("kinds", []) if k.split(":")[0] in kinds),
+            default=None,
+        ),
     )
 
 
@@ -97,7 +101,9 @@ def entry_targets(step: Step) -> list[Control]:
     """Deletion entries on screen (the row or button whose tap starts deletion); a checkbox that merely
     mentions deletion ("I have read the deletion terms") is not one."""
     boxes = {e.bounds for e in step.reading.elements if e.checkable}
-    out = [from_target(t) for t in step.reading.targets if t.role == "deletion_entry" and t.bounds not in boxes]
+    out = [
+        from_target(t) for t in step.reading.targets if t.role == "deletion_entry" and t.bounds not in boxes
+    ]
     if not out:
         out = [c for c in controls(step.reading) if hint_of(c.label) == "deletion" and c.bounds not in boxes]
     return out
@@ -142,9 +148,16 @@ def allowed(c: Control, step: Step, allow_confirm: bool = False) -> bool:
 
 
 class Explorer:
-    def __init__(self, session: Session, settle: Settle, strategy: str = "goal", seed: int = 0,
-                 max_actions: int = 120, tap: Callable[[Control, str], Step | None] | None = None,
-                 relaunch: Callable[[], Step | None] | None = None):
+    def __init__(
+        self,
+        session: Session,
+        settle: Settle,
+        strategy: str = "goal",
+        seed: int = 0,
+        max_actions: int = 120,
+        tap: Callable[[Control, str], Step | None] | None = None,
+        relaunch: Callable[[], Step | None] | None = None,
+    ):
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown strategy {strategy}")
         self.s = session

@@ -67,9 +67,7 @@ class StateGraph:
         return [taps.edges[a, b]["data"] for a, b in zip(nodes, nodes[1:], strict=False)]
 
     def tap_distances(self, src: str) -> dict[str, int]:
-        taps = nx.DiGraph(
-            [(u, v) for u, v, d in self.g.edges(data=True) if d["action"] == TAP and u != v]
-        )
+        taps = nx.DiGraph([(u, v) for u, v, d in self.g.edges(data=True) if d["action"] == TAP and u != v])
         if src not in taps:
             return {src: 0}
         return dict(nx.single_source_shortest_path_length(taps, src))

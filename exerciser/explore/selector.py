@@ -80,8 +80,21 @@ def controls(reading: ScreenReading) -> list[Control]:
             )
             if inner is None:
                 continue
-            e = Element(inner.label, e.bounds, e.source, e.resource_id, e.cls, e.content_desc, e.package,
-                        e.clickable, e.checkable, e.checked, e.enabled, e.scrollable, e.index_path)
+            e = Element(
+                inner.label,
+                e.bounds,
+                e.source,
+                e.resource_id,
+                e.cls,
+                e.content_desc,
+                e.package,
+                e.clickable,
+                e.checkable,
+                e.checked,
+                e.enabled,
+                e.scrollable,
+                e.index_path,
+            )
         c = from_element(e)
         if c.selector.key() not in seen:
             seen.add(c.selector.key())

@@ -60,11 +60,7 @@ def _list_rows(elements: list[Element]) -> set[str]:
         s = (e.cls, _id_name(e.resource_id))
         shape[e.index_path] = s
         by_parent.setdefault(_parent(e.index_path), Counter())[s] += 1
-    rows = {
-        p
-        for p, s in shape.items()
-        if by_parent[_parent(p)][s] >= LIST_MIN_REPEAT
-    }
+    rows = {p for p, s in shape.items() if by_parent[_parent(p)][s] >= LIST_MIN_REPEAT}
     if not rows:
         return rows
     # everything below a row belongs to it

@@ -117,7 +117,9 @@ def parse(xml: str | bytes, screen: tuple[int, int] | None = None) -> Tree:
     label_count_at: list[int] = []
 
     # Iterative walk: (node, index_path, owner index of the nearest clickable ancestor)
-    stack: list[tuple[etree._Element, str, int]] = [(n, str(i), -1) for i, n in reversed(list(enumerate(tops)))]
+    stack: list[tuple[etree._Element, str, int]] = [
+        (n, str(i), -1) for i, n in reversed(list(enumerate(tops)))
+    ]
     top_ids = {id(n) for n in tops}
     while stack:
         node, path, anc = stack.pop()

@@ -36,7 +36,9 @@ def tessdata_dir(lang: str) -> str:
     for d in TESSDATA_DIRS:
         if d and all((Path(d) / f"{part}.traineddata").is_file() for part in lang.split("+")):
             return d
-    raise OcrUnavailable(f"no tessdata directory with {lang} (looked in {', '.join(filter(None, TESSDATA_DIRS))})")
+    raise OcrUnavailable(
+        f"no tessdata directory with {lang} (looked in {', '.join(filter(None, TESSDATA_DIRS))})"
+    )
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,9 @@ def engine(lang: str = "chi_sim+eng") -> Engine:
         return e
 
 
-_LATIN_ONLY = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;!?'\"&-/()+%@#*’‘“”")
+_LATIN_ONLY = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;!?'\"&-/()+%@#*’‘“”"
+)
 
 
 class Engines:
@@ -141,7 +145,7 @@ class Engines:
 
 
 def script_of(texts: list[str]) -> str | None:
-    """"cjk" when any text has an ideograph, "latin" when there are letters but none, else None."""
+    """ "cjk" when any text has an ideograph, "latin" when there are letters but none, else None."""
     joined = "".join(texts)
     if any("\u3400" <= ch <= "\u9fff" for ch in joined):
         return "cjk"

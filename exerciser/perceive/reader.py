@@ -103,8 +103,13 @@ class Reader:
         if tree.dialog_bounds is not None:
             d = tree.dialog_bounds
             labelled = [
-                e for e in tree.elements if e.label and e.bounds[0] >= d[0] and e.bounds[1] >= d[1]
-                and e.bounds[2] <= d[2] and e.bounds[3] <= d[3]
+                e
+                for e in tree.elements
+                if e.label
+                and e.bounds[0] >= d[0]
+                and e.bounds[1] >= d[1]
+                and e.bounds[2] <= d[2]
+                and e.bounds[3] <= d[3]
             ]
             if not labelled:
                 return True
@@ -200,7 +205,10 @@ class Reader:
 
     @staticmethod
     def _ocr_view(
-        els: list[Element], card: vision.Card | None, obs: Observation, tree: hierarchy.Tree | None,
+        els: list[Element],
+        card: vision.Card | None,
+        obs: Observation,
+        tree: hierarchy.Tree | None,
         info: DeviceInfo | None,
     ) -> View:
         screen = tree.screen if tree else ((info.width, info.height) if info else (0, 0))
@@ -218,7 +226,11 @@ class Reader:
         )
 
     def _merge(
-        self, reading: ScreenReading, out: OcrOutcome, obs: Observation, tree: hierarchy.Tree,
+        self,
+        reading: ScreenReading,
+        out: OcrOutcome,
+        obs: Observation,
+        tree: hierarchy.Tree,
         info: DeviceInfo | None,
     ) -> None:
         res = recognise(self._ocr_view(out.elements, out.card, obs, tree, info))

@@ -282,7 +282,9 @@ def _launcher(view: View, lx: Lexicon, sig: Signatures, res: Result) -> bool:
         res.add_kind(KindHit("launcher", 0.97, view.source, None, (f"pkg:{pkg or view.package}",)))
         return True
     if len(ids & lx.launcher_ids) >= 2:
-        res.add_kind(KindHit("launcher", 0.85, view.source, None, tuple(f"id:{n}" for n in ids & lx.launcher_ids)))
+        res.add_kind(
+            KindHit("launcher", 0.85, view.source, None, tuple(f"id:{n}" for n in ids & lx.launcher_ids))
+        )
         return True
     return False
 
@@ -426,7 +428,9 @@ def _deletion(view: View, lx: Lexicon, res: Result) -> None:
     if lx.deletion_activities.find(compact(act)):
         about.append(compact(act))
     entries = [
-        i for i in view.buttons if not view.elements[i].checkable and entry_ph.find(compact(view.elements[i].label))
+        i
+        for i in view.buttons
+        if not view.elements[i].checkable and entry_ph.find(compact(view.elements[i].label))
     ]
     marker = lx.deletion_confirm.find(view.body_compact) if about else None
     confirm_btns = [i for i in view.with_class("del_confirm") if "del_cancel" not in view.classes[i]]
@@ -436,7 +440,13 @@ def _deletion(view: View, lx: Lexicon, res: Result) -> None:
         if view.classes[i] & {"del_cancel", "cancel"} and view.elements[i].text and i not in confirm_btns
     ]
     confirmed = False
-    if about and marker and (confirm_btns or entries) and cancel_btns and (view.is_dialog or len(view.buttons) <= 4):
+    if (
+        about
+        and marker
+        and (confirm_btns or entries)
+        and cancel_btns
+        and (view.is_dialog or len(view.buttons) <= 4)
+    ):
         confirmed = True
         c = (confirm_btns or entries)[0]
         ev = (f"text:{_q(about[0][:24])}", f"text:{_q(marker)}", f"button:{_q(view.elements[c].label)}")
@@ -474,7 +484,13 @@ def _account_page(view: View, lx: Lexicon, sig: Signatures, res: Result) -> None
             continue
         c = view.compacts[i]
         top = e.bounds[3] <= 0.16 * h
-        if top and not e.clickable and view.owner[i] < 0 and lx.page_titles.find(c) and c in lx.page_titles.exact:
+        if (
+            top
+            and not e.clickable
+            and view.owner[i] < 0
+            and lx.page_titles.find(c)
+            and c in lx.page_titles.exact
+        ):
             title = title or label
             continue
         if e.selected or (view.owner[i] >= 0 and view.elements[view.owner[i]].selected):
@@ -501,8 +517,11 @@ def _nav_targets(view: View, lx: Lexicon, res: Result) -> None:
         cands += [
             i
             for i, e in enumerate(view.elements)
-            if view.owner[i] >= 0 and i not in cands and (e.text or e.content_desc)
-            and _exact(ph, e.text or e.content_desc) and view.owner[i] not in cands
+            if view.owner[i] >= 0
+            and i not in cands
+            and (e.text or e.content_desc)
+            and _exact(ph, e.text or e.content_desc)
+            and view.owner[i] not in cands
         ]
         if not cands:
             continue

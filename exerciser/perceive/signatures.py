@@ -21,7 +21,15 @@ _AOSP_ID_ROLES = {
     "checkbox": "dont_ask_again_checkbox",
 }
 # Ids that only the grant dialog has (any one identifies it, whatever the package prefix).
-_AOSP_SIGNATURE_KEYS = ("allow", "deny", "deny_repeat", "allow_foreground", "allow_one_time", "message", "checkbox")
+_AOSP_SIGNATURE_KEYS = (
+    "allow",
+    "deny",
+    "deny_repeat",
+    "allow_foreground",
+    "allow_one_time",
+    "message",
+    "checkbox",
+)
 
 
 @dataclass(frozen=True)

@@ -280,10 +280,14 @@ def ocr_crop(img: np.ndarray, seg: Segment, target_h: int = 40) -> np.ndarray:
             g = g[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
             runs = _runs(dark[rows[0] : rows[-1] + 1].any(axis=1).astype(np.int8))
             # rows of a wrapped label: runs separated by a real gap (not the gaps inside one glyph)
-            seg.lines = max(1, 1 + sum(1 for (_, e), (s2, _) in zip(runs, runs[1:]) if s2 - e > 0.12 * g.shape[0]))
+            seg.lines = max(
+                1, 1 + sum(1 for (_, e), (s2, _) in zip(runs, runs[1:]) if s2 - e > 0.12 * g.shape[0])
+            )
     row_h = g.shape[0] / max(1, seg.lines)
     scale = target_h / row_h if row_h > 0 else 1.0
     if scale < 0.95 or scale > 1.6:
-        g = cv2.resize(g, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+        g = cv2.resize(
+            g, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+        )
     pad = max(8, target_h // 3)
     return cv2.copyMakeBorder(g, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)

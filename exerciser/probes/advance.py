@@ -89,7 +89,9 @@ def feature_goal(ctx: ProbeContext) -> Goal:
             return 0.5
         if any(norm_label(w) in label for w, _ in entries):
             return 10.0
-        if any(re.search(r"\b" + re.escape(w) + r"\b", label) or (w in label and not w.isascii()) for w in gwords):
+        if any(
+            re.search(r"\b" + re.escape(w) + r"\b", label) or (w in label and not w.isascii()) for w in gwords
+        ):
             return 4.0
         return 1.0
 
@@ -110,16 +112,26 @@ def run(ctx: ProbeContext) -> ProbeResult:
         return res
     amap = AppMap(main_state=main.state.id)
     d.phase = "feature"
-    ex = Explorer(s, d.settle, "bfs", max_actions=ctx.scenario.budgets.explore_actions, tap=d.tap,
-                  relaunch=lambda: _relaunch(ctx, d))
+    ex = Explorer(
+        s,
+        d.settle,
+        "bfs",
+        max_actions=ctx.scenario.budgets.explore_actions,
+        tap=d.tap,
+        relaunch=lambda: _relaunch(ctx, d),
+    )
     # first the declared entries (goal order), then everything else breadth-first
     ex.strategy = "goal"
     goal = feature_goal(ctx)
     ex.explore(Goal("features", lambda st: _all_entries_tried(ctx, ex, st), goal.score), main)
     ex.strategy = "bfs"
     r = ex.explore(goal, s.current if s.current and s.current.in_app else main)
-    res.facts["explore"] = {"actions": r.actions, "taps": r.taps, "stop": r.reason,
-                            "states": s.graph.g.number_of_nodes()}
+    res.facts["explore"] = {
+        "actions": r.actions,
+        "taps": r.taps,
+        "stop": r.reason,
+        "states": s.graph.g.number_of_nodes(),
+    }
     amap.prompts = list(d.prompts)
     for p in d.prompts:
         if p.source != "system" or p.group in amap.triggers:

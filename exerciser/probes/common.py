@@ -98,8 +98,14 @@ class Driver:
     step itself when it is a blocking wall, or None when the app is no longer in front.
     """
 
-    def __init__(self, ctx: ProbeContext, prompts: Answer = "allow", policy: str = "agree",
-                 nags: str = "dismiss", phase: str = "launch"):
+    def __init__(
+        self,
+        ctx: ProbeContext,
+        prompts: Answer = "allow",
+        policy: str = "agree",
+        nags: str = "dismiss",
+        phase: str = "launch",
+    ):
         self.ctx = ctx
         self.s = ctx.session
         self.prompt_answer = prompts
@@ -127,8 +133,13 @@ class Driver:
 
     def tap(self, c: Control, note: str = "") -> Step | None:
         cur = self.s.current
-        self.user_tap = {"label": c.label, "step": self.s.n + 1, "selector": c.selector.to_json(),
-                         "screen": cur.reading.activity if cur else "", "state": cur.state.id if cur else ""}
+        self.user_tap = {
+            "label": c.label,
+            "step": self.s.n + 1,
+            "selector": c.selector.to_json(),
+            "screen": cur.reading.activity if cur else "",
+            "state": cur.state.id if cur else "",
+        }
         self._burst = 0
         return self.settle(self.s.tap(c, note=note))
 
@@ -165,7 +176,9 @@ class Driver:
                 self.consent_steps.append(step.n)
                 agree = self.policy == "agree"
                 roles = ("agree",) if agree else ("refuse", "exit", "cancel", "close")
-                nxt = self._press(step, roles, f"{self.phase}: {'agree to' if agree else 'refuse'} the policy")
+                nxt = self._press(
+                    step, roles, f"{self.phase}: {'agree to' if agree else 'refuse'} the policy"
+                )
                 if nxt is None:
                     nxt = self._press(step, ("agree",), f"{self.phase}: only agree was offered")
                     agree = nxt is not None
@@ -210,8 +223,17 @@ class Driver:
         group = step.prompt_group() or "unknown"
         self._burst += 1
         ans = self._answer_for(group)
-        p = Prompt(step.n, step.time_ms, group, "system", self.phase, not self.consented, self.user_tap,
-                   self._app_screen(), page=self._burst)
+        p = Prompt(
+            step.n,
+            step.time_ms,
+            group,
+            "system",
+            self.phase,
+            not self.consented,
+            self.user_tap,
+            self._app_screen(),
+            page=self._burst,
+        )
         if ans == "deny" and self.ctx.scenario.dont_ask_again:
             box = step.reading.target("dont_ask_again_checkbox")
             if box is not None:
@@ -231,11 +253,23 @@ class Driver:
     def _on_nag(self, step: Step) -> Step:
         k = step.reading.kind("permission_rationale")
         group = (k.permission_group if k else None) or "unknown"
-        p = Prompt(step.n, step.time_ms, group, "in_app", self.phase, not self.consented, self.user_tap,
-                   step.reading.activity)
-        proceed = self.nags == "proceed" or (callable(self.prompt_answer) and self._answer_for(group) == "allow")
+        p = Prompt(
+            step.n,
+            step.time_ms,
+            group,
+            "in_app",
+            self.phase,
+            not self.consented,
+            self.user_tap,
+            step.reading.activity,
+        )
+        proceed = self.nags == "proceed" or (
+            callable(self.prompt_answer) and self._answer_for(group) == "allow"
+        )
         roles = NAG_PROCEED_ROLES + NAG_DISMISS_ROLES if proceed else NAG_DISMISS_ROLES + ("confirm", "agree")
-        nxt = self._press(step, roles, f"{self.phase}: {'accept' if proceed else 'dismiss'} in-app request ({group})")
+        nxt = self._press(
+            step, roles, f"{self.phase}: {'accept' if proceed else 'dismiss'} in-app request ({group})"
+        )
         if nxt is None:
             nxt = self.s.key(Key.BACK, note=f"{self.phase}: dismiss in-app request by back")
             p.answer = "back"

@@ -113,7 +113,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
     if dialog is not None:
         res.cite("consent_dialog", dialog.n)
         refusal = policy_refusal(ctx, d, dialog, res)
-        before += [p for p in d.prompts[len(before):] if p.before_consent]
+        before += [p for p in d.prompts[len(before) :] if p.before_consent]
         reqs = _requests_before(ctx, s.n, start_n)
         res.cite("policy_refusal", *refusal["steps"])
     else:

@@ -61,16 +61,29 @@ def walk_to_confirmation(ctx: ProbeContext, d: Driver, step: Step, res: ProbeRes
             break
         # tick unticked boxes first ("I have read the deletion terms"), then the most forward control
         checkables = {e.bounds for e in step.reading.elements if e.checkable}
-        box = next((e for e in step.reading.elements if e.checkable and not e.checked and e.enabled
-                    and (step.state.id, e.index_path) not in pressed), None)
+        box = next(
+            (
+                e
+                for e in step.reading.elements
+                if e.checkable
+                and not e.checked
+                and e.enabled
+                and (step.state.id, e.index_path) not in pressed
+            ),
+            None,
+        )
         if box is not None:
             pressed.add((step.state.id, box.index_path))
             c = Control(_sel(box), box.bounds, box.label)
         else:
-            fwd = [c for c in controls(step.reading)
-                   if (step.state.id, c.selector.key()) not in pressed and c.bounds not in checkables
-                   and not _BACKWARD.search(c.label or "")
-                   and (c.selector.role in ("deletion_entry", "confirm") or _FORWARD.search(c.label or ""))]
+            fwd = [
+                c
+                for c in controls(step.reading)
+                if (step.state.id, c.selector.key()) not in pressed
+                and c.bounds not in checkables
+                and not _BACKWARD.search(c.label or "")
+                and (c.selector.role in ("deletion_entry", "confirm") or _FORWARD.search(c.label or ""))
+            ]
             if not fwd:
                 break
             fwd.sort(key=lambda c: c.selector.role not in ("deletion_entry", "confirm"))
@@ -81,8 +94,12 @@ def walk_to_confirmation(ctx: ProbeContext, d: Driver, step: Step, res: ProbeRes
         if nxt is None:
             break
         step = nxt
-    out: dict[str, Any] = {"obstacles": obstacles, "confirmation_step": confirm_step,
-                           "taps_entry_to_confirmation": taps if confirm_step else None, "confirmed": False}
+    out: dict[str, Any] = {
+        "obstacles": obstacles,
+        "confirmation_step": confirm_step,
+        "taps_entry_to_confirmation": taps if confirm_step else None,
+        "confirmed": False,
+    }
     if confirm_step is not None:
         cur = s.current
         if ctx.scenario.test_account:
@@ -143,8 +160,9 @@ def run(ctx: ProbeContext) -> ProbeResult:
         res.facts["entry_found"] = True
         res.facts["figure"] = taps
         res.facts["entry_step"] = found.n
-        res.facts["path"] = [p.get("selector", {}).get("text") or p.get("label") or p.get("selector_key")
-                             for p in path]
+        res.facts["path"] = [
+            p.get("selector", {}).get("text") or p.get("label") or p.get("selector_key") for p in path
+        ]
         res.cite("deletion_entry", found.n)
         flow = walk_to_confirmation(ctx, d, found, res)
         res.facts.update(flow)
@@ -169,8 +187,12 @@ def policy_reach(ctx: ProbeContext, d: Driver) -> dict[str, Any]:
     r = ex.explore(policy_goal(), main)
     if r.found is None:
         return {"found": False, "taps": None, "reason": r.reason, "steps": [main.n]}
-    return {"found": True, "taps": len(r.path), "steps": [main.n, r.found.n],
-            "path": [e.get("selector", {}).get("text", "") for e in r.path]}
+    return {
+        "found": True,
+        "taps": len(r.path),
+        "steps": [main.n, r.found.n],
+        "path": [e.get("selector", {}).get("text", "") for e in r.path],
+    }
 
 
 def norm(label: str) -> str:

@@ -50,8 +50,9 @@ def refuse_group(ctx: ProbeContext, group: str, trigger: dict[str, Any]) -> dict
     elif calm.has("blocking_wall"):
         outcome = "wall"
         steps.append(calm.n)
-    elif len(again) >= LOOP_PROMPTS - 1 and all(p.user_tap is None or p.user_tap["step"] < first.step
-                                                  for p in again):
+    elif len(again) >= LOOP_PROMPTS - 1 and all(
+        p.user_tap is None or p.user_tap["step"] < first.step for p in again
+    ):
         outcome = "loop"
         steps += [p.step for p in again]
     return {

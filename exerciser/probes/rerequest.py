@@ -20,7 +20,7 @@ from typing import Any
 
 from exerciser.device.contract import Key
 from exerciser.probes import advance
-from exerciser.probes.common import Driver, ProbeAborted, ProbeContext, ProbeResult, Prompt
+from exerciser.probes.common import Driver, ProbeAborted, ProbeContext, ProbeResult
 
 HOUR_MS = 3600 * 1000
 WATCH_STEP = 5.0  # device seconds between looks while watching

@@ -66,7 +66,7 @@ class AppResult:
 
     @property
     def status(self) -> str:
-        """"violation" | "compliant" | "inconclusive" | "error" for the whole app."""
+        """ "violation" | "compliant" | "inconclusive" | "error" for the whole app."""
         if self.error and not self.categories:
             return "error"
         if self.violations:
@@ -126,8 +126,15 @@ def _scenario_json(sc: Scenario) -> dict[str, Any]:
         "app": {"kind": sc.app.kind, "value": sc.app.value, "label": sc.app.label},
         "locale": sc.locale,
         "profile": sc.profile,
-        "features": [{"name": f.name, "permissions": list(f.permissions), "entry": list(f.entry),
-                      "screens": list(f.screens)} for f in sc.features],
+        "features": [
+            {
+                "name": f.name,
+                "permissions": list(f.permissions),
+                "entry": list(f.entry),
+                "screens": list(f.screens),
+            }
+            for f in sc.features
+        ],
         "login": list(sc.login),
         "budgets": vars(sc.budgets),
         "probes": list(sc.probes),
@@ -138,8 +145,15 @@ def _scenario_json(sc: Scenario) -> dict[str, Any]:
     }
 
 
-def run_app(scenario: Scenario, device: Device, out_dir: Path, progress: Progress | None = None,
-            rules: RulePack | None = None, reader: Any = None, finalize: bool = True) -> AppResult:
+def run_app(
+    scenario: Scenario,
+    device: Device,
+    out_dir: Path,
+    progress: Progress | None = None,
+    rules: RulePack | None = None,
+    reader: Any = None,
+    finalize: bool = True,
+) -> AppResult:
     """Run every probe of `scenario` on `device` (app installed) and write `out_dir/<scenario.id>/`.
 
     `out_dir` is the suite folder; the app's folder is created inside it. Raises DeviceLost when the
@@ -155,8 +169,9 @@ def run_app(scenario: Scenario, device: Device, out_dir: Path, progress: Progres
     dev_info = device.info
     if info.package not in device.installed_packages():
         raise UserError(f"{scenario.id}: {info.package} is not installed on {dev_info.serial}")
-    session = Session(device, info.package, app_dir, reader or default_reader(), scenario.budgets,
-                      progress=progress)
+    session = Session(
+        device, info.package, app_dir, reader or default_reader(), scenario.budgets, progress=progress
+    )
     ctx = ProbeContext(session, scenario, rp, info.package, info.label)
     errors: dict[str, str] = {}
     result = AppResult(scenario.id, info.package, app_dir, serial=dev_info.serial)
@@ -173,7 +188,7 @@ def run_app(scenario: Scenario, device: Device, out_dir: Path, progress: Progres
                 ctx.results[name] = PROBES[name](ctx)
             except BudgetExhausted as exc:
                 errors[name] = f"budget: {exc}"
-                for rest in ORDER[ORDER.index(name) + 1:]:
+                for rest in ORDER[ORDER.index(name) + 1 :]:
                     errors.setdefault(rest, f"not run: {exc}")
                 break
             except ProbeAborted as exc:
@@ -221,17 +236,32 @@ def _copy_deciding(app_dir: Path, result: AppResult) -> None:
         v.screenshots = shots
 
 
-def _write_run_json(app_dir: Path, sc: Scenario, dev_info: Any, session: Session, t0: float,
-                    ctx: ProbeContext, rp: RulePack, status: str) -> None:
+def _write_run_json(
+    app_dir: Path,
+    sc: Scenario,
+    dev_info: Any,
+    session: Session,
+    t0: float,
+    ctx: ProbeContext,
+    rp: RulePack,
+    status: str,
+) -> None:
     run = {
         "tool": "consent-exerciser",
         "version": __version__,
         "status": status,
         "app": sc.id,
         "package": ctx.package,
-        "device": {"serial": dev_info.serial, "api_level": dev_info.api_level, "release": dev_info.release,
-                   "rom": dev_info.rom, "locale": dev_info.locale, "width": dev_info.width,
-                   "height": dev_info.height, "model": dev_info.model},
+        "device": {
+            "serial": dev_info.serial,
+            "api_level": dev_info.api_level,
+            "release": dev_info.release,
+            "rom": dev_info.rom,
+            "locale": dev_info.locale,
+            "width": dev_info.width,
+            "height": dev_info.height,
+            "model": dev_info.model,
+        },
         "profile": sc.profile,
         "steps": session.n,
         "actions": session.actions,
@@ -239,8 +269,10 @@ def _write_run_json(app_dir: Path, sc: Scenario, dev_info: Any, session: Session
         "read_ms": round(session.read_ms, 1),
         "wall_seconds": round(time.monotonic() - t0, 2),
         "rules": rp.to_json(),
-        "probes": {name: {"facts": r.facts, "evidence": r.evidence, "inconclusive": r.inconclusive,
-                          "notes": r.notes} for name, r in ctx.results.items()},
+        "probes": {
+            name: {"facts": r.facts, "evidence": r.evidence, "inconclusive": r.inconclusive, "notes": r.notes}
+            for name, r in ctx.results.items()
+        },
         "categories": list(CATEGORIES),
     }
     (app_dir / "run.json").write_text(json.dumps(run, ensure_ascii=False, indent=1, default=str))

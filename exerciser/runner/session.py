@@ -177,7 +177,9 @@ class Session:
         )
         self.graph.add_state(state, n)
         if before is not None:
-            attrs = {"selector": action["selector"], "point": action["point"]} if action["type"] == TAP else {}
+            attrs = (
+                {"selector": action["selector"], "point": action["point"]} if action["type"] == TAP else {}
+            )
             self.graph.add_edge(before, state.id, action["type"], _edge_key(action), n, **attrs)
         self.events_log.extend((n, e) for e in events)
         step = Step(n, self.probe, action, obs, reading, state, events, self.package)
@@ -197,30 +199,48 @@ class Session:
     def tap(self, c: Control, note: str = "", settle: float | None = None) -> Step:
         x, y = c.point
         self.taps += 1
-        action = {"type": TAP, "role": c.selector.role, "label": c.label,
-                  "selector": c.selector.to_json(), "point": [x, y]}
-        return self._do(action, lambda: self.device.tap(x, y), self.settle_s if settle is None else settle,
-                        note)
+        action = {
+            "type": TAP,
+            "role": c.selector.role,
+            "label": c.label,
+            "selector": c.selector.to_json(),
+            "point": [x, y],
+        }
+        return self._do(
+            action, lambda: self.device.tap(x, y), self.settle_s if settle is None else settle, note
+        )
 
     def key(self, key: Key, note: str = "") -> Step:
         return self._do({"type": "key", "key": str(key)}, lambda: self.device.key(key), self.settle_s, note)
 
     def type_text(self, text: str, note: str = "") -> Step:
-        return self._do({"type": "type", "text": text}, lambda: self.device.type_text(text), self.settle_s,
-                        note)
+        return self._do(
+            {"type": "type", "text": text}, lambda: self.device.type_text(text), self.settle_s, note
+        )
 
     def start(self, note: str = "", settle: float | None = None) -> Step:
-        return self._do({"type": "app_start", "package": self.package},
-                        lambda: self.device.app_start(self.package),
-                        self.launch_settle_s if settle is None else settle, note)
+        return self._do(
+            {"type": "app_start", "package": self.package},
+            lambda: self.device.app_start(self.package),
+            self.launch_settle_s if settle is None else settle,
+            note,
+        )
 
     def stop(self, note: str = "") -> Step:
-        return self._do({"type": "app_stop", "package": self.package},
-                        lambda: self.device.app_stop(self.package), 0.2, note)
+        return self._do(
+            {"type": "app_stop", "package": self.package},
+            lambda: self.device.app_stop(self.package),
+            0.2,
+            note,
+        )
 
     def clear(self, note: str = "clean install") -> Step:
-        return self._do({"type": "app_clear", "package": self.package},
-                        lambda: self.device.app_clear(self.package), 0.2, note)
+        return self._do(
+            {"type": "app_clear", "package": self.package},
+            lambda: self.device.app_clear(self.package),
+            0.2,
+            note,
+        )
 
     def advance(self, seconds: float, note: str = "") -> Step:
         """Let a long time pass (hours): the virtual device jumps its clock, a real one would sleep."""

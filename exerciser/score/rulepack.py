@@ -71,8 +71,10 @@ class RulePack:
             if isinstance(v, (int, float)) and float(v) == t.value:
                 continue  # a copy of the pack's own value changes nothing
             if t.kind not in OVERRIDABLE:
-                raise UserError(f"{origin}: rules.{name}: {t.value:g} is regulation ({t.source}); only "
-                                "conventions and protocol parameters can be changed")
+                raise UserError(
+                    f"{origin}: rules.{name}: {t.value:g} is regulation ({t.source}); only "
+                    "conventions and protocol parameters can be changed"
+                )
             if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
                 raise UserError(f"{origin}: rules.{name}: expected a non-negative number, got {v!r}")
             th[name] = Threshold(name, float(v), t.kind, t.source, t.meaning, t.value)
@@ -104,8 +106,17 @@ def load_rulepack(path: Path | None = None) -> RulePack:
             for n, d in data["thresholds"].items()
         }
         rules = [
-            Rule(r["id"], str(r["category"]), r["severity"], r["kind"], r["source"], r["text"],
-                 r.get("threshold"), r.get("window"), r)
+            Rule(
+                r["id"],
+                str(r["category"]),
+                r["severity"],
+                r["kind"],
+                r["source"],
+                r["text"],
+                r.get("threshold"),
+                r.get("window"),
+                r,
+            )
             for r in data["rules"]
         ]
     except (KeyError, TypeError, ValueError) as exc:

@@ -39,7 +39,9 @@ def _fire(rp: RulePack, rid: str) -> dict[str, Any]:
 def _verdict(rp: RulePack, fired: list[str], figure: Any, reason: str, steps: list[int]) -> CategoryVerdict:
     rules = [_fire(rp, r) for r in fired]
     sev = max((r["severity"] for r in rules), key=lambda s: SEVERITY_ORDER[s], default="none")
-    return CategoryVerdict("violation" if fired else "compliant", figure, reason, sorted(set(steps)), sev, rules)
+    return CategoryVerdict(
+        "violation" if fired else "compliant", figure, reason, sorted(set(steps)), sev, rules
+    )
 
 
 def _inconclusive(figure: Any, reason: str, steps: list[int]) -> CategoryVerdict:
@@ -66,8 +68,9 @@ def score_consent(res: ProbeResult, sc: Scenario, rp: RulePack, language: str) -
         return _verdict(rp, fired, figure, "; ".join(why) + ".", steps)
     if res.inconclusive:
         return _inconclusive(figure, res.inconclusive, steps)
-    return _verdict(rp, [], figure, "The privacy dialog came first and nothing was asked before agreement.",
-                    steps)
+    return _verdict(
+        rp, [], figure, "The privacy dialog came first and nothing was asked before agreement.", steps
+    )
 
 
 def score_refusal(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVerdict:
@@ -76,15 +79,27 @@ def score_refusal(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVerdi
     blocked = [r for r in f.get("refusals", []) if r.get("blocked")]
     if figure > rp.value("blocking_refusals_max"):
         what = ", ".join(f"{r['what']} → {r['outcome']}" for r in blocked)
-        return _verdict(rp, ["5.refusal_blocks_use"], figure, f"Refusal blocked use: {what}.",
-                        _steps(res, "refusal_blocks_use"))
+        return _verdict(
+            rp,
+            ["5.refusal_blocks_use"],
+            figure,
+            f"Refusal blocked use: {what}.",
+            _steps(res, "refusal_blocks_use"),
+        )
     if res.inconclusive:
         return _inconclusive(figure, res.inconclusive, _steps(res, "refusals_tolerated"))
     n = len(f.get("refusals", []))
     if n == 0:
-        return _inconclusive(figure, "Nothing to refuse: no privacy dialog and no permission prompt was met.", [])
-    return _verdict(rp, [], figure, f"All {n} refusal(s) were tolerated; the app stayed usable.",
-                    _steps(res, "refusals_tolerated"))
+        return _inconclusive(
+            figure, "Nothing to refuse: no privacy dialog and no permission prompt was met.", []
+        )
+    return _verdict(
+        rp,
+        [],
+        figure,
+        f"All {n} refusal(s) were tolerated; the app stayed usable.",
+        _steps(res, "refusals_tolerated"),
+    )
 
 
 def score_rerequest(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVerdict:
@@ -95,7 +110,9 @@ def score_rerequest(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVer
         g = f.get("worst_group")
         worst = next(x for x in f["groups"] if x["group"] == g)
         return _verdict(
-            rp, ["6.frequent_rerequest"], figure,
+            rp,
+            ["6.frequent_rerequest"],
+            figure,
             f"After refusing {g} it was asked again {figure} time(s) within {window:g} h "
             f"({worst['system']} system prompt(s), {worst['in_app']} in-app)"
             + (", at every relaunch." if worst.get("every_relaunch") else "."),
@@ -109,9 +126,13 @@ def score_rerequest(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVer
         if unreachable:
             return _inconclusive(figure, f"Could not reach where {', '.join(unreachable)} is asked.", [])
         return _verdict(rp, [], figure, "The app asks for no permission, so nothing is re-requested.", [])
-    return _verdict(rp, [], figure,
-                    f"No refused group ({', '.join(g['group'] for g in groups)}) was asked again within "
-                    f"{window:g} h.", _steps(res, "refusals"))
+    return _verdict(
+        rp,
+        [],
+        figure,
+        f"No refused group ({', '.join(g['group'] for g in groups)}) was asked again within {window:g} h.",
+        _steps(res, "refusals"),
+    )
 
 
 def score_advance(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVerdict:
@@ -119,14 +140,21 @@ def score_advance(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVerdi
     figure = f.get("figure", 0)
     if figure > rp.value("advance_groups_max"):
         parts = [f"{g['group']} ({'; '.join(g['reasons'])})" for g in f["groups"] if g["reasons"]]
-        return _verdict(rp, ["7.advance_or_excessive"], figure,
-                        f"{figure} group(s) asked in advance or without a feature: {', '.join(parts)}.",
-                        _steps(res, "advance_or_excessive"))
+        return _verdict(
+            rp,
+            ["7.advance_or_excessive"],
+            figure,
+            f"{figure} group(s) asked in advance or without a feature: {', '.join(parts)}.",
+            _steps(res, "advance_or_excessive"),
+        )
     if res.inconclusive:
         return _inconclusive(figure, res.inconclusive, [])
     groups = [g["group"] for g in f.get("groups", [])]
-    reason = (f"Every group ({', '.join(groups)}) was asked on its feature's screen after the user chose it."
-              if groups else "No permission was asked during the exploration.")
+    reason = (
+        f"Every group ({', '.join(groups)}) was asked on its feature's screen after the user chose it."
+        if groups
+        else "No permission was asked during the exploration."
+    )
     steps = [g["steps"][0] for g in f.get("groups", [])]
     return _verdict(rp, [], figure, reason, steps)
 
@@ -135,8 +163,11 @@ def counted_obstacles(f: dict[str, Any], rp: RulePack) -> list[dict[str, Any]]:
     raw = rp.rule("8.deletion_obstacles").raw
     known = set(raw.get("obstacles") or [])
     tolerated = set(raw.get("tolerated_when_confirmable") or []) if f.get("confirmation_step") else set()
-    return [o for o in f.get("obstacles") or [] if (not known or o["obstacle"] in known)
-            and o["obstacle"] not in tolerated]
+    return [
+        o
+        for o in f.get("obstacles") or []
+        if (not known or o["obstacle"] in known) and o["obstacle"] not in tolerated
+    ]
 
 
 def score_deletion(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVerdict:
@@ -145,9 +176,13 @@ def score_deletion(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVerd
     if res.inconclusive and not f.get("entry_found"):
         return _inconclusive(figure, res.inconclusive, _steps(res, "main_screen"))
     if not f.get("entry_found"):
-        return _verdict(rp, ["8.deletion_missing"], None,
-                        "No account-deletion entry was found from the main screen.",
-                        _steps(res, "deletion_missing"))
+        return _verdict(
+            rp,
+            ["8.deletion_missing"],
+            None,
+            "No account-deletion entry was found from the main screen.",
+            _steps(res, "deletion_missing"),
+        )
     fired, why = [], []
     obstacles = counted_obstacles(f, rp)
     if obstacles:
@@ -163,8 +198,9 @@ def score_deletion(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVerd
     if fired:
         return _verdict(rp, fired, figure, "; ".join(why).capitalize() + ".", steps)
     conf = "with a confirmation step" if f.get("confirmation_step") else "without reaching a confirmation"
-    return _verdict(rp, [], figure, f"Deletion entry {figure} taps from the main screen ({path}), {conf}.",
-                    steps)
+    return _verdict(
+        rp, [], figure, f"Deletion entry {figure} taps from the main screen ({path}), {conf}.", steps
+    )
 
 
 def score_policy(facts: dict[str, Any] | None, rp: RulePack) -> dict[str, Any] | None:
@@ -178,16 +214,24 @@ def score_policy(facts: dict[str, Any] | None, rp: RulePack) -> dict[str, Any] |
         "verdict": "compliant" if ok else "violation",
         "figure": facts.get("taps"),
         "limit": limit,
-        "reason": (f"The privacy policy is {facts['taps']} taps from the main screen." if facts.get("found")
-                   else "The privacy policy could not be reached from the main screen."),
+        "reason": (
+            f"The privacy policy is {facts['taps']} taps from the main screen."
+            if facts.get("found")
+            else "The privacy policy could not be reached from the main screen."
+        ),
         "evidence_steps": facts.get("steps", []),
         "source": r.source,
         "severity": "none" if ok else r.severity,
     }
 
 
-def score_all(results: dict[str, ProbeResult], sc: Scenario, rp: RulePack, language: str,
-              errors: dict[str, str] | None = None) -> tuple[dict[str, CategoryVerdict], dict[str, Any]]:
+def score_all(
+    results: dict[str, ProbeResult],
+    sc: Scenario,
+    rp: RulePack,
+    language: str,
+    errors: dict[str, str] | None = None,
+) -> tuple[dict[str, CategoryVerdict], dict[str, Any]]:
     errors = errors or {}
     out: dict[str, CategoryVerdict] = {}
     fns = {

@@ -17,7 +17,6 @@ LANGUAGES = ("en", "zh")
 LOCALES = ("en-US", "zh-CN")
 
 
-
 @dataclass(frozen=True)
 class Profile:
     """One device profile (a row of permission_dialogs.yaml plus what the system UI needs)."""

@@ -13,9 +13,14 @@ from exerciser.scenario import Feature
 @pytest.fixture(scope="module")
 def apk(tmp_path_factory):
     path = tmp_path_factory.mktemp("excess") / "scan.apk"
-    perms = ["android.permission.CAMERA", "android.permission.READ_CONTACTS", "android.permission.WRITE_CONTACTS",
-             "android.permission.ACCESS_FINE_LOCATION", "android.permission.READ_CALL_LOG",
-             "android.permission.INTERNET"]
+    perms = [
+        "android.permission.CAMERA",
+        "android.permission.READ_CONTACTS",
+        "android.permission.WRITE_CONTACTS",
+        "android.permission.ACCESS_FINE_LOCATION",
+        "android.permission.READ_CALL_LOG",
+        "android.permission.INTERNET",
+    ]
     return read_apk(build_apk(path, "com.example.scan", target_sdk=33, permissions=perms))
 
 
@@ -30,8 +35,10 @@ def test_unjustified_groups_are_warned(apk):
 
 
 def test_one_permission_of_a_group_justifies_the_group(apk):
-    features = [Feature("invite", ("android.permission.READ_CONTACTS",)), Feature("all", ("camera", "location",
-                                                                                       "call_log"))]
+    features = [
+        Feature("invite", ("android.permission.READ_CONTACTS",)),
+        Feature("all", ("camera", "location", "call_log")),
+    ]
     assert manifest_excess(apk, features) == []
 
 

@@ -9,8 +9,7 @@ import zipfile
 
 import pytest
 
-from exerciser.apk import read_apk
-from exerciser.apk import axml
+from exerciser.apk import axml, read_apk
 from exerciser.apk.build import build_apk, manifest_xml, write_apk
 from exerciser.errors import UserError
 
@@ -191,14 +190,19 @@ def test_empty_file(tmp_path):
 
 @pytest.mark.skipif(shutil.which("aapt") is None, reason="aapt not installed")
 def test_aapt_reads_the_built_apk(good_apk):
-    badging = subprocess.run(["aapt", "dump", "badging", str(good_apk)], capture_output=True, text=True,
-                             check=True).stdout
+    badging = subprocess.run(
+        ["aapt", "dump", "badging", str(good_apk)], capture_output=True, text=True, check=True
+    ).stdout
     assert "package: name='com.example.notes' versionCode='42' versionName='2.1.0'" in badging
     assert "sdkVersion:'24'" in badging and "targetSdkVersion:'33'" in badging
     assert "launchable-activity: name='com.example.notes.ui.LaunchActivity'" in badging
     assert "uses-permission: name='android.permission.READ_EXTERNAL_STORAGE' maxSdkVersion='32'" in badging
-    tree = subprocess.run(["aapt", "dump", "xmltree", str(good_apk), "AndroidManifest.xml"],
-                          capture_output=True, text=True, check=True).stdout
+    tree = subprocess.run(
+        ["aapt", "dump", "xmltree", str(good_apk), "AndroidManifest.xml"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     # resource ids and value types as the platform defines them
     assert "A: android:versionCode(0x0101021b)=(type 0x10)0x2a" in tree
     assert "A: android:targetSdkVersion(0x01010270)=(type 0x10)0x21" in tree

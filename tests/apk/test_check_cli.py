@@ -28,8 +28,11 @@ def violating(tmp_path_factory):
     model_text = (SAMPLES_DIR / "re_ask_every_launch_en" / "app.yaml").read_text(encoding="utf-8")
     model = yaml.safe_load(model_text)
     perms = [*model["permissions"], "android.permission.READ_CONTACTS"]
-    manifest = axml.encode_text(manifest_xml(model["package"], version_name="8.1.0", target_sdk=33,
-                                             permissions=perms, label=model["label"]))
+    manifest = axml.encode_text(
+        manifest_xml(
+            model["package"], version_name="8.1.0", target_sdk=33, permissions=perms, label=model["label"]
+        )
+    )
     apk = write_apk(tmp / "skycast-release.apk", manifest, {EMBEDDED_MODEL: model_text.encode()})
     out, junit = tmp / "out", tmp / "junit.xml"
     result = check(str(apk), "--out", str(out), "--junit", str(junit), "--quiet")
@@ -55,9 +58,10 @@ def test_manifest_warning_is_separate_from_the_dynamic_finding(violating):
     assert "manifest declares location" not in result.output
     saved = json.loads((out / "com.skycast.weather.check.json").read_text())
     assert [w["group"] for w in saved["manifest_warnings"]] == ["contacts"]
-    assert saved["apk"]["dangerous"] == {"location": ["android.permission.ACCESS_FINE_LOCATION",
-                                                      "android.permission.ACCESS_COARSE_LOCATION"],
-                                         "contacts": ["android.permission.READ_CONTACTS"]}
+    assert saved["apk"]["dangerous"] == {
+        "location": ["android.permission.ACCESS_FINE_LOCATION", "android.permission.ACCESS_COARSE_LOCATION"],
+        "contacts": ["android.permission.READ_CONTACTS"],
+    }
 
 
 def test_junit_has_the_violations_and_the_manifest_case(violating):
@@ -109,8 +113,9 @@ def test_broken_apk_exits_2_with_one_line(tmp_path):
     apk.write_bytes(b"PK\x03\x04" + b"\x00" * 60)
     result = CliRunner().invoke(cli, ["check", str(apk)])
     assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [f"Error: {apk}: truncated or damaged APK (zip central "
-                                                  "directory missing; incomplete download?)"]
+    assert result.output.strip().splitlines() == [
+        f"Error: {apk}: truncated or damaged APK (zip central directory missing; incomplete download?)"
+    ]
 
 
 def test_unknown_apk_needs_a_device(tmp_path):

@@ -45,12 +45,17 @@ def phone():
         dport = _free_port()
         device = VirtualDevice([], serial=f"127.0.0.1:{dport}")
         front = AdbFront(device, dport).start()
-        out = subprocess.run([ADB, "-P", str(port), "connect", front.serial], capture_output=True, text=True,
-                             env=env).stdout
+        out = subprocess.run(
+            [ADB, "-P", str(port), "connect", front.serial], capture_output=True, text=True, env=env
+        ).stdout
         assert "connected to" in out, out
         deadline = time.monotonic() + 15
-        while f"{front.serial}\tdevice" not in subprocess.run([ADB, "-P", str(port), "devices"],
-                                                              capture_output=True, text=True, env=env).stdout:
+        while (
+            f"{front.serial}\tdevice"
+            not in subprocess.run(
+                [ADB, "-P", str(port), "devices"], capture_output=True, text=True, env=env
+            ).stdout
+        ):
             assert time.monotonic() < deadline, "served device never came online"
             time.sleep(0.1)
         yield front.serial, device, env
@@ -59,8 +64,14 @@ def phone():
 
 
 def _run(env, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*EXERCISER, "check", *args], capture_output=True, text=True, env=env, timeout=300,
-                          cwd=Path(__file__).parent)
+    return subprocess.run(
+        [*EXERCISER, "check", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=Path(__file__).parent,
+    )
 
 
 def test_apk_is_installed_checked_and_removed(phone, tmp_path):
@@ -68,8 +79,9 @@ def test_apk_is_installed_checked_and_removed(phone, tmp_path):
     from exerciser.sim.adbfront.install import model_apk
 
     apk = model_apk(SAMPLES_DIR / "compliant_en" / "app.yaml", tmp_path / "pocket-ledger.apk")
-    r = _run(env, str(apk), "--device", serial, "--out", str(tmp_path / "out"), "--probe", "consent",
-             "--quiet")
+    r = _run(
+        env, str(apk), "--device", serial, "--out", str(tmp_path / "out"), "--probe", "consent", "--quiet"
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert f"on {serial}" in r.stdout and "COMPLIANT" in r.stdout
     assert (tmp_path / "out" / "com.pocketledger.app" / "verdict.json").exists()

@@ -18,19 +18,31 @@ def _folder(tmp_path, categories, error=None):
     for n in (3, 7, 9):
         (run / "steps" / f"{n:04d}.png").write_bytes(b"png")
     (run / "deciding" / "6-0007.png").write_bytes(b"png")
-    lines = [json.dumps({"n": n, "screenshot": f"steps/{n:04d}.png", "xml": f"steps/{n:04d}.xml"})
-             for n in (3, 7, 9)]
+    lines = [
+        json.dumps({"n": n, "screenshot": f"steps/{n:04d}.png", "xml": f"steps/{n:04d}.xml"})
+        for n in (3, 7, 9)
+    ]
     (run / "trace.jsonl").write_text("\n".join(lines) + "\n")
-    (run / "verdict.json").write_text(json.dumps({"app": "demo_app", "categories": categories, "error": error}))
+    (run / "verdict.json").write_text(
+        json.dumps({"app": "demo_app", "categories": categories, "error": error})
+    )
     return run
 
 
 def test_evidence_paths_prefer_the_deciding_copies(tmp_path):
-    run = _folder(tmp_path, {
-        "6": {"verdict": "violation", "figure": 2, "reason": "asked again", "evidence_steps": [7, 9],
-              "screenshots": ["deciding/6-0007.png"]},
-        "5": {"verdict": "compliant", "figure": 0, "reason": "fine", "evidence_steps": [3, 9]},
-    })
+    run = _folder(
+        tmp_path,
+        {
+            "6": {
+                "verdict": "violation",
+                "figure": 2,
+                "reason": "asked again",
+                "evidence_steps": [7, 9],
+                "screenshots": ["deciding/6-0007.png"],
+            },
+            "5": {"verdict": "compliant", "figure": 0, "reason": "fine", "evidence_steps": [3, 9]},
+        },
+    )
     result = CheckResult.from_run_dir(run)
     six = result.category(6)
     assert six is result.category("6")
@@ -86,6 +98,9 @@ def test_resolve_target_kinds(tmp_path, monkeypatch):
 
 
 def test_parse_feature():
-    assert parse_feature("scan=camera, microphone") == {"name": "scan", "permissions": ["camera", "microphone"]}
+    assert parse_feature("scan=camera, microphone") == {
+        "name": "scan",
+        "permissions": ["camera", "microphone"],
+    }
     with pytest.raises(UserError):
         parse_feature("=camera")

@@ -27,9 +27,8 @@ import yaml
 from exerciser import SAMPLES_DIR
 from exerciser.device.contract import DeviceInfo, Observation
 from exerciser.perceive.reading import Bounds
-from exerciser.sim import PROFILES, VirtualDevice, load_app_model
+from exerciser.sim import PROFILES, VirtualDevice, load_app_model, sysui, uixml
 from exerciser.sim import profiles as P
-from exerciser.sim import sysui, uixml
 from exerciser.sim.appmodel import AppModel
 from exerciser.sim.ui import Frame, Node
 
@@ -190,8 +189,16 @@ def prompt_samples(
                 g = P.group_of(perm, prof.api_level) or group
                 for repeat in (False, True):
                     view = sysui.GrantView(
-                        label=_PROMPT_APP[lang], group=g, media=False, page=1, pages=1, denied_before=repeat,
-                        checkbox_checked=False, background=False, fine=group == "location", precise=True,
+                        label=_PROMPT_APP[lang],
+                        group=g,
+                        media=False,
+                        page=1,
+                        pages=1,
+                        denied_before=repeat,
+                        checkbox_checked=False,
+                        background=False,
+                        fine=group == "location",
+                        precise=True,
                     )
                     try:
                         win = sysui.grant_window(prof, lang, view)
@@ -216,7 +223,9 @@ def prompt_samples(
                     )
 
 
-def system_samples(profiles: tuple[str, ...] = ALL_PROFILES, locales: tuple[str, ...] = LOCALES) -> Iterator[Sample]:
+def system_samples(
+    profiles: tuple[str, ...] = ALL_PROFILES, locales: tuple[str, ...] = LOCALES
+) -> Iterator[Sample]:
     for prof_name in profiles:
         prof = PROFILES[prof_name]
         for loc in locales:
@@ -227,13 +236,42 @@ def system_samples(profiles: tuple[str, ...] = ALL_PROFILES, locales: tuple[str,
             W, H = base.width, base.height
             apps = [(host.package, host.label), ("com.example.notes", "Notes"), ("com.example.maps", "地图")]
             frames = [
-                ("launcher", Frame(W, H, [sysui.launcher_window(prof, apps)]), prof.launcher_package,
-                 prof.launcher_activity, {"launcher"}, {}),
-                ("crash", Frame(W, H, [base.windows[0], sysui.crash_window(prof, lang, host.label)]), "android",
-                 "com.android.server.am.AppErrorDialog", {"crash_dialog"}, {"close": None}),
-                ("app_info", Frame(W, H, [sysui.settings_window(prof, lang, host.package, host.label, [
-                    sysui.GroupStatus("camera", False), sysui.GroupStatus("location", True)])]),
-                 prof.settings_package, prof.settings_activity, set(), {}),
+                (
+                    "launcher",
+                    Frame(W, H, [sysui.launcher_window(prof, apps)]),
+                    prof.launcher_package,
+                    prof.launcher_activity,
+                    {"launcher"},
+                    {},
+                ),
+                (
+                    "crash",
+                    Frame(W, H, [base.windows[0], sysui.crash_window(prof, lang, host.label)]),
+                    "android",
+                    "com.android.server.am.AppErrorDialog",
+                    {"crash_dialog"},
+                    {"close": None},
+                ),
+                (
+                    "app_info",
+                    Frame(
+                        W,
+                        H,
+                        [
+                            sysui.settings_window(
+                                prof,
+                                lang,
+                                host.package,
+                                host.label,
+                                [sysui.GroupStatus("camera", False), sysui.GroupStatus("location", True)],
+                            )
+                        ],
+                    ),
+                    prof.settings_package,
+                    prof.settings_activity,
+                    set(),
+                    {},
+                ),
             ]
             for name, frame, pkg, act, kinds, targets in frames:
                 dev._render().layout(frame)
@@ -257,14 +295,20 @@ def xml_samples() -> Iterator[Sample]:
         xml = (XML_DIR / f"{name}.xml").read_text(encoding="utf-8")
         loc = entry.get("locale", "zh-CN")
         info = DeviceInfo(
-            serial="fixture", api_level=int(entry.get("api", 33)), release="", rom=entry.get("rom", "aosp"),
-            locale=loc, width=int(entry.get("width", 1080)), height=int(entry.get("height", 2340)),
+            serial="fixture",
+            api_level=int(entry.get("api", 33)),
+            release="",
+            rom=entry.get("rom", "aosp"),
+            locale=loc,
+            width=int(entry.get("width", 1080)),
+            height=int(entry.get("height", 2340)),
         )
         yield Sample(
             name=f"xml:{name}",
             source="xml",
-            obs=Observation(xml=xml, png=b"", package=entry["package"], activity=entry.get("activity", ""),
-                            time_ms=0),
+            obs=Observation(
+                xml=xml, png=b"", package=entry["package"], activity=entry.get("activity", ""), time_ms=0
+            ),
             info=info,
             kinds=frozenset(entry.get("kinds") or ()),
             group=entry.get("group"),

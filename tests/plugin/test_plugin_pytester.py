@@ -43,8 +43,14 @@ def test_failure_message_has_verdict_reason_figure_and_evidence_paths(pytester):
 
 def test_options_are_registered(pytester):
     result = pytester.runpytest("--help")
-    result.stdout.fnmatch_lines(["*--exerciser-device=SERIAL*", "*--exerciser-profile=NAME*",
-                                 "*--exerciser-locale=LOCALE*", "*--exerciser-out=DIR*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*--exerciser-device=SERIAL*",
+            "*--exerciser-profile=NAME*",
+            "*--exerciser-locale=LOCALE*",
+            "*--exerciser-out=DIR*",
+        ]
+    )
 
 
 def test_exerciser_device_is_virtual_by_default(pytester):
@@ -53,4 +59,6 @@ def test_exerciser_device_is_virtual_by_default(pytester):
             info = exerciser_device.info
             assert (info.api_level, info.locale) == (28, "zh-CN")
     """)
-    pytester.runpytest("--exerciser-profile", "api28", "--exerciser-locale", "zh-CN").assert_outcomes(passed=1)
+    pytester.runpytest("--exerciser-profile", "api28", "--exerciser-locale", "zh-CN").assert_outcomes(
+        passed=1
+    )
