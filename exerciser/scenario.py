@@ -1,4 +1,4 @@
-"""Scenario and suite files: what app to exercise, how, and with which budgets (schema: scenarios/schema.json).
+"""Scenario and suite files: what app to exercise, how, and with which budgets (scenarios/schema.json).
 
 Errors name the file, the line and the field: `scenarios/x.yaml:7: features[0].permissions: ...`.
 """

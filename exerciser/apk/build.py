@@ -42,7 +42,8 @@ def manifest_xml(
     acts = []
     if launcher_activity:
         acts.append(
-            f'<activity android:name={q(launcher_activity)} android:exported="true">{_LAUNCHER_FILTER}</activity>'
+            f'<activity android:name={q(launcher_activity)} android:exported="true">'
+            f"{_LAUNCHER_FILTER}</activity>"
         )
     acts += [f'<activity android:name={q(a)} android:exported="false"/>' for a in activities]
     return (

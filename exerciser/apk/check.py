@@ -1,4 +1,4 @@
-"""Pre-release check of one app: resolve what the user named, run the default scenario, read back the verdicts.
+"""Pre-release check of one app: resolve the target, run the default scenario, read back the verdicts.
 
 Shared by `exerciser check` and the pytest plugin. A target is an APK file (run on a real device, or on the
 virtual device when a sample model has its package), a scenario file, a sample id, an app model, or an
@@ -503,10 +503,7 @@ def run_check(
     if apk is None and sc.app.model_path is not None:
         apk = model_apk_info(sc.app.model_path)
 
-    if real:
-        dev = device if device is not None else real_device(str(serial))
-    else:
-        dev = virtual_device(sc)
+    dev = (device if device is not None else real_device(str(serial))) if real else virtual_device(sc)
     installed_here = False
     if real and t.kind == "apk":
         installed_here = _install(dev, Path(t.value), apk.package)

@@ -1,4 +1,4 @@
-"""Category 7 from the manifest alone: dangerous permission groups no declared feature of the scenario justifies.
+"""Category 7 from the manifest alone: dangerous permission groups no declared scenario feature justifies.
 
 This is a warning, separate from the dynamic category-7 finding: a declared permission the app never asks
 for at run time still says what the app could ask for (and what Android grants at install below API 23).

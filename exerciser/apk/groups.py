@@ -1,4 +1,7 @@
-"""Dangerous (runtime) permissions by our group names, per API level, from models/android/permission_groups.yaml."""
+"""Dangerous (runtime) permissions by our group names, per API level.
+
+The data is models/android/permission_groups.yaml.
+"""
 
 from __future__ import annotations
 

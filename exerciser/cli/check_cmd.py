@@ -153,7 +153,7 @@ def register(cli: click.Group) -> None:
         keep: bool,
         quiet: bool,
     ) -> None:
-        """Check TARGET before release: an APK (with --device), a sample id, app model, scenario or results folder."""
+        """Check TARGET before release: an APK (with --device), sample id, model, scenario or run folder."""
         from exerciser.apk import check
 
         resolved = check.resolve_target(target)

@@ -25,7 +25,8 @@ STRATEGIES = ("goal", "bfs", "random")
 # Controls an explorer must never press: they end the session, log out, or leave the app for good.
 _NEVER_ROLES = {"exit", "refuse", "deny", "deny_dont_ask_again", "go_to_settings", "dont_ask_again_checkbox"}
 _NEVER_WORDS = re.compile(
-    r"(log ?out|sign ?out|退出登录|退出账号|退出帐号|切换账号|uninstall|卸载|quit app|exit app|退出应用|退出app)",
+    r"(log ?out|sign ?out|退出登录|退出账号|退出帐号|切换账号"
+    r"|uninstall|卸载|quit app|exit app|退出应用|退出app)",
     re.I,
 )
 
@@ -269,7 +270,7 @@ class Explorer:
                 return result(None, f"explorer budget of {self.max_actions} actions used up")
             self._note(step, goal)
             if self.strategy == "bfs":
-                for sc, c in self.cands[step.state.id]:
+                for _sc, c in self.cands[step.state.id]:
                     k = (step.state.id, c.selector.key())
                     if k not in queued:
                         queued.add(k)

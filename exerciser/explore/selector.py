@@ -1,4 +1,4 @@
-"""Robust selectors: how an action finds its control again (resource-id, text, class/index path, tap point)."""
+"""Robust selectors: how an action finds its control again (resource-id, text, class path, tap point)."""
 
 from __future__ import annotations
 

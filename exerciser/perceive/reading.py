@@ -132,7 +132,7 @@ class ScreenReading:
 
     @property
     def clickables(self) -> list[Element]:
-        """Elements a tap acts on (hierarchy clickable/checkable nodes, OCR button segments), labelled first."""
+        """Elements a tap acts on (clickable/checkable nodes, OCR button segments), labelled first."""
         hits = [e for e in self.elements if (e.clickable or e.checkable) and e.enabled]
         return sorted(hits, key=lambda e: not e.label)
 

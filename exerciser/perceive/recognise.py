@@ -493,10 +493,10 @@ def _account_page(view: View, lx: Lexicon, sig: Signatures, res: Result) -> None
         ):
             title = title or label
             continue
-        if e.selected or (view.owner[i] >= 0 and view.elements[view.owner[i]].selected):
-            if nav["account"].find(c) or nav["settings"].find(c):
-                title = title or label
-                continue
+        selected = e.selected or (view.owner[i] >= 0 and view.elements[view.owner[i]].selected)
+        if selected and (nav["account"].find(c) or nav["settings"].find(c)):
+            title = title or label
+            continue
         if lx.page_items.find(c):
             items.append(label)
     items = list(dict.fromkeys(items))

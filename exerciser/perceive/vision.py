@@ -281,7 +281,11 @@ def ocr_crop(img: np.ndarray, seg: Segment, target_h: int = 40) -> np.ndarray:
             runs = _runs(dark[rows[0] : rows[-1] + 1].any(axis=1).astype(np.int8))
             # rows of a wrapped label: runs separated by a real gap (not the gaps inside one glyph)
             seg.lines = max(
-                1, 1 + sum(1 for (_, e), (s2, _) in zip(runs, runs[1:]) if s2 - e > 0.12 * g.shape[0])
+                1,
+                1
+                + sum(
+                    1 for (_, e), (s2, _) in zip(runs, runs[1:], strict=False) if s2 - e > 0.12 * g.shape[0]
+                ),
             )
     row_h = g.shape[0] / max(1, seg.lines)
     scale = target_h / row_h if row_h > 0 else 1.0

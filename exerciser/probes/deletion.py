@@ -46,7 +46,7 @@ def _obstacles(step: Step) -> list[dict[str, Any]]:
 
 
 def walk_to_confirmation(ctx: ProbeContext, d: Driver, step: Step, res: ProbeResult) -> dict[str, Any]:
-    """From the deletion entry's page on to the final confirmation; cancel there (or confirm a test account)."""
+    """From the deletion entry's page to the final confirmation; cancel there (or confirm a test account)."""
     s = ctx.session
     obstacles: list[dict[str, Any]] = []
     taps = 0

@@ -88,7 +88,10 @@ def test_legacy_storage_is_ignored_for_apps_targeting_33(tmp_path):
 
 
 def test_no_launcher_and_no_target_sdk(tmp_path):
-    text = f'<manifest xmlns:android="{axml.ANDROID_NS}" package="com.x.svc"><uses-sdk android:minSdkVersion="19"/></manifest>'
+    text = (
+        f'<manifest xmlns:android="{axml.ANDROID_NS}" package="com.x.svc">'
+        '<uses-sdk android:minSdkVersion="19"/></manifest>'
+    )
     info = read_apk(write_apk(tmp_path / "svc.apk", axml.encode_text(text)))
     assert info.launcher_activity is None
     assert (info.min_sdk, info.target_sdk) == (19, 19)
@@ -99,10 +102,12 @@ def test_disabled_launcher_is_skipped_and_alias_found(tmp_path):
     text = (
         f'<manifest xmlns:android="{axml.ANDROID_NS}" package="com.x"><application>'
         '<activity android:name=".Old" android:enabled="false"><intent-filter>'
-        '<action android:name="android.intent.action.MAIN"/><category android:name="android.intent.category.LAUNCHER"/>'
+        '<action android:name="android.intent.action.MAIN"/>'
+        '<category android:name="android.intent.category.LAUNCHER"/>'
         "</intent-filter></activity>"
         '<activity-alias android:name="com.x.Alias"><intent-filter>'
-        '<action android:name="android.intent.action.MAIN"/><category android:name="android.intent.category.LAUNCHER"/>'
+        '<action android:name="android.intent.action.MAIN"/>'
+        '<category android:name="android.intent.category.LAUNCHER"/>'
         "</intent-filter></activity-alias></application></manifest>"
     )
     assert read_apk(write_apk(tmp_path / "x.apk", axml.encode_text(text))).launcher_activity == "com.x.Alias"

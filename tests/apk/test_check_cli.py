@@ -1,4 +1,4 @@
-"""`exerciser check` on sample apps of the virtual device: exit 0 for a compliant app, 1 for a violating one."""
+"""`exerciser check` on sample apps of the virtual device: exit 0 when compliant, 1 when violating."""
 
 from __future__ import annotations
 
