@@ -9,8 +9,10 @@ Fixtures:
   has its package) and returns a result with `.category(6)` (`.compliant`, `.violation`, `.verdict`,
   `.figure`, `.reason`, `.evidence`). Results are cached for the session, so several tests asserting on
   one app cost one run. Results land under pytest's temporary directory, or `--exerciser-out DIR`.
-- `exerciser_device`: the device runs use: a virtual device (`--exerciser-profile`, `--exerciser-locale`)
-  or the real one `--exerciser-device SERIAL` names.
+- `exerciser_device`: the session's device. With `--exerciser-device SERIAL`, the real device every
+  `exerciser_run` uses (so a test can prepare it, e.g. sign in). Without it, a virtual device with no apps
+  (`--exerciser-profile`, `--exerciser-locale`) for tests of their own; each `exerciser_run` then gets a
+  fresh virtual device with the scenario's app installed, so runs never share app state.
 
 A failing test that used `exerciser_run` gets an "exerciser" report section with each category it asked
 about: verdict, figure, reason and the evidence files. Comparisons such as
@@ -105,7 +107,7 @@ def _exerciser_session(pytestconfig: pytest.Config, tmp_path_factory: pytest.Tem
 
 @pytest.fixture
 def exerciser_device(_exerciser_session: _Session) -> Any:
-    """The device `exerciser_run` uses for APKs and packages: real with `--exerciser-device`, else virtual."""
+    """The real device `--exerciser-device` names (the one `exerciser_run` uses), else a virtual device."""
     return _exerciser_session.device()
 
 
@@ -131,7 +133,8 @@ def exerciser_run(request: pytest.FixtureRequest, _exerciser_session: _Session):
         try:
             return _run(check, target, profile, locale, probes, features, fresh)
         except UserError as exc:  # bad scenario, unknown sample, broken APK: one line, not a traceback
-            pytest.fail(f"exerciser_run({str(target)!r}): {exc.format_message()}", pytrace=False)
+            message = f"exerciser_run({str(target)!r}): {exc.format_message()}"
+        pytest.fail(message, pytrace=False)  # outside `except`: no "during handling..." chain
 
     def _run(check, target, profile, locale, probes, features, fresh) -> CheckResult:
         resolved = check.resolve_target(str(target), search=search)

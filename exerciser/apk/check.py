@@ -107,6 +107,7 @@ class CheckResult:
     device: str = ""
     scenario: Any = None
     error: str | None = None  # tool error noted by the run (its categories are then inconclusive)
+    summary_json: Path | None = None  # <out>/<app-id>.check.json: verdicts, APK facts, manifest warnings
 
     def category(self, category: str | int) -> CategoryResult:
         """`result.category(6)`, `result.category("6")`, `result.category("consent")`."""
@@ -260,17 +261,39 @@ def _is_model(path: Path) -> bool:
     return isinstance(data, dict) and "package" in data and "app" not in data
 
 
-def sample_for_package(package: str) -> str | None:
-    """Sample id whose model has `package`, so an APK of a sample app can run on the virtual device."""
+def _yaml(text: str) -> Any:
     import yaml
 
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def sample_for_package(package: str) -> str | None:
+    """Sample id whose model has `package`, so an APK of a sample app can run on the virtual device."""
+    import re
+
+    import yaml
+
+    # models are large: parse only those whose text names the package at the top level
+    line = re.compile(rf"^package:\s*[\"']?{re.escape(package)}[\"']?\s*(#.*)?$", re.M)
     for app in sorted(SAMPLES_DIR.glob("*/app.yaml")):
         try:
-            data = yaml.safe_load(app.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
+            text = app.read_text(encoding="utf-8")
+            if not line.search(text):
+                continue
+            data = _yaml(text)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue
         if isinstance(data, dict) and data.get("package") == package:
             return app.parent.name
+    return None
+
+
+def sample_of_model(model_path: str | Path) -> str | None:
+    """Sample id of a model file inside sample_apks/ (so its project scenario applies), else None."""
+    path = Path(model_path).resolve()
+    samples = SAMPLES_DIR.resolve()
+    if path.name == "app.yaml" and path.parent.parent == samples:
+        return path.parent.name
     return None
 
 
@@ -304,10 +327,8 @@ EMBEDDED_MODEL = "assets/exerciser/app.yaml"  # what the virtual device's `pm in
 
 def model_apk_info(model_path: str | Path) -> ApkInfo:
     """The manifest facts an app behaviour model stands for (its package, label, SDK and permissions)."""
-    import yaml
-
     path = Path(model_path)
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = _yaml(path.read_text(encoding="utf-8")) or {}
     target = int(data.get("target_sdk", 33))
     return ApkInfo(
         path=path,
@@ -340,8 +361,11 @@ def default_scenario_file(sample_id: str) -> Path | None:
 
     for p in sorted(Path(SCENARIOS_DIR).glob("*.yaml")):
         try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
+            text = p.read_text(encoding="utf-8")
+            if sample_id not in text:
+                continue
+            data = _yaml(text)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue
         if (
             isinstance(data, dict)
@@ -378,6 +402,9 @@ def _scenario_for(target: Target, apk: ApkInfo | None, real: bool, work: Path, b
         base = default_scenario_file(target.value)
         if base is not None:
             return load_scenario(base)
+    if target.kind == "model" and base is None and (sample := sample_of_model(target.value)):
+        # a sample's model file: the project's scenario of that sample declares its features
+        base = default_scenario_file(sample)
     if target.kind == "apk" and base is None and apk is not None:
         # an APK of a sample app: the project's scenario of that sample declares its features
         sample = sample_for_package(apk.package)
@@ -530,8 +557,19 @@ def run_check(
         "exit_code": result.exit_code,
         "device": {"serial": dev.info.serial, "api_level": api_level},
         "apk": apk.to_dict() if apk else None,
+        # the dynamic findings (what the run saw) and, apart, what the manifest alone says about category 7
+        "categories": {
+            k: {
+                "verdict": str(c.verdict),
+                "figure": c.figure,
+                "reason": c.reason,
+                "evidence": [str(p) for p in c.evidence],
+            }
+            for k, c in result.categories.items()
+        },
         "manifest_warnings": [w.to_dict() for w in warnings],
         "results": str(app_result.out_dir),
     }
-    (out_dir / f"{result.app}.check.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+    result.summary_json = out_dir / f"{result.app}.check.json"
+    result.summary_json.write_text(json.dumps(summary, ensure_ascii=False, indent=1))
     return result

@@ -31,6 +31,9 @@ class ManifestWarning:
     def __str__(self) -> str:
         return self.message
 
+    def __repr__(self) -> str:  # what pytest shows for `assert not result.warnings`
+        return f"<manifest warning (category {self.category}): {self.message}>"
+
     def to_dict(self) -> dict:
         return {
             "category": self.category,
@@ -45,7 +48,7 @@ def _justified(features: list[_Feature]) -> tuple[set[str], set[str]]:
     grp, perms = set(), set()
     for f in features:
         for p in f.permissions:
-            if p in groups.GROUP_NAMES:
+            if p in groups.group_names():
                 grp.add(p)
             else:
                 perms.add(p)

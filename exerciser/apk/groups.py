@@ -11,22 +11,6 @@ from functools import cache
 
 from exerciser import knowledge
 
-GROUP_NAMES = (
-    "location",
-    "camera",
-    "microphone",
-    "contacts",
-    "phone",
-    "call_log",
-    "sms",
-    "storage",
-    "calendar",
-    "sensors",
-    "activity_recognition",
-    "notifications",
-    "nearby_devices",
-)
-
 # Android 13 (API 33): an app targeting 33+ gets no storage access (and no dialog) from these on a 33+
 # device; it must use READ_MEDIA_*. (developer.android.com "Granular media permissions".)
 _LEGACY_STORAGE = {"android.permission.READ_EXTERNAL_STORAGE", "android.permission.WRITE_EXTERNAL_STORAGE"}
@@ -37,6 +21,12 @@ class _Entry:
     group: str
     since: int
     phone_group_before: int | None
+
+
+@cache
+def group_names() -> tuple[str, ...]:
+    """Our group names in the data file's order (the order reports list them in)."""
+    return tuple(knowledge.load("android/permission_groups.yaml")["groups"])
 
 
 @cache
@@ -74,7 +64,7 @@ def group_of(permission: str, api_level: int, target_sdk: int | None = None) -> 
 def by_group(
     permissions: Iterable[str | tuple[str, int | None]], api_level: int, target_sdk: int | None = None
 ) -> dict[str, tuple[str, ...]]:
-    """{group: permissions} of the dangerous ones on `api_level`, groups in GROUP_NAMES order.
+    """{group: permissions} of the dangerous ones on `api_level`, groups in `group_names()` order.
 
     A permission may come as `(name, maxSdkVersion)`; above its maxSdkVersion the app does not request it.
     """
@@ -86,6 +76,7 @@ def by_group(
         group = group_of(name, api_level, target_sdk)
         if group is not None and name not in found.setdefault(group, []):
             found[group].append(name)
-    return {g: tuple(found[g]) for g in GROUP_NAMES if g in found} | {
-        g: tuple(v) for g, v in found.items() if g not in GROUP_NAMES
+    order = group_names()
+    return {g: tuple(found[g]) for g in order if g in found} | {
+        g: tuple(v) for g, v in found.items() if g not in order
     }

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,10 +126,23 @@ def _read_manifest_bytes(path: Path) -> bytes:
             try:
                 info = zf.getinfo(MANIFEST)
             except KeyError:
-                raise _fail(path, f"not an APK (the zip holds no {MANIFEST})") from None
+                raise _fail(path, _not_an_apk(zf.namelist())) from None
             return zf.read(info)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
         raise _fail(path, f"damaged APK: {MANIFEST} cannot be extracted ({exc})") from None
+
+
+def _not_an_apk(names: list[str]) -> str:
+    """What a zip without a manifest is, when it is one of the other Android package formats."""
+    if "base/manifest/AndroidManifest.xml" in names:
+        return (
+            "an Android App Bundle (.aab), not an APK; "
+            "build an APK from it (bundletool build-apks --mode=universal)"
+        )
+    apks = [n for n in names if n.endswith(".apk")]
+    if apks:
+        return f"a set of APKs (.apks/.xapk), not an APK; give the base APK inside (e.g. {apks[0]})"
+    return f"not an APK (the zip holds no {MANIFEST})"
 
 
 def _resolve(package: str, name: str) -> str:
@@ -148,6 +162,38 @@ def _launcher(xml, package: str) -> str | None:
             if "android.intent.action.MAIN" in actions and "android.intent.category.LAUNCHER" in cats:
                 return _resolve(package, el.get(_NS + "name"))
     return None
+
+
+_REF = re.compile(r"@([0-9A-Fa-f]{8})")
+
+
+def _resolver(apk) -> Callable[[str | None], str | None]:
+    """Turns "@7F0B0001" (how pyaxmlparser prints a reference such as @string/app_name) into the value of
+    the default configuration in resources.arsc; anything else, and what cannot be resolved, as it is."""
+    cache: list = []
+
+    def resolve(value: str | None) -> str | None:
+        m = _REF.fullmatch(value or "")
+        if m is None or int(m.group(1), 16) >> 24 == 0x01:  # framework resources are not in the APK
+            return value
+        if not cache:
+            try:
+                cache.append(apk.get_android_resources())
+            except Exception:  # a damaged resources.arsc costs the label, not the manifest
+                cache.append(None)
+        if cache[0] is None:
+            return value
+        from pyaxmlparser.arscutil import ARSCResTableConfig
+
+        try:
+            found = cache[0].get_resolved_res_configs(
+                int(m.group(1), 16), ARSCResTableConfig.default_config()
+            )
+        except Exception:
+            return value
+        return str(found[0][1]) if found and found[0][1] is not None else value
+
+    return resolve
 
 
 def _int(value: str | None) -> int | None:
@@ -181,6 +227,12 @@ def read_apk(path: str | Path) -> ApkInfo:
         raise _fail(path, f"{MANIFEST} is not valid binary XML{why}")
     if xml.tag != "manifest":
         raise _fail(path, f"{MANIFEST} has <{xml.tag}> at the root, not <manifest>")
+    with _quiet():
+        return _facts(path, apk, xml)
+
+
+def _facts(path: Path, apk, xml) -> ApkInfo:
+    resolve = _resolver(apk)
     package = xml.get("package") or ""
     if not package:
         raise _fail(path, f"{MANIFEST} has no package name")
@@ -194,28 +246,38 @@ def read_apk(path: str | Path) -> ApkInfo:
             continue
         if name not in permissions:
             permissions.append(name)
-        limit = _int(el.get(_NS + "maxSdkVersion"))
+        limit = _int(resolve(el.get(_NS + "maxSdkVersion")))
         if limit is not None:
             max_sdk[name] = limit
         if el.tag != "uses-permission":
             sdk23.add(name)
 
     uses_sdk = xml.find("uses-sdk")
-    min_sdk = _int(uses_sdk.get(_NS + "minSdkVersion")) if uses_sdk is not None else None
-    target = _int(uses_sdk.get(_NS + "targetSdkVersion")) if uses_sdk is not None else None
+    min_sdk = _int(resolve(uses_sdk.get(_NS + "minSdkVersion"))) if uses_sdk is not None else None
+    target = _int(resolve(uses_sdk.get(_NS + "targetSdkVersion"))) if uses_sdk is not None else None
     min_sdk = min_sdk or 1
     app = xml.find("application")
-    label = (app.get(_NS + "label") if app is not None else None) or ""
+    launcher = _launcher(xml, package)
+    label = app.get(_NS + "label") if app is not None else None
+    if label is None and launcher is not None:  # as Android: the launcher entry's own label
+        label = next(
+            (
+                el.get(_NS + "label")
+                for el in xml.iter("activity", "activity-alias")
+                if el.get(_NS + "name") and _resolve(package, el.get(_NS + "name")) == launcher
+            ),
+            None,
+        )
     activities = tuple(
         _resolve(package, el.get(_NS + "name")) for el in xml.iter("activity") if el.get(_NS + "name")
     )
     return ApkInfo(
         path=path,
         package=package,
-        label=label,
-        launcher_activity=_launcher(xml, package),
-        version_name=xml.get(_NS + "versionName"),
-        version_code=_int(xml.get(_NS + "versionCode")),
+        label=resolve(label) or "",
+        launcher_activity=launcher,
+        version_name=resolve(xml.get(_NS + "versionName")),
+        version_code=_int(resolve(xml.get(_NS + "versionCode"))),
         min_sdk=min_sdk,
         target_sdk=target or min_sdk,
         permissions=tuple(permissions),

@@ -24,8 +24,12 @@ def summary_lines(result) -> list[str]:
     apk = result.apk
     head = f"exerciser check: {result.app}"
     if apk is not None and apk.package:
-        version = f" {apk.version_name}" if apk.version_name else ""
-        head += f" ({apk.package}{version}, target SDK {apk.target_sdk})"
+        parts = [apk.label] if apk.label and apk.label != result.app else []
+        version = f"version {apk.version_name}" if apk.version_name else ""
+        if apk.package != result.app:
+            version = f"{apk.package} {version}".strip()
+        parts += [version] if version else []
+        head += f" ({', '.join([*parts, f'target SDK {apk.target_sdk}'])})"
     if result.device:
         head += f" on {result.device}"
     lines = [head, ""]
@@ -71,7 +75,7 @@ def write_junit(path: Path, result) -> Path:
     from exerciser.report.model import load_run
 
     ts = app_testsuite(load_run(result.run_dir))
-    if result.apk is not None:
+    if result.apk is not None or result.warnings:
         tc = ET.SubElement(
             ts,
             "testcase",
@@ -153,7 +157,11 @@ def register(cli: click.Group) -> None:
         keep: bool,
         quiet: bool,
     ) -> None:
-        """Check TARGET before release: an APK (with --device), sample id, model, scenario or run folder."""
+        """Check TARGET before release: an APK (with --device), sample id, model, scenario or run folder.
+
+        Prints a one-screen summary and writes OUT/<app>/ (evidence) and OUT/<app>.check.json.
+        Exit status: 0 compliant, 1 a violation, 2 an error or no verdict reached.
+        """
         from exerciser.apk import check
 
         resolved = check.resolve_target(target)
@@ -179,6 +187,8 @@ def register(cli: click.Group) -> None:
             progress=progress,
         )
         click.echo("\n".join(summary_lines(result)))
+        if result.summary_json is not None:
+            click.echo(f"  json:     {result.summary_json}")
         if junit:
             click.echo(f"  junit:    {write_junit(junit, result)}")
         sys.exit(result.exit_code)

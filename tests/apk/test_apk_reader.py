@@ -1,4 +1,5 @@
-"""APK reader on APK files the suite builds itself (zipfile + our AXML writer), good and broken."""
+"""APK reader on APK files the suite builds itself, good and broken: with zipfile and our AXML writer, and
+with Debian's aapt (a real Android build tool, independent of our writer)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 import zipfile
 
 import pytest
+from aapt_apks import AAPT, aapt_apk, framework_stub
 
 from exerciser.apk import axml, read_apk
 from exerciser.apk.build import build_apk, manifest_xml, write_apk
@@ -138,6 +140,21 @@ def test_zip_without_manifest(tmp_path):
     assert "no AndroidManifest.xml" in _error(p)
 
 
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        (["base/manifest/AndroidManifest.xml", "base/dex/classes.dex"], "an Android App Bundle (.aab)"),
+        (["toc.pb", "splits/base-master.apk"], "give the base APK inside (e.g. splits/base-master.apk)"),
+    ],
+)
+def test_other_android_package_formats(tmp_path, entries, message):
+    p = tmp_path / "app.apk"
+    with zipfile.ZipFile(p, "w") as zf:
+        for name in entries:
+            zf.writestr(name, b"\x0a\x00")
+    assert message in _error(p)
+
+
 def test_truncated_file(good_apk, tmp_path):
     data = good_apk.read_bytes()
     p = tmp_path / "cut.apk"
@@ -184,6 +201,10 @@ def test_missing_file_and_directory(tmp_path):
     assert "directory" in _error(tmp_path)
 
 
+def test_empty_manifest_entry(tmp_path):
+    assert "AndroidManifest.xml is empty" in _error(write_apk(tmp_path / "hollow.apk", b""))
+
+
 def test_empty_file(tmp_path):
     p = tmp_path / "empty.apk"
     p.write_bytes(b"")
@@ -213,3 +234,70 @@ def test_aapt_reads_the_built_apk(good_apk):
     assert "A: android:targetSdkVersion(0x01010270)=(type 0x10)0x21" in tree
     assert "A: android:exported(0x01010010)=(type 0x12)0xffffffff" in tree
     assert 'A: android:label(0x01010001)="Good Notes"' in tree
+
+
+# --- APKs made by aapt itself: what a real build tool writes, resources.arsc included ----------------------
+
+AAPT_MANIFEST = """<manifest xmlns:android="http://schemas.android.com/apk/res/android"
+    package="org.example.scanner" android:versionCode="1203" android:versionName="@string/version">
+  <uses-sdk android:minSdkVersion="23" android:targetSdkVersion="30"/>
+  <uses-permission android:name="android.permission.INTERNET"/>
+  <uses-permission android:name="android.permission.CAMERA"/>
+  <uses-permission android:name="android.permission.WRITE_EXTERNAL_STORAGE" android:maxSdkVersion="28"/>
+  <uses-permission-sdk-23 android:name="android.permission.ACCESS_FINE_LOCATION"/>
+  <application android:label="@string/app_name">
+    <activity android:name=".settings.SettingsActivity" android:exported="false"/>
+    <activity android:name=".ScanActivity" android:exported="true">
+      <intent-filter>
+        <action android:name="android.intent.action.MAIN"/>
+        <category android:name="android.intent.category.LAUNCHER"/>
+      </intent-filter>
+    </activity>
+  </application>
+</manifest>
+"""
+
+
+@pytest.fixture(scope="module")
+def aapt_built(tmp_path_factory):
+    if AAPT is None:
+        pytest.skip("Debian aapt not installed (apt install aapt)")
+    work = tmp_path_factory.mktemp("aapt")
+    strings = {"app_name": "Doc Scanner", "version": "12.3"}
+    return aapt_apk(work / "scanner.apk", AAPT_MANIFEST, framework=framework_stub(work), strings=strings)
+
+
+def test_reads_an_apk_built_by_aapt(aapt_built):
+    with zipfile.ZipFile(aapt_built) as zf:
+        assert {"AndroidManifest.xml", "resources.arsc"} <= set(zf.namelist())
+    info = read_apk(aapt_built)
+    assert info.package == "org.example.scanner"
+    # label and versionName are @string references, resolved through resources.arsc
+    assert (info.label, info.version_name, info.version_code) == ("Doc Scanner", "12.3", 1203)
+    assert (info.min_sdk, info.target_sdk) == (23, 30)
+    assert info.launcher_activity == "org.example.scanner.ScanActivity"
+    assert info.activities == ("org.example.scanner.settings.SettingsActivity", info.launcher_activity)
+    assert info.permissions == (
+        "android.permission.INTERNET",
+        "android.permission.CAMERA",
+        "android.permission.WRITE_EXTERNAL_STORAGE",
+        "android.permission.ACCESS_FINE_LOCATION",
+    )
+
+
+def test_aapt_apk_groups_follow_max_sdk_and_sdk23(aapt_built):
+    info = read_apk(aapt_built)
+    assert info.dangerous == {
+        "location": ("android.permission.ACCESS_FINE_LOCATION",),
+        "camera": ("android.permission.CAMERA",),
+    }
+    # WRITE_EXTERNAL_STORAGE is requested up to API 28 (maxSdkVersion)
+    assert info.dangerous_groups(28)["storage"] == ("android.permission.WRITE_EXTERNAL_STORAGE",)
+    # <uses-permission-sdk-23>: not requested at all below API 23
+    assert "location" not in info.dangerous_groups(22)
+
+
+def test_truncated_aapt_apk(aapt_built, tmp_path):
+    p = tmp_path / "scanner-partial.apk"
+    p.write_bytes(aapt_built.read_bytes()[:-100])  # the download stopped before the zip directory ended
+    assert "truncated" in _error(p)

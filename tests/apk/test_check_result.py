@@ -7,7 +7,14 @@ import json
 import pytest
 
 from exerciser.apk.build import build_apk
-from exerciser.apk.check import CheckResult, parse_feature, resolve_target
+from exerciser.apk.check import (
+    CheckResult,
+    default_scenario_file,
+    parse_feature,
+    resolve_target,
+    sample_for_package,
+    sample_of_model,
+)
 from exerciser.errors import UserError
 
 
@@ -104,3 +111,16 @@ def test_parse_feature():
     }
     with pytest.raises(UserError):
         parse_feature("=camera")
+
+
+def test_samples_found_by_model_file_and_by_package(tmp_path):
+    from exerciser import SAMPLES_DIR, SCENARIOS_DIR
+
+    assert sample_of_model(SAMPLES_DIR / "compliant_en" / "app.yaml") == "compliant_en"
+    copy = tmp_path / "compliant_en" / "app.yaml"  # same name, outside sample_apks/: the user's own model
+    copy.parent.mkdir()
+    copy.write_text((SAMPLES_DIR / "compliant_en" / "app.yaml").read_text())
+    assert sample_of_model(copy) is None
+    assert sample_for_package("com.skycast.weather") == "re_ask_every_launch_en"
+    assert sample_for_package("com.skycast") is None  # the whole name, not a prefix
+    assert default_scenario_file("re_ask_every_launch_en") == SCENARIOS_DIR / "re_ask_every_launch_en.yaml"

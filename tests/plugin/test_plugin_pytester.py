@@ -13,14 +13,37 @@ def test_verdict_comparison(exerciser_run):
 
 def test_bad_target(exerciser_run):
     exerciser_run("no_such_app")
+
+def test_release_manifest(exerciser_run):
+    result = exerciser_run("build/skycast-release.apk", probes=["consent"])
+    assert result.category("consent").compliant
+    assert not result.warnings
 """
+
+
+def _release_apk(path):
+    """The SkyCast sample as an APK whose manifest also declares contacts, which no feature needs."""
+    import yaml
+
+    from exerciser import SAMPLES_DIR
+    from exerciser.apk import axml
+    from exerciser.apk.build import manifest_xml, write_apk
+    from exerciser.apk.check import EMBEDDED_MODEL
+
+    text = (SAMPLES_DIR / "re_ask_every_launch_en" / "app.yaml").read_text(encoding="utf-8")
+    model = yaml.safe_load(text)
+    perms = [*model["permissions"], "android.permission.READ_CONTACTS"]
+    manifest = axml.encode_text(manifest_xml(model["package"], permissions=perms, label=model["label"]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_apk(path, manifest, {EMBEDDED_MODEL: text.encode()})
 
 
 def test_failure_message_has_verdict_reason_figure_and_evidence_paths(pytester):
     out = pytester.path / "evidence"
     pytester.makepyfile(test_user_app=USER_TESTS)
+    _release_apk(pytester.path / "build" / "skycast-release.apk")
     result = pytester.runpytest("--exerciser-out", str(out), "-p", "no:cacheprovider")
-    result.assert_outcomes(failed=3)
+    result.assert_outcomes(failed=4)
     text = result.stdout.str()
 
     # one run for both tests (session cache), under --exerciser-out
@@ -39,6 +62,15 @@ def test_failure_message_has_verdict_reason_figure_and_evidence_paths(pytester):
     assert "assert category 6 of re_ask_every_launch_en is 'violation', not == 'compliant'" in text
     # a bad target is one line, not a traceback
     result.stdout.fnmatch_lines(["*exerciser_run('no_such_app'): no_such_app: no such APK, scenario*"])
+    assert "During handling of the above exception" not in text
+    # the APK's manifest warning is part of the failure report, beside the (compliant) dynamic verdict
+    result.stdout.fnmatch_lines(
+        [
+            "*category consent (consent first) of com.skycast.weather: compliant",
+            "*manifest warning (category 7): manifest declares contacts (READ_CONTACTS) but no declared"
+            " feature needs it",
+        ]
+    )
 
 
 def test_options_are_registered(pytester):
