@@ -13,33 +13,15 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from exerciser import knowledge
 from exerciser.perceive.reading import Bounds, Element
 from exerciser.perceive.text import normalise
 
-# Class-name suffixes of views whose content is painted (no text nodes in the dump).
-BLIND_CLASS_SUFFIXES = (
-    "WebView",
-    "SurfaceView",
-    "TextureView",
-    "FlutterView",
-    "UnityPlayer",
-    "GLSurfaceView",
-    "Cocos2dxGLSurfaceView",
-)
-# Resource-id names (after ":id/") that only dialogs and bottom sheets have.
-DIALOG_IDS = frozenset(
-    {
-        "parentPanel",
-        "alertTitle",
-        "buttonPanel",
-        "topPanel",
-        "design_bottom_sheet",
-        "dialog_container",
-        "content_container",
-        "grant_dialog",
-        "grant_singleton",
-    }
-)
+_VIEWS = knowledge.load("android/view_signatures.yaml")
+# Views whose words are painted, not in the tree; dialog / sheet cards and their parts (see the YAML).
+BLIND_CLASS_SUFFIXES = tuple(_VIEWS["blind_class_suffixes"])
+DIALOG_IDS = frozenset(_VIEWS["dialog_ids"])
+DIALOG_PART_IDS = frozenset(_VIEWS["dialog_part_ids"])
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_blank_text=True)
 
 
@@ -113,6 +95,8 @@ def parse(xml: str | bytes, screen: tuple[int, int] | None = None) -> Tree:
     roots: list[Bounds] = []
     blind_nodes: list[tuple[Bounds, int]] = []  # (bounds, number of labels before it)
     dialog_bounds: Bounds | None = None
+    part_path: str | None = None  # index path of the first dialog part (title, button bar)
+    node_bounds: dict[str, Bounds] = {}
     labels_seen = 0
     label_count_at: list[int] = []
 
@@ -139,6 +123,9 @@ def parse(xml: str | bytes, screen: tuple[int, int] | None = None) -> Tree:
         name = _id_name(rid)
         if dialog_bounds is None and (name in DIALOG_IDS or "Dialog" in cls):
             dialog_bounds = b
+        if part_path is None and name in DIALOG_PART_IDS:
+            part_path = path
+        node_bounds[path] = b
         blind = cls.endswith(BLIND_CLASS_SUFFIXES)
         my_owner = anc
         if text or desc or clickable or checkable or scrollable or blind:
@@ -184,6 +171,8 @@ def parse(xml: str | bytes, screen: tuple[int, int] | None = None) -> Tree:
         w = max((r[2] for r in roots), default=0)
         h = max((r[3] for r in roots), default=0)
         screen = (w, h)
+    if dialog_bounds is None and part_path is not None:
+        dialog_bounds = _enclosing_card(part_path, node_bounds, screen)
     if dialog_bounds is None and roots:
         top = roots[-1]
         sw, sh = screen
@@ -209,6 +198,20 @@ def parse(xml: str | bytes, screen: tuple[int, int] | None = None) -> Tree:
         blind_regions=blind_regions,
         has_text=labels_seen > 0,
     )
+
+
+def _enclosing_card(path: str, node_bounds: dict[str, Bounds], screen: tuple[int, int]) -> Bounds:
+    """The dialog around a dialog part: its outermost ancestor smaller than the screen (the window root
+    of a dialog window; inside a full-screen window, the card container)."""
+    full = 0.8 * max(1, screen[0] * screen[1])
+    parts = path.split("/")
+    best = node_bounds[path]
+    for n in range(len(parts) - 1, 0, -1):
+        b = node_bounds.get("/".join(parts[:n]))
+        if b is None or _area(b) >= full:
+            continue
+        best = b  # keep climbing: the outermost one below screen size is the card
+    return best
 
 
 def _inside(inner: Bounds, outer: Bounds) -> bool:

@@ -16,6 +16,7 @@ from exerciser import knowledge
 from exerciser.perceive.text import compact
 
 _EMPTY_RX = re.compile(r"(?!x)x")
+_STRUCTURED = frozenset({"contains", "exact", "unless", "patterns"})
 
 
 def _flatten(node: Any) -> list[str]:
@@ -52,7 +53,9 @@ class Phrases:
 
     @classmethod
     def build(cls, name: str, node: Any) -> Phrases:
-        if isinstance(node, dict) and ({"contains", "exact", "unless", "patterns"} & node.keys()):
+        if isinstance(node, dict) and (_STRUCTURED & node.keys()):
+            if node.keys() - _STRUCTURED:  # e.g. zh: next to patterns: would be silently ignored
+                raise ValueError(f"lexicon {name}: unexpected keys {sorted(node.keys() - _STRUCTURED)}")
             contains = [compact(p) for p in _flatten(node.get("contains"))]
             exact = frozenset(_exact_key(p) for p in _flatten(node.get("exact")))
             unless = [compact(p) for p in _flatten(node.get("unless"))]
@@ -107,6 +110,7 @@ class Lexicon:
     settings_nag: Phrases
     rationale_titles: Phrases
     wall_markers: Phrases
+    wall_exit: Phrases
     crash_texts: Phrases
     crash_packages: frozenset[str]
     crash_ids: frozenset[str]
@@ -159,6 +163,7 @@ def lexicon() -> Lexicon:
         settings_nag=_section(rationale, "settings_nag", "rationale"),
         rationale_titles=_section(rationale, "titles", "rationale"),
         wall_markers=_section(wall, "markers", "wall"),
+        wall_exit=_section(wall, "exit_announcements", "wall"),
         crash_texts=_section(crash, "texts", "crash"),
         crash_packages=frozenset(crash["packages"]),
         crash_ids=frozenset(crash["ids"]),
@@ -170,7 +175,7 @@ def lexicon() -> Lexicon:
         page_items=_section(nav, "page_items", "nav"),
         page_titles=Phrases.build("nav.page_titles", {"exact": nav["page_titles"]}),
         deletion_context=_section(deletion, "context", "deletion"),
-        deletion_not_context=Phrases.build("deletion.unless_only", deletion["context"].get("unless_only")),
+        deletion_not_context=_section(deletion, "not_context", "deletion"),
         deletion_confirm=_section(deletion, "confirm_markers", "deletion"),
         deletion_activities=_section(deletion, "activities", "deletion"),
         obstacles={k: Phrases.build(f"obstacle.{k}", v) for k, v in obstacles.items()},

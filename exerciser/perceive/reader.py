@@ -27,6 +27,7 @@ from exerciser.perceive.text import normalise, text_len
 
 # Kinds that settle a screen without OCR even when part of it is blind.
 _SETTLED = frozenset({"permission_prompt", "crash_dialog", "launcher"})
+PAGE_TITLE_BAND = 0.12  # share of the screen height: a blind page's title sits in the toolbar band
 DEFAULT_LANG = "auto"  # chi_sim and eng resident, chosen per segment by script (ocr.Engines)
 
 
@@ -91,6 +92,16 @@ class Reader:
                 self._merge(reading, out, obs, tree, info)
         return reading
 
+    @property
+    def engine_calls(self) -> int:
+        """Tesseract calls made so far by this reader's (process-wide, resident) engines."""
+        return self._engine.calls if self._engine is not None else 0
+
+    def clear_cache(self) -> None:
+        """Forget every OCR result (benchmarks time cold reads with it)."""
+        with self._lock:
+            self._cache.clear()
+
     # --- decisions ------------------------------------------------------------------------------
     @staticmethod
     def _needs_ocr(tree: hierarchy.Tree, res: Result) -> bool:
@@ -125,25 +136,46 @@ class Reader:
         return self._engine
 
     def _ocr(self, obs: Observation, tree: hierarchy.Tree, info: DeviceInfo | None) -> OcrOutcome | None:
+        """OCR the screen, unless it was read before. Two keys: the PNG bytes (free), and the pixels
+        between the status and navigation bars (a new clock time does not make a new screen)."""
         hint = self._hint(tree)
-        key = (hashlib.blake2b(obs.png, digest_size=16).digest(), hint, self.lang, obs.package)
+        ctx = (hint, self.lang, obs.package)
+        key = ("png", hashlib.blake2b(obs.png, digest_size=16).digest(), *ctx)
+        hit = self._cached(key)
+        if hit is not None:
+            return hit
+        eng = self._get_engine()
+        if eng is None:
+            return None
+        try:
+            img = vision.decode(obs.png)
+        except ValueError:
+            return None  # not an image: nothing to read
+        content = ("pixels", hashlib.blake2b(vision.content_rows(img), digest_size=16).digest(), *ctx)
+        hit = self._cached(content)
+        if hit is None:
+            hit = self.ocr_image(img, hint, eng, obs=obs, tree=tree, info=info)
+            with self._lock:
+                self.stats["ocr_runs"] += 1
+                self.stats["ocr_segments"] += hit.read
+        self._store(content, hit)
+        self._store(key, hit)
+        return hit
+
+    def _cached(self, key: tuple) -> OcrOutcome | None:
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
                 self.stats["ocr_cache_hits"] += 1
-                return hit
-        eng = self._get_engine()
-        if eng is None:
-            return None
-        out = self.ocr_image(obs.png, hint, eng, obs=obs, tree=tree, info=info)
+            return hit
+
+    def _store(self, key: tuple, out: OcrOutcome) -> None:
         with self._lock:
-            self.stats["ocr_runs"] += 1
-            self.stats["ocr_segments"] += out.read
             self._cache[key] = out
+            self._cache.move_to_end(key)
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
-        return out
 
     @staticmethod
     def _hint(tree: hierarchy.Tree) -> tuple[str, Bounds] | None:
@@ -158,25 +190,29 @@ class Reader:
 
     def ocr_image(
         self,
-        png: bytes,
+        img: np.ndarray,
         hint: tuple[str, Bounds] | None,
         eng: Engines,
         obs: Observation | None = None,
         tree: hierarchy.Tree | None = None,
         info: DeviceInfo | None = None,
     ) -> OcrOutcome:
+        """Read a decoded (BGR) screenshot: find the card, segment it, OCR segments until settled."""
         t0 = time.perf_counter()
-        img = vision.decode(png)
         H = img.shape[0]
         card: vision.Card | None = None
+        segs: list[vision.Segment] = []
         if hint is not None and hint[0] == "dialog":
             card = vision.card_from_bounds(img, hint[1])
         if card is None:
             card = vision.find_card(img)
-        if card is None:
+        if card is not None:
+            segs = vision.segment(img, card, H)
+        if not segs:  # no card, or an empty one (an image placeholder on a dark page is no dialog)
             card = vision.page_region(img, hint[1] if hint else None)
-        segs = vision.segment(img, card, H)
+            segs = vision.segment(img, card, H)
         order = _priority(segs, card)
+        page_title = _page_title(segs, card, img.shape[1], H)
         elements: list[Element | None] = [None] * len(segs)
         n_read = 0
         buttons = {k for k in order if _button_like(segs[k], card, segs)}
@@ -188,11 +224,11 @@ class Reader:
         while pos < limit:
             step = max(1, len(buttons)) if pos == 0 else 1
             for k in order[pos : pos + step]:
-                elements[k] = _read_segment(eng, img, segs[k], card, segs, script)
+                elements[k] = _read_segment(eng, img, segs[k], card, segs, script, k == page_title)
                 n_read += 1
+                if script is None:  # known after the first legible segment: no more double reads
+                    script = script_of([e.text for e in elements if e is not None])
             pos += step
-            if script is None:
-                script = script_of([e.text for e in elements if e is not None])
             if card.kind == "page" or obs is None:
                 continue
             els = [e for e in elements if e is not None and e.label]
@@ -288,14 +324,30 @@ def _title(segs: list[vision.Segment], card: vision.Card) -> int | None:
     return None
 
 
+def _page_title(segs: list[vision.Segment], card: vision.Card, w: int, h: int) -> int | None:
+    """Index of a blind page's title: the first line, in the toolbar band, larger than the body or centred.
+    It names the page (注销账号, 我的); it is not a control."""
+    lines = [k for k, s in enumerate(segs) if s.kind == "line"]
+    if card.kind != "page" or len(lines) < 2:
+        return None
+    first = segs[lines[0]]
+    if first.bounds[3] > PAGE_TITLE_BAND * h:
+        return None
+    heights = sorted(segs[k].height for k in lines[1:])
+    taller = first.height >= 1.15 * heights[len(heights) // 2]
+    centred = abs((first.bounds[0] + first.bounds[2]) / 2 - w / 2) <= 0.05 * w
+    return lines[0] if taller or centred else None
+
+
 def _priority(segs: list[vision.Segment], card: vision.Card) -> list[int]:
-    """Buttons first, then the body top to bottom, the title last (the body decides more often)."""
+    """Buttons first, then the title (short, and it often names the dialog: 用户协议与隐私政策, 权限申请),
+    then the body top to bottom."""
     if card.kind == "page":
         return list(range(len(segs)))
     buttons = [k for k, s in enumerate(segs) if _button_like(s, card, segs)]
     title = _title(segs, card)
     body = [k for k in range(len(segs)) if k not in buttons and k != title]
-    return buttons + body + ([title] if title is not None else [])
+    return buttons + ([title] if title is not None else []) + body
 
 
 def _settled(res: Result, body_read: int, body_total: int) -> bool:
@@ -317,13 +369,16 @@ def _read_segment(
     card: vision.Card,
     segs: list[vision.Segment],
     script: str | None = None,
+    title: bool = False,
 ) -> Element:
     crop = vision.ocr_crop(img, seg)
     out = eng.read(crop, PSM_BLOCK if seg.kind == "pill" and seg.lines > 1 else PSM_LINE, script)
     text = normalise(out.text.replace("\n", " "))
     if seg.kind == "pill" and seg.lines > 1 and not any("a" <= ch.lower() <= "z" for ch in text):
         text = text.replace(" ", "")
-    clickable = _button_like(seg, card, segs) or (card.kind == "page" and 0 < text_len(text) <= 6)
+    # On a blind page every short line may be a row or a tab: all but the page title are tappable.
+    row = card.kind == "page" and not title and 0 < text_len(text) <= 6
+    clickable = row or _button_like(seg, card, segs)
     return Element(
         text=text,
         bounds=seg.bounds,

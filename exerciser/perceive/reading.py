@@ -152,11 +152,25 @@ class ScreenReading:
         return {
             "package": self.package,
             "activity": self.activity,
+            "screen": list(self.screen),
             "blind": self.blind,
-            "kinds": [
-                {k: v for k, v in asdict(h).items() if k != "detail" or v} | {"evidence": list(h.evidence)}
-                for h in self.kinds
-            ],
-            "targets": [asdict(t) | {"bounds": list(t.bounds)} for t in self.targets],
+            "ocr_ms": round(self.ocr_ms, 1),
+            "dialog_bounds": list(self.dialog_bounds) if self.dialog_bounds else None,
+            "kinds": [_kind_json(h) for h in self.kinds],
+            "targets": [asdict(t) | {"bounds": list(t.bounds), "point": list(t.point)} for t in self.targets],
             "elements": [asdict(e) | {"bounds": list(e.bounds)} for e in self.elements if e.label],
         }
+
+
+# Kinds whose hit names a permission group (`permission_group` is in their JSON even when unknown).
+GROUP_KINDS = ("permission_prompt", "permission_rationale")
+
+
+def _kind_json(h: KindHit) -> dict:
+    out: dict = {"kind": h.kind, "confidence": h.confidence, "source": h.source}
+    if h.kind in GROUP_KINDS or h.permission_group is not None:
+        out["permission_group"] = h.permission_group
+    out["evidence"] = list(h.evidence)
+    if h.detail:
+        out["detail"] = dict(h.detail)
+    return out

@@ -7,6 +7,7 @@ where the elements came from, whether a dialog is in front, and which element a 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -18,6 +19,8 @@ from exerciser.perceive.text import compact, text_len
 
 MAX_BUTTON_LEN = 12.0  # text_len of the longest label that still counts as a button / entry
 SHORT_BODY = 70  # compact characters: a body this short is a "short dialog" (second-chance wording)
+MAX_ITEM_LEN = 6.0  # text_len of the longest row label of an account / settings page
+_SENTENCE = re.compile(r"[《》，。！？；]|[.!?;]\s")  # sentence punctuation: body text, not a row label
 
 
 @dataclass
@@ -206,15 +209,23 @@ def _permission_prompt(view: View, sig: Signatures, lx: Lexicon, res: Result) ->
     if not id_roles:  # unknown ROM layout: read the button texts
         order = ("deny_dont_ask_again", "allow_foreground", "allow_once", "deny", "allow")
         for i in view.buttons:
-            cl = view.classes[i]
             e = view.elements[i]
-            if e.checkable and "dont_ask_checkbox" in cl:
-                roles.append(("dont_ask_again_checkbox", i))
+            own = e.text or e.content_desc  # a prompt's buttons carry their own text, list rows do not
+            if not own or e.checkable:
                 continue
-            role = next((r for r in order if r in cl), None)
+            role = next((r for r in order if r in classify_label(own)), None)
             if role:
                 roles.append((role, i))
-                evidence.append(f"button:{_q(e.label)}→{role}")
+                evidence.append(f"button:{_q(own)}→{role}")
+        if len({r for r, _ in roles}) < len(roles):
+            return False  # the same choice twice: a list of permissions (a ROM's permission manager)
+    if not any(r == "dont_ask_again_checkbox" for r, _ in roles):  # a ROM checkbox without a known id
+        for i in view.buttons:
+            e = view.elements[i]
+            if e.checkable and "dont_ask_checkbox" in classify_label(e.text or e.content_desc):
+                roles.append(("dont_ask_again_checkbox", i))
+                evidence.append(f"checkbox:{_q(e.label)}")
+                break
     # A prompt has an allow-ish and a deny-ish choice; without them the controller shows something else
     # (e.g. the permission settings of MIUI's security app).
     role_set = {r for r, _ in roles}
@@ -344,9 +355,7 @@ def _wall(view: View, lx: Lexicon, res: Result) -> None:
     refuse_only = [i for i in view.with_class("refuse") if "exit" not in view.classes[i]]
     if agree or cancel or refuse_only:
         return  # the user can go on (agree) or back out into the app (cancel): not a wall
-    exit_text = any(m in marker for m in ("退出", "关闭", "exit", "close")) or any(
-        w in view.body_compact for w in ("即将退出", "将退出", "willexit", "willclose", "willnowclose")
-    )
+    exit_text = lx.wall_exit.find(view.body_compact)
     others = [
         i for i in view.buttons if i not in exits and i not in settings and "close" not in view.classes[i]
     ]
@@ -497,6 +506,8 @@ def _account_page(view: View, lx: Lexicon, sig: Signatures, res: Result) -> None
         if selected and (nav["account"].find(c) or nav["settings"].find(c)):
             title = title or label
             continue
+        if e.cls.endswith("EditText") or text_len(label) > MAX_ITEM_LEN or _SENTENCE.search(label):
+            continue  # an input (请输入手机号) or a sentence (我已阅读并同意《用户协议》) is not a row
         if lx.page_items.find(c):
             items.append(label)
     items = list(dict.fromkeys(items))

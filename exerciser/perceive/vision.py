@@ -27,6 +27,7 @@ SMALL = 4  # down-scaling factor for card detection
 INK_THRESHOLD = 48  # max channel difference from the background that counts as ink
 STATUS_BAR = 0.03  # share of the screen height taken by the status bar (top)
 NAV_BAR = 0.055  # ... and by the navigation bar (bottom)
+MAX_LINE = 0.045  # share of the screen height above which an ink row is an image, not text
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,12 @@ def _content_rows(h: int) -> tuple[int, int]:
     return int(h * STATUS_BAR), int(h * (1 - NAV_BAR))
 
 
+def content_rows(img: np.ndarray) -> bytes:
+    """The pixels between the status bar and the navigation bar (what the OCR cache keys on)."""
+    top, bottom = _content_rows(img.shape[0])
+    return np.ascontiguousarray(img[top:bottom]).tobytes()
+
+
 def find_card(img: np.ndarray) -> Card | None:
     """The dialog card / bottom sheet in front, or None."""
     h, w = img.shape[:2]
@@ -90,6 +97,8 @@ def find_card(img: np.ndarray) -> Card | None:
                 continue
             if area < 0.25 * cw * ch:
                 continue
+            if y <= top + 1 and cw >= 0.95 * sw:
+                continue  # from the top across the screen: the dimmed backdrop above a sheet, not a card
             comp = (labels[y : y + ch, x : x + cw] == k).astype(np.uint8)
             contours, _ = cv2.findContours(comp, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
             filled = max(cv2.contourArea(c) for c in contours)
@@ -156,7 +165,10 @@ def _distance(crop: np.ndarray, bg: tuple[int, int, int]) -> np.ndarray:
 
 
 def ink_mask(crop: np.ndarray, bg: tuple[int, int, int], threshold: int = INK_THRESHOLD) -> np.ndarray:
-    return (_distance(crop, bg) > threshold).astype(np.uint8)
+    """1 where some channel differs from `bg` by more than `threshold` (inRange: one fast pass)."""
+    lo = tuple(max(0, c - threshold) for c in bg)
+    hi = tuple(min(255, c + threshold) for c in bg)
+    return (cv2.inRange(crop, lo, hi) == 0).astype(np.uint8)
 
 
 def segment(img: np.ndarray, card: Card, screen_h: int | None = None) -> list[Segment]:
@@ -195,6 +207,8 @@ def segment(img: np.ndarray, card: Card, screen_h: int | None = None) -> list[Se
             ty1, ty2 = ry1 + int(rows[0]), ry1 + int(rows[-1]) + 1
             if ty2 - ty1 < max(8, int(0.006 * H)):
                 continue  # too small to be text at phone density (dots, underlines)
+            if ty2 - ty1 > MAX_LINE * H:
+                continue  # an image or icon, not a text line
             segs.append(Segment((sx1 + x1, ty1 + y1, sx2 + x1, ty2 + y1), "line", card.bg))
     segs.sort(key=lambda s: (s.bounds[1] // max(1, int(0.01 * H)), s.bounds[0]))
     for k, s in enumerate(segs):
@@ -232,10 +246,17 @@ def _split_columns(band: np.ndarray, gap: int) -> list[tuple[int, int]]:
 
 
 def _pills(ink: np.ndarray, H: int) -> list[Bounds]:
-    """Button shapes: ink components whose top and bottom edges are solid (filled or outlined pills)."""
+    """Button shapes: ink components whose top and bottom edges are solid (filled or outlined pills).
+
+    Labelled at half resolution (2×2 max-pool keeps thin outlines closed): a quarter of the pixels, and
+    button bounds need no more than 2 px precision.
+    """
     out: list[Bounds] = []
-    min_h, max_h = int(0.028 * H), int(0.12 * H)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    f = 2
+    ih, iw = ink.shape
+    small = cv2.dilate(ink, np.ones((f, f), np.uint8), anchor=(0, 0))[::f, ::f]  # exact f×f blocks
+    min_h, max_h = 0.028 * H / f, 0.12 * H / f
+    n, _, stats, _ = cv2.connectedComponentsWithStats(small, connectivity=8)
     for k in range(1, n):
         x, y, w, h, _area = stats[k]
         if not (min_h <= h <= max_h) or w < 1.6 * h:
@@ -243,10 +264,17 @@ def _pills(ink: np.ndarray, H: int) -> list[Bounds]:
         r = h // 2
         if w - 2 * r < h // 2:
             continue
-        top = ink[y + 2, x + r : x + w - r]
-        bot = ink[y + h - 3, x + r : x + w - r]
+        top = small[y + 1, x + r : x + w - r]
+        bot = small[y + h - 2, x + r : x + w - r]
         if top.mean() >= 0.85 and bot.mean() >= 0.85:
-            out.append((int(x), int(y), int(x + w), int(y + h)))
+            # exact bounds at full resolution: the ink of the f×f blocks on the edge
+            bx1, by1, bx2, by2 = int(x) * f, int(y) * f, min(iw, int(x + w) * f), min(ih, int(y + h) * f)
+            region = ink[by1:by2, bx1:bx2]
+            rows = np.flatnonzero(region.any(axis=1))
+            cols = np.flatnonzero(region.any(axis=0))
+            out.append(
+                (bx1 + int(cols[0]), by1 + int(rows[0]), bx1 + int(cols[-1]) + 1, by1 + int(rows[-1]) + 1)
+            )
     return out
 
 
@@ -259,7 +287,7 @@ def _pill_fill(inner: np.ndarray, card_bg: tuple[int, int, int]) -> tuple[int, i
     return tuple(int(v) for v in np.median(band, axis=0))  # type: ignore[return-value]
 
 
-def ocr_crop(img: np.ndarray, seg: Segment, target_h: int = 40) -> np.ndarray:
+def ocr_crop(img: np.ndarray, seg: Segment, target_h: int = 36) -> np.ndarray:
     """Dark-on-white grey crop of one segment, scaled so a text row is about `target_h` pixels."""
     x1, y1, x2, y2 = seg.bounds
     if seg.kind == "pill":

@@ -1,16 +1,17 @@
 """The labelled screen corpus of the perceive tests and `bench/bench_perceive.py`.
 
-Four sources, all with hand labels:
+Five sources, all with hand labels:
 - `sim`: every screen and dialog of the sample apps (sample_apks/*) and of the corpus apps
   (tests/perceive/apps/*.yaml, real-world wordings), rendered by the virtual device; labels in
-  labels_sim.yaml.
+  labels_sim.yaml. The one blind dialog of the sample apps comes with its PNG (it needs OCR).
 - `prompt`: the system permission dialog of every profile × locale × permission group, first request and
   repeated request (labels follow from what is requested: group, button roles of that profile).
-- `system`: launcher, crash dialog, app-info settings page of every profile.
+- `system`: launcher, crash dialog, app-info settings page of every profile × locale.
 - `xml`: hand-written `uiautomator dump` files (tests/perceive/corpus/*.xml): ROM dialogs, real-world
-  wordings the sim does not draw; labels in corpus/labels.yaml.
-- `blind`: consent / rationale / wall / deletion dialogs re-drawn blind (WebView, no text nodes), also dark
-  and as bottom sheets: OCR must recover the kind and every button.
+  wordings the sim does not draw, negative cases; labels in corpus/labels.yaml.
+- `blind`: consent / rationale / wall / deletion dialogs re-drawn blind (a WebView, no text nodes), also
+  dark and as bottom sheets, and account / deletion pages drawn as full-screen WebViews: OCR alone must
+  recover the kind and every button.
 Screens are generated at test time (nothing large is committed).
 """
 
@@ -30,7 +31,7 @@ from exerciser.perceive.reading import Bounds
 from exerciser.sim import PROFILES, VirtualDevice, load_app_model, sysui, uixml
 from exerciser.sim import profiles as P
 from exerciser.sim.appmodel import AppModel
-from exerciser.sim.ui import Frame, Node
+from exerciser.sim.ui import Frame
 
 HERE = Path(__file__).parent
 APPS_DIR = HERE / "apps"
@@ -132,7 +133,7 @@ def _button_bounds(frame: Frame) -> dict[str, Bounds]:
 def sim_samples(
     profile: str = "api33", locale: str | None = None, png: bool = False, apps: list[str] | None = None
 ) -> Iterator[Sample]:
-    """Every screen and dialog of every corpus app, with its labels."""
+    """Every screen and dialog of every corpus app, with its labels. PNGs for blind ones, or all (`png`)."""
     lab = labels()
     for app_id, m in app_models().items():
         if apps is not None and app_id not in apps:
@@ -150,17 +151,18 @@ def sim_samples(
                 else:
                     frame = dev.frame_for(m.package, screen=base, dialog=name)
                     activity = m.screens[base].activity
+                blind = m.screens[name].blind if kind_of == "screen" else m.dialogs[name].blind
                 yield Sample(
                     name=f"sim:{app_id}/{name}@{profile}/{loc}",
                     source="sim",
-                    obs=_obs(dev, frame, m.package, activity, png),
+                    obs=_obs(dev, frame, m.package, activity, png or blind),
                     info=dev.info,
                     kinds=frozenset(kinds.get(name) or ()),
                     group=(entry.get("groups") or {}).get(name),
                     targets=dict((entry.get("targets") or {}).get(name) or {}),
                     truth=_button_bounds(frame),
                     obstacles=tuple((entry.get("obstacles") or {}).get(name) or ()),
-                    blind=(m.screens[name].blind if kind_of == "screen" else m.dialogs[name].blind),
+                    blind=blind,
                 )
 
 
@@ -169,8 +171,9 @@ def sim_samples(
 _PROMPT_APP = {"en": "Good Notes", "zh": "好笔记"}
 
 
-def _host(dev: VirtualDevice, lang: str) -> AppModel:
-    return load_app_model(HERE / "apps" / ("realworld_zh.yaml" if lang == "zh" else "realworld_en.yaml"))
+def _host(lang: str) -> AppModel:
+    """The app the system dialogs are drawn over."""
+    return load_app_model(APPS_DIR / ("realworld_zh.yaml" if lang == "zh" else "realworld_en.yaml"))
 
 
 def prompt_samples(
@@ -180,7 +183,7 @@ def prompt_samples(
         prof = PROFILES[prof_name]
         for loc in locales:
             lang = loc.split("-")[0]
-            host = _host(None, lang)  # type: ignore[arg-type]
+            host = _host(lang)
             dev = VirtualDevice([host], profile=prof_name, locale=loc)
             base = dev.frame_for(host.package, screen=host.launch_screen)
             for group, (perm, since) in GROUP_PERMISSION.items():
@@ -230,7 +233,7 @@ def system_samples(
         prof = PROFILES[prof_name]
         for loc in locales:
             lang = loc.split("-")[0]
-            host = _host(None, lang)  # type: ignore[arg-type]
+            host = _host(lang)
             dev = VirtualDevice([host], profile=prof_name, locale=loc)
             base = dev.frame_for(host.package, screen=host.launch_screen)
             W, H = base.width, base.height
@@ -341,14 +344,49 @@ BLIND_DIALOGS = (
     ("realworld_en", "notifications_nag"),
 )
 VARIANTS = ("light", "dark", "sheet")
+# (app, screen) pairs drawn as a full-screen WebView (H5 deletion pages, a Flutter "me" tab); light and dark.
+BLIND_PAGES = (
+    ("realworld_zh", "delete_hotline"),
+    ("realworld_zh", "delete_face"),
+    ("realworld_en", "delete_support"),
+    ("deletion_hotline_zh", "delete_account"),
+    ("deletion_id_upload_zh", "delete_verify"),
+    ("compliant_zh", "me"),
+    ("realworld_en", "account"),
+)
+PAGE_VARIANTS = ("light", "dark")
 
 
-def blind_samples(variants: tuple[str, ...] = VARIANTS, pairs=BLIND_DIALOGS) -> Iterator[Sample]:
+def _blind_sample(
+    m: AppModel, app_id: str, name: str, variant: str, frame: Frame, dev: VirtualDevice, activity: str
+) -> Sample:
+    entry = labels().get(app_id) or {}
+    return Sample(
+        name=f"blind:{app_id}/{name}/{variant}",
+        source="blind",
+        obs=_obs(dev, frame, m.package, activity, True),
+        info=dev.info,
+        kinds=frozenset((entry.get("kinds") or {}).get(name) or ()),
+        group=(entry.get("groups") or {}).get(name),
+        targets=dict((entry.get("targets") or {}).get(name) or {}),
+        truth=_button_bounds(frame),
+        obstacles=tuple((entry.get("obstacles") or {}).get(name) or ()),
+        blind=True,
+    )
+
+
+def blind_samples(
+    variants: tuple[str, ...] = VARIANTS,
+    pairs: tuple[tuple[str, str], ...] = BLIND_DIALOGS,
+    pages: tuple[tuple[str, str], ...] = BLIND_PAGES,
+    page_variants: tuple[str, ...] = PAGE_VARIANTS,
+) -> Iterator[Sample]:
+    """Blind dialogs and pages, each variant drawn once (a sheet already drawn as a sheet is not redrawn)."""
     models = app_models()
-    lab = labels()
     for app_id, dname in pairs:
         m = models[app_id]
-        entry = lab.get(app_id) or {}
+        loc = "zh-CN" if m.language == "zh" else "en-US"
+        seen: set[tuple[bool, str]] = set()
         for variant in variants:
             d = m.dialogs[dname]
             d = dataclasses.replace(
@@ -357,28 +395,32 @@ def blind_samples(variants: tuple[str, ...] = VARIANTS, pairs=BLIND_DIALOGS) -> 
                 dark=variant == "dark" or d.dark,
                 style="bottom_sheet" if variant == "sheet" else d.style,
             )
+            if (d.dark, d.style) in seen:
+                continue
+            seen.add((d.dark, d.style))
             mm = dataclasses.replace(m, dialogs={**m.dialogs, dname: d})
-            loc = "zh-CN" if m.language == "zh" else "en-US"
             dev = VirtualDevice([mm], profile="api33", locale=loc)
             frame = dev.frame_for(mm.package, screen=mm.launch_screen, dialog=dname)
-            truth = _button_bounds(frame)
-            targets = dict((entry.get("targets") or {}).get(dname) or {})
-            yield Sample(
-                name=f"blind:{app_id}/{dname}/{variant}",
-                source="blind",
-                obs=_obs(dev, frame, mm.package, mm.screens[mm.launch_screen].activity, True),
-                info=dev.info,
-                kinds=frozenset((entry.get("kinds") or {}).get(dname) or ()),
-                group=(entry.get("groups") or {}).get(dname),
-                targets=targets,
-                truth=truth,
-                blind=True,
-            )
+            yield _blind_sample(mm, app_id, dname, variant, frame, dev, mm.screens[mm.launch_screen].activity)
+    for app_id, sname in pages:
+        m = models[app_id]
+        loc = "zh-CN" if m.language == "zh" else "en-US"
+        for variant in page_variants:
+            sc = dataclasses.replace(m.screens[sname], blind=True, dark=variant == "dark")
+            mm = dataclasses.replace(m, screens={**m.screens, sname: sc})
+            dev = VirtualDevice([mm], profile="api33", locale=loc)
+            frame = dev.frame_for(mm.package, screen=sname)
+            yield _blind_sample(mm, app_id, sname, variant, frame, dev, sc.activity)
 
 
-def button_labels(frame_truth: dict[str, Bounds]) -> list[str]:
-    return list(frame_truth)
-
-
-def _unused(_: Node) -> None:  # keep the import for type readers
-    return None
+def blind_dialog_later(app_id: str, dname: str, seconds: float) -> tuple[Sample, Sample]:
+    """The same blind dialog drawn now and `seconds` later: only the status-bar clock differs."""
+    m = app_models()[app_id]
+    dev = VirtualDevice([m], profile="api33", locale="zh-CN" if m.language == "zh" else "en-US")
+    activity = m.screens[m.launch_screen].activity
+    out = []
+    for wait in (0.0, seconds):
+        dev.advance_clock(wait)
+        frame = dev.frame_for(m.package, screen=m.launch_screen, dialog=dname)
+        out.append(_blind_sample(m, app_id, dname, f"+{wait:.0f}s", frame, dev, activity))
+    return out[0], out[1]

@@ -1,0 +1,217 @@
+"""Screen understanding on the labelled corpus (tests/perceive/corpus.py): prints figures, asserts nothing.
+
+    python bench/bench_perceive.py [--quick] [--full-screen N]
+    taskset -c 0 python bench/bench_perceive.py      # one core, as the targets are stated
+
+1. Precision and recall per kind over the whole corpus: every sample-app and corpus-app screen on every
+   profile × locale, every system prompt, launcher / crash / settings screen, the hand-written dumps
+   (hierarchy reading), and the blind dialogs and pages (OCR reading).
+2. Median latency per screen: hierarchy only; a blind dialog read with OCR on the dialog region (detect,
+   segment, OCR; the card from the dump's dialog window, and found by OpenCV with no dump at all); blind
+   full pages; full-screen OCR (one resident tesseract call on the whole screenshot, page layout
+   analysis). Each OCR read starts with a cold cache. CPU time (what one core spends) and wall time.
+3. Button labels: how many buttons of the blind dialogs each OCR mode reads word for word.
+
+Targets (issue 3): precision and recall >= 0.97 per kind; hierarchy-only <= 15 ms median; blind dialog
+read <= 150 ms median on one core with every button label right.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "perceive"))
+
+import corpus  # noqa: E402
+import cv2  # noqa: E402
+import scoring  # noqa: E402
+
+from exerciser.perceive import Reader, vision  # noqa: E402
+from exerciser.perceive.ocr import PSM_AUTO, engine  # noqa: E402
+from exerciser.perceive.text import compact  # noqa: E402
+
+HIER_TARGET_MS = 15.0
+BLIND_TARGET_MS = 150.0
+KIND_TARGET = 0.97
+
+
+def timed(fn: Callable[[], object]) -> tuple[object, float, float]:
+    """Result, CPU ms, wall ms."""
+    c, w = time.process_time(), time.perf_counter()
+    out = fn()
+    return out, (time.process_time() - c) * 1000, (time.perf_counter() - w) * 1000
+
+
+def med(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def p90(xs: list[float]) -> float:
+    return sorted(xs)[int(0.9 * (len(xs) - 1))] if xs else float("nan")
+
+
+def row(name: str, cpu: list[float], wall: list[float], extra: str = "") -> None:
+    print(
+        f"  {name:44s} n={len(cpu):5d}  cpu median {med(cpu):7.1f} ms  p90 {p90(cpu):7.1f}"
+        f"  | wall median {med(wall):7.1f} ms  {extra}"
+    )
+
+
+def verdict(ok: bool) -> str:
+    return "target met" if ok else "TARGET MISSED"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument(
+        "--quick", action="store_true", help="App screens on api33 only; fewer full-screen reads."
+    )
+    ap.add_argument("--full-screen", type=int, default=None, help="Screens read by full-screen OCR.")
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    passes = (
+        [("api33", None)] if args.quick else [(p, loc) for p in corpus.ALL_PROFILES for loc in corpus.LOCALES]
+    )
+    screens = [s for prof, loc in passes for s in corpus.sim_samples(profile=prof, locale=loc)]
+    screens += [*corpus.prompt_samples(), *corpus.system_samples(), *corpus.xml_samples()]
+    hier = [s for s in screens if not s.blind]
+    blind = [s for s in screens if s.blind] + list(corpus.blind_samples())
+    dialogs = [s for s in blind if not _is_page(s)]
+    pages = [s for s in blind if _is_page(s)]
+    print(
+        f"corpus: {len(hier)} screens with text nodes, {len(dialogs)} blind dialogs, "
+        f"{len(pages)} blind pages "
+        f"({len(passes)} profile x locale passes; built in {time.perf_counter() - t0:.1f} s)"
+    )
+
+    tally = scoring.Tally()
+    wrong: list[str] = []
+
+    # --- hierarchy only ---------------------------------------------------------------------------
+    plain = Reader(ocr=False)
+    for s in hier[:20]:
+        plain.read(s.obs, s.info)  # warm the lexicon caches
+    h_cpu, h_wall = [], []
+    for s in hier:
+        r, c, w = timed(lambda s=s: plain.read(s.obs, s.info))
+        h_cpu.append(c)
+        h_wall.append(w)
+        tally.add(s.kinds, scoring.kinds_of(r))
+        if p := scoring.problems(s, r):
+            wrong.append(f"{s.name}: {'; '.join(p)}")
+
+    # --- blind dialogs: OCR on the dialog region --------------------------------------------------
+    reader = Reader()
+    reader.read(dialogs[0].obs, dialogs[0].info)  # load the resident engines
+    d_cpu, d_wall, d_bad, n_buttons = [], [], 0, 0
+    for s in dialogs:
+        reader.clear_cache()
+        r, c, w = timed(lambda s=s: reader.read(s.obs, s.info))
+        d_cpu.append(c)
+        d_wall.append(w)
+        tally.add(s.kinds, scoring.kinds_of(r))
+        bad = scoring.button_problems(s, r)
+        n_buttons += len(s.truth)
+        d_bad += len(bad)
+        if p := scoring.problems(s, r) + bad:
+            wrong.append(f"{s.name}: {'; '.join(p)}")
+    segs = reader.stats["ocr_segments"]
+
+    # same dialogs with no dump at all: OpenCV finds the card
+    c_cpu, c_wall, c_bad = [], [], 0
+    for s in dialogs:
+        reader.clear_cache()
+        obs = replace(s.obs, xml="")
+        r, c, w = timed(lambda obs=obs, s=s: reader.read(obs, s.info))
+        c_cpu.append(c)
+        c_wall.append(w)
+        c_bad += len(scoring.button_problems(s, r))
+
+    # --- blind pages ----------------------------------------------------------------------------------
+    p_cpu, p_wall = [], []
+    for s in pages:
+        reader.clear_cache()
+        r, c, w = timed(lambda s=s: reader.read(s.obs, s.info))
+        p_cpu.append(c)
+        p_wall.append(w)
+        tally.add(s.kinds, scoring.kinds_of(r))
+        if p := scoring.problems(s, r) + scoring.button_problems(s, r):
+            wrong.append(f"{s.name}: {'; '.join(p)}")
+
+    # --- hierarchy-only on the blind dialogs (the same screens, for the ratio) ---------------------
+    hb_cpu = [timed(lambda s=s: plain.read(s.obs, s.info))[1] for s in dialogs]
+
+    # --- full-screen OCR ----------------------------------------------------------------------------
+    n_full = args.full_screen if args.full_screen is not None else (8 if args.quick else len(dialogs))
+    full = engine("chi_sim+eng")
+    f_cpu, f_wall, f_found, f_total = [], [], 0, 0
+    for s in dialogs[:n_full]:
+        gray = cv2.cvtColor(vision.decode(s.obs.png), cv2.COLOR_BGR2GRAY)
+        out, c, w = timed(lambda gray=gray: full.read(gray, PSM_AUTO))
+        f_cpu.append(c)
+        f_wall.append(w)
+        text = compact(out.text)  # type: ignore[attr-defined]
+        f_total += len(s.truth)
+        f_found += sum(1 for label in s.truth if compact(label) in text)
+
+    # --- report -------------------------------------------------------------------------------------
+    print("\nprecision / recall per kind (hierarchy readings + OCR readings of the blind screens):")
+    print("  " + tally.table().replace("\n", "\n  "))
+    below = tally.below(KIND_TARGET)
+    print(f"  >= {KIND_TARGET} for every kind: {verdict(not below)}{' ' + str(below) if below else ''}")
+    if wrong:
+        print(f"\n{len(wrong)} screens with a wrong kind, target, group, obstacle or button label:")
+        for line in wrong[:30]:
+            print("  " + line)
+
+    print("\nmedian latency per screen:")
+    row("hierarchy only (screens with text nodes)", h_cpu, h_wall)
+    row("hierarchy only (the blind dialogs)", hb_cpu, hb_cpu)
+    row(
+        "blind dialog, OCR on the dialog region",
+        d_cpu,
+        d_wall,
+        f"{segs / max(1, len(dialogs)):.1f} segments OCR'd per dialog",
+    )
+    row("blind dialog, no dump: OpenCV finds the card", c_cpu, c_wall)
+    row("blind full page (WebView), segment OCR", p_cpu, p_wall)
+    row("full-screen OCR (one tesseract call, psm 3)", f_cpu, f_wall)
+
+    print("\nratios (CPU medians):")
+    print(f"  full-screen OCR / dialog-region OCR : {med(f_cpu) / med(d_cpu):6.1f} x")
+    print(f"  dialog-region OCR / hierarchy only  : {med(d_cpu) / med(h_cpu):6.1f} x")
+    print(f"  full-screen OCR / hierarchy only    : {med(f_cpu) / med(h_cpu):6.1f} x")
+
+    print("\nbutton labels read word for word:")
+    print(f"  dialog-region OCR, card from the dump : {n_buttons - d_bad}/{n_buttons}")
+    print(f"  dialog-region OCR, card from OpenCV   : {n_buttons - c_bad}/{n_buttons}")
+    print(f"  full-screen OCR (label found in text) : {f_found}/{f_total} on {len(f_cpu)} screens")
+
+    print("\ntargets:")
+    print(
+        f"  hierarchy only <= {HIER_TARGET_MS:.0f} ms median: {med(h_cpu):.1f} ms  "
+        f"{verdict(med(h_cpu) <= HIER_TARGET_MS)}"
+    )
+    ok = med(d_cpu) <= BLIND_TARGET_MS and d_bad == 0
+    print(
+        f"  blind dialog <= {BLIND_TARGET_MS:.0f} ms median, every button right: {med(d_cpu):.1f} ms, "
+        f"{d_bad} wrong  {verdict(ok)}"
+    )
+    print(f"\n(total {time.perf_counter() - t0:.0f} s; CPU time is what one core spends on the read)")
+
+
+def _is_page(s) -> bool:
+    return s.source == "blind" and any(s.name.startswith(f"blind:{a}/{n}/") for a, n in corpus.BLIND_PAGES)
+
+
+if __name__ == "__main__":
+    main()
