@@ -20,7 +20,7 @@ COMMAND_MODULES = (
     "exerciser.cli.evidence_cmd",  # exerciser replay|compare|verify|report
     "exerciser.cli.devices_cmd",  # exerciser devices
     "exerciser.cli.check_cmd",  # exerciser check
-    "exerciser.cli.queue_cmd",  # exerciser submit|worker|status|collect
+    "exerciser.cli.cluster_cmd",  # exerciser submit|worker|status|collect
 )
 
 

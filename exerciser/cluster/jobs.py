@@ -1,0 +1,126 @@
+"""The job message (one scenario of a suite, self-contained for a worker on another host) and the suite
+record. Scenarios travel as plain JSON; an app model travels as its YAML text, since the submitting
+host's paths mean nothing elsewhere (a sample app is named by id: every install has sample_apks/)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exerciser.errors import UserError
+from exerciser.scenario import AppRef, Budgets, Feature, Scenario
+
+TASK_NAME = "exerciser.run_job"
+
+
+def scenario_to_json(sc: Scenario) -> dict[str, Any]:
+    return {
+        "id": sc.id,
+        "app": {"kind": sc.app.kind, "value": sc.app.value, "label": sc.app.label},
+        "locale": sc.locale,
+        "profile": sc.profile,
+        "features": [asdict(f) for f in sc.features],
+        "login": [dict(x) for x in sc.login],
+        "budgets": asdict(sc.budgets),
+        "probes": list(sc.probes),
+        "test_account": sc.test_account,
+        "dont_ask_again": sc.dont_ask_again,
+        "rules": dict(sc.rules),
+        "source": str(sc.source) if sc.source else None,
+    }
+
+
+def scenario_from_json(d: dict[str, Any], model_file: Path | None = None) -> Scenario:
+    """The scenario on the worker; an app model is read from `model_file` (the shipped text, written out)."""
+    app = d["app"]
+    ref = (
+        AppRef("model", str(model_file), app.get("label", ""))
+        if app["kind"] == "model" and model_file is not None
+        else AppRef(app["kind"], app["value"], app.get("label", ""))
+    )
+    return Scenario(
+        id=d["id"],
+        app=ref,
+        locale=d["locale"],
+        profile=d["profile"],
+        features=tuple(
+            Feature(f["name"], tuple(f["permissions"]), tuple(f["entry"]), tuple(f["screens"]))
+            for f in d["features"]
+        ),
+        login=tuple(d["login"]),
+        budgets=Budgets(**d["budgets"]),
+        probes=tuple(d["probes"]),
+        test_account=d["test_account"],
+        dont_ask_again=d["dont_ask_again"],
+        rules=dict(d["rules"]),
+        source=Path(d["source"]) if d.get("source") else None,
+    )
+
+
+@dataclass
+class Job:
+    suite: str
+    app: str  # scenario id: the results folder name
+    queue: str
+    need: dict[str, Any]
+    scenario: dict[str, Any]
+    model_text: str | None = None  # app.yaml of an app model (kind "model")
+    results: str | None = None  # results store URL named at submit (a worker's --results wins)
+    submitted: str = ""
+
+    @property
+    def task_id(self) -> str:
+        return task_id(self.suite, self.app)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Job:
+        return cls(**d)
+
+
+def task_id(suite: str, app: str) -> str:
+    """Deterministic: `status` finds each job's Celery result without asking the workers."""
+    return f"{suite}.{app}"
+
+
+@dataclass
+class SuiteRecord:
+    id: str
+    name: str
+    source: str
+    created: str
+    results: str | None
+    jobs: list[dict[str, str]] = field(default_factory=list)  # app, queue, task_id
+    queued: int = 0  # jobs actually sent (all of them unless submit failed midway)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> SuiteRecord:
+        return cls(**d)
+
+    @property
+    def apps(self) -> list[str]:
+        return [j["app"] for j in self.jobs]
+
+
+def new_suite_id(name: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40] or "suite"
+    return f"{safe}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
+def now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def check_suite_id(suite_id: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", suite_id or ""):
+        raise UserError(f"not a suite id: {suite_id!r}")
+    return suite_id
