@@ -30,11 +30,12 @@ WALK_HELP = """commands:
   help | quit"""
 
 
-def _device(model_arg: str, profile: str, locale: str):
+def _device(model_arg: str, profile: str, locale: str | None):
     from exerciser.device.contract import DeviceError
     from exerciser.sim import VirtualDevice, resolve_model
 
     model = resolve_model(model_arg)
+    locale = locale or ("zh-CN" if model.language == "zh" else "en-US")
     try:
         return VirtualDevice([model], profile=profile, locale=locale), model
     except DeviceError as exc:
@@ -187,7 +188,7 @@ def register(cli: click.Group) -> None:
     profile_opt = click.option(
         "--profile", default="api33", show_default=True, help="Device profile (sim profiles)."
     )
-    locale_opt = click.option("--locale", default="en-US", show_default=True, help="en-US or zh-CN.")
+    locale_opt = click.option("--locale", default=None, help="en-US or zh-CN.  [default: the app's language]")
 
     @sim.command("screenshot")
     @click.argument("model")
@@ -210,7 +211,7 @@ def register(cli: click.Group) -> None:
         dialog: str | None,
         permission: str | None,
         profile: str,
-        locale: str,
+        locale: str | None,
         output: Path | None,
         xml_out: Path | None,
     ) -> None:
@@ -245,7 +246,7 @@ def register(cli: click.Group) -> None:
         "--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for a PNG per step."
     )
     @click.option("--no-start", is_flag=True, help="Begin on the launcher instead of starting the app.")
-    def walk(model: str, profile: str, locale: str, script, out: Path | None, no_start: bool) -> None:
+    def walk(model: str, profile: str, locale: str | None, script, out: Path | None, no_start: bool) -> None:
         """Walk through MODEL on the virtual device, interactively or from a script."""
         dev, m = _device(model, profile, locale)
         walker = Walker(dev, m.package, out)

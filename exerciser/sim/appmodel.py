@@ -24,6 +24,7 @@ from exerciser import SAMPLES_DIR
 from exerciser.errors import UserError
 
 SCHEMA_PATH = Path(__file__).with_name("app_schema.json")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 VERBS = (
     "goto",
@@ -178,16 +179,19 @@ class _Located:
         self.root = root
         self.filename = filename
 
-    def line(self, path: Iterable[Any]) -> int:
+    def line(self, path: Iterable[Any], key: str | None = None) -> int:
+        """Line of the node at `path`; with `key`, of that key inside the mapping at `path`."""
         node = self.root
         if node is None:
             return 1
-        for part in path:
+        parts = [*path, key] if key is not None else list(path)
+        for i, part in enumerate(parts):
+            want_key = key is not None and i == len(parts) - 1
             nxt = None
             if isinstance(node, yaml.MappingNode):
                 for k, v in node.value:
                     if k.value == str(part):
-                        nxt = v
+                        nxt = k if want_key else v
                         break
             elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
                 nxt = node.value[part]
@@ -196,8 +200,8 @@ class _Located:
             node = nxt
         return node.start_mark.line + 1
 
-    def error(self, path: list[Any], message: str) -> AppModelError:
-        return AppModelError(f"{self.filename}:{self.line(path)}: {_fmt_path(path)}: {message}")
+    def error(self, path: list[Any], message: str, key: str | None = None) -> AppModelError:
+        return AppModelError(f"{self.filename}:{self.line(path, key)}: {_fmt_path(path)}: {message}")
 
 
 def _check_duplicates(node: yaml.Node | None, loc: _Located) -> None:
@@ -229,12 +233,17 @@ def load_app_model(path: str | os.PathLike[str]) -> AppModel:
 def parse_app_model(text: str, filename: str = "<string>", app_id: str = "") -> AppModel:
     """Validate and build a model from YAML text (`filename` is used in messages)."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        # One parse (libyaml when present): the node tree gives line numbers, the data is built from it.
+        root = yaml.compose(text, Loader=_LOADER)
+        data = yaml.SafeLoader("").construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise AppModelError(f"{filename}:{line}: YAML syntax: {exc.problem or exc}") from None
+    except yaml.reader.ReaderError as exc:  # a control character the YAML reader refuses
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        ch = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        raise AppModelError(f"{filename}:{line}: YAML: character #x{ch:04x} is not allowed") from None
     loc = _Located(root, filename)
     if not isinstance(data, dict):
         raise loc.error([], "an app model is a mapping (package, label, screens, ...)")
@@ -245,17 +254,26 @@ def parse_app_model(text: str, filename: str = "<string>", app_id: str = "") -> 
     )
     if errors:
         best = jsonschema.exceptions.best_match(errors)
-        # best_match prefers the most relevant error; report it at its own location.
-        raise loc.error(list(best.absolute_path), _schema_message(best))
+        # best_match prefers the most relevant error; report it at its own location (an unknown field
+        # at the line of its key).
+        extra = _unknown_fields(best)
+        raise loc.error(list(best.absolute_path), _schema_message(best), extra[0] if extra else None)
     _Checker(data, loc).check()
     return _build(data, loc, app_id)
 
 
-def _schema_message(err: jsonschema.ValidationError) -> str:
+def _unknown_fields(err: jsonschema.ValidationError) -> list[str]:
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
         known = set(err.schema.get("properties") or {})
-        extra = [k for k in err.instance if k not in known]
-        return f"unknown field(s) {', '.join(map(repr, extra))} (known: {', '.join(sorted(known))})"
+        return [str(k) for k in err.instance if k not in known]
+    return []
+
+
+def _schema_message(err: jsonschema.ValidationError) -> str:
+    extra = _unknown_fields(err)
+    if extra:
+        known = sorted(err.schema.get("properties") or {})
+        return f"unknown field(s) {', '.join(map(repr, extra))} (known: {', '.join(known)})"
     return err.message
 
 

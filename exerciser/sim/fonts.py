@@ -1,7 +1,9 @@
 """Fonts and text measurement for the virtual device: Noto Sans CJK SC for Chinese and Latin alike.
 
 Widths are summed per character from a cache (no kerning in the BASIC layout engine, so the sum equals
-what PIL draws), which makes wrapping long privacy texts cheap.
+what PIL draws), which makes wrapping long privacy texts cheap. The SC face draws the curly quotes
+‘ ’ “ ” full-width; Android takes them from Roboto (narrow, as in "Don’t allow"), so they come from the
+JP face of the same collection, which has proportional ones: `runs()` splits a line by face.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/noto-cjk", "/us
 REGULAR = "NotoSansCJK-Regular.ttc"
 BOLD = "NotoSansCJK-Bold.ttc"
 SC_INDEX = 2  # face order in the .ttc: JP, KR, SC, TC, HK
+JP_INDEX = 0
+PROPORTIONAL = frozenset("‘’“”")  # drawn narrow (Roboto's on a phone), not full-width
 
 # Characters that must not start a line (closing punctuation) or end one (opening punctuation).
 _NO_LINE_START = set("，。、；：？！）》」』】〕…—,.;:?!)]}%’”·")
@@ -30,10 +34,27 @@ def _font_path(name: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
-    """The SC face of Noto Sans CJK at a pixel size (cached)."""
+def font(size: int, bold: bool = False, face: int = SC_INDEX) -> ImageFont.FreeTypeFont:
+    """A face of Noto Sans CJK (SC unless told) at a pixel size (cached)."""
     path = _font_path(BOLD if bold else REGULAR)
-    return ImageFont.truetype(path, size, index=SC_INDEX, layout_engine=ImageFont.Layout.BASIC)
+    return ImageFont.truetype(path, size, index=face, layout_engine=ImageFont.Layout.BASIC)
+
+
+def runs(line: str, size: int, bold: bool = False) -> list[tuple[str, ImageFont.FreeTypeFont]]:
+    """The line cut into pieces drawn with one face each (curly quotes from the JP face)."""
+    if not PROPORTIONAL.intersection(line):
+        return [(line, font(size, bold))]
+    out: list[tuple[str, ImageFont.FreeTypeFont]] = []
+    cur, cur_jp = "", False
+    for ch in line:
+        jp = ch in PROPORTIONAL
+        if cur and jp != cur_jp:
+            out.append((cur, font(size, bold, JP_INDEX if cur_jp else SC_INDEX)))
+            cur = ""
+        cur, cur_jp = cur + ch, jp
+    if cur:
+        out.append((cur, font(size, bold, JP_INDEX if cur_jp else SC_INDEX)))
+    return out
 
 
 @lru_cache(maxsize=64)
@@ -45,7 +66,7 @@ def char_width(ch: str, size: int, bold: bool = False) -> float:
     table = _advances(size, bold)
     w = table.get(ch)
     if w is None:
-        w = font(size, bold).getlength(ch)
+        w = font(size, bold, JP_INDEX if ch in PROPORTIONAL else SC_INDEX).getlength(ch)
         table[ch] = w
     return w
 

@@ -187,7 +187,8 @@ def place(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
 def _place_container(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
     if node.resource_id.endswith(BUTTON_GROUP_SUFFIX):
         return _place_button_group(ctx, node, x, y, w)
-    if _is_icon_row(node):
+    # Android 10+ grant dialog: the icon sits centred above the message, not beside it.
+    if _is_icon_row(node) and not (ctx.kind == "system_dialog" and not _has_button_group(ctx)):
         return _place_icon_row(ctx, node, x, y, w)
     if not node.children:
         if _display_text(node) and node.role == "webview":
@@ -285,15 +286,20 @@ def _place_buttons(ctx: _Ctx, run: list[Node], x: int, y: int, w: int) -> int:
 
 
 def _place_button_group(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
-    """Android 6–9 grant dialog: text buttons side by side, right-aligned (… DENY  ALLOW)."""
+    """Android 6–9 grant dialog: text buttons side by side, right-aligned (… DENY  ALLOW); they may sit
+    in an inner LinearLayout, which then spans them."""
     right = x + w
     size = SIZE_BUTTON
-    buttons = [c for c in node.children if c.role == "button"]
+    buttons = [c for c in node.walk() if c.role == "button"]
     for b in reversed(buttons):
         bw = max(176, fonts.text_width(_display_text(b), size, True) + 66)
         _button_box(ctx, b, (right - bw, y, right, y + BUTTON_H), _button_look(b, ctx, text_button=True))
         right -= bw + 11
-    others = [c for c in node.children if c.role != "button"]
+    rows = [c for c in node.children if c.role != "button" and any(d.role == "button" for d in c.walk())]
+    for c in rows:
+        rects = [ctx.boxes[id(d)].rect for d in c.walk() if d.role == "button"]
+        ctx.boxes[id(c)] = Box((min(r[0] for r in rects), y, x + w, max(r[3] for r in rects)), "none")
+    others = [c for c in node.children if c.role != "button" and c not in rows]
     for c in others:  # e.g. the "1 of 2" page counter sits at the left
         place(ctx, c, x, y + (BUTTON_H - fonts.line_height(SIZE_SMALL)) // 2, max(right - x, 1))
     bottom = max([y + BUTTON_H] + [ctx.boxes[id(c)].rect[3] for c in node.children])

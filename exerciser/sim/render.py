@@ -371,7 +371,16 @@ def _lines(draw: ImageDraw.ImageDraw, box: Box, colour: str, underline: bool = F
     anchor = "mm" if box.align == "center" else "lm"
     for k, line in enumerate(box.lines):
         y = box.text_y + k * lh + lh // 2
-        draw.text((box.text_x, y), line, font=f, fill=colour, anchor=anchor)
+        parts = fonts.runs(line, box.size, box.bold)
+        if len(parts) == 1:
+            draw.text((box.text_x, y), line, font=f, fill=colour, anchor=anchor)
+        else:  # mixed faces: draw piece by piece from the left edge
+            x = box.text_x
+            if box.align == "center":
+                x -= fonts.text_width(line, box.size, box.bold) / 2
+            for piece, pf in parts:
+                draw.text((x, y), piece, font=pf, fill=colour, anchor="lm")
+                x += fonts.text_width(piece, box.size, box.bold)
         if underline and line:
             w = fonts.text_width(line, box.size, box.bold)
             x = box.text_x - w // 2 if box.align == "center" else box.text_x

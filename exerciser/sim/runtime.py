@@ -9,11 +9,14 @@
 - **Processes.** Cold start (`am_proc_start`, `on_launch`), warm start (process alive, no activity:
   `on_launch` again), bring-to-front (`on_enter` of the top screen). A process killed by the system
   while in the background (revoke, one-time expiry) keeps its task; the top screen is recreated in a
-  new process on return. Self-kill, crash, force-stop and `pm clear` clear the task.
+  new process on return. Self-kill, crash, force-stop and `pm clear` clear the task. A crash shows
+  the system crash dialog on 6.0 always, from Android 9 only when the app crashed within the minute
+  before (show_first_crash_dialog off; `first_crash_dialog=True` turns it on).
 - **Permissions** with groups, USER_SET / USER_FIXED / ONE_TIME flags, the per-API dialog (see
   `sysui.py`), "don't ask again" (checkbox 23–28, button 29, implicit second denial 30+).
-  Back on the permission dialog cancels it: the remaining groups are denied without touching the
-  flags (Android records no user choice, so it does not count toward USER_FIXED on 30+).
+  Back on the permission dialog does nothing on 23–29; from 30 it (or a tap outside the card) cancels
+  the request: the remaining groups are denied without touching the flags (Android records no user
+  choice, so it does not count toward USER_FIXED).
 - **Clock.** Epoch milliseconds from 2026-01-05 09:00 local; every input costs a little time drawn
   from a seeded generator (deterministic), `wait()` / `advance_clock()` move it on, timers fire.
 """
@@ -46,6 +49,7 @@ EPOCH_LOCAL = datetime(2026, 1, 5, 9, 0, 0)
 # Device time zone per locale in January (America/New_York, Asia/Shanghai), as persist.sys.timezone says.
 TZ_OFFSET_MIN = {"en-US": -300, "zh-CN": 480}
 ONE_TIME_TIMEOUT_MS = 60_000
+MIN_CRASH_INTERVAL_MS = 60_000  # ProcessList.MIN_CRASH_INTERVAL: a crash within it is "repeating"
 FIRST_PID = 4012
 FIRST_UID = 10123
 SYSTEM_SERVER_PID = 1170
@@ -171,6 +175,7 @@ class VirtualDevice:
         width: int = 1080,
         height: int = 2340,
         seed: int = 0,
+        first_crash_dialog: bool = False,
     ):
         if profile not in P.PROFILES:
             raise DeviceError(f"unknown profile {profile!r} (known: {', '.join(P.PROFILES)})")
@@ -197,6 +202,10 @@ class VirtualDevice:
         self._tasks: list[Task] = []  # least recent first; the last one is in front unless _home
         self._home = True
         self._crash: Crash | None = None
+        # Settings.Global.show_first_crash_dialog (0 on stock builds): from Android 9 the system only
+        # shows "X keeps stopping" when the app crashed again within MIN_CRASH_INTERVAL.
+        self.first_crash_dialog = first_crash_dialog
+        self._crash_times: dict[str, int] = {}  # AppErrors.mProcessCrashTimesPersistent
         self._events: list[DeviceEvent] = []
         self._timers: list[Timer] = []
         self._next_pid = FIRST_PID
@@ -282,7 +291,7 @@ class VirtualDevice:
                 self._dispatch(target.action)
                 handled = True
         if not handled:
-            self._tap_outside(frame, node)
+            self._tap_outside(frame, x, y)
         self._changed()
         self._advance(self._cost("tap"))
 
@@ -716,8 +725,10 @@ class VirtualDevice:
             return
         top = task.top
         if isinstance(top, GrantAct):
-            app = self._apps[task.package]
-            self._perm_cancel(app, top)
+            # 6-10: "We do not allow backing out" (onKeyDown swallows BACK); 11+: the request is
+            # cancelled (onBackPressed -> CANCELED).
+            if self.profile.api_level >= 30:
+                self._perm_cancel(self._apps[task.package], top)
             return
         if isinstance(top, SettingsAct):
             task.acts.pop()
@@ -765,14 +776,21 @@ class VirtualDevice:
         if was_top and isinstance(task.top, ScreenAct) and self._front_task() is task:
             self._recreate(app, task.top)
 
-    def _tap_outside(self, frame: Frame, node: Node | None) -> None:
-        """A tap that hit nothing actionable: outside a cancelable app dialog it cancels the dialog."""
+    def _tap_outside(self, frame: Frame, x: int, y: int) -> None:
+        """A tap that hit nothing actionable: outside a cancelable app dialog it cancels the dialog;
+        outside the permission dialog's card on 11+ (on grant_singleton) it cancels the request.
+        A tap on the card itself (its text, its padding) does nothing."""
         top = frame.top
-        if top.kind not in ("dialog", "bottom_sheet") or self._crash is not None:
+        if top.kind not in ("dialog", "bottom_sheet", "system_dialog") or self._crash is not None:
             return
-        if node is not None and any(n is node for n in top.root.walk()):
+        x1, y1, x2, y2 = top.root.bounds or (0, 0, 0, 0)
+        if x1 <= x < x2 and y1 <= y < y2:
             return
         task = self._front_task()
+        if top.kind == "system_dialog":
+            if task is not None and isinstance(task.top, GrantAct) and self.profile.api_level >= 30:
+                self._perm_cancel(self._apps[task.package], task.top)
+            return
         if task is None or not isinstance(task.top, ScreenAct) or not task.top.dialogs:
             return
         app = self._apps[task.package]
@@ -923,7 +941,11 @@ class VirtualDevice:
             )
             self._kill(app, "crash", log_kill=False)
             self._drop_task(app.package)
-            self._crash = Crash(app.package, app.model.label)
+            last = self._crash_times.get(app.package)
+            repeating = last is not None and self._clock < last + MIN_CRASH_INTERVAL_MS
+            self._crash_times[app.package] = self._clock
+            if self.profile.api_level < 28 or self.first_crash_dialog or repeating:
+                self._crash = Crash(app.package, app.model.label)
             self._update_background()
             raise _Stop
         elif v == "set":

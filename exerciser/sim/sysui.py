@@ -46,7 +46,14 @@ def grant_buttons(profile: Profile, view: GrantView) -> list[str]:
         # Android 10 offers "Allow all the time" only when background location is requested too.
         roles = [r for r in roles if r != "allow_always"]
     if view.denied_before:
-        roles = ["deny_repeat" if r == "deny" else r for r in roles]
+        if profile.button_set == "aosp10":
+            # Android 10 keeps Deny and adds "Deny & don't ask again" below it; only a request that
+            # includes background location drops the plain Deny (GrantPermissionsActivity, Q).
+            i = roles.index("deny")
+            roles[i : i + 1] = ["deny_repeat"] if view.background else ["deny", "deny_repeat"]
+        else:
+            # 11+: the same id replaces Deny, labelled Deny; pressing it is the permanent second denial.
+            roles = ["deny_repeat" if r == "deny" else r for r in roles]
     return roles
 
 
@@ -74,7 +81,14 @@ def grant_window(profile: Profile, language: str, view: GrantView) -> Window:
         )
 
     if profile.layout == "checkbox":
-        desc = Node("container", LINEAR, resource_id=rid("desc_root"), children=[icon, msg])
+        # 6-9 grant_permissions.xml: dialog_container > desc_container > perm_desc_root (icon | message),
+        # the checkbox, and the ButtonBarLayout button_group: page counter, then DENY ALLOW in a row.
+        desc = Node(
+            "container",
+            FRAME,
+            resource_id=rid("desc_container"),
+            children=[Node("container", LINEAR, resource_id=rid("desc_root"), children=[icon, msg])],
+        )
         kids: list[Node] = [desc]
         if view.denied_before:
             kids.append(
@@ -91,16 +105,18 @@ def grant_window(profile: Profile, language: str, view: GrantView) -> Window:
                 )
             )
         bar: list[Node] = []
-        if view.pages > 1:
+        if view.pages > 1:  # invisible (so not in the dump) for a single group
             page = fmt(texts["page"], str(view.page), str(view.pages))
             bar.append(Node("text", TEXT, text=page, resource_id=rid("page"), style="muted"))
-        bar += [button(r) for r in grant_buttons(profile, view)]
+        bar.append(Node("container", LINEAR, children=[button(r) for r in grant_buttons(profile, view)]))
         kids.append(Node("container", LINEAR, resource_id=rid("button_group"), children=bar))
         card = Node("container", LINEAR, resource_id=rid("dialog_container"), children=kids)
     else:
-        kids = [icon, msg]
+        # 10+: content_container (icon above message, centred; 12+ the accuracy choice), then the
+        # button list below it; 11+ inside ScrollView > grant_singleton > grant_dialog.
+        content: list[Node] = [Node("container", LINEAR, children=[icon, msg])]
         if view.group == "location" and view.fine and profile.api_level >= 31:
-            kids.append(
+            content.append(
                 Node(
                     "container",
                     "android.widget.RadioGroup",
@@ -118,15 +134,16 @@ def grant_window(profile: Profile, language: str, view: GrantView) -> Window:
                     ],
                 )
             )
-        kids += [button(r) for r in grant_buttons(profile, view)]
-        card = Node("container", LINEAR, resource_id=rid("content_container"), children=kids)
+        parts = [
+            Node("container", LINEAR, resource_id=rid("content_container"), children=content),
+            Node("container", LINEAR, children=[button(r) for r in grant_buttons(profile, view)]),
+        ]
         if profile.api_level >= 30:
-            card = Node(
-                "container",
-                LINEAR,
-                resource_id=rid("grant_singleton"),
-                children=[Node("container", LINEAR, resource_id=rid("grant_dialog"), children=[card])],
-            )
+            dialog = Node("container", LINEAR, resource_id=rid("grant_dialog"), children=parts)
+            single = Node("container", LINEAR, resource_id=rid("grant_singleton"), children=[dialog])
+            card = Node("container", "android.widget.ScrollView", children=[single])
+        else:
+            card = Node("container", LINEAR, children=parts)
     return Window(
         "system_dialog",
         profile.controller_package,

@@ -5,14 +5,22 @@ one line, no indentation, attributes in the dumper's order, `NAF="true"` first o
 text or description (none in their subtree either), childless nodes closed with ` />`, invisible
 (zero-area) nodes skipped while sibling indexes keep counting. Only the top (active) window is dumped.
 Blind nodes show their own attributes with empty text and content-desc, and no children.
+
+The window's own views sit under the framework's decor, as in dumps from phones: DecorView
+(FrameLayout) > LinearLayout > FrameLayout `android:id/content` > the window's layout (a Material
+bottom sheet adds `<pkg>:id/design_bottom_sheet`); an activity has the `android:id/statusBarBackground`
+and `navigationBarBackground` Views after it. The decor has the bounds of the window's root.
 """
 
 from __future__ import annotations
 
 from exerciser.sim.layout import layout_frame
-from exerciser.sim.ui import Frame, Node
+from exerciser.sim.ui import Frame, Node, Window
 
 HEADER = "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>"
+FRAME = "android.widget.FrameLayout"
+LINEAR = "android.widget.LinearLayout"
+VIEW = "android.view.View"
 _NAF_EXCLUDED = (
     "android.widget.GridView",
     "android.widget.GridLayout",
@@ -26,9 +34,33 @@ def dump(frame: Frame) -> str:
     layout_frame(frame)
     win = frame.top
     out: list[str] = [HEADER, '<hierarchy rotation="0">']
-    _node(out, win.root, 0, win.package, frame.width, frame.height)
+    _node(out, decor(frame, win), 0, win.package, frame.width, frame.height)
     out.append("</hierarchy>")
     return "".join(out)
+
+
+def decor(frame: Frame, win: Window) -> Node:
+    """The window root wrapped in the framework's decor views (laid-out nodes, bounds filled).
+
+    PhoneWindow's screen_simple layout: DecorView > LinearLayout > FrameLayout android:id/content, for
+    activities and (title-less) dialog windows alike."""
+    b = win.root.bounds or (0, 0, frame.width, frame.height)
+
+    def wrap(child: Node, rid: str = "", cls: str = FRAME) -> Node:
+        return Node("container", cls, resource_id=rid, children=[child], bounds=b)
+
+    inner = win.root
+    if win.kind == "bottom_sheet":  # Material BottomSheetDialog
+        inner = wrap(inner, f"{win.package}:id/design_bottom_sheet")
+    kids = [wrap(wrap(inner, "android:id/content"), cls=LINEAR)]
+    if win.kind == "activity":  # opaque system bars; the launcher and dialogs draw none
+        w, h = frame.width, frame.height
+        for rid, bar in (
+            ("android:id/statusBarBackground", (0, 0, w, frame.status_bar_height)),
+            ("android:id/navigationBarBackground", (0, h - frame.nav_bar_height, w, h)),
+        ):
+            kids.append(Node("container", VIEW, resource_id=rid, bounds=bar))
+    return Node("container", FRAME, children=kids, bounds=b)
 
 
 def _visible(node: Node) -> bool:

@@ -114,6 +114,27 @@ def test_bad_enum_names_file_line_and_field():
             "dialogs.need_camera",
             "colour",
         ),
+        (  # an unknown field is reported at its own line, not at the start of its mapping
+            "target_sdk: 34\n",
+            "target_sdk: 34\ntraget_sdk: 33\n",
+            "traget_sdk: 33",
+            "(top)",
+            "unknown field(s) 'traget_sdk'",
+        ),
+        (
+            "target_sdk: 34",
+            'target_sdk: "34"',
+            'target_sdk: "34"',
+            "target_sdk",
+            "'34' is not of type 'integer'",
+        ),
+        (
+            "on_tap: [{replace: me}]",
+            "on_tap: [{replace: you}]",
+            "replace: you",
+            "screens.home.widgets[7].on_tap[0].replace",
+            "unknown screen 'you'",
+        ),
     ],
 )
 def test_errors(old, new, needle, field, words):
@@ -132,7 +153,15 @@ def test_missing_required_duplicate_key_and_syntax():
     dup = GOOD.replace("label: Sim Test\n", "label: Sim Test\nlabel: Again\n")
     assert error_of(dup) == f"sample_apks/x/app.yaml:{line_of(dup, 'label: Again')}: duplicate key 'label'"
     broken = GOOD.replace("{goto: camera}]", "{goto: camera}", 1)
-    assert "YAML syntax" in error_of(broken)
+    msg = error_of(broken)
+    assert msg.startswith(f"sample_apks/x/app.yaml:{line_of(broken, '{goto: camera},')}: YAML syntax: "), msg
+    tabbed = GOOD.replace("  more:\n", "  more:\n\t\n", 1)
+    assert error_of(tabbed).startswith(f"sample_apks/x/app.yaml:{line_of(tabbed, 'more:') + 1}: YAML")
+    control = GOOD.replace("label: Sim Test", "label: Sim \x07Test")
+    assert (
+        error_of(control)
+        == f"sample_apks/x/app.yaml:{line_of(control, 'label:')}: YAML: character #x0007 is not allowed"
+    )
     assert error_of("- a\n- b\n").endswith("an app model is a mapping (package, label, screens, ...)")
 
 

@@ -6,11 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from PIL import Image
 from sim_helpers import FIXTURES
 
-from exerciser.cli.main import cli
+from exerciser.cli.main import cli, main
 
 APP = str(FIXTURES / "testapp.yaml")
 
@@ -56,6 +57,10 @@ def test_screenshot_launch_and_screen(tmp_path: Path):
     dump = xml2.read_text(encoding="utf-8")
     assert 'text="拒绝"' in dump and 'package="com.android.packageinstaller"' in dump
 
+    # A Chinese sample is drawn in zh-CN unless told otherwise.
+    res = run("sim", "screenshot", "startup_bundle_zh", "--permission", "CAMERA", "-o", str(out2))
+    assert res.exit_code == 0 and "不允许" in res.output and "com.android.permissioncontroller" in res.output
+
     res = run(
         "sim", "screenshot", APP, "--screen", "policy", "-o", str(tmp_path / "p.png"), "--xml", str(xml2)
     )
@@ -77,32 +82,38 @@ def test_walk_script(tmp_path: Path):
     assert len(list((tmp_path / "shots").glob("step-*.png"))) == 5
 
 
-def test_errors_exit_2(tmp_path: Path):
+def main_exit(args: list[str], monkeypatch, capsys) -> tuple[int, str]:
+    """Run the console-script entry point in-process: exit status and stderr."""
+    monkeypatch.setattr(sys, "argv", ["exerciser", *args])
+    with pytest.raises(SystemExit) as info:
+        main()
+    return info.value.code, capsys.readouterr().err
+
+
+def test_errors_exit_2(tmp_path: Path, monkeypatch, capsys):
     bad = tmp_path / "app.yaml"
     bad.write_text(Path(APP).read_text().replace("type: button, text: Camera", "type: buton, text: Camera"))
     script = tmp_path / "s.txt"
     script.write_text("tap Nowhere\n")
+    monkeypatch.chdir(tmp_path)
     cases = [
-        ["sim", "screenshot", str(bad)],
-        ["sim", "screenshot", APP, "--screen", "nope"],
-        ["sim", "screenshot", "no_such_app"],
-        ["sim", "screenshot", APP, "--profile", "api99"],
-        ["sim", "walk", APP, "--script", str(script)],
+        (["sim", "screenshot", APP, "--screen", "nope"], "no screen 'nope'"),
+        (["sim", "screenshot", "no_such_app"], "unknown sample app 'no_such_app'"),
+        (["sim", "screenshot", APP, "--profile", "api99"], "unknown profile 'api99'"),
+        (["sim", "screenshot", APP, "--permission", "READ_SMS"], "READ_SMS is not a runtime permission"),
+        (["sim", "walk", APP, "--script", str(script)], "s.txt:1: nothing called 'Nowhere'"),
     ]
-    for args in cases:
-        proc = subprocess.run(
-            [sys.executable, "-c", "from exerciser.cli.main import main; main()", *args],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-        )
-        assert proc.returncode == 2, (args, proc.stderr)
-        lines = proc.stderr.strip().splitlines()
-        assert len(lines) == 1, proc.stderr
+    for args, words in cases:
+        code, err = main_exit(args, monkeypatch, capsys)
+        assert code == 2, (args, err)
+        assert len(err.strip().splitlines()) == 1 and words in err, (args, err)
+    assert not list(tmp_path.glob("*.png")), "nothing written on bad input"
+    # The real console script, once: a broken model names file, line and field on one stderr line.
     proc = subprocess.run(
         [sys.executable, "-c", "from exerciser.cli.main import main; main()", "sim", "screenshot", str(bad)],
         capture_output=True,
         text=True,
         cwd=tmp_path,
     )
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "app.yaml:" in proc.stderr and "screens.home.widgets[0].type: 'buton' is not one of" in proc.stderr

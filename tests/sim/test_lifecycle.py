@@ -145,6 +145,12 @@ def test_permission_dialog_survives_home():
     assert dev.observe().package == "com.android.permissioncontroller"
 
 
+def crash_again(dev) -> None:
+    dev.app_start(PKG)
+    tap(dev, rid="btn_more")
+    tap(dev, rid="btn_crash")
+
+
 def test_crash_dialog_api33_en_and_zh_and_api23():
     dev = make_device("api33")
     start_accepted(dev)
@@ -153,6 +159,12 @@ def test_crash_dialog_api33_en_and_zh_and_api23():
     tap(dev, rid="btn_crash")
     assert kinds(dev, since) == [EventKind.CRASH, EventKind.PROC_DIED]
     assert not dev.is_alive(PKG)
+    # Android 9+: a first crash shows no dialog (show_first_crash_dialog is off), the app just goes.
+    assert dev.observe().package == "com.android.launcher3"
+    dev.wait(61)  # a crash more than a minute later is not "repeating" either
+    crash_again(dev)
+    assert dev.observe().package == "com.android.launcher3"
+    crash_again(dev)  # again within the minute: "keeps stopping"
     obs = dev.observe()
     assert obs.package == "android"
     assert find(dev, rid="android:id/alertTitle")["text"] == "Sim Test keeps stopping"
@@ -166,10 +178,10 @@ def test_crash_dialog_api33_en_and_zh_and_api23():
     tap(dev, rid="aerr_close")
     assert dev.observe().package == "com.android.launcher3"
 
-    zh = make_device("api34", "zh-CN")
+    zh = VirtualDevice([sim_model()], profile="api34", locale="zh-CN", first_crash_dialog=True)
     start_accepted(zh)
     tap(zh, rid="btn_more")
-    tap(zh, rid="btn_crash")
+    tap(zh, rid="btn_crash")  # the developer setting shows the dialog on the first crash
     assert texts(zh) == ["“Sim Test”屡次停止运行", "应用信息", "关闭应用"]
     tap(zh, rid="aerr_app_info")
     obs = zh.observe()
@@ -181,7 +193,7 @@ def test_crash_dialog_api33_en_and_zh_and_api23():
     old = make_device("api23")
     start_accepted(old)
     tap(old, rid="btn_more")
-    tap(old, rid="btn_crash")
+    tap(old, rid="btn_crash")  # Android 6: the dialog on every crash
     assert texts(old) == ["Unfortunately, Sim Test has stopped.", "OK"]
     assert find(old, rid="android:id/button1")["text"] == "OK"
 
@@ -318,10 +330,22 @@ def test_blind_dialog_dump_and_pixels():
     frame = dev.frame_for(PKG, "home", "blind_consent")
     dump = uixml.dump(frame)
     assert "个人信息保护指引" not in dump and "同意" not in dump
-    assert dump.count("<node") == 2  # the sheet's root and one empty WebView
+    # Decor, LinearLayout, android:id/content, design_bottom_sheet, the sheet's root, one empty WebView.
+    assert dump.count("<node") == 6 and 'resource-id="com.example.simtest:id/design_bottom_sheet"' in dump
     assert 'class="android.webkit.WebView" package="com.example.simtest" content-desc=""' in dump
     painted = [n.text for n in frame.top.root.walk() if n.text]
     assert painted == ["个人信息保护指引", "请您务必审慎阅读《隐私政策》", "不同意", "同意"]
+
+
+def test_tap_outside_a_cancelable_dialog_dismisses_it_a_tap_on_it_does_not():
+    dev = make_device("api33")
+    start_accepted(dev)
+    tap(dev, rid="btn_camera")
+    tap(dev, rid="permission_deny_button")
+    tap(dev, rid="android:id/message")  # the dialog's own text: not a button, not outside
+    assert has(dev, text="Camera needed")
+    dev.tap(540, 150)  # on the dimmed screen above the card
+    assert not has(dev, text="Camera needed") and dev.observe().activity == f"{PKG}.MainActivity"
 
 
 def test_tabs_replace_screens():

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import xml.etree.ElementTree as ET
+
 import pytest
-from sim_helpers import PKG, find, has, ids, make_device, start_accepted, tap, texts
+from sim_helpers import PKG, centre, find, has, ids, make_device, nodes, start_accepted, tap, texts
 
 from exerciser.device.contract import EventKind, Key
 
@@ -100,6 +103,52 @@ def test_checkbox_dialog_api23_28(profile, locale, package, deny_text, allow_tex
     assert len(req) == 1 and req[0].detail["shown"] == "false" and req[0].detail["permissions"] == CAMERA
 
 
+def _path_to(dev, rid_suffix: str) -> list[str]:
+    """Resource-ids (or classes) of the ancestors of the node with this id, from the window root down."""
+    root = ET.fromstring(dev.observe().xml)
+
+    def walk(node, trail):
+        here = trail + [node.get("resource-id").rsplit("/", 1)[-1] or node.get("class").rsplit(".", 1)[-1]]
+        if node.get("resource-id", "").endswith(":id/" + rid_suffix):
+            return here
+        for c in node.findall("node"):
+            found = walk(c, here)
+            if found:
+                return found
+        return None
+
+    return walk(root[0], []) or []
+
+
+DECOR = ["FrameLayout", "LinearLayout", "content", "FrameLayout"]  # DecorView … the dialog's own root
+
+
+@pytest.mark.parametrize(
+    ("profile", "path"),
+    [
+        # 6-9 grant_permissions.xml: the buttons sit in a row inside the ButtonBarLayout.
+        ("api28", ["dialog_container", "button_group", "LinearLayout", "permission_deny_button"]),
+        # 10: content_container, then the button list beside it.
+        ("api29", ["LinearLayout", "LinearLayout", "permission_deny_button"]),
+        # 11+: ScrollView > grant_singleton > grant_dialog > the button list.
+        (
+            "api33",
+            ["ScrollView", "grant_singleton", "grant_dialog", "LinearLayout", "permission_deny_button"],
+        ),
+    ],
+)
+def test_dialog_hierarchy_follows_the_aosp_layout(profile, path):
+    dev = make_device(profile)
+    start_accepted(dev)
+    tap(dev, rid="btn_camera")
+    assert _path_to(dev, "permission_deny_button") == DECOR + path
+    message = _path_to(dev, "permission_message")
+    if profile == "api28":
+        assert message[-3:] == ["desc_container", "perm_desc_root", "permission_message"]
+    else:
+        assert "content_container" in message
+
+
 def test_api28_zh_multi_group_page_counter():
     dev = make_device("api28", "zh-CN")
     start_accepted(dev)
@@ -141,10 +190,14 @@ def test_api29_location_and_deny_and_dont_ask_again():
     tap(dev, rid="permission_deny_button")
     assert dev.permissions(PKG)[FINE].flags == {"USER_SET"}
 
+    # Second request: Android 10 keeps Deny and adds "Deny & don't ask again" below it.
     tap(dev, rid="btn_location")
+    assert texts(dev)[1:] == ["Allow only while using the app", "Deny", "Deny & don’t ask again"]
     button = find(dev, rid="com.android.permissioncontroller:id/permission_deny_and_dont_ask_again_button")
     assert button["text"] == "Deny & don’t ask again"
-    assert not has(dev, rid="permission_deny_button")
+    tap(dev, rid="permission_deny_button")  # a plain Deny, even twice, is not permanent on 10
+    assert not dev.permissions(PKG)[FINE].user_fixed
+    tap(dev, rid="btn_location")
     tap(dev, rid="permission_deny_and_dont_ask_again_button")
     assert dev.permissions(PKG)[FINE].user_fixed and dev.permissions(PKG)[COARSE].user_fixed
     tap(dev, rid="btn_location")
@@ -207,6 +260,31 @@ def test_back_on_dialog_denies_without_counting():
         dismiss_app_dialog(dev)
     tap(dev, rid="btn_camera")
     assert has(dev, rid="permission_deny_button"), "cancelled dialogs are not denials"
+
+
+@pytest.mark.parametrize("profile", ["api23", "api28", "api29"])
+def test_back_on_dialog_is_ignored_before_api30(profile):
+    dev = make_device(profile)
+    start_accepted(dev)
+    tap(dev, rid="btn_camera")
+    before = dev.observe().xml
+    dev.key(Key.BACK)  # GrantPermissionsActivity 6-10: "We do not allow backing out"
+    dev.tap(540, 2200)  # nor does a tap outside the dialog do anything
+    assert dev.observe().xml == before and dev.permissions(PKG)[CAMERA].flags == frozenset()
+    tap(dev, rid="permission_deny_button")
+    assert dev.permissions(PKG)[CAMERA].flags == {"USER_SET"}
+
+
+def test_tap_outside_the_card_cancels_on_api30_plus():
+    dev = make_device("api30")
+    start_accepted(dev)
+    tap(dev, rid="btn_camera")
+    dev.tap(*centre(find(dev, rid="permission_message")))  # on the card: nothing happens
+    assert dev.observe().package == "com.android.permissioncontroller"
+    bottom = int(re.findall(r"\d+", find(dev, rid="grant_dialog")["bounds"])[3])
+    dev.tap(540, bottom + 100)  # below the card: on grant_singleton
+    assert dev.observe().package == PKG and has(dev, text="Camera needed")  # on_denied ran
+    assert dev.permissions(PKG)[CAMERA].flags == frozenset()  # cancelled, not a user denial
 
 
 def test_group_granted_grants_same_group_without_dialog():
@@ -299,6 +377,12 @@ def test_miui_dialog():
     assert obs.activity == "com.android.packageinstaller.permission.ui.GrantPermissionsActivity"
     assert find(dev, rid="com.lbe.security.miui:id/permission_allow_onetime_button")["text"] == "本次运行允许"
     assert find(dev, rid="permission_allow_foreground_only_button")["text"] == "仅在使用中允许"
+    assert all(n["package"] == "com.lbe.security.miui" for n in nodes(dev))
+    tap(dev, rid="permission_deny_button")
+    dismiss_app_dialog(dev)
+    tap(dev, rid="btn_location")  # a Chinese dialog through and through, accuracy choice included
+    assert texts(dev)[1:3] == ["确切位置", "大致位置"]
+    assert find(dev, rid="permission_deny_button")["text"] == "拒绝"
 
 
 def test_revoke_kills_and_pm_clear_resets():

@@ -212,6 +212,24 @@ def test_dialog_dump_shows_only_the_top_window_rooted_at_its_card() -> None:
     assert card[2] - card[0] == pytest.approx(0.85 * W, abs=4)
 
 
+def test_windows_sit_under_the_framework_decor() -> None:
+    """As on a phone: DecorView > LinearLayout > android:id/content > the layout, then the bar
+    backgrounds; a dialog window's decor is its card."""
+    root = ET.fromstring(dump(frame(activity())))
+    decor = root[0]
+    assert [c.get("resource-id") for c in decor] == [
+        "",
+        "android:id/statusBarBackground",
+        "android:id/navigationBarBackground",
+    ]
+    assert decor[0].get("class") == "android.widget.LinearLayout"
+    assert decor[0][0].get("resource-id") == "android:id/content"
+    assert decor[1].get("bounds") == "[0,0][1080,63]" and decor[2].get("bounds") == "[0,2214][1080,2340]"
+    dialog = ET.fromstring(dump(frame(activity(), consent())))[0]
+    assert len(dialog) == 1 and dialog[0][0].get("resource-id") == "android:id/content"
+    assert dialog.get("bounds") == dialog[0][0].get("bounds") == dialog[0][0][0].get("bounds")
+
+
 def test_blind_node_hides_text_and_children_but_keeps_the_pixels(renderer: Renderer) -> None:
     blind, plain = frame(activity(), consent(blind=True)), frame(activity(), consent())
     root = ET.fromstring(dump(blind))
@@ -237,7 +255,7 @@ def test_escaping_follows_kxmlserializer() -> None:
     )
     xml = dump(frame(win))
     assert "text='Tap \"Agree\" &amp; go'" in xml  # a value holding " is quoted with '
-    assert ET.fromstring(xml).find(".//node/node").get("text") == 'Tap "Agree" & go'  # type: ignore[union-attr]
+    assert [n.get("text") for n in ET.fromstring(xml).iter("node") if n.get("text")] == ['Tap "Agree" & go']
 
 
 def test_naf_marks_clickable_nodes_without_any_label() -> None:
@@ -396,6 +414,20 @@ def test_text_pixels_lie_inside_the_text_bounds(renderer: Renderer) -> None:
     for x1, y1, x2, y2 in boxes:  # type: ignore[misc]
         inside |= (xs >= x1) & (xs < x2) & (ys >= y1) & (ys < y2)
     assert len(xs) > 1000 and inside.all()
+
+
+def test_curly_quotes_are_narrow_as_android_draws_them(renderer: Renderer) -> None:
+    """Roboto on a phone, not the full-width CJK forms: "Don’t allow" is as wide as "Don't allow"."""
+    assert abs(fonts.text_width("Don’t allow", 44) - fonts.text_width("Don't allow", 44)) <= 4
+    assert fonts.text_width("“同意”", 44) < fonts.text_width("同意同意", 44)
+    win = Window(
+        "activity", PKG, Node("container", "android.widget.FrameLayout", children=[tv("Don’t “allow”")])
+    )
+    f = frame(win)
+    img = np.asarray(decode(renderer.png(f)).convert("L"))
+    x1, y1, x2, y2 = f.top.root.children[0].bounds  # type: ignore[misc]
+    xs = np.nonzero((img[y1:y2] < 128).any(axis=0))[0]
+    assert x1 <= xs.min() and xs.max() < x2 and xs.max() - xs.min() > 0.8 * (x2 - x1)  # ink spans the box
 
 
 def test_png_encoder_splices_unchanged_bands_exactly() -> None:
