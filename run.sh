@@ -4,13 +4,18 @@
 #   ./run.sh SCENARIO [ARGS...]   runs `exerciser run SCENARIO ARGS...`
 set -euo pipefail
 cd "$(dirname "$0")"
-if ! command -v tesseract >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v adb >/dev/null \
-   || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then
+need=""
+for tool in tesseract ffmpeg adb aapt redis-server chromium; do
+  command -v "$tool" >/dev/null || need=1
+done
+fc-list 2>/dev/null | grep -q "Noto Sans CJK" || need=1
+if [ -n "$need" ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
+  # What the main job needs (OCR, CJK fonts, video, adb), and what the tests need besides (aapt, redis, chromium).
   $SUDO apt-get install -y -qq tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng fonts-noto-cjk adb ffmpeg \
-    aapt redis-server >/dev/null
+    aapt redis-server chromium >/dev/null
 fi
 if [ ! -x .venv/bin/exerciser ]; then
   python3 -m venv .venv
