@@ -1,6 +1,6 @@
 """`exerciser replay|compare|verify|sign|report`: evidence commands.
 
-Exit status: 0 agree / verified / done, 1 disagree / tampered / diverged, 2 bad input.
+Exit status: 0 agree / verified / done, 1 disagree / tampered / diverged / unfinished, 2 bad input.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def _read_key(path: str | None) -> bytes | None:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise UserError(f"error: cannot read key {path}: {exc.strerror}") from exc
+        raise UserError(f"cannot read key {path}: {exc.strerror}") from exc
 
 
 def _app_dirs(path: Path) -> list[Path]:
@@ -32,8 +32,8 @@ def _app_dirs(path: Path) -> list[Path]:
         if subs:
             return subs
     if not path.exists():
-        raise UserError(f"error: {path}: no such folder")
-    raise UserError(f"error: {path}: not a run folder (no trace.jsonl) nor a folder of run folders")
+        raise UserError(f"{path}: no such folder")
+    raise UserError(f"{path}: not a run folder (no trace.jsonl) nor a folder of run folders")
 
 
 @click.command("verify")
@@ -55,6 +55,8 @@ def verify_cmd(run_dir: Path, key: str | None, as_json: bool) -> None:
                     {
                         "run_dir": str(r.run_dir),
                         "ok": r.ok,
+                        "status": r.status,
+                        "last_step": r.last_step,
                         "signature": r.signature,
                         "files_checked": r.files_checked,
                         "steps_checked": r.steps_checked,
@@ -68,11 +70,11 @@ def verify_cmd(run_dir: Path, key: str | None, as_json: bool) -> None:
         )
     else:
         for r in results:
-            status = "VERIFIED" if r.ok else "FAILED"
-            click.echo(
-                f"{status}  {r.run_dir}  ({r.files_checked} files, {r.steps_checked} steps, "
-                f"signature {r.signature})"
-            )
+            if r.status == "UNFINISHED":
+                what = f"{r.steps_checked} steps intact, last step {r.last_step}; the run did not finish"
+            else:
+                what = f"{r.files_checked} files, {r.steps_checked} steps, signature {r.signature}"
+            click.echo(f"{r.status}  {r.run_dir}  ({what})")
             for f in r.failures:
                 click.echo(f"  {f.line()}")
             for n in r.notes:
@@ -94,10 +96,10 @@ def sign_cmd(run_dir: Path, key: str | None, new_key: Path | None) -> None:
     from exerciser.evidence.manifest import generate_keypair, sign_manifest, verify_bundle
 
     if (key is None) == (new_key is None):
-        raise UserError("error: give exactly one of --key PRIVKEY or --new-key PATH")
+        raise UserError("give exactly one of --key PRIVKEY or --new-key PATH")
     if new_key is not None:
         if new_key.exists():
-            raise UserError(f"error: {new_key} exists; not overwriting a key")
+            raise UserError(f"{new_key} exists; not overwriting a key")
         priv, pub = generate_keypair()
         new_key.write_bytes(priv)
         new_key.chmod(0o600)

@@ -1,6 +1,7 @@
 """Turns an app's results folder into the evidence bundle, and a suite's folders into a suite report.
 
-`finalize_app(app_dir)` (called by `exerciser run` after each app): video.mp4, report.json, report.html,
+`finalize_app(app_dir, live=...)` (called by `exerciser run` after each app): video.mp4 (made during the
+run by `live`, or now), the phone's screenrecord.mp4 when it made one, report.json, report.html,
 junit.xml, then manifest.json over everything (so the manifest seals the reports too). Each artefact
 is best-effort after the first: a failing video (no ffmpeg) never costs the manifest.
 
@@ -15,8 +16,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from exerciser.evidence.live import LiveEvidence
 from exerciser.evidence.manifest import write_manifest
-from exerciser.evidence.video import VIDEO_NAME, VideoError, make_video
+from exerciser.evidence.screenrecord import RECORD_NAME
+from exerciser.evidence.video import VIDEO_NAME, VideoError, VideoStats, make_video
 from exerciser.report.html import new_thumbs, render_app_html, render_suite_html
 from exerciser.report.junit import write_junit
 from exerciser.report.model import load_run
@@ -28,6 +31,7 @@ class FinalizeStats:
     seconds: dict[str, float] = field(default_factory=dict)
     bytes: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    video: VideoStats | None = None
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -41,22 +45,43 @@ def finalize_app(
     video: bool = True,
     private_key_pem: bytes | None = None,
     stats: FinalizeStats | None = None,
+    live: LiveEvidence | None = None,
 ) -> None:
-    """Write video.mp4, report.json, report.html, junit.xml and manifest.json into `app_dir`."""
+    """Write video.mp4, report.json, report.html, junit.xml and manifest.json into `app_dir`.
+
+    With `live` (the run's LiveEvidence) the video made during the run is only waited for, and its
+    pictures feed the report; without it, or when it failed, the video is made from the bundle now."""
     app_dir = Path(app_dir)
     st = stats if stats is not None else FinalizeStats()
     t = time.perf_counter()
     run = load_run(app_dir)
     thumbs = new_thumbs(run)
-    if video:
+    made = False
+    if live is not None:
         try:
-            make_video(app_dir, records=run.records, on_frame=thumbs.add)
+            vs = live.finish_video(keep=video)
+            made = vs is not None
+            if vs is not None:
+                st.video = vs
+        except (VideoError, OSError) as exc:
+            st.errors.append(f"live video: {exc} (made again from the bundle)")
+        thumbs.merge(live.thumbs)
+        live.finish_recording()
+        st.errors += live.errors
+    if video and not made:
+        try:
+            vs = make_video(app_dir, records=run.records, on_frame=thumbs.add)
+            if vs is not None:
+                st.video = vs
         except (VideoError, OSError) as exc:
             st.errors.append(f"video: {exc}")
     st.seconds["video"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    _write_text(app_dir / "report.json", json.dumps(app_summary(run), indent=1, ensure_ascii=False) + "\n")
+    summary = app_summary(run)
+    if st.errors:  # what the evidence could not make (the video made again, a phone that stopped recording)
+        summary["evidence_notes"] = list(st.errors)
+    _write_text(app_dir / "report.json", json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
     write_junit(app_dir / "junit.xml", [run], name=run.app)
     _write_text(app_dir / "report.html", render_app_html(run, thumbs, VIDEO_NAME))  # linked when present
     st.seconds["reports"] = time.perf_counter() - t
@@ -64,7 +89,7 @@ def finalize_app(
     t = time.perf_counter()
     write_manifest(app_dir, private_key_pem)
     st.seconds["manifest"] = time.perf_counter() - t
-    for name in (VIDEO_NAME, "report.html", "report.json", "junit.xml", "manifest.json"):
+    for name in (VIDEO_NAME, RECORD_NAME, "report.html", "report.json", "junit.xml", "manifest.json"):
         p = app_dir / name
         if p.exists():
             st.bytes[name] = p.stat().st_size

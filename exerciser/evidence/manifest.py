@@ -73,6 +73,9 @@ def build_manifest(run_dir: Path) -> dict[str, Any]:
             "torn_tail_bytes": len(t.torn_tail),
             "first_step": t.records[0].get("n") if t.records else None,
             "last_step": t.records[-1].get("n") if t.records else None,
+            # each line's SHA-256 as sealed: verify then names the very line edited, even when a forger
+            # re-chained the lines after it (the chain alone shows only where it breaks)
+            "line_sha256": t.line_hashes,
         }
     app = None
     vp = run_dir / "verdict.json"
@@ -136,9 +139,9 @@ def sign_manifest(run_dir: Path, private_key_pem: bytes, password: bytes | None 
     try:
         key = serialization.load_pem_private_key(private_key_pem, password=password)
     except (ValueError, TypeError) as exc:
-        raise UserError(f"error: cannot read the private key: {exc}") from exc
+        raise UserError(f"cannot read the private key: {exc}") from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise UserError("error: the private key is not an Ed25519 key")
+        raise UserError("the private key is not an Ed25519 key")
     data = (run_dir / MANIFEST_NAME).read_bytes()
     pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     sig = {
@@ -188,10 +191,18 @@ class VerifyResult:
     files_checked: int = 0
     steps_checked: int = 0
     signature: str = "absent"  # "absent" | "valid" | "invalid" | "unchecked"
+    unfinished: bool = False  # a trace but no manifest: the run stopped (killed, device lost) before sealing
+    last_step: int | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.unfinished
+
+    @property
+    def status(self) -> str:
+        if self.failures:
+            return "FAILED"
+        return "UNFINISHED" if self.unfinished else "VERIFIED"
 
     def fail(self, what: str, path: str, detail: str) -> None:
         self.failures.append(Finding(what, path, detail))
@@ -204,7 +215,17 @@ def verify_bundle(run_dir: Path, public_key_pem: bytes | None = None) -> VerifyR
     mpath = run_dir / MANIFEST_NAME
     manifest: dict[str, Any] | None = None
     if not mpath.exists():
-        r.fail("manifest", MANIFEST_NAME, "missing: the folder was never sealed or the manifest was removed")
+        if (run_dir / TRACE_NAME).exists():
+            # killed or lost before the end: what was recorded is still checked, step by step
+            r.unfinished = True
+            r.notes.append(
+                "not sealed (no manifest.json): the run stopped before its end; every recorded step is "
+                "checked against the trace's hash chain and the hashes it recorded at capture"
+            )
+        else:
+            r.fail(
+                "manifest", MANIFEST_NAME, "missing: the folder was never sealed or the manifest was removed"
+            )
     else:
         try:
             manifest = json.loads(mpath.read_bytes())
@@ -258,15 +279,25 @@ def _check_trace(run_dir: Path, manifest: dict[str, Any] | None, r: VerifyResult
             r.fail("trace", TRACE_NAME, "trace.jsonl is missing")
         return
     t = load_trace(tpath)
+    r.last_step = t.records[-1].get("n") if t.records else None
     for p in t.problems:
         if p.kind == "torn":
             if mt is not None and mt.get("torn_tail_bytes") == len(t.torn_tail):
                 r.notes.append(f"trace line {p.line}: {p.message} (already so when sealed)")
+            elif r.unfinished:  # the write the kill interrupted: the steps before it are whole
+                r.notes.append(f"trace line {p.line}: {p.message}; the steps before it are complete")
             else:
                 r.fail("trace", f"{TRACE_NAME}:{p.line}", p.message)
         else:
             r.fail("trace", f"{TRACE_NAME}:{p.line}", p.message)
     if mt is not None:
+        sealed = mt.get("line_sha256")
+        if isinstance(sealed, list):
+            for i, (now, then) in enumerate(zip(t.line_hashes, sealed, strict=False), start=1):
+                if now != then:
+                    n = t.line_steps[i - 1]
+                    r.fail("trace", f"{TRACE_NAME}:{i}", f"line {i} (step {n}) differs from the sealed line")
+                    break  # after the first, a removed or inserted line shifts all the rest
         if mt.get("lines") != t.count:
             r.fail("trace", TRACE_NAME, f"has {t.count} lines, the manifest sealed {mt.get('lines')}")
         if mt.get("head") != t.head:
@@ -296,7 +327,7 @@ def _check_trace(run_dir: Path, manifest: dict[str, Any] | None, r: VerifyResult
 def _check_verdict(run_dir: Path, r: VerifyResult) -> None:
     vp = run_dir / "verdict.json"
     if not vp.exists():
-        r.notes.append("no verdict.json in the folder (run interrupted before scoring?)")
+        r.notes.append("no verdict.json: the run stopped before scoring")
         return
     try:
         verdict = json.loads(vp.read_text())
@@ -350,9 +381,9 @@ def _check_signature(run_dir: Path, public_key_pem: bytes | None, r: VerifyResul
     try:
         pub = serialization.load_pem_public_key(public_key_pem)
     except (ValueError, TypeError) as exc:
-        raise UserError(f"error: cannot read the public key: {exc}") from exc
+        raise UserError(f"cannot read the public key: {exc}") from exc
     if not isinstance(pub, Ed25519PublicKey):
-        raise UserError("error: the public key is not an Ed25519 key")
+        raise UserError("the public key is not an Ed25519 key")
     try:
         pub.verify(signature, (run_dir / MANIFEST_NAME).read_bytes())
     except InvalidSignature:

@@ -6,8 +6,13 @@ Two ways to replay, both checking every step against the recording:
   `exerciser.runner.app_run.run_app` on the new device, through a `ReplaySession` that holds them to the
   trace: each action they ask for must be the recorded one (same type and control: role, else
   resource-id, else text), is executed at the place the *recorded* selector resolves to on the current
-  screen, and must reach a screen that matches the recorded one. The verdicts are then scored by the
-  real scorer from the probes' findings — a true re-score.
+  screen, and must reach a screen that matches the recorded one. Only the explorer's own moves
+  (`FREE_CHOICE_NOTES`) may differ: which target it tries first follows the layout, so on another
+  screen size it may pick another; then the recorded move is made instead and its screen handed to the
+  probe ("substituted"); where the recorded exploration went further, its remaining moves are made
+  before the probe's next one; where it stopped earlier, the extra moves are not made ("skipped") until
+  the explorer gives up. The verdicts are then scored by the real scorer from the probes' findings — a
+  true re-score.
 - **trace**: the recorded actions are executed one by one without the probes (for traces whose scenario
   is unknown, e.g. from a phone); device time follows the recording (after each action the device runs
   until the step's recorded offset from the start). Re-scoring is then an evidence re-check: a verdict
@@ -184,6 +189,8 @@ class ReplayResult:
     comparison: Comparison | None = None
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    substituted: int = 0  # explorer moves the probes chose differently, made as recorded
+    skipped: int = 0  # explorer moves past the recorded end of an exploration, not made
 
     @property
     def completed(self) -> bool:
@@ -209,6 +216,8 @@ class ReplayResult:
             "figures_agree": self.comparison.figures_agree if self.comparison else None,
             "steps": [dataclasses.asdict(s) for s in self.steps],
             "notes": self.notes,
+            "substituted": self.substituted,
+            "skipped": self.skipped,
             "seconds": round(self.seconds, 2),
         }
 
@@ -227,6 +236,11 @@ class ReplayResult:
         )
         if methods:
             out.append("taps resolved by: " + ", ".join(f"{k} {v}" for k, v in sorted(methods.items())))
+        if self.substituted or self.skipped:
+            out.append(
+                f"explorer moves made as recorded instead of the replay's own choice: {self.substituted}; "
+                f"asked past the recorded end of an exploration and not made: {self.skipped}"
+            )
         if self.divergence:
             out += self.divergence.lines()
         if self.comparison is not None:
@@ -377,6 +391,19 @@ def _session_class() -> type:
                 raise BudgetExhausted("replay stopped after a divergence")
             recs = self._rp_run.records
             chk = self._rp_checker
+            free = is_free_choice(note)
+            ended = self._rp_i >= len(recs) or not is_free_choice(recs[self._rp_i].get("note", ""))
+            if free and ended and self.current is not None:
+                # the recorded exploration ended here; this one would go on: the move is not made
+                # (the screen stays as it is) until the explorer gives up and the probe moves on
+                chk.res.skipped += 1
+                if chk.res.skipped > MAX_SKIPPED:
+                    chk.diverge(recs[min(self._rp_i, len(recs) - 1)], "the explorer would not stop", None)
+                    raise self._stop("the explorer would not stop")
+                return self.current
+            while not free and self._rp_i < len(recs) and is_free_choice(recs[self._rp_i].get("note", "")):
+                # the recorded exploration went further than this one: make its remaining moves first
+                self._substitute(recs[self._rp_i], recs[self._rp_i].get("note", ""))
             if self._rp_i >= len(recs):
                 chk.diverge(
                     None, f"the probes asked for '{action_key(action)}' after the last recorded step", None
@@ -385,6 +412,8 @@ def _session_class() -> type:
             rec = recs[self._rp_i]
             ra = rec.get("action") or {}
             same, how = same_action(action, ra)
+            if not same and free:
+                return self._substitute(rec, note)
             if not same:
                 why = f"the probes asked for '{action_key(action)}' where the trace has '{action_key(ra)}'"
                 chk.diverge_action(rec, action, self.current)
@@ -422,7 +451,59 @@ def _session_class() -> type:
                 raise self._stop(f"step {rec.get('n')}: screen differs")
             return step
 
+        def _substitute(self, rec: dict[str, Any], note: str):
+            """The explorer picked another move than the recorded one (its order of targets follows the
+            layout, which another screen size changes): make the recorded move, as trace mode would,
+            and hand its screen to the probe."""
+            chk = self._rp_checker
+            try:
+                action, perform, method = recorded_action(
+                    self.device, self.current, rec, self._rp_scale, self.package
+                )
+            except (LookupError, ValueError, KeyError) as exc:
+                chk.diverge(rec, f"action cannot be replayed: {exc}", None)
+                raise self._stop(f"step {rec.get('n')}: {exc}") from exc
+            if action.get("type") == "advance_clock":
+                jump, dev = perform, self.device
+
+                def perform() -> None:
+                    t = dev.now_ms()
+                    jump()
+                    self.jumped_ms += dev.now_ms() - t
+
+            method = f"{method}, substituted" if method else "substituted"
+            action["replay"] = {"of": rec.get("n"), "resolved_by": method}
+            chk.res.substituted += 1
+            step = Session._do(self, action, perform, recorded_settle(self._rp_run, rec), note)
+            self._rp_i += 1
+            if not chk.check(rec, step, method) and self._rp_stop_on_divergence:
+                raise self._stop(f"step {rec.get('n')}: screen differs")
+            return step
+
     return ReplaySession
+
+
+# Notes of the moves an exploration chooses by itself (explore.explorer and the feature map of probe 7).
+# Two such moves may differ between a run and its replay on another screen: which target comes first
+# follows the layout. Any other move (agree, deny, wait 48 h, relaunch to check a re-request) is what
+# a probe decided, and must be the recorded one.
+FREE_CHOICE_NOTES = ("explorer", "feature: relaunch", "feature: leave")
+MAX_SKIPPED = 2000  # explorer moves past the recorded end of an exploration, before calling it a loop
+
+
+def is_free_choice(note: str) -> bool:
+    return note.startswith(FREE_CHOICE_NOTES)
+
+
+def recorded_settle(run: RunFolder, rec: dict[str, Any]) -> float:
+    """Device seconds the recording let pass between the previous step and `rec` (the settle time the
+    probe gave that move), clipped; the default settle of the action type where unknown."""
+    prev = run.step(rec.get("n", 0) - 1)
+    a = rec.get("action") or {}
+    if a.get("type") in ("wait", "advance_clock") or prev is None:
+        return _settle_for(rec) if a.get("type") != "advance_clock" else 0.2
+    gap = (rec.get("device_time_ms", 0) - prev.get("device_time_ms", 0)) / 1000
+    return min(max(gap, 0.0), 10.0)
 
 
 @contextmanager
@@ -482,6 +563,7 @@ def replay_with_probes(
     out: Path,
     stop_on_divergence: bool,
     progress: Progress | None,
+    video: bool = True,
 ) -> ReplayResult:
     from exerciser.runner.app_run import run_app
 
@@ -505,7 +587,7 @@ def replay_with_probes(
         budgets=dataclasses.replace(scenario.budgets, wall_seconds=max(scenario.budgets.wall_seconds, 1e6)),
     )
     with _replay_sessions(factory):
-        run_app(sc, device, out.parent, progress=progress)
+        run_app(sc, device, out.parent, progress=progress, finalize=video)  # finalize: the live video
     if sessions and res.divergence is None and sessions[0].replay_index() < len(run.records):
         i = sessions[0].replay_index()
         checker.diverge(run.records[i], f"the probes stopped after {i} of {len(run.records)} steps", None)
@@ -523,6 +605,40 @@ def _settle_for(rec: dict[str, Any]) -> float:
     if a.get("type") == "wait":
         return float(a.get("seconds") or 0)
     return DEFAULT_SETTLE.get(a.get("type", ""), 0.6)
+
+
+def recorded_action(
+    dev: Device, current: Any, rec: dict[str, Any], scale: tuple[float, float], package: str
+) -> tuple[dict[str, Any], Callable[[], None], str]:
+    """(action as it will be recorded, the call that performs it on `dev`, how a tap was resolved) for
+    the recorded step `rec`, on the screen `current` (a runner Step) of the replaying device."""
+    a = dict(rec.get("action") or {})
+    t = a.get("type", "")
+    if t in TAP_TYPES:
+        if current is None:
+            raise LookupError("a tap before any screen was observed")
+        r = resolve_tap(current.reading, a, scale)
+        x, y = r.point
+        a["point"] = [x, y]
+        a["selector"] = r.selector or a.get("selector") or {}
+        if t == "long_press":
+            return a, lambda: dev.long_press(x, y, int(a.get("duration_ms", 800))), r.method
+        return a, lambda: dev.tap(x, y), r.method
+    if t == "key":
+        return a, lambda: dev.key(Key(a["key"])), ""
+    if t in ("type", "type_text"):
+        return a, lambda: dev.type_text(a.get("text", "")), ""
+    if t in ("app_start", "app_stop", "app_clear"):
+        a["package"] = package
+        fn = {"app_start": dev.app_start, "app_stop": dev.app_stop, "app_clear": dev.app_clear}[t]
+        return a, lambda: fn(package), ""
+    if t in ("wait", "observe"):
+        return a, lambda: None, ""
+    if t == "advance_clock":
+        secs = float(a.get("seconds") or 0)
+        jump = getattr(dev, "advance_clock", None)
+        return a, (lambda: jump(secs)) if jump else (lambda: dev.wait(secs)), ""
+    raise LookupError(f"cannot replay an action of type {t!r}")
 
 
 class TraceReplayer:
@@ -548,35 +664,7 @@ class TraceReplayer:
         self.scale = _scale(run, device)
 
     def _perform(self, rec: dict[str, Any]) -> tuple[dict[str, Any], Callable[[], None], str]:
-        a = dict(rec.get("action") or {})
-        t = a.get("type", "")
-        dev = self.device
-        if t in TAP_TYPES:
-            cur = self.session.current
-            if cur is None:
-                raise LookupError("a tap before any screen was observed")
-            r = resolve_tap(cur.reading, a, self.scale)
-            x, y = r.point
-            a["point"] = [x, y]
-            a["selector"] = r.selector or a.get("selector") or {}
-            if t == "long_press":
-                return a, lambda: dev.long_press(x, y, int(a.get("duration_ms", 800))), r.method
-            return a, lambda: dev.tap(x, y), r.method
-        if t == "key":
-            return a, lambda: dev.key(Key(a["key"])), ""
-        if t in ("type", "type_text"):
-            return a, lambda: dev.type_text(a.get("text", "")), ""
-        if t in ("app_start", "app_stop", "app_clear"):
-            a["package"] = self.package
-            fn = {"app_start": dev.app_start, "app_stop": dev.app_stop, "app_clear": dev.app_clear}[t]
-            return a, lambda: fn(self.package), ""
-        if t in ("wait", "observe"):
-            return a, lambda: None, ""
-        if t == "advance_clock":
-            secs = float(a.get("seconds") or 0)
-            jump = getattr(dev, "advance_clock", None)
-            return a, (lambda: jump(secs)) if jump else (lambda: dev.wait(secs)), ""
-        raise LookupError(f"cannot replay an action of type {t!r}")
+        return recorded_action(self.device, self.session.current, rec, self.scale, self.package)
 
     def run_all(self, stop_on_divergence: bool = True) -> ReplayResult:
         t_wall = time.perf_counter()
@@ -675,7 +763,7 @@ def open_virtual_device(
 
     if not facts.get("model") or not Path(facts["model"]).exists():
         raise UserError(
-            f"error: cannot tell which app model the run used (app {facts.get('app')!r}); replay it with "
+            f"cannot tell which app model the run used (app {facts.get('app')!r}); replay it with "
             "--device SERIAL on a phone that has the app"
         )
     kw: dict[str, Any] = {
@@ -689,21 +777,21 @@ def open_virtual_device(
     try:
         return VirtualDevice(apps=[load_app_model(facts["model"])], serial="virtual-replay", **kw)
     except DeviceError as exc:
-        raise UserError(f"error: {exc}") from exc
+        raise UserError(f"{exc}") from exc
 
 
 def open_real_device(serial: str) -> Device:
     try:
         from exerciser.device import u2driver  # type: ignore[attr-defined]
     except ImportError as exc:
-        raise UserError(f"error: real devices need exerciser.device.u2driver: {exc}") from exc
+        raise UserError(f"real devices need exerciser.device.u2driver: {exc}") from exc
     for name in ("connect", "open_device"):
         fn = getattr(u2driver, name, None)
         if fn is not None:
             return fn(serial)
     cls = getattr(u2driver, "U2Device", None) or getattr(u2driver, "RealDevice", None)
     if cls is None:
-        raise UserError("error: exerciser.device.u2driver has no connect(serial)")
+        raise UserError("exerciser.device.u2driver has no connect(serial)")
     return cls(serial)
 
 
@@ -732,10 +820,10 @@ def replay_run(
 ) -> ReplayResult:
     """`exerciser replay`: replay TRACE (or its run folder) into the bundle `out` and compare verdicts."""
     if mode not in ("auto", "probes", "trace"):
-        raise UserError(f"error: unknown replay mode {mode!r} (auto, probes, trace)")
+        raise UserError(f"unknown replay mode {mode!r} (auto, probes, trace)")
     run = load_run(trace)
     if not run.records:
-        raise UserError(f"error: {run.path}: the trace has no steps")
+        raise UserError(f"{run.path}: the trace has no steps")
     notes = []
     if not run.trace.chain_ok:
         notes.append(
@@ -743,27 +831,27 @@ def replay_run(
         )
     facts = run_facts(run)
     if not facts.get("package"):
-        raise UserError(f"error: {run.path}: cannot tell the app's package from the run")
+        raise UserError(f"{run.path}: cannot tell the app's package from the run")
     scenario = scenario_from_run(run)
     if mode == "probes" and scenario is None:
-        raise UserError(f"error: {run.path}: no usable scenario.json, replay with --mode trace")
+        raise UserError(f"{run.path}: no usable scenario.json, replay with --mode trace")
     use_probes = scenario is not None and mode != "trace"
     if device is None:
         if serial:
             if profile or locale or width or height:
-                raise UserError("error: --profile/--locale/--width/--height apply to the virtual device only")
+                raise UserError("--profile/--locale/--width/--height apply to the virtual device only")
             device = open_real_device(serial)
         else:
             device = open_virtual_device(facts, profile, locale, width, height)
     out = Path(out) if out else run.path.parent / f"{run.path.name}.replay-{time.strftime('%Y%m%d-%H%M%S')}"
     if (out / "trace.jsonl").exists():
-        raise UserError(f"error: {out} already holds a trace; choose another --out")
+        raise UserError(f"{out} already holds a trace; choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     info = device.info
     if use_probes:
         assert scenario is not None
         sc = scenario.with_overrides(profile=profile, locale=info.locale)
-        res = replay_with_probes(run, sc, device, out, stop_on_divergence, progress)
+        res = replay_with_probes(run, sc, device, out, stop_on_divergence, progress, video)
     else:
         res = TraceReplayer(run, device, _reader(), out, facts["package"], progress).run_all(
             stop_on_divergence

@@ -1,21 +1,27 @@
-"""MP4 of a run made from its step screenshots, and a helper for a real phone's own screen recording.
+"""MP4 of a run made from its step screenshots (a real phone's own recording: `screenrecord.py`).
 
 Each step becomes two frames of half the step duration: the screen *before* the action with the tap
-point circled and "step N · probe · action", then the screen *after* it with the recognised kinds.
+point circled and "step N | probe | action", then the screen *after* it with the recognised kinds.
 Frames are piped raw to ffmpeg (H.264, yuv420p, even dimensions, faststart) so nothing but the final
 file touches the disk; the file is written under a temporary name and renamed when complete.
+
+`LiveVideo` makes it during the run (the runner feeds each step as it is recorded; ffmpeg works on
+another core), `make_video` afterwards from the bundle (`exerciser report`, or when no live video ran).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
 import os
 import shutil
 import subprocess
-import threading
+import sys
+import tempfile
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +29,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
 from exerciser.evidence.trace import TRACE_NAME, load_trace
 
@@ -33,7 +38,14 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
 )
-TAP_COLOUR = (230, 30, 60)
+TAP_COLOUR = (230, 30, 60)  # RGB
+# Screens are static between steps: the cheapest preset (no motion search worth having) plus CABAC,
+# which costs little and saves ~10% of the bytes. ~2x less CPU than superfast for ~1.5x the bytes.
+PRESET = "ultrafast"
+X264_PARAMS = "-x264-params cabac=1"
+# 360 px wide: a third of a 1080 px phone, body text still ~15 px high; x264's cost goes with the
+# pixels, and at 540 px the video alone cost more CPU than the run it records. The original PNGs stay.
+WIDTH = 360
 LOOKAHEAD = 6  # screenshots decoded ahead of the encoder
 DECODE_THREADS = 2
 RECENT = 8  # decoded screens kept for steps that show the same screen again
@@ -44,7 +56,9 @@ class VideoError(RuntimeError):
 
 
 @functools.lru_cache(maxsize=4)
-def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+def _font(size: int) -> Any:
+    from PIL import ImageFont  # only for captions with CJK text: the live worker starts faster
+
     for path in FONT_CANDIDATES:
         if os.path.exists(path):
             return ImageFont.truetype(path, size)
@@ -78,16 +92,22 @@ def action_label(action: dict[str, Any]) -> str:
 
 
 def _load(path: Path, size: tuple[int, int]) -> np.ndarray:
-    """Screenshot as RGB at `size`, letterboxed if its aspect differs; grey frame if it is missing."""
+    """Screenshot as BGR (OpenCV's order) at `size`, letterboxed if its aspect differs; grey frame if
+    it is missing."""
     w, h = size
     flag = cv2.IMREAD_COLOR
     dims = _png_dims(path)
-    if dims and dims[0] == 2 * w:  # decode at half size directly (the common 1080 -> 540 case)
-        flag = cv2.IMREAD_REDUCED_COLOR_2
+    for k, reduced in (
+        (8, cv2.IMREAD_REDUCED_COLOR_8),
+        (4, cv2.IMREAD_REDUCED_COLOR_4),
+        (2, cv2.IMREAD_REDUCED_COLOR_2),
+    ):
+        if dims and dims[0] >= k * w:  # decode reduced (less to resize), never below the frame size
+            flag = reduced
+            break
     img = cv2.imread(str(path), flag) if dims else None
     if img is None:
         return np.full((h, w, 3), 96, np.uint8)
-    img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
     ih, iw = img.shape[:2]
     if (iw, ih) == (w, h):
         return img
@@ -102,6 +122,10 @@ def _load(path: Path, size: tuple[int, int]) -> np.ndarray:
     return frame
 
 
+def _screen(path: Path, size: tuple[int, int]) -> Screen:
+    return Screen(_load(path, size))
+
+
 def _png_dims(path: Path) -> tuple[int, int] | None:
     try:
         with open(path, "rb") as fh:
@@ -113,41 +137,77 @@ def _png_dims(path: Path) -> tuple[int, int] | None:
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
-def _caption(region: np.ndarray, lines: list[str], fs: int) -> None:
-    """White text on the (already darkened) band: OpenCV's Hershey font for ASCII (fast), PIL with a CJK
-    font otherwise (button labels of Chinese apps)."""
+@dataclass
+class Screen:
+    """One decoded screenshot: BGR for the report's pictures, YUV 4:2:0 (I420) for the video, made once
+    per distinct screen, so that no frame needs a colour conversion (ffmpeg's rgb24 -> yuv420p alone
+    cost more than half of the encoder's time)."""
+
+    bgr: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.i420 = cv2.cvtColor(self.bgr, cv2.COLOR_BGR2YUV_I420)
+
+
+def _planes(i420: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Views of the Y (h x w), U and V (h/2 x w/2) planes of an I420 buffer."""
+    flat = i420.reshape(-1)
+    q = (h // 2) * (w // 2)
+    return (
+        flat[: w * h].reshape(h, w),
+        flat[w * h : w * h + q].reshape(h // 2, w // 2),
+        flat[w * h + q : w * h + 2 * q].reshape(h // 2, w // 2),
+    )
+
+
+def _yuv(bgr: tuple[int, int, int]) -> tuple[int, int, int]:
+    px = cv2.cvtColor(np.full((2, 2, 3), bgr, np.uint8), cv2.COLOR_BGR2YUV_I420).reshape(-1)
+    return int(px[0]), int(px[4]), int(px[5])
+
+
+TAP_YUV = _yuv((TAP_COLOUR[2], TAP_COLOUR[1], TAP_COLOUR[0]))
+
+
+def _caption(y_band: np.ndarray, lines: list[str], fs: int) -> None:
+    """White text on the (already darkened) band of the Y plane: OpenCV's Hershey font for ASCII
+    (fast), PIL with a CJK font otherwise (button labels of Chinese apps)."""
     if all(line.isascii() for line in lines):
         scale = fs / 30
         for i, text in enumerate(lines):
             y = 4 + i * (fs + 6) + fs - 3
-            cv2.putText(
-                region, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA
-            )
+            cv2.putText(y_band, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, scale, 255, 1, cv2.LINE_AA)
         return
-    img = Image.fromarray(region)
-    draw = ImageDraw.Draw(img)
+    from PIL import Image, ImageDraw
+
+    mask = Image.new("L", (y_band.shape[1], y_band.shape[0]), 0)
+    draw = ImageDraw.Draw(mask)
     font = _font(fs)
     for i, text in enumerate(lines):
-        draw.text((8, 4 + i * (fs + 6)), text, font=font, fill=(255, 255, 255))
-    region[:] = np.asarray(img)
+        draw.text((8, 4 + i * (fs + 6)), text, font=font, fill=255)
+    np.maximum(y_band, np.asarray(mask), out=y_band)
 
 
 def _annotate(
-    base: np.ndarray, lines: list[str], tap: tuple[float, float] | None, scale: float
+    base: np.ndarray, lines: list[str], tap: tuple[float, float] | None, scale: float, size: tuple[int, int]
 ) -> np.ndarray:
-    """A copy of `base` with the caption band over the bottom and the tap ring."""
+    """A copy of the I420 frame `base` with the caption band over the bottom and the tap ring."""
+    w, h = size
     frame = base.copy()
-    h, w = frame.shape[:2]
+    y, u, v = _planes(frame, w, h)
     fs = max(12, w // 30)
-    band = min(h, (fs + 6) * len(lines) + 8)
-    region = frame[h - band :]
-    np.right_shift(region, 2, out=region)  # darken to a quarter: white text stays readable on any screen
-    _caption(region, lines, fs)
+    band = min(h, (fs + 6) * len(lines) + 8) // 2 * 2
+    y_band = y[h - band :]
+    np.right_shift(y_band, 2, out=y_band)  # darken to a quarter: white text stays readable on any screen
+    for c in (u[(h - band) // 2 :], v[(h - band) // 2 :]):  # and grey: the same quarter of the colour
+        c[:] = (c >> 2) + 96
+    _caption(y_band, lines, fs)
     if tap is not None:
-        c = (round(tap[0] * scale), round(tap[1] * scale))
+        cx, cy = round(tap[0] * scale), round(tap[1] * scale)
         r = max(10, w // 22)
-        cv2.circle(frame, c, r, TAP_COLOUR, max(3, r // 4), cv2.LINE_AA)
-        cv2.circle(frame, c, 3, TAP_COLOUR, -1, cv2.LINE_AA)
+        t = max(3, r // 4)
+        for plane, value, k in ((y, TAP_YUV[0], 1), (u, TAP_YUV[1], 2), (v, TAP_YUV[2], 2)):
+            cv2.circle(plane, (cx // k, cy // k), r // k, value, max(2, t // k), cv2.LINE_AA)
+            cv2.circle(plane, (cx // k, cy // k), max(1, 3 // k), value, -1, cv2.LINE_AA)
     return frame
 
 
@@ -157,26 +217,65 @@ class VideoStats:
     frames: int
     steps: int
     size: tuple[int, int]
-    seconds: float  # wall time spent making it
+    seconds: float  # wall time spent making it (live: from the first step to the file being complete)
+    cpu_seconds: float = 0.0  # CPU of the frame-drawing thread and of ffmpeg
+    wait_seconds: float = 0.0  # live: how long the end of the run waited for the last frames
+    encoder_cpu_seconds: float = 0.0  # of which ffmpeg
 
 
 FrameHook = Callable[[dict[str, Any], np.ndarray], None]
 
 
+def _screen_key(rec: dict[str, Any]) -> str:
+    return rec.get("screenshot_sha256") or rec.get("screenshot", "")
+
+
+def video_geometry(first_png: Path | None, width: int) -> tuple[tuple[int, int], float]:
+    """(even frame size, device-to-frame scale) from the run's first screenshot."""
+    dims = _png_dims(first_png) if first_png is not None else None
+    dev_w, dev_h = dims if dims and dims[0] > 0 else (1080, 2340)
+    size = even_size(dev_w, dev_h, width)
+    return size, size[0] / dev_w
+
+
+@dataclass
+class FrameMaker:
+    """Two frames (half a step each) per step: for a tap, the tapped screen with the point circled, then
+    the screen it led to; for any other action, the screen it led to, twice."""
+
+    scale: float
+    size: tuple[int, int]
+    prev: np.ndarray | None = None
+
+    def step(self, rec: dict[str, Any], screen: Screen) -> tuple[np.ndarray, np.ndarray]:
+        action = rec.get("action") or {}
+        n, probe = rec.get("n"), rec.get("probe", "")
+        point = action.get("point")
+        tap = (float(point[0]), float(point[1])) if point and len(point) == 2 else None
+        head = f"step {n} | {probe} | {action_label(action)}"  # ASCII: the fast font path
+        kinds = "kinds: " + (", ".join(rec.get("kinds") or []) or "-")
+        after = screen.i420
+        if tap is not None:
+            before = self.prev if self.prev is not None else after
+            out = (
+                _annotate(before, [head], tap, self.scale, self.size),
+                _annotate(after, [f"step {n} | after", kinds], None, self.scale, self.size),
+            )
+        else:  # keys, launches, waits: the screen they led to, for the whole step
+            frame = _annotate(after, [head, kinds], None, self.scale, self.size)
+            out = (frame, frame)
+        self.prev = after
+        return out
+
+
 def _frames(
     run_dir: Path, records: list[dict[str, Any]], size: tuple[int, int], scale: float, hook: FrameHook | None
 ):
-    """Two frames (half a step each) per step: for a tap, the tapped screen with the point circled, then
-    the screen it led to; for any other action, the screen it led to, twice. PNG decoding (most of the
-    cost; OpenCV releases the GIL) runs a few steps ahead in threads, and a screen seen again (same
-    SHA-256) is not decoded twice."""
-
-    def key(rec: dict[str, Any]) -> str:
-        return rec.get("screenshot_sha256") or rec.get("screenshot", "")
-
-    pending: dict[str, Future[np.ndarray]] = {}
+    """The frames of every step (FrameMaker). PNG decoding (most of the cost; OpenCV releases the GIL)
+    runs a few steps ahead in threads, and a screen seen again (same SHA-256) is not decoded twice."""
+    pending: dict[str, Future[Screen]] = {}
     order: deque[str] = deque()
-    recent: OrderedDict[str, Future[np.ndarray]] = OrderedDict()  # decoded lately, kept for repeats
+    recent: OrderedDict[str, Future[Screen]] = OrderedDict()  # decoded lately, kept for repeats
     ahead = iter(records)
 
     def feed(pool: ThreadPoolExecutor) -> None:
@@ -184,14 +283,14 @@ def _frames(
             rec = next(ahead, None)
             if rec is None:
                 return
-            k = key(rec)
+            k = _screen_key(rec)
             order.append(k)
             if k not in pending:
                 pending[k] = recent.pop(k, None) or pool.submit(
-                    _load, run_dir / rec.get("screenshot", ""), size
+                    _screen, run_dir / rec.get("screenshot", ""), size
                 )
 
-    prev: np.ndarray | None = None
+    maker = FrameMaker(scale, size)
     with ThreadPoolExecutor(max_workers=DECODE_THREADS) as pool:
         feed(pool)
         for rec in records:
@@ -202,36 +301,85 @@ def _frames(
                 if len(recent) > RECENT:
                     recent.popitem(last=False)
             feed(pool)
-            action = rec.get("action") or {}
-            n, probe = rec.get("n"), rec.get("probe", "")
             if hook is not None:  # lets the report reuse the decoded, reduced screenshot
-                hook(rec, after)
-            point = action.get("point")
-            tap = (float(point[0]), float(point[1])) if point and len(point) == 2 else None
-            head = f"step {n} · {probe} · {action_label(action)}"
-            kinds = "kinds: " + (", ".join(rec.get("kinds") or []) or "-")
-            if tap is not None:  # the screen that was tapped, with the point; then what it led to
-                yield _annotate(prev if prev is not None else after, [head], tap, scale)
-                yield _annotate(after, [f"step {n} · after", kinds], None, scale)
-            else:  # keys, launches, waits: the screen they led to, for the whole step
-                frame = _annotate(after, [head, kinds], None, scale)
-                yield frame
-                yield frame
-            prev = after
+                hook(rec, after.bgr)
+            yield from maker.step(rec, after)
+
+
+class _Encoder:
+    """One ffmpeg turning raw I420 frames on its stdin into an H.264 MP4 (written as OUT.part.mp4,
+    renamed when complete, so a half-made video never carries the final name)."""
+
+    def __init__(self, out: Path, size: tuple[int, int], fps: float, crf: int, preset: str, threads: int = 0):
+        ffmpeg = shutil.which("ffmpeg")
+        if not ffmpeg:
+            raise VideoError("ffmpeg is not installed (apt-get install ffmpeg)")
+        self.out, self.size = out, size
+        self.tmp = out.with_name(out.name + ".part.mp4")
+        args = (
+            f"-hide_banner -loglevel error -y -f rawvideo -pix_fmt yuv420p -s {size[0]}x{size[1]} -r {fps:g} "
+            f"-i - -c:v libx264 -preset {preset} {X264_PARAMS} -threads {threads} -crf {crf} "
+            "-pix_fmt yuv420p -movflags +faststart"
+        )
+        # a file, not a pipe: ffmpeg must never block on its stderr
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finish/kill
+        self.proc = subprocess.Popen(
+            [ffmpeg, *args.split(), str(self.tmp)], stdin=subprocess.PIPE, stderr=self._err
+        )
+        self.frames = 0
+        self.cpu_seconds = 0.0
+        self._broken = False
+
+    def write(self, frame: np.ndarray) -> None:
+        if self._broken:
+            return
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(memoryview(np.ascontiguousarray(frame, np.uint8)))
+            self.frames += 1
+        except BrokenPipeError:
+            self._broken = True
+
+    def finish(self) -> int:
+        with contextlib.suppress(BrokenPipeError):
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+        # wait4 rather than wait: it also tells the CPU ffmpeg used (the benchmark reports it)
+        _, status, usage = os.wait4(self.proc.pid, 0)
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        self.cpu_seconds = usage.ru_utime + usage.ru_stime
+        self._err.seek(0)
+        err = self._err.read().decode(errors="replace")
+        self._err.close()
+        if self.proc.returncode != 0:
+            self.tmp.unlink(missing_ok=True)
+            raise VideoError(f"ffmpeg failed: {err.strip()[-400:]}")
+        os.replace(self.tmp, self.out)
+        return self.frames
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        with contextlib.suppress(OSError, ValueError):
+            if self.proc.stdin:
+                self.proc.stdin.close()
+        self.proc.wait()
+        self._err.close()
+        self.tmp.unlink(missing_ok=True)
 
 
 def make_video(
     run_dir: Path,
     out: Path | None = None,
-    width: int = 540,
+    width: int = WIDTH,
     seconds_per_step: float = 1.0,
     records: list[dict[str, Any]] | None = None,
     crf: int = 30,
-    preset: str = "superfast",
+    preset: str = PRESET,
     on_frame: FrameHook | None = None,
 ) -> VideoStats | None:
     """Write `video.mp4` for the run folder. Returns None when the trace has no steps with screenshots."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     run_dir = Path(run_dir)
     out = Path(out) if out else run_dir / VIDEO_NAME
     if records is None:
@@ -239,45 +387,202 @@ def make_video(
     records = [r for r in records if r.get("screenshot")]
     if not records:
         return None
-    ffmpeg = shutil.which("ffmpeg")
-    if not ffmpeg:
-        raise VideoError("ffmpeg is not installed (apt-get install ffmpeg)")
     first = next((run_dir / r["screenshot"] for r in records if (run_dir / r["screenshot"]).exists()), None)
-    dev_w, dev_h = 1080, 2340
-    if first is not None:
-        with Image.open(first) as im:
-            dev_w, dev_h = im.size
-    size = even_size(dev_w, dev_h, width)
-    scale = size[0] / dev_w
-    fps = 2.0 / seconds_per_step
-    tmp = out.with_name(out.name + ".part.mp4")
-    args = (
-        f"-hide_banner -loglevel error -y -f rawvideo -pix_fmt rgb24 -s {size[0]}x{size[1]} -r {fps:g} -i - "
-        f"-c:v libx264 -preset {preset} -crf {crf} -pix_fmt yuv420p -movflags +faststart"
-    )
-    cmd = [ffmpeg, *args.split(), str(tmp)]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdin is not None
-    n = 0
+    size, scale = video_geometry(first, width)
+    enc = _Encoder(out, size, 2.0 / seconds_per_step, crf, preset)
     try:
         for frame in _frames(run_dir, records, size, scale, on_frame):
-            proc.stdin.write(memoryview(np.ascontiguousarray(frame, np.uint8)))
-            n += 1
-        proc.stdin.close()
-    except BrokenPipeError:
-        pass
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.wait() != 0:
-        tmp.unlink(missing_ok=True)
-        raise VideoError(f"ffmpeg failed: {err.strip()[-400:]}")
-    os.replace(tmp, out)
-    return VideoStats(out, n, len(records), size, time.perf_counter() - t0)
+            enc.write(frame)
+    except BaseException:
+        enc.kill()
+        raise
+    n = enc.finish()
+    cpu = time.process_time() - c0 + enc.cpu_seconds
+    return VideoStats(
+        out, n, len(records), size, time.perf_counter() - t0, cpu, encoder_cpu_seconds=enc.cpu_seconds
+    )
+
+
+class VideoBuilder:
+    """Builds video.mp4 one step at a time (the live video worker's engine): `add(record)` decodes the
+    step's screenshot (a screen seen lately is not decoded again), draws its two frames and pipes them
+    to ffmpeg; `finish()` closes the file."""
+
+    def __init__(
+        self,
+        run_dir: Path,
+        width: int = WIDTH,
+        seconds_per_step: float = 1.0,
+        crf: int = 30,
+        preset: str = PRESET,
+        on_frame: FrameHook | None = None,
+        threads: int = 1,  # live: one encoder thread, the other core is the run's
+    ):
+        self.run_dir, self.out = Path(run_dir), Path(run_dir) / VIDEO_NAME
+        self.width, self.fps, self.crf, self.preset = width, 2.0 / seconds_per_step, crf, preset
+        self.on_frame, self.threads = on_frame, threads
+        self.steps = 0
+        self._enc: _Encoder | None = None
+        self._maker: FrameMaker | None = None
+        self._size: tuple[int, int] = (0, 0)
+        self._recent: OrderedDict[str, Screen] = OrderedDict()
+
+    def add(self, rec: dict[str, Any]) -> None:
+        if not rec.get("screenshot"):
+            return
+        path = self.run_dir / rec["screenshot"]
+        if self._enc is None:
+            self._size, scale = video_geometry(path, self.width)
+            self._enc = _Encoder(self.out, self._size, self.fps, self.crf, self.preset, threads=self.threads)
+            self._maker = FrameMaker(scale, self._size)
+        assert self._maker is not None
+        k = _screen_key(rec)
+        after = self._recent.pop(k, None)
+        if after is None:
+            after = _screen(path, self._size)
+        self._recent[k] = after
+        if len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
+        if self.on_frame is not None:
+            self.on_frame(rec, after.bgr)
+        for frame in self._maker.step(rec, after):
+            self._enc.write(frame)
+        self.steps += 1
+
+    @property
+    def started(self) -> bool:
+        return self._enc is not None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self._size
+
+    def finish(self) -> tuple[int, float]:
+        """(frames, ffmpeg CPU seconds); VideoError when ffmpeg failed."""
+        if self._enc is None:
+            return 0, 0.0
+        n = self._enc.finish()
+        return n, self._enc.cpu_seconds
+
+    def kill(self) -> None:
+        if self._enc is not None:
+            self._enc.kill()
+
+
+class LiveVideo:
+    """Makes video.mp4 *while* the run goes, in a worker process (`exerciser.evidence.video_worker`).
+
+    The runner hands over each step's trace record as soon as its line is written (`add`: one short
+    write to the worker's pipe, which a thread of the worker drains at once). The worker decodes the
+    screenshot (from the file just written: a page-cache read), draws the frames and feeds its ffmpeg;
+    both run beside the run, on the other core, and never take the run's GIL (a thread here did: the
+    run's every GIL release then waited for it). `finish` waits for the last frames and returns the
+    small step pictures the report embeds. If the worker fails the video is dropped and `finish` raises
+    VideoError; `make_video` can still make it from the bundle (`exerciser report`). If the run itself
+    is killed, the worker sees its pipe close and completes video.mp4 with the steps it was given.
+    """
+
+    BATCH = 4
+    BATCH_S = 0.5
+
+    def __init__(self, run_dir: Path, width: int = WIDTH):
+        self.run_dir = Path(run_dir)
+        self.error: str | None = None
+        self.thumbs: dict[tuple[str, int], str] = {}  # (screenshot SHA-256, width) -> JPEG data URI
+        self._batch: list[bytes] = []
+        self._sent = time.monotonic()
+        self._t0 = time.perf_counter()
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finish/abort
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "exerciser.evidence.video_worker", str(self.run_dir), str(width)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._err,
+        )
+
+    def add(self, record: dict[str, Any]) -> None:
+        """Send one step (its trace record). Never raises: a dead worker only loses the video.
+
+        Steps go in batches of `BATCH` (or after `BATCH_S`): each write wakes the worker, and a wake-up
+        per step took the run's core from it too often."""
+        if self.error is not None:
+            return
+        keep = ("n", "probe", "action", "kinds", "screenshot", "screenshot_sha256")
+        self._batch.append(json.dumps({k: record.get(k) for k in keep}, ensure_ascii=False).encode())
+        if len(self._batch) >= self.BATCH or time.monotonic() - self._sent >= self.BATCH_S:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._batch or self.error is not None:
+            return
+        data, self._batch = b"\n".join(self._batch) + b"\n", []
+        self._sent = time.monotonic()
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError) as exc:
+            self.error = f"the video worker stopped: {exc}"
+
+    def _stderr(self) -> str:
+        with contextlib.suppress(OSError, ValueError):
+            self._err.seek(0)
+            return self._err.read().decode(errors="replace").strip()[-400:]
+        return ""
+
+    def finish(self, timeout: float = 600) -> VideoStats | None:
+        """Wait for the worker; None when no step had a screenshot."""
+        t = time.perf_counter()
+        self._flush()
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.abort()
+            raise VideoError(f"the video worker did not finish in {timeout:.0f} s") from None
+        except (BrokenPipeError, OSError, ValueError):
+            out = self.proc.stdout.read() if self.proc.stdout else b""
+            self.proc.wait()
+        wait = time.perf_counter() - t
+        err = self._stderr()
+        self._err.close()
+        try:
+            res = json.loads(out or b"{}")
+        except ValueError:
+            res = {}
+        if self.proc.returncode != 0 or res.get("error") or self.error:
+            raise VideoError(res.get("error") or self.error or f"the video worker failed: {err}")
+        self.thumbs = {(sha, int(w)): uri for sha, w, uri in res.get("thumbs") or []}
+        if not res.get("frames"):
+            return None
+        return VideoStats(
+            self.run_dir / VIDEO_NAME,
+            int(res["frames"]),
+            int(res["steps"]),
+            (int(res["size"][0]), int(res["size"][1])),
+            time.perf_counter() - self._t0,
+            float(res.get("cpu_seconds", 0.0)),
+            wait,
+        )
+
+    def abort(self) -> None:
+        """Stop now and leave no file (a lost device: the folder may be moved away)."""
+        self.error = self.error or "aborted"
+        with contextlib.suppress(BrokenPipeError, OSError, ValueError):
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(b"ABORT\n")
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        with contextlib.suppress(OSError, ValueError):
+            self._err.close()
+        (self.run_dir / (VIDEO_NAME + ".part.mp4")).unlink(missing_ok=True)
 
 
 def probe_video(path: Path) -> dict[str, Any]:
     """codec, pix_fmt, width, height, duration, frames of an MP4 (ffprobe)."""
-    import json
-
     out = subprocess.run(
         [
             "ffprobe",
@@ -306,114 +611,3 @@ def probe_video(path: Path) -> dict[str, Any]:
         "frames": int(s.get("nb_read_frames", 0)),
         "duration": float(data["format"]["duration"]),
     }
-
-
-# --- real phones: the device's own screen recording ------------------------------------------------------
-
-
-class DeviceScreenRecorder:
-    """Records a real phone's screen with `adb shell screenrecord` (uiautomator2 3.x's is broken).
-
-    screenrecord stops by itself after 180 s, so recording runs in segments of `segment_s` seconds, each
-    pulled to `local_dir/screenrecord-NNN.mp4` as soon as it is complete: a lost device loses at most the
-    current segment. `stop()` interrupts the running segment with SIGINT on the phone (screenrecord then
-    finishes the file) and pulls it. Uses only the adb binary, so it works with any driver.
-    """
-
-    def __init__(
-        self, serial: str, local_dir: Path, segment_s: int = 170, adb: str = "adb", bit_rate: int = 4_000_000
-    ):
-        self.serial, self.local_dir, self.segment_s = serial, Path(local_dir), segment_s
-        self.adb, self.bit_rate = adb, bit_rate
-        self.files: list[Path] = []
-        self.errors: list[str] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._pid: str | None = None
-
-    def _sh(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [self.adb, "-s", self.serial, "shell", *args], capture_output=True, text=True, timeout=timeout
-        )
-
-    def remote_command(self, remote: str) -> str:
-        """Shell line started on the phone: prints the recorder's pid, then waits for it."""
-        return (
-            f"screenrecord --bit-rate {self.bit_rate} --time-limit {self.segment_s} {remote} "
-            "</dev/null >/dev/null 2>&1 & echo $!; wait"
-        )
-
-    def start(self) -> None:
-        self.local_dir.mkdir(parents=True, exist_ok=True)
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        i = 0
-        while not self._stop.is_set():
-            remote = f"/sdcard/exerciser-screenrecord-{i:03d}.mp4"
-            proc = subprocess.Popen(
-                [self.adb, "-s", self.serial, "shell", self.remote_command(remote)],
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            self._pid = (proc.stdout.readline().strip() if proc.stdout else "") or None
-            proc.wait()
-            self._pid = None
-            local = self.local_dir / f"screenrecord-{i:03d}.mp4"
-            time.sleep(0.5)  # screenrecord finalises the moov atom after the signal
-            pulled = subprocess.run(
-                [self.adb, "-s", self.serial, "pull", remote, str(local)],
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-            if pulled.returncode == 0 and local.exists():
-                self.files.append(local)
-                self._sh("rm", "-f", remote)
-            else:
-                self.errors.append(f"segment {i}: {pulled.stderr.strip() or 'pull failed'}")
-                if "not found" in pulled.stderr or "offline" in pulled.stderr:
-                    return
-            i += 1
-
-    def stop(self, timeout: float = 30) -> list[Path]:
-        self._stop.set()
-        if self._pid and self._pid.isdigit():
-            self._sh("kill", "-INT", self._pid)  # only the recorder this object started
-        if self._thread:
-            self._thread.join(timeout)
-        return list(self.files)
-
-
-def concat_videos(parts: Iterable[Path], out: Path) -> Path:
-    """Join screen-recording segments into one MP4 without re-encoding (ffmpeg concat demuxer)."""
-    parts = [Path(p) for p in parts]
-    if len(parts) == 1:
-        shutil.copyfile(parts[0], out)
-        return out
-    listing = out.with_suffix(".txt")
-    listing.write_text("".join(f"file '{p.resolve()}'\n" for p in parts))
-    try:
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "concat",
-                "-safe",
-                "0",
-                "-i",
-                str(listing),
-                "-c",
-                "copy",
-                str(out),
-            ],
-            check=True,
-        )
-    finally:
-        listing.unlink(missing_ok=True)
-    return out

@@ -8,26 +8,24 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from dataclasses import dataclass, field
+import functools
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from exerciser import __version__
 from exerciser.evidence.video import VIDEO_NAME, action_label
 from exerciser.report.graph_svg import KIND_COLOURS, graph_svg
 from exerciser.report.model import CATEGORY_TITLES, RunFolder, graph_from_trace
+from exerciser.report.thumbs import Thumbs, read_bgr
 
 TEMPLATES = Path(__file__).parent / "templates"
-THUMB_W = 108  # step table
-SHOT_W = 360  # finding screenshots
 EMBED_VIDEO_MAX = 6 * 1024 * 1024
 MAX_STEP_THUMBS = 600  # beyond this, only evidence steps get embedded pictures
 
 
+@functools.cache  # compiling the templates costs more than rendering them: once per process
 def _env() -> Environment:
     return Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
@@ -35,40 +33,6 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-
-
-def jpeg_uri(rgb: np.ndarray, width: int, quality: int = 80) -> str:
-    h, w = rgb.shape[:2]
-    if w > width:
-        rgb = cv2.resize(rgb, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_AREA)
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:  # pragma: no cover
-        return ""
-    return "data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode()
-
-
-def _read_rgb(path: Path) -> np.ndarray | None:
-    img = cv2.imread(str(path), cv2.IMREAD_REDUCED_COLOR_2) if path.exists() else None
-    return None if img is None else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-
-
-@dataclass
-class Thumbs:
-    """Embedded pictures per step number: small for the step table, larger for findings."""
-
-    small: dict[int, str] = field(default_factory=dict)
-    large: dict[int, str] = field(default_factory=dict)
-    wanted_large: set[int] = field(default_factory=set)
-    wanted_small: bool = True
-
-    def add(self, rec: dict[str, Any], rgb: np.ndarray) -> None:
-        n = rec.get("n")
-        if not isinstance(n, int):
-            return
-        if self.wanted_small and n not in self.small:
-            self.small[n] = jpeg_uri(rgb, THUMB_W, 70)
-        if n in self.wanted_large and n not in self.large:
-            self.large[n] = jpeg_uri(rgb, SHOT_W, 82)
 
 
 def evidence_steps(run: RunFolder) -> set[int]:
@@ -83,16 +47,14 @@ def new_thumbs(run: RunFolder) -> Thumbs:
 
 
 def fill_thumbs(run: RunFolder, thumbs: Thumbs) -> None:
-    """Decode whatever screenshots the thumbs still lack (the video pass usually filled them already)."""
+    """Decode whatever screenshots the thumbs still lack (the video pass usually made them already)."""
     for rec in run.records:
         n = rec.get("n")
-        need = (thumbs.wanted_small and n not in thumbs.small) or (
-            n in thumbs.wanted_large and n not in thumbs.large
-        )
-        if need and rec.get("screenshot"):
-            rgb = _read_rgb(run.path / rec["screenshot"])
-            if rgb is not None:
-                thumbs.add(rec, rgb)
+        thumbs.from_cache(rec)
+        if thumbs.missing(n) and rec.get("screenshot"):
+            bgr = read_bgr(run.path / rec["screenshot"])
+            if bgr is not None:
+                thumbs.add(rec, bgr)
 
 
 def _fmt_duration(ms: int) -> str:

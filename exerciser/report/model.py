@@ -62,11 +62,11 @@ def resolve_run_dir(path: Path) -> tuple[Path, Path]:
     if path.is_dir():
         trace = path / TRACE_NAME
         if not trace.exists():
-            raise UserError(f"error: {path}: not a run folder (no {TRACE_NAME})")
+            raise UserError(f"{path}: not a run folder (no {TRACE_NAME})")
         return path, trace
     if path.is_file():
         return path.parent, path
-    raise UserError(f"error: {path}: no such file or folder")
+    raise UserError(f"{path}: no such file or folder")
 
 
 def load_graph(run_dir: Path) -> nx.MultiDiGraph | None:
@@ -111,9 +111,9 @@ def load_run(path: Path) -> RunFolder:
         try:
             verdict = json.loads(vp.read_text())
         except ValueError as exc:
-            raise UserError(f"error: {vp}: not valid JSON: {exc}") from exc
+            raise UserError(f"{vp}: not valid JSON: {exc}") from exc
         if not isinstance(verdict, dict):
-            raise UserError(f"error: {vp}: not a JSON object")
+            raise UserError(f"{vp}: not a JSON object")
     meta: dict[str, Any] = {}
     for name in ("run.json", "scenario.json"):
         p = run_dir / name

@@ -1,4 +1,5 @@
-"""Video, HTML (in headless Chromium, offline), JSON and JUnit of a sealed run, and the suite report."""
+"""Video, HTML (self-contained), JSON and JUnit of a sealed synthetic run, and the suite report (the real
+run in headless Chromium: tests/replay)."""
 
 from __future__ import annotations
 
@@ -10,19 +11,15 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import cv2
-import numpy as np
-import pytest
 
 from exerciser.evidence.bundle import finalize_suite
-from exerciser.evidence.video import even_size, probe_video
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from exerciser.evidence.video import WIDTH, even_size, probe_video
 
 
 def test_video_is_h264_yuv420p_one_second_per_step(sealed_run: Path) -> None:
     v = probe_video(sealed_run / "video.mp4")
     assert (v["codec"], v["pix_fmt"]) == ("h264", "yuv420p")
-    assert (v["width"], v["height"]) == (540, 1170)
+    assert (v["width"], v["height"]) == even_size(1080, 2340, WIDTH) == (360, 780)
     assert v["frames"] == 14 and abs(v["duration"] - 7.0) < 0.6
 
 
@@ -45,7 +42,8 @@ def test_video_frames_carry_the_tap_circle(sealed_run: Path, tmp_path: Path) -> 
         check=True,
     )
     img = cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2RGB).astype(int)
-    x, y, r = 405, 750, 540 // 22
+    k = WIDTH / 1080
+    x, y, r = round(810 * k), round(1500 * k), WIDTH // 22
     ring = img[y - r - 3 : y + r + 4, x - r - 3 : x + r + 4]
     red = (ring[..., 0] > 170) & (ring[..., 1] < 90) & (ring[..., 2] < 110)
     assert red.sum() > 40
@@ -84,59 +82,6 @@ def test_html_is_self_contained(sealed_run: Path) -> None:
     assert "<svg" in html and "<circle" in html  # the state graph
     assert 'src="data:video/mp4;base64,' in html
     assert not re.search(r'(src|href)="https?://', html)  # nothing fetched from the network
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)")
-def test_html_renders_offline_in_headless_chromium(sealed_run: Path, tmp_path: Path) -> None:
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--no-first-run",
-        "--disable-extensions",
-        "--proxy-server=127.0.0.1:9",  # any fetch would fail
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ]
-    url = (sealed_run / "report.html").resolve().as_uri()
-    # 1) DOM after load: every <img> decoded (naturalWidth > 0) — a tiny script writes it into the title
-    probe = tmp_path / "probe.html"
-    probe.write_text(
-        f'<iframe id=f src="{url}" style="width:1200px;height:900px"></iframe><script>'
-        "document.getElementById('f').onload=()=>{const d=document.getElementById('f').contentDocument;"
-        "const im=[...d.images];document.title='IMGS '+im.length+' OK '+im.filter(i=>i.complete&&"
-        "i.naturalWidth>0).length+' SVG '+d.querySelectorAll('svg circle').length;};</script>"
-    )
-    dom = subprocess.run(
-        [
-            CHROMIUM,
-            *flags,
-            "--allow-file-access-from-files",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-            probe.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    m = re.search(r"<title>IMGS (\d+) OK (\d+) SVG (\d+)</title>", dom.stdout)
-    assert m, dom.stdout[-500:] + dom.stderr[-500:]
-    total, ok, circles = map(int, m.groups())
-    assert total >= 13 and ok == total and circles > 0
-    # 2) a screenshot of the report shows the screenshots: the synthetic screens' blue title bars
-    shot = tmp_path / "report.png"
-    subprocess.run(
-        [CHROMIUM, *flags, "--window-size=1200,1600", f"--screenshot={shot}", url],
-        capture_output=True,
-        timeout=90,
-        check=True,
-    )
-    img = cv2.imread(str(shot))
-    assert img is not None and img.shape[:2] == (1600, 1200)
-    bar_blue = np.array([243, 150, 33])  # BGR of the title bar painted in evidence_synth
-    close = (np.abs(img.astype(int) - bar_blue).sum(axis=2) < 40).sum()
-    assert close > 2000, close
 
 
 def test_suite_report(sealed_run: Path, tmp_path: Path) -> None:
