@@ -1,11 +1,14 @@
 """`exerciser run SUITE_OR_SCENARIO`: run the probes, score, write one results folder per app.
 
+On the virtual device by default (each app on its own device; `--jobs N` runs N apps at a time in
+worker processes), on real phones with `--devices`. Results: DIR/<app-id>/ (scenarios/README.md).
 Exit status: 0 every category of every app compliant, 1 a violation found, 2 a tool or input error
 (inconclusive verdicts without any violation also give 2: the run could not establish compliance).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import replace
@@ -24,24 +27,23 @@ def _default_out() -> Path:
 
 
 def _virtual_device(sc, serial: str):
-    from exerciser.sim import VirtualDevice, load_app_model
-    from exerciser.sim.profiles import LOCALES, PROFILES
+    """Kept for callers outside this module (exerciser.cluster); see exerciser.runner.parallel."""
+    from exerciser.runner.parallel import virtual_device
 
-    if sc.app.model_path is None:
+    return virtual_device(sc, serial)
+
+
+def _check_out(out_dir: Path, scenarios) -> None:
+    """DIR must be a folder that does not yet hold a run of these apps (a run never mixes with another)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out {out_dir}: exists and is not a folder")
+    taken = [sc.id for sc in scenarios if (out_dir / sc.id / "trace.jsonl").exists()]
+    if taken:
         raise UserError(
-            f"{sc.source}: app.{sc.app.kind} needs a real device (--devices); the virtual device "
-            "runs sample models (app.sample / app.model)"
+            f"--out {out_dir}: already holds results of {', '.join(taken[:3])}"
+            + (f" and {len(taken) - 3} more" if len(taken) > 3 else "")
+            + "; choose another folder"
         )
-    if sc.profile not in PROFILES:
-        raise UserError(
-            f"{sc.source}: profile: unknown profile '{sc.profile}' (known: {', '.join(PROFILES)})"
-        )
-    if sc.locale not in LOCALES:
-        raise UserError(
-            f"{sc.source}: locale: unsupported locale '{sc.locale}' (known: {', '.join(LOCALES)})"
-        )
-    model = load_app_model(sc.app.model_path)
-    return VirtualDevice(apps=[model], profile=sc.profile, locale=sc.locale, serial=serial)
 
 
 def _cell(cat: dict | None) -> str:
@@ -50,31 +52,44 @@ def _cell(cat: dict | None) -> str:
     fig = cat.get("figure")
     v = cat.get("verdict", "inconclusive")
     mark = {"violation": "V", "compliant": "C", "inconclusive": "?"}[v]
-    return f"[{STYLE[v]}]{mark} ({'null' if fig is None else fig})[/]"
+    return f"[{STYLE[v]}]{mark} {'–' if fig is None else fig}[/]"
 
 
 def summary_table(results):
+    """One row per app: its status, each category's verdict and figure ("V 7": violation, figure 7;
+    C compliant, ? inconclusive, – no figure), the policy-within-4-taps check and the seconds it took;
+    tool errors in the caption."""
+    from rich import box
     from rich.table import Table
 
-    t = Table(title="consent-exerciser results", show_lines=False)
-    t.add_column("app")
+    errors = [f"{r.app}: {r.error[:160]}" for r in results if r.error]
+    t = Table(
+        title="consent-exerciser results",
+        caption="\n".join(errors) or None,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    # the app id whole (it names the results folder) and its status first: on a narrow terminal only
+    # the last columns get squeezed
+    t.add_column("app", no_wrap=True, min_width=max((len(r.app) for r in results), default=3))
+    t.add_column("status", no_wrap=True)
     for c in CATS:
-        t.add_column(c, justify="center")
-    t.add_column("policy ≤4", justify="center")
-    t.add_column("status")
-    t.add_column("steps", justify="right")
-    t.add_column("s", justify="right")
+        t.add_column(c, justify="center", no_wrap=True)
+    t.add_column("policy", justify="center", no_wrap=True)
+    t.add_column("s", justify="right", no_wrap=True)
     for r in results:
         cats = {c: v.to_json() for c, v in r.categories.items()}
         pol = r.extra.get("privacy_policy_reachable") if r.extra else None
         status = r.status
         t.add_row(
             r.app,
+            f"[{STYLE.get(status, 'bold magenta')}]{status}[/]",
             *[_cell(cats.get(c)) for c in CATS],
             _cell(pol) if pol else "–",
-            f"[{STYLE.get(status, 'bold magenta')}]{status}[/]" + (f" ({r.error[:60]})" if r.error else ""),
-            str(r.steps),
-            f"{r.wall_seconds:.1f}",
+            f"{r.wall_seconds:.0f}",
         )
     return t
 
@@ -87,12 +102,11 @@ def exit_code(results) -> int:
     return 0
 
 
-def run_suite_virtual(scenarios, out_dir: Path, console, rules=None, quiet: bool = False):
+def run_suite_virtual(scenarios, out_dir: Path, console, rules=None, quiet: bool = False, jobs: int = 1):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from exerciser.runner.app_run import AppResult, run_app
+    from exerciser.runner.parallel import run_virtual
 
-    results = []
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -103,24 +117,19 @@ def run_suite_virtual(scenarios, out_dir: Path, console, rules=None, quiet: bool
         disable=quiet,
         transient=False,
     ) as prog:
-        task = prog.add_task("suite", total=len(scenarios), note="")
-        for i, sc in enumerate(scenarios, start=1):
-            prog.update(task, description=f"{sc.id}", note="starting")
-            dev = _virtual_device(sc, serial=f"virtual-{i}")
+        suite = prog.add_task("suite", total=len(scenarios), note=f"{jobs} at a time" if jobs > 1 else "")
+        rows: dict[int, int] = {}
 
-            def note(msg: str, _t=task) -> None:
-                prog.update(_t, note=msg[:70])
+        def report(i: int, app: str, msg: str) -> None:
+            if i not in rows:
+                rows[i] = prog.add_task(app, total=None, note="")
+            if msg:
+                prog.update(rows[i], note=msg[:70])
+            else:  # the app is done
+                prog.update(rows[i], total=1, completed=1, note="done")
+                prog.advance(suite)
 
-            try:
-                res = run_app(sc, dev, out_dir, progress=note, rules=rules)
-            except UserError:
-                raise
-            except Exception as exc:  # one app's tool failure must not stop the suite
-                res = AppResult(sc.id, "", out_dir / sc.id, error=f"{type(exc).__name__}: {exc}")
-            results.append(res)
-            prog.advance(task)
-            prog.update(task, note=res.status)
-    return results
+        return run_virtual(scenarios, out_dir, rules=rules, jobs=jobs, finalize=True, report=report)
 
 
 def register(cli: click.Group) -> None:
@@ -147,6 +156,14 @@ def register(cli: click.Group) -> None:
         default=None,
         help="YAML of convention/protocol threshold overrides (name: value)",
     )
+    @click.option(
+        "--jobs",
+        "-j",
+        type=int,
+        default=1,
+        show_default=True,
+        help="virtual device: apps run at a time, each in its own worker process (0: one per CPU core)",
+    )
     @click.option("--quiet", is_flag=True, help="no progress display")
     def run_cmd(
         suite_or_scenario: Path,
@@ -155,6 +172,7 @@ def register(cli: click.Group) -> None:
         locale: str | None,
         devices: str | None,
         rules_file: Path | None,
+        jobs: int,
         quiet: bool,
     ) -> None:
         """Run SUITE_OR_SCENARIO (a suite YAML listing scenarios, or one scenario YAML)."""
@@ -174,8 +192,20 @@ def register(cli: click.Group) -> None:
                 sc = replace(sc, rules=dict(sc.rules) | overrides)
             pack.with_overrides(sc.rules, origin=str(rules_file or sc.source))  # validate early
             scenarios.append(sc)
+        if jobs < 0:
+            raise UserError(f"--jobs {jobs}: expected 0 (one per CPU core) or a positive number")
+        if not devices:
+            from exerciser.runner.parallel import check_virtual
+
+            for sc in scenarios:  # before anything is shown or written
+                check_virtual(sc)
         out_dir = out or _default_out()
+        _check_out(out_dir, scenarios)
         out_dir.mkdir(parents=True, exist_ok=True)
+        if devices and jobs != 1:
+            raise UserError(
+                "--jobs is for the virtual device; with --devices each device runs one app at a time"
+            )
         if devices:
             try:
                 from exerciser.rack import run_suite
@@ -185,7 +215,8 @@ def register(cli: click.Group) -> None:
                 ) from None
             results = run_suite(scenarios, devices, out_dir, progress=not quiet)
         else:
-            results = run_suite_virtual(scenarios, out_dir, console, rules=pack, quiet=quiet)
+            jobs = jobs or os.cpu_count() or 1
+            results = run_suite_virtual(scenarios, out_dir, console, rules=pack, quiet=quiet, jobs=jobs)
         try:
             from exerciser.evidence.bundle import finalize_suite
         except ImportError:

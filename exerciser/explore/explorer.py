@@ -2,25 +2,40 @@
 
 An explorer only taps; everything else on the way (permission prompts, the consent dialog, crash dialogs,
 foreign apps) is the job of the `settle` hook the probe passes in, which answers interruptions and returns
-the first calm in-app Step (or None when the app is gone). Backtracking is by BACK when the wanted state is
-behind us, else by relaunch and replay of the shortest known tap path from the main screen.
+the first calm in-app Step (or None when the app is gone).
+
+Moving to a state seen before is planned on what the run learnt: the tap edges of the state graph, where
+BACK was seen to lead (else, optimistically, to the state a screen was first reached from), and a
+relaunch, which lands on the main screen. The cheapest plan is followed and re-planned when the app
+lands somewhere else; a BACK that did not lead where assumed is remembered.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
 
 from exerciser.device.contract import Key
+from exerciser.explore.graph import TAP
 from exerciser.explore.selector import Control, Selector, controls, find, from_target
-from exerciser.explore.state import norm_label
+from exerciser.perceive.hints import goal_hint, nav_score
+from exerciser.perceive.lexicon import lexicon
+from exerciser.perceive.reading import Element
+from exerciser.perceive.text import compact
 from exerciser.runner.session import Session, Step
 
 Settle = Callable[[Step], Step | None]
 STRATEGIES = ("goal", "bfs", "random")
+RELAUNCH_COST = 2.5  # force-stop + start (+ what the launch brings up): dearer than two taps
+MAX_REPLANS = 3
+MAX_GOTO_FAILS = 2  # a state that could not be reached this often is given up
+RANDOM_BACK = 0.1  # share of BACK presses of the random baseline, as monkey-style explorers do
 
 # Controls an explorer must never press: they end the session, log out, or leave the app for good.
 _NEVER_ROLES = {"exit", "refuse", "deny", "deny_dont_ask_again", "go_to_settings", "dont_ask_again_checkbox"}
@@ -32,28 +47,8 @@ _NEVER_WORDS = re.compile(
 
 
 def hint_of(label: str) -> str | None:
-    try:
-        from exerciser.perceive.hints import goal_hint
-    except ImportError:  # perceive not there yet: a small fallback keeps the explorer usable
-        return _fallback_hint(label)
+    """Where a label probably leads (the screen reader's navigation lexicon)."""
     return goal_hint(label)
-
-
-_FALLBACK = (
-    ("deletion", r"delete (my )?account|close (my )?account|deactivate|注销|删除账号|删除帐号"),
-    ("security", r"account (and|&) security|security|账号与安全|账户与安全|账号安全|安全中心|帐号与安全"),
-    ("account", r"^me$|^my\b|profile|account|我的|^我$|个人中心|账号|账户"),
-    ("settings", r"settings?|设置"),
-    ("privacy_policy", r"privacy policy|隐私政策|隐私协议"),
-)
-
-
-def _fallback_hint(label: str) -> str | None:
-    t = label.strip().lower()
-    for name, rx in _FALLBACK:
-        if re.search(rx, t):
-            return name
-    return None
 
 
 @dataclass
@@ -67,10 +62,11 @@ class Goal:
 
 
 HINT_SCORES = {
-    "deletion": {"deletion": 10, "security": 6, "account": 5, "settings": 4, "privacy_policy": 0.3},
     "privacy_policy": {"privacy_policy": 10, "settings": 5, "account": 4, "security": 2, "deletion": 0.2},
 }
 ROLE_HINT = {"deletion_entry": "deletion", "account_entry": "account", "settings_entry": "settings"}
+PAGE_TITLE_SCORE = 4.0  # a label naming an account / settings page (Accounts Center, 个人信息): leads there
+LOW_SCORE = 0.2  # a control whose outcome is known (the selected tab, one tapped elsewhere): last
 
 
 def hint_score(goal: str) -> Callable[[Control, Step], float]:
@@ -83,6 +79,17 @@ def hint_score(goal: str) -> Callable[[Control, Step], float]:
     return score
 
 
+def deletion_score(c: Control, step: Step) -> float:
+    """How promising a control is on the way to the deletion entry: the navigation lexicon's weight of
+    where its label leads (deletion 10, security 8, settings 6, account 5, privacy settings 2.5), a label
+    that names an account or settings page 4, anything else 1."""
+    h = ROLE_HINT.get(c.selector.role)
+    lx = lexicon()
+    w = lx.nav_weights.get(h, 0.0) if h else nav_score(Element(c.label, c.bounds))
+    title = PAGE_TITLE_SCORE if lx.page_titles.find(compact(c.label)) else 0.0
+    return max(10.0 * w, title, 1.0)
+
+
 def deletion_goal() -> Goal:
     kinds = ("deletion_entry", "deletion_confirm", "deletion_obstacle")
     return Goal(
@@ -90,7 +97,7 @@ def deletion_goal() -> Goal:
         lambda s: (
             s.in_app and (bool(entry_targets(s)) or s.has("deletion_confirm") or s.has("deletion_obstacle"))
         ),
-        hint_score("deletion"),
+        deletion_score,
         lambda node: min(
             (kinds.index(k.split(":")[0]) for k in node.get("kinds", []) if k.split(":")[0] in kinds),
             default=None,
@@ -113,7 +120,16 @@ def entry_targets(step: Step) -> list[Control]:
 def policy_goal() -> Goal:
     def reached(s: Step) -> bool:
         # the policy text itself: a page (often a blind WebView) that is neither a dialog nor a list
-        return s.in_app and not s.reading.kinds and _is_policy_page(s)
+        if not s.in_app or s.reading.kinds:
+            return False
+        if _is_policy_page(s):
+            return True
+        # the page a privacy-policy link opened, whatever its title says (个人信息处理规则) or however
+        # little of it the hierarchy shows: the link is no longer on screen
+        a = s.action
+        if a.get("type") == "tap" and hint_of(str(a.get("label") or "")) == "privacy_policy":
+            return not any(hint_of(c.label) == "privacy_policy" for c in controls(s.reading))
+        return False
 
     return Goal("privacy_policy", reached, hint_score("privacy_policy"))
 
@@ -132,7 +148,7 @@ def _is_policy_page(s: Step) -> bool:
 @dataclass
 class ExploreResult:
     found: Step | None
-    taps: int  # taps the explorer spent until found (or until the budget ran out)
+    taps: int  # taps on app controls the explorer made (its choices and the replays to get there)
     actions: int  # every action: taps, back keys, relaunches, answers of interruptions
     reason: str = ""
     path: list[dict] = field(default_factory=list)  # shortest known tap path main -> found (edge data)
@@ -146,6 +162,21 @@ def allowed(c: Control, step: Step, allow_confirm: bool = False) -> bool:
     if step.has("deletion_confirm") and not allow_confirm and c.selector.role != "cancel":
         return False  # the irreversible step: nothing but cancel on that screen
     return not _NEVER_WORDS.search(c.label or "")
+
+
+def _replayable(edge: dict[str, Any], src: dict[str, Any]) -> bool:
+    """A recorded tap the planner may repeat: not a refusal, an exit or a log-out another probe made on
+    purpose, and nothing but cancel on a deletion confirmation."""
+    sel = edge.get("selector") or {}
+    if sel.get("role") in _NEVER_ROLES or _NEVER_WORDS.search(sel.get("text", "")):
+        return False
+    if any(k.startswith("deletion_confirm") for k in src.get("kinds", [])):
+        return sel.get("role") == "cancel"
+    return True
+
+
+Move = tuple[str, str, Any]  # (tap | back | relaunch, state expected after it, tap edge data)
+_RELAUNCH = "\x00relaunch"  # virtual node of the planning graph
 
 
 class Explorer:
@@ -172,8 +203,12 @@ class Explorer:
         self.home: str | None = None
         self.cands: dict[str, list[tuple[float, Control]]] = {}
         self.parents: dict[str, str] = {}  # state -> state it was first reached from by a tap
+        self.no_back: set[str] = set()  # states where BACK did not lead to their parent
+        self.goto_fails: Counter[str] = Counter()
         # what this explorer tried itself (the session's graph also holds other probes' taps)
         self.tried: dict[str, set[str]] = {}
+        self.effects: dict[str, set[str]] = {}  # selector key -> states its taps led to (elsewhere)
+        self.own_taps = 0
 
     # --- moving around -----------------------------------------------------------------------------
     def relaunch(self) -> Step | None:
@@ -189,10 +224,14 @@ class Explorer:
         return step2
 
     def _tap(self, c: Control, note: str) -> Step | None:
+        self.own_taps += 1
         step = self.tap_fn(c, note)
         if step is None or not step.in_app:
             return self.relaunch()
         return step
+
+    def _back(self, note: str) -> Step | None:
+        return self._calm(self.s.key(Key.BACK, note=note))
 
     def _note(self, step: Step, goal: Goal) -> None:
         sid = step.state.id
@@ -204,50 +243,107 @@ class Explorer:
 
     def _untried(self, sid: str) -> list[tuple[float, Control]]:
         tried = self.tried.get(sid, set())
-        return [(sc, c) for sc, c in self.cands.get(sid, []) if c.selector.key() not in tried]
+        return [(self._worth(sc, c), c) for sc, c in self.cands.get(sid, []) if c.selector.key() not in tried]
+
+    def _worth(self, score: float, c: Control) -> float:
+        """A control whose outcome is already known is tried last: the selected tab leads to this very
+        screen, and one tapped on another screen (a tab bar, a shared button) to a state already seen."""
+        if c.selected or c.selector.key() in self.effects:
+            return min(score, LOW_SCORE)
+        return score
+
+    # --- planning ------------------------------------------------------------------------------------
+    def _planning_graph(self) -> nx.DiGraph:
+        g = nx.DiGraph()
+        g.add_nodes_from(self.s.graph.g.nodes)  # states reached by a launch only have no tap edge yet
+        nodes = self.s.graph.g.nodes
+        for u, v, d in self.s.graph.g.edges(data=True):
+            if d["action"] == TAP and u != v and not g.has_edge(u, v) and _replayable(d, nodes[u]):
+                g.add_edge(u, v, weight=1.0, move=("tap", v, d))
+        backs = self.s.graph.back_edges()
+        for u, v in backs.items():
+            if not g.has_edge(u, v):
+                g.add_edge(u, v, weight=1.0, move=("back", v, None))
+        for u, parent in self.parents.items():
+            if u not in backs and u not in self.no_back and not g.has_edge(u, parent):
+                g.add_edge(u, parent, weight=1.0, move=("back", parent, None), assumed=True)
+        if self.home is not None:
+            for n in list(g.nodes):
+                g.add_edge(n, _RELAUNCH, weight=RELAUNCH_COST)
+            g.add_edge(_RELAUNCH, self.home, weight=0.0, move=("relaunch", self.home, None))
+        return g
+
+    def _plan(self, src: str, dst: str) -> list[tuple[Move, bool]] | None:
+        """Cheapest known moves from src to dst (each with: is it an assumed BACK), or None."""
+        g = self._planning_graph()
+        if src not in g or dst not in g:
+            return None
+        try:
+            nodes = nx.dijkstra_path(g, src, dst)
+        except nx.NetworkXNoPath:
+            return None
+        out = []
+        for a, b in zip(nodes, nodes[1:], strict=False):
+            e = g.edges[a, b]
+            if "move" in e:
+                out.append((e["move"], bool(e.get("assumed"))))
+        return out
+
+    def _distances(self, src: str) -> dict[str, float]:
+        g = self._planning_graph()
+        if src not in g:
+            return {src: 0.0}
+        return dict(nx.single_source_dijkstra_path_length(g, src))
 
     def _goto(self, target: str, cur: Step) -> Step | None:
-        """Bring the app to state `target`: BACK while the target is an ancestor, else relaunch + path."""
-        if cur.state.id == target:
-            return cur
-        anc, p = [], cur.state.id
-        while p in self.parents and len(anc) < 8:
-            p = self.parents[p]
-            anc.append(p)
-        if target in anc:
-            step: Step | None = cur
-            for _ in range(anc.index(target) + 1):
-                step = self._calm(self.s.key(Key.BACK, note="explorer: back"))
-                if step is None or step.state.id == target:
-                    break
-            if step is not None and step.state.id == target:
+        """Bring the app to state `target` by the cheapest known moves, re-planning when it lands
+        elsewhere; None when it cannot."""
+        step: Step | None = cur
+        for _ in range(MAX_REPLANS):
+            if step is None:
+                return None
+            if step.state.id == target:
                 return step
-            cur = step or cur
-        path = self.s.graph.tap_path(cur.state.id, target)
-        if path is None:
-            step = self.relaunch()
-            if step is None:
+            plan = self._plan(step.state.id, target)
+            if plan is None:
                 return None
-            path = self.s.graph.tap_path(step.state.id, target)
-            if path is None:
-                return None
-        else:
-            step = cur
-        for edge in path:
-            c = find(step.reading, Selector(**edge["selector"]))
-            if c is None:
-                return None
-            step = self._tap(c, "explorer: replay path")
-            if step is None:
-                return None
-        return step if step.state.id == target else None
+            expected = [m[1] for m, _ in plan]
+            i = 0
+            while i < len(plan):
+                (kind, expect, data), assumed = plan[i]
+                src = step.state.id
+                if kind == "tap":
+                    c = find(step.reading, Selector(**data["selector"]))
+                    if c is None:
+                        break
+                    step = self._tap(c, "explorer: replay path")
+                elif kind == "back":
+                    step = self.settle(self.s.key(Key.BACK, note="explorer: back"))
+                    if step is None or not step.in_app:
+                        self.no_back.add(src)  # BACK leaves the app here (a tab's root, a replaced page)
+                        step = self.relaunch()
+                else:
+                    step = self.relaunch()
+                if step is None:
+                    return None
+                if step.state.id == target:
+                    return step
+                if kind == "back" and assumed and step.state.id != expect:
+                    self.no_back.add(src)
+                # landed further along the plan (an interruption answered on the way): skip ahead
+                if step.state.id in expected[i:]:
+                    i = i + expected[i:].index(step.state.id) + 1
+                    continue
+                break  # somewhere else: re-plan from here
+        return step if step is not None and step.state.id == target else None
 
     # --- the loop ----------------------------------------------------------------------------------
     def explore(self, goal: Goal, start: Step) -> ExploreResult:
         s = self.s
-        taps0, acts0 = s.taps, s.actions
+        taps0, acts0 = self.own_taps, s.actions
         step: Step | None = start
-        self.home = start.state.id
+        if self.home is None:
+            self.home = start.state.id
         bfs_queue: deque[tuple[str, Control]] = deque()
         queued: set[tuple[str, str]] = set()
         if self.strategy == "bfs":  # what earlier phases of this explorer saw and left untried
@@ -257,8 +353,8 @@ class Explorer:
                     bfs_queue.append((sid, c))
 
         def result(found: Step | None, reason: str) -> ExploreResult:
-            path = s.graph.tap_path(self.home, found.state.id) if found else None
-            return ExploreResult(found, s.taps - taps0, s.actions - acts0, reason, path or [])
+            path = s.graph.tap_path(self.home, found.state.id) if found and self.home else None
+            return ExploreResult(found, self.own_taps - taps0, s.actions - acts0, reason, path or [])
 
         if goal.known and self.strategy == "goal":
             step = self._shortcut(goal, start) or step
@@ -278,25 +374,31 @@ class Explorer:
             nxt = self._choose(step, bfs_queue)
             if nxt is None:
                 return result(None, "nothing left to try")
+            if isinstance(nxt, Step):  # the random baseline pressed BACK
+                step = nxt
+                continue
             sid, c = nxt
             if sid != step.state.id:
-                step = self._goto(sid, step)
-                if step is None:
-                    step = self.relaunch()
+                there = self._goto(sid, step)
+                if there is None:
+                    self.goto_fails[sid] += 1
+                    step = s.current if s.current is not None and s.current.in_app else self.relaunch()
                     continue
+                step = there
                 c = find(step.reading, c.selector) or c
             before = step.state.id
             self.tried.setdefault(before, set()).add(c.selector.key())
             step = self._tap(c, f"explorer ({self.strategy}, goal {goal.name})")
             if step is not None and step.state.id != before:
                 self.parents.setdefault(step.state.id, before)
+                self.effects.setdefault(c.selector.key(), set()).add(step.state.id)
         return result(None, "app could not be brought back")
 
     def _shortcut(self, goal: Goal, start: Step) -> Step | None:
         g = self.s.graph
         best = None
         for node, attrs in g.g.nodes(data=True):
-            rank = goal.known(attrs) if attrs.get("package") == self.s.package else None
+            rank = goal.known(attrs) if goal.known and attrs.get("package") == self.s.package else None
             if rank is None:
                 continue
             path = g.tap_path(start.state.id, node)
@@ -306,44 +408,36 @@ class Explorer:
             return None
         return self._goto(best[0], start)
 
-    def _choose(self, step: Step, bfs_queue: deque) -> tuple[str, Control] | None:
+    def _choose(self, step: Step, bfs_queue: deque) -> tuple[str, Control] | Step | None:
         sid = step.state.id
         if self.strategy == "random":
             cs = [c for _, c in self.cands.get(sid, [])]
-            if not cs or self.rng.random() < 0.1:
-                # a random back press, as monkey-style baselines do; next loop re-reads the screen
-                back = self._calm(self.s.key(Key.BACK, note="explorer (random): back"))
-                if back is None:
+            if not cs or self.rng.random() < RANDOM_BACK:
+                back = self._back("explorer (random): back")
+                if back is None or (not cs and back.state.id == sid):
                     return None
-                self._note(back, Goal("", lambda _: False, lambda c, s: 1.0))
-                cs2 = [c for _, c in self.cands.get(back.state.id, [])]
-                if not cs2:
-                    return None
-                self.s.current = back
-                return back.state.id, self.rng.choice(cs2)
+                return back
             return sid, self.rng.choice(cs)
         if self.strategy == "bfs":
             while bfs_queue:
                 qs, c = bfs_queue.popleft()
-                if c.selector.key() not in self.tried.get(qs, set()):
-                    return qs, c
+                if c.selector.key() in self.tried.get(qs, set()):
+                    continue
+                if self.goto_fails[qs] >= MAX_GOTO_FAILS:
+                    continue
+                return qs, c
             return None
-        # goal-directed: the best untried control here, unless a clearly better one waits elsewhere
-        here = max(self._untried(sid), key=lambda t: t[0], default=None)
-        best_else = None
+        # goal-directed: the best-scored untried control known; of equals, the one cheapest to reach
+        dist = self._distances(sid)
+        best: tuple[tuple[float, float], str, Control] | None = None
         for other in self.cands:
-            if other == sid:
+            if self.goto_fails[other] >= MAX_GOTO_FAILS:
                 continue
             u = max(self._untried(other), key=lambda t: t[0], default=None)
-            if u and (best_else is None or u[0] > best_else[1][0]):
-                best_else = (other, u)
-        if here and (best_else is None or here[0] >= best_else[1][0]):
-            return sid, here[1]
-        if best_else:
-            return best_else[0], best_else[1][1]
-        return None
-
-
-def label_matches(label: str, words: list[str] | tuple[str, ...]) -> bool:
-    n = norm_label(label)
-    return any(norm_label(w) and norm_label(w) in n for w in words)
+            d = 0.0 if other == sid else dist.get(other)
+            if u is None or d is None:
+                continue
+            key = (u[0], -d)
+            if best is None or key > best[0]:
+                best = (key, other, u[1])
+        return (best[1], best[2]) if best else None

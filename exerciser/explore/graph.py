@@ -50,24 +50,41 @@ class StateGraph:
     def tried(self, src: str) -> set[str]:
         return {d["selector_key"] for _, _, d in self.g.out_edges(src, data=True) if d["action"] == TAP}
 
-    def tap_path(self, src: str, dst: str) -> list[dict] | None:
-        """Shortest sequence of tap edges from src to dst (edge data dicts), or None."""
+    def tap_route(self, src: str, dst: str) -> list[tuple[str, dict]] | None:
+        """Shortest sequence of taps from src to dst as (state reached, edge data), or None."""
         if src == dst:
             return []
-        taps = nx.DiGraph()
-        for u, v, d in self.g.edges(data=True):
-            if d["action"] == TAP and u != v and not taps.has_edge(u, v):
-                taps.add_edge(u, v, data=d)
+        taps = self._taps()
         if src not in taps or dst not in taps:
             return None
         try:
             nodes = nx.shortest_path(taps, src, dst)
         except nx.NetworkXNoPath:
             return None
-        return [taps.edges[a, b]["data"] for a, b in zip(nodes, nodes[1:], strict=False)]
+        return [(b, taps.edges[a, b]["data"]) for a, b in zip(nodes, nodes[1:], strict=False)]
+
+    def tap_path(self, src: str, dst: str) -> list[dict] | None:
+        """Shortest sequence of tap edges from src to dst (edge data dicts), or None."""
+        route = self.tap_route(src, dst)
+        return None if route is None else [d for _, d in route]
+
+    def back_edges(self) -> dict[str, str]:
+        """Where BACK was seen to lead from each state (the last time it was pressed there)."""
+        out: dict[str, str] = {}
+        for u, v, d in sorted(self.g.edges(data=True), key=lambda e: max(e[2]["steps"])):
+            if d["action"] == "key" and d["selector_key"] == "back" and u != v:
+                out[u] = v
+        return out
+
+    def _taps(self) -> nx.DiGraph:
+        taps = nx.DiGraph()
+        for u, v, d in self.g.edges(data=True):
+            if d["action"] == TAP and u != v and not taps.has_edge(u, v):
+                taps.add_edge(u, v, data=d)
+        return taps
 
     def tap_distances(self, src: str) -> dict[str, int]:
-        taps = nx.DiGraph([(u, v) for u, v, d in self.g.edges(data=True) if d["action"] == TAP and u != v])
+        taps = self._taps()
         if src not in taps:
             return {src: 0}
         return dict(nx.single_source_shortest_path_length(taps, src))

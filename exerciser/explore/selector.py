@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from exerciser.explore.state import norm_label
 from exerciser.perceive.reading import Bounds, Element, ScreenReading, Target, center
@@ -40,6 +40,7 @@ class Control:
     selector: Selector
     bounds: Bounds
     label: str
+    selected: bool = False  # the current tab of a navigation bar: tapping it goes nowhere new
 
     @property
     def point(self) -> tuple[int, int]:
@@ -51,7 +52,7 @@ def from_target(t: Target) -> Control:
 
 
 def from_element(e: Element) -> Control:
-    return Control(Selector(e.resource_id, e.label, e.cls, e.index_path), e.bounds, e.label)
+    return Control(Selector(e.resource_id, e.label, e.cls, e.index_path), e.bounds, e.label, e.selected)
 
 
 def controls(reading: ScreenReading) -> list[Control]:
@@ -80,21 +81,7 @@ def controls(reading: ScreenReading) -> list[Control]:
             )
             if inner is None:
                 continue
-            e = Element(
-                inner.label,
-                e.bounds,
-                e.source,
-                e.resource_id,
-                e.cls,
-                e.content_desc,
-                e.package,
-                e.clickable,
-                e.checkable,
-                e.checked,
-                e.enabled,
-                e.scrollable,
-                e.index_path,
-            )
+            e = replace(e, text=inner.label)
         c = from_element(e)
         if c.selector.key() not in seen:
             seen.add(c.selector.key())
@@ -103,7 +90,8 @@ def controls(reading: ScreenReading) -> list[Control]:
 
 
 def find(reading: ScreenReading, sel: Selector) -> Control | None:
-    """Find the control of `sel` on this screen: resource-id+text, text, resource-id, role, index path."""
+    """Find the control of `sel` on this screen: resource-id+text, text, resource-id, role, and for a
+    control with neither id nor text its class path."""
     cs = controls(reading)
     want_text = norm_label(sel.text) if sel.text else ""
     rid = sel.resource_id.split(":id/", 1)[-1]
@@ -120,7 +108,9 @@ def find(reading: ScreenReading, sel: Selector) -> Control | None:
         tries.append(lambda c: rid_of(c) == rid)
     if sel.role:
         tries.append(lambda c: c.selector.role == sel.role)
-    if sel.index_path:
+    if sel.index_path and not (rid or want_text):
+        # the class path only for controls known by nothing else (an icon without id or text): where
+        # an id or a text was known, another control at that place (the list shifted) is not this one
         tries.append(lambda c: c.selector.index_path == sel.index_path and c.selector.cls == sel.cls)
     for t in tries:
         hit = next((c for c in cs if t(c)), None)

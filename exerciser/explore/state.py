@@ -1,7 +1,8 @@
 """State abstraction of a screen: a structure hash (no text) and a content hash, from a ScreenReading.
 
 What changes inside one screen must not change its id: the clock, counters and other digits, the rows of
-a list (their number and texts), ads. What tells two screens or dialogs apart must: package, activity,
+a list (their number and texts; rows are sibling shapes repeated three times, or numbered ids such as
+item_1, item_2), ads. What tells two screens or dialogs apart must: package, activity,
 the layout skeleton (classes, resource-ids, depth), the recognised kinds (a privacy dialog vs. its second
 chance, the camera vs. the contacts prompt), and the labels of the controls one can tap (excluding list
 rows). The content hash keeps everything, so a reviewer can tell two visits of one state apart.
@@ -50,21 +51,37 @@ class ScreenState:
     kinds: tuple[str, ...]  # "permission_prompt:camera", "privacy_consent", ...
 
 
-def _list_rows(elements: list[Element]) -> set[str]:
-    """index_paths of elements that are list rows (or inside one): repeated sibling shapes."""
+def _shape_id(rid: str) -> str:
+    """A resource-id as a row shape: numbered rows (item_1, item_2, ...) are one shape."""
+    return _DIGITS.sub("#", _id_name(rid))
+
+
+def _list_rows(elements: list[Element]) -> dict[str, str]:
+    """index_path -> path of its list container, for list rows and everything inside them. A row is one
+    of sibling shapes repeated at least LIST_MIN_REPEAT times, or numbered (item_1, item_2) twice."""
     by_parent: dict[str, Counter] = {}
+    numbered: dict[str, Counter] = {}
     shape: dict[str, tuple[str, str]] = {}
     for e in elements:
         if e.source != "hierarchy" or not e.index_path:
             continue
-        s = (e.cls, _id_name(e.resource_id))
+        s = (e.cls, _shape_id(e.resource_id))
         shape[e.index_path] = s
         by_parent.setdefault(_parent(e.index_path), Counter())[s] += 1
-    rows = {p for p, s in shape.items() if by_parent[_parent(p)][s] >= LIST_MIN_REPEAT}
-    if not rows:
-        return rows
-    # everything below a row belongs to it
-    return {p for p in shape if p in rows or any(p.startswith(r + "/") for r in rows)}
+        if s[1] != _id_name(e.resource_id):
+            numbered.setdefault(_parent(e.index_path), Counter())[s] += 1
+    roots = [
+        p
+        for p, s in shape.items()
+        if by_parent[_parent(p)][s] >= LIST_MIN_REPEAT or numbered.get(_parent(p), Counter())[s] >= 2
+    ]
+    out: dict[str, str] = {}
+    for r in sorted(roots, key=len):  # outer lists first: a list inside a row belongs to the row
+        container = _parent(r)
+        for p in shape:
+            if (p == r or p.startswith(r + "/")) and p not in out:
+                out[p] = container
+    return out
 
 
 def _h(parts: list[str]) -> str:
@@ -75,16 +92,16 @@ def state_of(reading: ScreenReading) -> ScreenState:
     elements = [e for e in reading.elements if not _is_ad(e)]
     rows = _list_rows(elements)
     skeleton: list[str] = []
-    seen_row_shapes: set[tuple] = set()
+    seen_row_shapes: set[tuple[str, str]] = set()
     labels: list[str] = []
     for e in elements:
         if e.source != "hierarchy":
             continue
         depth = e.index_path.count("/") if e.index_path else 0
-        token = f"{depth}:{e.cls.rsplit('.', 1)[-1]}:{_id_name(e.resource_id)}:{int(e.clickable)}"
+        token = f"{depth}:{e.cls.rsplit('.', 1)[-1]}:{_shape_id(e.resource_id)}:{int(e.clickable)}"
         if e.index_path in rows:
-            # one token per row shape, however many rows the list holds today
-            key = (_parent(e.index_path) if e.index_path.count("/") else "", token)
+            # one token per row shape (and per shape inside rows), however many rows the list holds
+            key = (rows[e.index_path], token)
             if key in seen_row_shapes:
                 continue
             seen_row_shapes.add(key)

@@ -2,11 +2,11 @@
 
 Protocol (clean install): launch, agree to the policy, allow every prompt (so the app goes on and shows
 what else it wants), run the login steps, then explore: first each declared feature's entry, then the
-rest of the app breadth-first within the exploration budget. Every system prompt is recorded with the
-last user action before it (none: asked before any user action), the screen that asked, and the burst it
-came in (several groups in a row without a user action: bundled). A group counts when it was asked
-before any user action, on a screen that has nothing to do with a feature justifying it, or when no
-declared feature justifies it at all.
+rest of the app, nearest untried control first, within the exploration budget. Every system prompt is
+recorded with the last user action before it (none: asked before any user action), the screen that
+asked, and the burst it came in (several groups in a row without a user action: bundled). A group counts
+when it was asked before any user action, on a screen that has nothing to do with a feature justifying
+it, or when no declared feature justifies it at all.
 """
 
 from __future__ import annotations
@@ -62,21 +62,30 @@ def start_app(ctx: ProbeContext, d: Driver, note: str, clear: bool = True) -> St
 
 
 def feature_for_tap(ctx: ProbeContext, group: str, tap: dict[str, Any] | None) -> Feature | None:
-    """The declared feature justifying `group` whose entry the user's last tap pressed (None: none)."""
+    """The declared feature justifying `group` that the user's last tap used: it pressed one of the
+    feature's entries, or it was made on one of the feature's screens (None: none)."""
     if tap is None:
         return None
     label = norm_label(tap.get("label", ""))
-    if not label:
-        return None
     for f in ctx.scenario.features:
         if group not in f.groups:
             continue
         words = list(f.entry) or [f.name, *group_words(group)]
         for w in words:
             nw = norm_label(w)
-            if nw and (nw == label or nw in label):
+            if label and nw and (nw == label or nw in label):
                 return f
+        if any(_same_activity(a, tap.get("screen", ""), ctx.package) for a in f.screens):
+            return f
     return None
+
+
+def _same_activity(declared: str, activity: str, package: str) -> bool:
+    """A scenario's activity (".scan.ScanActivity" or the full name) is the activity on screen."""
+    if not declared or not activity:
+        return False
+    full = package + declared if declared.startswith(".") else declared
+    return activity == full or activity.endswith(declared if declared.startswith(".") else "." + declared)
 
 
 def feature_goal(ctx: ProbeContext) -> Goal:
@@ -115,16 +124,15 @@ def run(ctx: ProbeContext) -> ProbeResult:
     ex = Explorer(
         s,
         d.settle,
-        "bfs",
+        "goal",
         max_actions=ctx.scenario.budgets.explore_actions,
         tap=d.tap,
         relaunch=lambda: _relaunch(ctx, d),
     )
-    # first the declared entries (goal order), then everything else breadth-first
-    ex.strategy = "goal"
+    # first the declared entries, then everything else; of equal promise the nearest control first,
+    # so covering the app costs few moves between its screens
     goal = feature_goal(ctx)
     ex.explore(Goal("features", lambda st: _all_entries_tried(ctx, ex, st), goal.score), main)
-    ex.strategy = "bfs"
     r = ex.explore(goal, s.current if s.current and s.current.in_app else main)
     res.facts["explore"] = {
         "actions": r.actions,

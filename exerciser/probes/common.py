@@ -121,12 +121,18 @@ class Driver:
         self.walls: list[int] = []
         self.crashes: list[int] = []
         self._burst = 0
+        # The in-app request (nag or wall) on screen at the last in-app look, and whether we already
+        # pressed something on it: one dialog that stays up is one appearance, however often it is seen.
+        self._standing: str | None = None
+        self._pressed_standing = False
 
     # --- actions that count as the user's -----------------------------------------------------------
     def launch(self, note: str = "", clear: bool = False) -> Step | None:
         if clear:
             self.s.clear()
             self.consented = False
+        if clear or not self.s.device.is_alive(self.ctx.package):
+            self._standing = None  # a cold start: whatever the app shows now is a new appearance
         self.user_tap = None
         self._burst = 0
         return self.settle(self.s.start(note=note or f"{self.phase}: launch"))
@@ -169,6 +175,8 @@ class Driver:
             if step is None:
                 return None
             r = step.reading
+            if step.in_app and not (r.has("permission_rationale") or r.has("blocking_wall")):
+                self._standing = None  # the app's own screen without a request: any request is gone
             if r.has("permission_prompt"):
                 step = self._on_prompt(step)
                 continue
@@ -188,7 +196,16 @@ class Driver:
                     self.consented = True
                 step = nxt
                 continue
+            if r.has("blocking_wall"):
+                # only exit or settings lead out: nothing to press; a wall that names a permission is
+                # an in-app request too (counted once per appearance)
+                self.walls.append(step.n)
+                if r.has("permission_rationale"):
+                    self._sighting(step)
+                return step
             if r.has("permission_rationale"):
+                if self.stuck(step):
+                    return step  # it stays up whatever we press: one appearance, like a wall
                 step = self._on_nag(step)
                 continue
             if r.has("crash_dialog"):
@@ -196,9 +213,6 @@ class Driver:
                 nxt = self._press(step, ("close", "cancel", "confirm"), f"{self.phase}: close crash dialog")
                 step = nxt if nxt is not None else self.s.key(Key.BACK, note="close crash dialog")
                 continue
-            if r.has("blocking_wall"):
-                self.walls.append(step.n)
-                return step
             if not step.in_app:
                 if r.has("launcher") or self._is_launcher(step):
                     self.left_app.append(step.n)
@@ -212,6 +226,10 @@ class Driver:
             self.last_screen = r.activity
             return step
         return step
+
+    def stuck(self, step: Step) -> bool:
+        """`step` shows an in-app request that stayed up whatever was pressed on it."""
+        return step.state.id == self._standing and self._pressed_standing
 
     def _is_launcher(self, step: Step) -> bool:
         return "launcher" in step.reading.package or step.reading.package.endswith(".home")
@@ -250,19 +268,30 @@ class Driver:
         self.prompts.append(p)
         return nxt
 
-    def _on_nag(self, step: Step) -> Step:
-        k = step.reading.kind("permission_rationale")
-        group = (k.permission_group if k else None) or "unknown"
+    def _sighting(self, step: Step) -> Prompt | None:
+        """Note an in-app request on screen; a new Prompt only for a new appearance (it was not up at the
+        last in-app look, or the app was cold-started since), not for another look at a standing one."""
+        if step.state.id == self._standing:
+            return None
+        self._standing = step.state.id
+        self._pressed_standing = False
         p = Prompt(
             step.n,
             step.time_ms,
-            group,
+            _nag_group(step),
             "in_app",
             self.phase,
             not self.consented,
             self.user_tap,
             step.reading.activity,
         )
+        self.prompts.append(p)
+        return p
+
+    def _on_nag(self, step: Step) -> Step:
+        p = self._sighting(step)  # None: another look at the one already noted
+        group = _nag_group(step)
+        self._pressed_standing = True
         proceed = self.nags == "proceed" or (
             callable(self.prompt_answer) and self._answer_for(group) == "allow"
         )
@@ -272,11 +301,14 @@ class Driver:
         )
         if nxt is None:
             nxt = self.s.key(Key.BACK, note=f"{self.phase}: dismiss in-app request by back")
-            p.answer = "back"
-        else:
-            p.answer = str(nxt.action.get("role", ""))
-        self.prompts.append(p)
+        if p is not None:
+            p.answer = "back" if nxt.action.get("type") == "key" else str(nxt.action.get("role", ""))
         return nxt
+
+
+def _nag_group(step: Step) -> str:
+    k = step.reading.kind("permission_rationale")
+    return (k.permission_group if k else None) or "unknown"
 
 
 _DEATH = (EventKind.PROC_DIED, EventKind.CRASH, EventKind.KILL)

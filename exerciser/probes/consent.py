@@ -3,8 +3,7 @@
 Protocol (clean install): launch and watch, without agreeing, until the privacy dialog appears or the app
 settles on a screen; every permission prompt (refused) and permission request before agreement is noted.
 Then refuse the policy and follow what comes: a second chance (refused again), an exit, a wall, or a
-browse mode (prompts there are still "before agreement"). Finally relaunch and agree, which tells whether
-the app keeps asking for consent it was refused.
+browse mode (prompts there are still "before agreement").
 """
 
 from __future__ import annotations

@@ -49,6 +49,8 @@ def walk_to_confirmation(ctx: ProbeContext, d: Driver, step: Step, res: ProbeRes
     """From the deletion entry's page to the final confirmation; cancel there (or confirm a test account)."""
     s = ctx.session
     obstacles: list[dict[str, Any]] = []
+    stated: list[dict[str, Any]] = []  # processing times the flow states ("within 15 working days")
+    patterns = [re.compile(p, re.I) for p in ctx.rules.rule("8.deletion_processing_time").raw["patterns"]]
     taps = 0
     pressed: set[tuple[str, str]] = set()
     confirm_step = None
@@ -56,6 +58,9 @@ def walk_to_confirmation(ctx: ProbeContext, d: Driver, step: Step, res: ProbeRes
         for o in _obstacles(step):
             if not any(o["obstacle"] == x["obstacle"] for x in obstacles):
                 obstacles.append(o)
+        for t in _stated_days(step, patterns):
+            if not any(t["text"] == x["text"] for x in stated):
+                stated.append(t)
         if step.has("deletion_confirm"):
             confirm_step = step.n
             break
@@ -96,6 +101,8 @@ def walk_to_confirmation(ctx: ProbeContext, d: Driver, step: Step, res: ProbeRes
         step = nxt
     out: dict[str, Any] = {
         "obstacles": obstacles,
+        "processing_time": stated,
+        "processing_working_days": max((t["working_days"] for t in stated), default=None),
         "confirmation_step": confirm_step,
         "taps_entry_to_confirmation": taps if confirm_step else None,
         "confirmed": False,
@@ -113,6 +120,20 @@ def walk_to_confirmation(ctx: ProbeContext, d: Driver, step: Step, res: ProbeRes
             if t is not None:
                 d.tap(from_target(t), note="8: cancel: never confirm deletion of a real account")
             out["cancelled"] = True
+    return out
+
+
+def _stated_days(step: Step, patterns: list[re.Pattern[str]]) -> list[dict[str, Any]]:
+    """Processing times the screen states in working days (a range counts by its upper end)."""
+    out = []
+    for e in step.reading.elements:
+        text = e.label or ""
+        if e.clickable or not text:
+            continue
+        for rx in patterns:
+            for m in rx.finditer(text):
+                days = max(int(g) for g in m.groups() if g)
+                out.append({"step": step.n, "working_days": days, "text": m.group(0)})
     return out
 
 

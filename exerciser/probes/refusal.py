@@ -47,8 +47,8 @@ def refuse_group(ctx: ProbeContext, group: str, trigger: dict[str, Any]) -> dict
     elif calm is None:
         outcome = "exit"
         steps += (ex["finished"][:1] or []) + d.left_app[-1:]
-    elif calm.has("blocking_wall"):
-        outcome = "wall"
+    elif calm.has("blocking_wall") or d.stuck(calm):
+        outcome = "wall"  # only exit or settings lead out, or an in-app request no answer dismisses
         steps.append(calm.n)
     elif len(again) >= LOOP_PROMPTS - 1 and all(
         p.user_tap is None or p.user_tap["step"] < first.step for p in again

@@ -1,8 +1,11 @@
 """Probe 6 (re-requests after refusal), after MIIT 2020 No. 164's test cases (a)-(d).
 
 Per permission group the app asks for: clean install, agree, allow the other groups, make the app ask
-for the group (the feature tap, or its own start-up request) and refuse it (R0). What follows within the
-refusal window (`refusal_observe_seconds`) is the refusal's direct outcome, scored by 5. Then:
+for the group (the feature tap, or its own start-up request) and refuse it (R0). Groups the app asks for
+in one go (the same start-up burst, the same feature tap) are refused together in one round, as a user
+refusing that burst does, and counted each on its own; a group the app then no longer asks for gets its
+own round. What follows within the refusal window (`refusal_observe_seconds`) is the refusal's direct
+outcome, scored by 5. Then:
   R1 (a) stay on the screen without input for `stay_observe_seconds`;
   R2 (b) HOME, `home_away_seconds` in the background, back from the launcher, watch `return_observe_seconds`;
   R3 (c, d) `relaunches` times: force-stop, `relaunch_gap_minutes` later launch, watch the screen the app
@@ -16,11 +19,13 @@ API 30+ Android itself stops after the second denial, so the app's in-app nags a
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from exerciser.device.contract import Key
 from exerciser.probes import advance
-from exerciser.probes.common import Driver, ProbeAborted, ProbeContext, ProbeResult
+from exerciser.probes.common import Driver, ProbeAborted, ProbeContext, ProbeResult, Prompt
+from exerciser.score.rulepack import RulePack
 
 HOUR_MS = 3600 * 1000
 WATCH_STEP = 5.0  # device seconds between looks while watching
@@ -37,27 +42,33 @@ def _watch(ctx: ProbeContext, d: Driver, seconds: float, note: str) -> None:
 
 
 def probe_group(ctx: ProbeContext, group: str, trigger: dict[str, Any]) -> dict[str, Any]:
+    return probe_groups(ctx, [group], trigger)[0]
+
+
+def probe_groups(ctx: ProbeContext, groups: list[str], trigger: dict[str, Any]) -> list[dict[str, Any]]:
+    """One protocol round refusing `groups` (asked by the same trigger); one result per group."""
     s = ctx.session
     rules = ctx.rules
-    d = Driver(ctx, prompts=lambda g: "deny" if g == group else "allow", policy="agree", phase="R0")
-    step = d.launch(note=f"6: clean install to refuse {group}", clear=True)
+    names = ", ".join(groups)
+    d = Driver(ctx, prompts=lambda g: "deny" if g in groups else "allow", policy="agree", phase="R0")
+    step = d.launch(note=f"6: clean install to refuse {names}", clear=True)
     if trigger.get("phase") == "feature" and step is not None:
         for sel in trigger.get("path", []):
-            if any(p.group == group for p in d.prompts):
+            if all(any(p.group == g for p in d.prompts) for g in groups):
                 break
-            step = d.tap_selector(sel, note=f"6: go to where {group} is asked")
+            step = d.tap_selector(sel, note=f"6: go to where {names} is asked")
             if step is None:
                 break
-    mine = [p for p in d.prompts if p.group == group]
-    if not mine:
-        return {"group": group, "outcome": "not_asked"}
-    first = mine[0]
-    t0 = first.time_ms
+    firsts = {g: next((p for p in d.prompts if p.group == g), None) for g in groups}
+    asked = [g for g in groups if firsts[g] is not None]
+    if not asked:
+        return [{"group": g, "outcome": "not_asked"} for g in groups]
+    t_first = min(firsts[g].time_ms for g in asked)
     # R0: the refusal window belongs to probe 5
-    _watch(ctx, d, rules.value("refusal_observe_seconds"), f"6 R0: refusal window after refusing {group}")
+    _watch(ctx, d, rules.value("refusal_observe_seconds"), f"6 R0: refusal window after refusing {names}")
     # R1 (a): stay
     d.phase = "R1"
-    _watch(ctx, d, rules.value("stay_observe_seconds"), f"6 R1: stay after refusing {group}")
+    _watch(ctx, d, rules.value("stay_observe_seconds"), f"6 R1: stay after refusing {names}")
     # R2 (b): home and back
     d.phase = "R2"
     s.key(Key.HOME, note="6 R2: home")
@@ -77,14 +88,24 @@ def probe_group(ctx: ProbeContext, group: str, trigger: dict[str, Any]) -> dict[
     window_h = rules.value("reprompt_window_hours")
     d.phase = "after_window"
     s.stop(note="6: force-stop before the window ends")
-    elapsed_h = (s.device.now_ms() - t0) / HOUR_MS
+    elapsed_h = (s.device.now_ms() - t_first) / HOUR_MS
     s.advance(max(0.0, window_h - elapsed_h) * 3600 + 3600, note=f"6: past the {window_h:g} h window")
     if d.launch(note="6: relaunch after the window") is not None:
         _watch(ctx, d, rules.value("return_observe_seconds"), "6: watch after the window")
+    return [
+        _count(g, firsts[g], d.prompts, rules) if g in asked else {"group": g, "outcome": "not_asked"}
+        for g in groups
+    ]
+
+
+def _count(group: str, first: Prompt, prompts: list[Prompt], rules: RulePack) -> dict[str, Any]:
+    """The re-requests of one refused group within the window, R0 and past-the-window ones apart."""
+    t0 = first.time_ms
+    window_h = rules.value("reprompt_window_hours")
     counted: list[dict[str, Any]] = []
     not_counted: list[dict[str, Any]] = []
     relaunch_hits: set[str] = set()
-    for p in d.prompts:
+    for p in prompts:
         if p.group != group or p is first:
             continue
         hours = round((p.time_ms - t0) / HOUR_MS, 4)
@@ -119,12 +140,22 @@ def run(ctx: ProbeContext) -> ProbeResult:
     if ctx.appmap is None:
         res.inconclusive = "the app could not be mapped (probe 7 failed)"
         return res
-    per_group = []
+    batches: dict[str, list[str]] = {}
     for group, trig in ctx.appmap.triggers.items():
+        batches.setdefault(json.dumps(trig, sort_keys=True), []).append(group)
+    found: dict[str, dict[str, Any]] = {}
+    for groups in batches.values():
+        trig = ctx.appmap.triggers[groups[0]]
         try:
-            per_group.append(probe_group(ctx, group, trig))
+            for r in probe_groups(ctx, groups, trig):
+                found[r["group"]] = r
+            # a group not asked while the others of its burst were refused: its own round
+            for g in [g for g in groups if found[g].get("outcome") == "not_asked" and len(groups) > 1]:
+                found[g] = probe_group(ctx, g, trig)
         except ProbeAborted as exc:
-            per_group.append({"group": group, "outcome": "unreachable", "note": str(exc), "count": 0})
+            for g in groups:
+                found.setdefault(g, {"group": g, "outcome": "unreachable", "note": str(exc), "count": 0})
+    per_group = [found[g] for g in ctx.appmap.triggers]
     res.facts["groups"] = per_group
     res.facts["api_level"] = ctx.api_level
     res.facts["dont_ask_again_used"] = ctx.scenario.dont_ask_again

@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from exerciser.device.contract import Device, DeviceEvent, EventKind, Key, Observation
+from exerciser.evidence.stepfiles import StepFiles
 from exerciser.evidence.trace import StepRecord, TraceWriter, sha256_hex
 from exerciser.explore.graph import TAP, StateGraph
 from exerciser.explore.selector import Control, Selector
 from exerciser.explore.state import ScreenState, state_of
 from exerciser.perceive.reading import ScreenReading
 from exerciser.scenario import Budgets
+
+READ_CACHE = 512  # readings kept per session (distinct captures; a sample app run has ~50-120)
 
 
 class BudgetExhausted(Exception):
@@ -71,11 +74,13 @@ class Session:
     settle_s: float = 0.6  # device time to let the UI settle after an input
     launch_settle_s: float = 1.5  # after app_start: splash timers, launch-time requests
     progress: Callable[[str], None] | None = None
+    on_step: Callable[[dict[str, Any]], None] | None = None  # gets each trace line (exerciser.evidence.live)
 
     def __post_init__(self) -> None:
         self.out_dir = Path(self.out_dir)
         (self.out_dir / "steps").mkdir(parents=True, exist_ok=True)
         self.trace = TraceWriter(self.out_dir / "trace.jsonl")
+        self.files = StepFiles(self.out_dir)  # a screen seen again is a hard link, not another copy
         self.graph = StateGraph()
         self.n = self.trace.count
         self.probe = "setup"
@@ -87,6 +92,8 @@ class Session:
         self.actions = 0
         self.taps = 0
         self.read_ms = 0.0
+        self.read_hits = 0  # captures whose reading was reused
+        self._readings: dict[tuple[str, str, str, str], tuple[ScreenReading, ScreenState]] = {}
         self.jumped_ms = 0
         self.events_log: list[tuple[int, DeviceEvent]] = []  # (step number, event), whole run
 
@@ -133,19 +140,35 @@ class Session:
         self.actions += 1
         return self._record(action, before, note)
 
-    def _record(self, action: dict[str, Any], before: str | None, note: str = "") -> Step:
-        obs = self.device.observe()
+    def _read(self, obs: Observation, xml_sha: str, png_sha: str) -> tuple[ScreenReading, ScreenState]:
+        """Read the screen, or reuse the reading of an identical earlier capture: a run sees the same
+        screen again and again (waits, BACK to a known page, a dialog that stays up), and a reading
+        depends on nothing but the capture."""
+        key = (obs.package, obs.activity, xml_sha, png_sha)
+        hit = self._readings.get(key)
+        if hit is not None:
+            self.read_hits += 1
+            return hit
         t0 = time.perf_counter()
         reading = self.reader.read(obs, self.device.info)
         self.read_ms += (time.perf_counter() - t0) * 1000
-        state = state_of(reading)
+        out = (reading, state_of(reading))
+        if len(self._readings) >= READ_CACHE:
+            self._readings.pop(next(iter(self._readings)))
+        self._readings[key] = out
+        return out
+
+    def _record(self, action: dict[str, Any], before: str | None, note: str = "") -> Step:
+        obs = self.device.observe()
+        xml_bytes = obs.xml.encode()
+        png_sha, xml_sha = sha256_hex(obs.png), sha256_hex(xml_bytes)
+        reading, state = self._read(obs, xml_sha, png_sha)
         events = self._new_events()
         self.n += 1
         n = self.n
         png, xml = f"steps/{n:04d}.png", f"steps/{n:04d}.xml"
-        (self.out_dir / png).write_bytes(obs.png)
-        xml_bytes = obs.xml.encode()
-        (self.out_dir / xml).write_bytes(xml_bytes)
+        self.files.write(png, obs.png, png_sha)
+        self.files.write(xml, xml_bytes, xml_sha)
         kinds = [k.kind for k in reading.kinds]
         extra: dict[str, Any] = {}
         groups = [k.permission_group for k in reading.kinds if k.permission_group]
@@ -168,13 +191,15 @@ class Session:
                 activity=obs.activity,
                 kinds=kinds,
                 screenshot=png,
-                screenshot_sha256=sha256_hex(obs.png),
+                screenshot_sha256=png_sha,
                 xml=xml,
-                xml_sha256=sha256_hex(xml_bytes),
+                xml_sha256=xml_sha,
                 note=note,
                 extra=extra,
             )
         )
+        if self.on_step is not None:
+            self.on_step(self.trace.last or {})
         self.graph.add_state(state, n)
         if before is not None:
             attrs = (

@@ -188,6 +188,10 @@ def score_deletion(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVerd
     if obstacles:
         fired.append("8.deletion_obstacles")
         why.append("obstacles on the deletion path: " + ", ".join(sorted({o["obstacle"] for o in obstacles})))
+    days, days_max = f.get("processing_working_days"), rp.value("deletion_processing_working_days_max")
+    if days is not None and days > days_max:
+        fired.append("8.deletion_processing_time")
+        why.append(f"the app states {days} working days to process the deletion (more than {days_max:g})")
     limit = rp.value("deletion_max_taps")
     if figure is not None and figure > limit:
         fired.append("8.deletion_too_deep")
@@ -195,6 +199,8 @@ def score_deletion(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVerd
     path = " → ".join(p for p in f.get("path", []) if p)
     steps = _steps(res, "main_screen", "deletion_entry", "deletion_confirmation")
     steps += [o["step"] for o in obstacles]
+    if "8.deletion_processing_time" in fired:
+        steps += [t["step"] for t in f.get("processing_time", []) if t["working_days"] > days_max]
     if fired:
         return _verdict(rp, fired, figure, "; ".join(why).capitalize() + ".", steps)
     conf = "with a confirmation step" if f.get("confirmation_step") else "without reaching a confirmation"

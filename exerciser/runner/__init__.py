@@ -1,0 +1,1 @@
+"""Runs one app (a scenario) end to end on one device: probes, scoring, evidence."""
