@@ -120,6 +120,12 @@ def per_step(adb_port: int, rounds: int) -> None:
         dev.key(Key.BACK)
     measure("tap", lambda d: d.tap(*tabs[0]), ("tap",))
 
+    def switch_tab(k: int) -> None:  # back and forth between two screens: each was seen before
+        for dev in (local, drv):
+            dev.tap(*tabs[k % 2])
+
+    measure("observe (seen before)", lambda d: d.observe(), ("observe", "jpeg_encode"), before=switch_tab)
+
     def back_and_return(d) -> None:
         d.key(Key.BACK)
         d.app_start(APP)
@@ -137,7 +143,8 @@ def per_step(adb_port: int, rounds: int) -> None:
         ratio = f"{d / v:6.1f}x" if v > 0.05 else "    -"
         print(f"{name:22} {d:8.2f}ms {v:8.2f}ms {d - v:8.2f}ms {ratio:>7} {loc:9.2f}ms")
     parts = {k: ms(v) for k, v in drv.timings.items() if k.startswith(("rpc:", "observe"))}
-    print("driver observe, inside: " + ", ".join(f"{k} {v:.1f} ms" for k, v in sorted(parts.items())))
+    print("driver, medians of all calls: " + ", ".join(f"{k} {v:.1f} ms" for k, v in sorted(parts.items())))
+    print(f"driver PNG cache: {drv._shots.hits} hits, {drv._shots.misses} conversions")
     drv.close()
     front.stop()
 

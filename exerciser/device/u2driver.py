@@ -12,9 +12,14 @@ Rules it keeps:
   is never called, `pm install` runs without `-g`. The probes decide every answer.
 - adbutils and uiautomator2 are imported lazily, after `ANDROID_ADB_SERVER_PORT` and `ADBUTILS_ADB_PATH`
   are set (their clients read them when made; a client of another adb version kills the server).
-- Failures: the device gone (unplugged, offline, its adb transport dead) raises `DeviceLost`; the
-  uiautomator server not answering is restarted once (by uiautomator2), then `DeviceLost`; a sleeping or
-  swipe-locked screen is woken and unlocked with key events; every call has a timeout.
+- Failures: the device gone (unplugged, offline, its adb transport dead) raises `DeviceLost`; a
+  uiautomator server that refuses or drops calls is restarted by uiautomator2, one that takes a call and
+  never answers times out (`rpc_timeout`, applied to the socket: uiautomator2's own timeout is not) and
+  is restarted once here, then `DeviceLost`; a slow phone is waited for (its server's start-up, late
+  answers within the timeout); a sleeping or swipe-locked screen is woken and unlocked with key events;
+  a crash/ANR dialog about another app is closed and noted in `dismissed`.
+- Screenshots arrive as JPEG and become the contract's PNG through a per-device cache (a screen seen
+  again costs a hash, a changed screen re-deflates only the bands that changed).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import logging
 import os
 import re
 import shlex
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -118,9 +124,13 @@ class U2Device:
 
         self._adbutils = adbutils
         self._adb = self._client.device(serial)
-        self._adb.create_connection = _nodelay(self._adb.create_connection)
+        self._calls = threading.local()  # the running JSON-RPC call's timeout, per thread
+        self._adb.create_connection = _tuned(self._adb.create_connection, self._call_timeout)
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix=f"u2:{serial}")
         self.timings: dict[str, list[float]] = {}
+        from exerciser.device.png import ScreenshotPng
+
+        self._shots = ScreenshotPng()
         self._wait_online(connect_timeout)
         with self._guard("connect"):
             self._props = self._getprops()
@@ -129,6 +139,9 @@ class U2Device:
         self.dismissed: list[dict] = []  # foreign system dialogs the driver closed
         self._dialog_owner = ""
         self._uids: dict[int, str] | None = None
+        self._can_record: bool | None = None
+        self._restarts = 0  # uiautomator server restarts so far
+        self._restart_lock = threading.Lock()
         self._info = self._read_info()
         self._u2 = self._start_u2()
         self.ensure_awake()
@@ -143,9 +156,9 @@ class U2Device:
 
     def _wait_online(self, timeout: float) -> None:
         """A device just connected (or re-plugged) is `offline` until its handshake completes."""
-        deadline = time.monotonic() + timeout
+        t0 = time.monotonic()
         state = "absent"
-        while time.monotonic() < deadline:
+        while time.monotonic() < t0 + timeout:
             try:
                 state = self._adb.get_state()
             except self._adbutils.AdbError as exc:
@@ -154,6 +167,9 @@ class U2Device:
                 return
             if "unauthorized" in state:
                 raise DeviceLost(f"{self.serial}: unauthorized: accept the USB-debugging prompt on the phone")
+            if "not found" in state and time.monotonic() > t0 + 2:  # not even listed: not plugged in
+                listed = ", ".join(f"{d.serial} ({d.state})" for d in self._client.list()) or "none"
+                raise DeviceLost(f"{self.serial}: not attached (adb devices lists: {listed})")
             time.sleep(0.2)
         raise DeviceLost(f"{self.serial}: not online after {timeout:.0f} s (adb says: {state})")
 
@@ -212,6 +228,8 @@ class U2Device:
 
         t0 = time.perf_counter()
         for attempt in (1, 2):
+            generation = self._restarts
+            self._calls.timeout = timeout or self.rpc_timeout
             try:
                 out = self._u2.jsonrpc_call(method, list(params), timeout or self.rpc_timeout)
                 self._timed(f"rpc:{method}", t0)
@@ -226,8 +244,19 @@ class U2Device:
                         f"{self.serial}: uiautomator server not responding after a restart ({method}: {exc})"
                     ) from exc
                 log.warning("%s: %s failed (%s); restarting the uiautomator server", self.serial, method, exc)
-                self.restart_server()
+                self._restart_once(generation)
         raise AssertionError("unreachable")
+
+    def _call_timeout(self) -> float:
+        return getattr(self._calls, "timeout", None) or self.rpc_timeout
+
+    def _restart_once(self, generation: int) -> None:
+        """Restart the server unless another call did since `generation` (a capture's concurrent calls
+        fail together; one restart serves them all, a second would kill the fresh server)."""
+        with self._restart_lock:
+            if self._restarts == generation:
+                self.restart_server()
+                self._restarts += 1
 
     def restart_server(self) -> None:
         from uiautomator2.exceptions import DeviceError as U2DeviceError
@@ -367,13 +396,14 @@ class U2Device:
         return Observation(xml=xml, png=png, package=package, activity=activity, time_ms=time_ms)
 
     def _png(self, b64: str | None) -> bytes:
-        from exerciser.device.png import jpeg_to_png
-
         if not b64:  # takeScreenshot may return null (secure window): fall back to screencap
             with self._guard("screencap"):
                 return self._shell_raw("screencap -p")
         try:
-            return jpeg_to_png(base64.b64decode(b64))
+            t0 = time.perf_counter()
+            png = self._shots.convert(base64.b64decode(b64))
+            self._timed("observe:png", t0)
+            return png
         except ValueError as exc:
             raise DeviceError(f"{self.serial}: unreadable screenshot") from exc
 
@@ -534,14 +564,28 @@ class U2Device:
         )
         return asleep, locked
 
+    def can_screenrecord(self) -> bool:
+        """The phone has `screenrecord` (Android 4.4+; some vendor builds leave it out)."""
+        if self._can_record is None:
+            if 0 < self._info.api_level < 19:
+                self._can_record = False
+            else:
+                out, status = self.sh("command -v screenrecord || which screenrecord")
+                self._can_record = status == 0 and "screenrecord" in out
+        return self._can_record
+
     def start_screenrecord(self, remote: str = "/sdcard/exerciser-record.mp4", time_limit: int = 180) -> None:
-        """Start `screenrecord` on the phone (max 180 s per file, Android's limit)."""
-        self._record = (
-            self._adb.shell(
-                f"screenrecord --time-limit {int(time_limit)} {shlex.quote(remote)}", stream=True
-            ),
-            remote,
-        )
+        """Start `screenrecord` on the phone (max 180 s per file, Android's limit); DeviceError when the
+        phone has none. `exerciser.evidence.screenrecord` chains these into segments for a whole run."""
+        if not self.can_screenrecord():
+            raise DeviceError(f"{self.serial}: this phone has no screenrecord")
+        with self._guard("screenrecord"):
+            self._record = (
+                self._adb.shell(
+                    f"screenrecord --time-limit {int(time_limit)} {shlex.quote(remote)}", stream=True
+                ),
+                remote,
+            )
 
     def stop_screenrecord(self, local: str | Path) -> Path:
         """SIGINT the recorder (it finishes the MP4), wait for it, pull the file."""
@@ -557,14 +601,18 @@ class U2Device:
         return Path(local)
 
 
-def _nodelay(create_connection):
-    """uiautomator2's HTTP client sends headers and body in two writes: without TCP_NODELAY, Nagle and
-    delayed ACK hold every JSON-RPC call ~40 ms."""
+def _tuned(create_connection, timeout_of):
+    """The sockets uiautomator2 opens to its server (`tcp:9008` through adb):
+    - TCP_NODELAY: its HTTP client sends headers and body in two writes; Nagle and delayed ACK would hold
+      every JSON-RPC call ~40 ms;
+    - the call's timeout: uiautomator2 sets `conn.timeout` but its adb connection ignores it, so a server
+      that takes a call and never answers would hang for the adb client's 30 s socket timeout."""
     import socket
 
     def wrapped(*args, **kwargs):
         sock = create_connection(*args, **kwargs)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(timeout_of())
         return sock
 
     return wrapped

@@ -1,7 +1,8 @@
 """The rack's own record of a suite run: which device ran which app, what was lost, where the evidence is.
 
 `DIR/rack.json` is rewritten after every change (a crash leaves the last state); `DIR/rack.log` gets one
-line per event. A lost device's partial evidence for an app moves to `DIR/<app>/attempts/<k>-<serial>/`.
+line per event. A lost device's partial evidence for an app moves to `DIR/<app>/attempts/<k>-<serial>/`,
+its trace ends with a `device_lost` line, and `DIR/<app>/attempts/attempts.json` lists the lost attempts.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Attempt:
     outcome: str = "running"  # running | completed | device_lost | error
     message: str = ""
     evidence: str = ""  # folder (relative to DIR) holding this attempt's evidence
+    steps: int = 0  # steps its trace recorded (a lost attempt: before the loss)
 
 
 @dataclass
@@ -113,9 +115,9 @@ class RackRecord:
             self.save()
             return att
 
-    def finish(self, app: str, att: Attempt, outcome: str, message: str = "") -> None:
+    def finish(self, app: str, att: Attempt, outcome: str, message: str = "", steps: int = 0) -> None:
         with self.lock:
-            att.ended, att.outcome, att.message = _now(), outcome, message
+            att.ended, att.outcome, att.message, att.steps = _now(), outcome, message, steps
             if not att.evidence:
                 att.evidence = app
             rec = self.apps[app]
@@ -126,15 +128,19 @@ class RackRecord:
             self.log(f"{att.serial}: {outcome} {app}" + (f": {message}" if message else ""))
             self.save()
 
-    def lost(self, app: str, att: Attempt, reason: str, evidence: str, requeued: bool) -> None:
+    def lost(
+        self, app: str, att: Attempt, reason: str, evidence: str, requeued: bool, steps: int = 0
+    ) -> None:
         with self.lock:
             att.ended, att.outcome, att.message, att.evidence = _now(), "device_lost", reason, evidence
+            att.steps = steps
             rec = self.apps[app]
             rec.status = "queued" if requeued else "not_run"
             dev = self.devices[att.serial]
             dev.state, dev.lost_at, dev.lost_during, dev.reason = "lost", att.ended, app, reason
             self.log(
-                f"{att.serial}: LOST during {app}: {reason}; evidence kept in {evidence}; "
+                f"{att.serial}: LOST during {app} after {steps} steps: {reason}; evidence kept in "
+                f"{evidence or '(nothing recorded)'}; "
                 + ("app handed to another device" if requeued else "no device left to take it")
             )
             self.save()
@@ -153,6 +159,55 @@ class RackRecord:
                     d.state = "done"
             self.log("suite finished")
             self.save()
+
+
+def close_lost_trace(folder: Path, serial: str, reason: str, handed_over: bool = True) -> tuple[int, int]:
+    """End a lost attempt's trace with one line telling what happened, continuing its hash chain (so
+    `exerciser verify` still passes and a reader of the trace alone sees why it stops).
+
+    Returns (steps recorded before the loss, number of the rack's line); (0, 0) without a trace."""
+    from exerciser.evidence.trace import TRACE_NAME, TraceWriter, load_trace
+
+    path = Path(folder) / TRACE_NAME
+    if not path.exists():
+        return 0, 0
+    records = load_trace(path).records
+    steps = sum(1 for r in records if r.get("probe") != "rack")
+    n = max((r["n"] for r in records if isinstance(r.get("n"), int)), default=0) + 1
+    with TraceWriter(path) as tw:
+        tw.append(
+            {
+                "n": n,
+                "probe": "rack",
+                "action": {"type": "device_lost", "serial": serial},
+                "device_time_ms": None,
+                "wall_time": time.time(),
+                "note": f"device {serial} lost: {reason}; "
+                + (
+                    "the app is handed to another device"
+                    if handed_over
+                    else "no device is left to take the app"
+                ),
+            }
+        )
+    return steps, n
+
+
+def write_attempts(out_dir: Path, app: str, attempts: list[Attempt]) -> Path:
+    """`DIR/<app>/attempts/attempts.json`: the earlier, lost attempts of an app (the attempt that finishes
+    the app seals it in its manifest, since it lies inside the app's folder)."""
+    folder = Path(out_dir) / app / "attempts"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [
+        asdict(a) | {"evidence": a.evidence.removeprefix(app + "/")}
+        for a in attempts
+        if a.outcome == "device_lost"
+    ]
+    path = folder / "attempts.json"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"app": app, "lost_attempts": rows}, ensure_ascii=False, indent=1))
+    tmp.replace(path)
+    return path
 
 
 def keep_partial(out_dir: Path, app: str, n: int, serial: str) -> str:

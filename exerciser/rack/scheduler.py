@@ -4,13 +4,15 @@
 
 Each device has a worker thread that takes the next app, installs it if needed, and runs it with
 `run_app`. A device that vanishes mid-app (DeviceLost) leaves the race: what its attempt recorded moves
-to `DIR/<app>/attempts/<k>-<serial>/`, the app goes back to the front of the queue for another device,
-and `DIR/rack.json` / `DIR/rack.log` tell the story. Workers wait while others are busy, since a lost
-device can hand work back at any time.
+to `DIR/<app>/attempts/<k>-<serial>/` (its trace closed by a `device_lost` line), the app goes back to
+the front of the queue for another device, and `DIR/rack.json`, `DIR/rack.log`,
+`DIR/<app>/attempts/attempts.json` and the lines under the live view tell the story. Workers wait while
+others are busy, since a lost device can hand work back at any time.
 """
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import threading
 import time
@@ -21,9 +23,10 @@ from typing import Any
 
 from exerciser.device.contract import Device, DeviceError, DeviceLost
 from exerciser.errors import UserError
-from exerciser.rack.record import RackRecord, keep_partial
+from exerciser.rack.record import RackRecord, close_lost_trace, keep_partial, write_attempts
 
 DeviceFactory = Callable[[str], Device]
+log = logging.getLogger(__name__)
 
 
 def _runner():
@@ -74,6 +77,20 @@ def ensure_installed(device: Device, sc: Any) -> None:
     raise UserError(f"{sc.id}: {package} is not installed on {device.info.serial}")
 
 
+def _keep_lost_attempt(
+    out_dir: Path, app: str, n: int, serial: str, reason: str, handed_over: bool
+) -> tuple[str, int]:
+    """Move a lost attempt's evidence aside and end its trace with the loss: (folder, steps recorded)."""
+    evidence = keep_partial(out_dir, app, n, serial)
+    if not evidence:
+        return "", 0
+    try:
+        return evidence, close_lost_trace(out_dir / evidence, serial, reason, handed_over)[0]
+    except (OSError, ValueError) as exc:  # a torn or unreadable trace: the folder itself is kept
+        log.warning("%s: cannot note the loss in %s/trace.jsonl: %s", serial, evidence, exc)
+        return evidence, 0
+
+
 def default_factory(adb_port: int | None = None) -> DeviceFactory:
     def make(serial: str) -> Device:
         from exerciser.device.u2driver import U2Device
@@ -117,6 +134,22 @@ class _View:
         return t
 
 
+def _loss_lines(record: RackRecord) -> list[str]:
+    """One line per lost attempt, said plainly under the live table."""
+    lines = []
+    for a in record.apps.values():
+        for att in a.attempts:
+            if att.outcome != "device_lost":
+                continue
+            then = next((x for x in a.attempts if x.n > att.n and x.outcome == "completed"), None)
+            fate = f"finished on {then.serial}" if then else "not finished"
+            lines.append(
+                f"[red]lost[/] {att.serial} during {a.app} after {att.steps} steps ({att.message}); "
+                f"{a.app} {fate}; its evidence so far: {att.evidence or 'none'}"
+            )
+    return lines
+
+
 def run_suite(
     scenarios: list,
     serials: list[str] | str,
@@ -128,9 +161,11 @@ def run_suite(
     runner: Callable | None = None,
 ) -> list:
     """Run every scenario once on one of the devices; results in scenario order (AppResult)."""
-    from exerciser.rack.discover import resolve_serials
+    from exerciser.rack.discover import parse_devices_option, resolve_serials
 
     out_dir = Path(out_dir)
+    if isinstance(serials, str):  # the --devices text: "all" or "SERIAL,SERIAL"
+        serials = parse_devices_option(serials)
     serial_list = (
         resolve_serials(serials, adb_port)
         if device_factory is None
@@ -181,13 +216,19 @@ def run_suite(
                         kwargs["reader"] = reader
                     res = run_app(sc, dev, out_dir, **kwargs)
                     results[sc.id] = res
-                    record.finish(sc.id, att, "completed", getattr(res, "status", ""))
+                    record.finish(
+                        sc.id, att, "completed", getattr(res, "status", ""), getattr(res, "steps", 0)
+                    )
                 except DeviceLost as exc:
                     lost = True
-                    evidence = keep_partial(out_dir, sc.id, att.n, serial)
                     with cond:
                         state["alive"] -= 1
                         requeue = state["alive"] > 0
+                    # the evidence moves aside and is labelled before another device may start the app
+                    evidence, steps = _keep_lost_attempt(out_dir, sc.id, att.n, serial, str(exc), requeue)
+                    record.lost(sc.id, att, str(exc), evidence, requeue, steps)
+                    write_attempts(out_dir, sc.id, record.apps[sc.id].attempts)
+                    with cond:
                         if requeue:
                             queue.appendleft(sc)
                         else:
@@ -196,7 +237,6 @@ def run_suite(
                             )
                         state["busy"] -= 1
                         cond.notify_all()
-                    record.lost(sc.id, att, str(exc), evidence, requeue)
                     return
                 except Exception as exc:  # not installed, a tool bug: this app fails, the rack goes on
                     results[sc.id] = _app_result(sc, out_dir, f"{type(exc).__name__}: {exc}", serial)
@@ -228,6 +268,8 @@ def run_suite(
         if live is not None:
             live.update(view)
             live.stop()
+            for line in _loss_lines(record):
+                live.console.print(line, highlight=False, soft_wrap=True)
     for sc in scenarios:
         if sc.id not in results:
             results[sc.id] = _app_result(sc, out_dir, "not run: no device was available")

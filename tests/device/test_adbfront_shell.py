@@ -3,6 +3,9 @@ driver parses, and logcat text back to the simulator's events."""
 
 from __future__ import annotations
 
+import shutil
+import time
+
 import pytest
 from device_fakes import CAMERA, PKG, FakeDevice
 
@@ -184,3 +187,47 @@ def test_logcat_of_the_simulator_parses_back_to_its_events():
         for key in ("pid", "uid", "process", "component", "token", "task"):
             if key in theirs.detail:
                 assert mine.detail[key] == theirs.detail[key], (key, mine, theirs)
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
+def test_background_job_pid_and_wait(sh):
+    """`screenrecord F & echo $!; wait` as recorder scripts send it: the job runs while the line goes on,
+    `$!` is its pid, `kill -INT $!` ends the recording, `wait` waits for the file."""
+    shell, phone = sh
+    out, err, status = run(shell, "screenrecord /sdcard/r.mp4 </dev/null >/dev/null 2>&1 & echo $!")
+    pid = out.strip()
+    assert status == 0 and pid.isdigit() and not err
+    deadline = time.monotonic() + 5
+    while not phone.recorders and time.monotonic() < deadline:  # the job starts on its own thread
+        time.sleep(0.01)
+    assert [r.pid for r in phone.recorders] == [int(pid)]
+    assert phone.fs.get("/sdcard/r.mp4") is None  # still recording
+    assert run(shell, f"kill -INT {pid}; wait; echo done")[0] == "done\n"
+    assert phone.recorders == [] and phone.fs.get("/sdcard/r.mp4").data[4:8] == b"ftyp"
+    assert run(shell, "kill -INT 99999")[2] == 1
+    assert run(shell, "cat < /dev/null; echo $?")[0] == "0\n"
+    assert run(shell, "& echo x")[2] == 1  # a syntax error, as sh says
+
+
+def test_screenshot_png_converter_caches_and_keeps_pixels():
+    """JPEG of the on-device server -> PNG: same pixels as a plain decode, a repeat from the cache, a
+    screen that changed in one band still exact."""
+    import cv2
+    import numpy as np
+
+    from exerciser.device.png import ScreenshotPng, decode_jpeg
+
+    rng = np.random.default_rng(1)
+    img = np.full((2340, 1080, 3), 240, np.uint8)
+    img[300:420] = rng.integers(0, 255, (120, 1080, 3), dtype=np.uint8)
+    jpegs = [cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()]
+    img[2000:2100, 100:600] = (10, 120, 200)  # one band changes
+    jpegs.append(cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes())
+    conv = ScreenshotPng()
+    for j in (*jpegs, jpegs[0]):
+        png = conv.convert(j)
+        back = cv2.cvtColor(cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and np.array_equal(back, decode_jpeg(j))
+    assert (conv.misses, conv.hits) == (2, 1)
+    with pytest.raises(ValueError):
+        conv.convert(b"not a jpeg")

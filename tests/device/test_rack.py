@@ -120,53 +120,64 @@ def test_suite_spread_over_two_devices(two, tmp_path):
         assert len(list((tmp_path / s / "steps").glob("*.xml"))) == 4
 
 
-def test_unplugged_device_hands_its_app_over(adb_server, tmp_path):
-    from exerciser.rack import run_suite
+def test_run_command_unknown_serial_is_one_line_exit_2(two, tmp_path):
+    import subprocess
+    import sys
 
-    models = [load_sample(s) for s in SAMPLES]
-    a, b = serve([VirtualDevice(models, seed=3), VirtualDevice(models, seed=4)], adb_server)
-    victim: dict[str, str] = {}
+    from exerciser import SCENARIOS_DIR
 
-    def pull_plug(serial: str, app: str, n: int) -> None:
-        if serial == a.serial and n == 2 and not victim:
-            victim["app"] = app
-            a.stop()  # unplugged in the middle of its app
+    _, fronts = two
+    r = subprocess.run(
+        [sys.executable, "-c", "from exerciser.cli.main import main; main()", "run"]
+        + [str(SCENARIOS_DIR / "compliant_en.yaml"), "--devices", f"{fronts[0].serial},127.0.0.1:1"]
+        + ["--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2, r
+    assert len(r.stderr.strip().splitlines()) == 1 and "device not attached: 127.0.0.1:1 " in r.stderr
 
-    walker = Walker(on_step=pull_plug)
-    try:
-        results = run_suite(
-            [scenario(s) for s in SAMPLES],
-            [a.serial, b.serial],
-            tmp_path,
-            progress=False,
-            adb_port=adb_server.port,
-            runner=walker,
-        )
-    finally:
-        b.stop()
-    app = victim["app"]
-    assert [r.app for r in results] == SAMPLES and all(isinstance(r, WalkResult) for r in results)
-    assert all(s == b.serial for s, x in walker.ran if x == app)  # the lost app was finished on b
-    # the lost attempt's evidence is kept apart, the new attempt's evidence in place
-    kept = tmp_path / app / "attempts" / f"1-{a.serial.replace(':', '_')}" / "steps"
-    assert sorted(p.name for p in kept.glob("*.xml")) == ["0001.xml", "0002.xml"]
-    assert len(list((tmp_path / app / "steps").glob("*.xml"))) == 4
-    rack = json.loads((tmp_path / "rack.json").read_text())
-    dev_a = next(d for d in rack["devices"] if d["serial"] == a.serial)
-    assert dev_a["state"] == "lost" and dev_a["lost_during"] == app and a.serial in dev_a["reason"]
-    attempts = next(x for x in rack["apps"] if x["app"] == app)["attempts"]
-    assert [(t["serial"], t["outcome"]) for t in attempts] == [
-        (a.serial, "device_lost"),
-        (b.serial, "completed"),
-    ]
-    assert attempts[0]["evidence"] == f"{app}/attempts/1-{a.serial.replace(':', '_')}"
-    log = (tmp_path / "rack.log").read_text()
-    assert f"{a.serial}: LOST during {app}" in log and "handed to another device" in log
+
+def test_run_command_on_listed_devices(two, tmp_path):
+    """`exerciser run SCENARIO --devices A,B` end to end (consent probe only, to stay short): the rack
+    takes both devices, shows its live view and writes a sealed bundle."""
+    from exerciser import SCENARIOS_DIR
+    from exerciser.cli.main import cli
+    from exerciser.evidence.manifest import verify_bundle
+
+    _, fronts = two
+    text = (SCENARIOS_DIR / "compliant_en.yaml").read_text()
+    scenario_file = tmp_path / "compliant_en.yaml"
+    scenario_file.write_text(re.sub(r"(?m)^probes:.*$", "probes: [consent]", text))
+    out = tmp_path / "out"
+    serials = [f.serial for f in fronts]
+    res = CliRunner().invoke(
+        cli, ["run", str(scenario_file), "--devices", ",".join(serials), "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert "rack: 1/1 apps" in res.output  # the live view's last picture
+    rack = json.loads((out / "rack.json").read_text())
+    assert [d["serial"] for d in rack["devices"]] == serials and rack["apps"][0]["status"] == "done"
+    verdict = json.loads((out / "compliant_en" / "verdict.json").read_text())
+    assert verdict["categories"]["consent"]["verdict"] == "compliant"
+    assert verdict["serial"] == rack["apps"][0]["serial"]
+    assert verify_bundle(out / "compliant_en").ok
 
 
 # --- the real exerciser through the rack ------------------------------------------------------------
 
-REAL = ["compliant_en", "refusal_wall_en"]
+# Three sample apps of the suite (one violation each, in different categories: 8, consent, 5), the
+# shortest runs of scenarios/samples.yaml; both served devices and the references are api33 zh-CN.
+SUITE = ["deletion_hotline_zh", "no_privacy_dialog_zh", "quit_on_policy_refusal_zh"]
+PROFILE, LOCALE = "api33", "zh-CN"
+
+
+def suite() -> list[Scenario]:
+    from exerciser import SCENARIOS_DIR
+    from exerciser.scenario import load_scenario
+
+    return [load_scenario(SCENARIOS_DIR / f"{a}.yaml") for a in SUITE]
 
 
 def _run_app_or_skip():
@@ -178,22 +189,27 @@ def _run_app_or_skip():
     return run_app
 
 
+def _outcome(res) -> dict[str, tuple[str, object]]:
+    return {c: (v.verdict, v.figure) for c, v in res.categories.items()}
+
+
 @pytest.fixture(scope="module")
-def in_process_verdicts(tmp_path_factory):
-    """Each app run alone on a fresh in-process virtual device: the reference."""
+def in_process(tmp_path_factory):
+    """Each app run alone on a fresh in-process virtual device: the reference verdicts and figures."""
+    from exerciser.sim import load_app_model
+
     run_app = _run_app_or_skip()
     out = tmp_path_factory.mktemp("inproc")
-    verdicts = {}
-    for app in REAL:
-        sc = scenario(app)
-        dev = VirtualDevice([load_sample(app)], profile=sc.profile, locale=sc.locale)
-        res = run_app(sc, dev, out)
-        verdicts[app] = {c: v.verdict for c, v in res.categories.items()}
-    return verdicts
+    refs = {}
+    for sc in suite():
+        dev = VirtualDevice([load_app_model(sc.app.model_path)], profile=PROFILE, locale=LOCALE)
+        refs[sc.id] = _outcome(run_app(sc, dev, out, finalize=False))
+    assert {v for r in refs.values() for v, _ in r.values()} == {"violation", "compliant"}
+    return refs
 
 
 class PullPlug:
-    """Device proxy that unplugs its served device after `after` observations."""
+    """Device proxy that unplugs its served device (stops the server) at the `after`-th observation."""
 
     def __init__(self, device: Device, front, after: int) -> None:
         self._d, self._front, self._left = device, front, after
@@ -208,38 +224,85 @@ class PullPlug:
         return getattr(self._d, name)
 
 
-def test_real_suite_through_the_rack_same_verdicts(adb_server, tmp_path, in_process_verdicts):
-    """The sample apps through adb + uiautomator2 on two served devices; one is unplugged in the middle of
-    its first app. Every app still gets the verdicts the in-process virtual device gives."""
+def test_real_suite_through_the_rack_same_verdicts(adb_server, tmp_path, in_process, capsys):
+    """The suite through the real adb server and the uiautomator2 driver on two served devices: the
+    device that starts the third app is unplugged at its 6th observation. The suite still completes, every
+    app with the verdicts and figures of the in-process device, and the loss is told in rack.json,
+    rack.log, the app's attempts/attempts.json and the lost attempt's own trace."""
+    from exerciser.evidence.bundle import finalize_app
+    from exerciser.evidence.manifest import verify_bundle
+    from exerciser.evidence.trace import load_trace
     from exerciser.rack import run_suite
     from exerciser.runner.app_run import run_app
+    from exerciser.sim import load_app_model
 
-    models = [load_sample(s) for s in REAL]
-    a, b = serve([VirtualDevice(models, seed=11), VirtualDevice(models, seed=12)], adb_server)
-    pulled: list[str] = []
+    models = [load_app_model(sc.app.model_path) for sc in suite()]
+    fronts = serve(
+        [VirtualDevice(models, profile=PROFILE, locale=LOCALE, seed=s) for s in (11, 12)], adb_server
+    )
+    by_serial = {f.serial: f for f in fronts}
+    starts: list[tuple[str, str]] = []
+    lock = threading.Lock()
 
     def runner(sc, device, out_dir, **kw):
-        if device.info.serial == a.serial and not pulled:
-            pulled.append(sc.id)
-            device = PullPlug(device, a, after=6)
-        return run_app(sc, device, out_dir, **kw)
+        with lock:
+            starts.append((device.info.serial, sc.id))
+            third = len(starts) == 3
+        if third:
+            device = PullPlug(device, by_serial[device.info.serial], after=6)
+        return run_app(sc, device, out_dir, finalize=False, **kw)
 
     try:
         results = run_suite(
-            [scenario(s) for s in REAL],
-            [a.serial, b.serial],
-            tmp_path,
-            progress=False,
-            adb_port=adb_server.port,
-            runner=runner,
+            suite(), list(by_serial), tmp_path, progress=True, adb_port=adb_server.port, runner=runner
         )
     finally:
-        b.stop()
-    got = {r.app: {c: v.verdict for c, v in r.categories.items()} for r in results}
-    assert got == in_process_verdicts
-    assert all(r.serial == b.serial for r in results if r.app == pulled[0])
-    lost = tmp_path / pulled[0] / "attempts" / f"1-{a.serial.replace(':', '_')}"
-    assert (lost / "trace.jsonl").exists() and list((lost / "steps").glob("*.png"))
-    assert (tmp_path / pulled[0] / "verdict.json").exists()
+        for f in fronts:
+            f.stop()
+    victim, app = starts[2]
+    (survivor,) = set(by_serial) - {victim}
+    assert [r.app for r in results] == SUITE
+    assert {r.app: _outcome(r) for r in results} == in_process
+    assert all(not r.error for r in results), [r.error for r in results]
+    # both devices gave results; the lost app was finished by the other one
+    assert {r.serial for r in results} == {victim, survivor}
+    assert next(r for r in results if r.app == app).serial == survivor
+    assert starts[3:] == [(survivor, app)]
+
+    # the lost attempt's evidence: kept apart, its trace closed by a line telling what happened
+    rel = f"{app}/attempts/1-{victim.replace(':', '_')}"
+    lost = tmp_path / rel
+    trace = load_trace(lost / "trace.jsonl")
+    assert trace.chain_ok, trace.problems
+    *steps, last = trace.records
+    assert last["probe"] == "rack" and last["action"] == {"type": "device_lost", "serial": victim}
+    assert victim in last["note"] and "handed to another device" in last["note"]
+    assert 0 < len(steps) < 6 and all((lost / r["screenshot"]).exists() for r in steps)
+    assert json.loads((lost / "run.json").read_text())["status"] == "device_lost"
+    attempts = json.loads((tmp_path / app / "attempts" / "attempts.json").read_text())["lost_attempts"]
+    assert [(a["serial"], a["steps"], a["evidence"]) for a in attempts] == [
+        (victim, len(steps), rel.removeprefix(app + "/"))
+    ]
+    # ... and the new attempt's own evidence in place
+    assert (tmp_path / app / "verdict.json").exists() and (tmp_path / app / "trace.jsonl").exists()
+
     rack = json.loads((tmp_path / "rack.json").read_text())
-    assert next(d for d in rack["devices"] if d["serial"] == a.serial)["state"] == "lost"
+    dev = {d["serial"]: d for d in rack["devices"]}
+    assert dev[victim]["state"] == "lost" and dev[victim]["lost_during"] == app
+    assert victim in dev[victim]["reason"] and dev[survivor]["state"] == "done"
+    tries = next(x for x in rack["apps"] if x["app"] == app)["attempts"]
+    assert [(t["serial"], t["outcome"]) for t in tries] == [(victim, "device_lost"), (survivor, "completed")]
+    assert tries[0]["evidence"] == rel and tries[0]["steps"] == len(steps)
+    shown = capsys.readouterr().out  # under the live view's last picture
+    assert f"lost {victim} during {app} after {len(steps)} steps" in shown
+    assert f"{app} finished on {survivor}; its evidence so far: {rel}" in shown
+    log = (tmp_path / "rack.log").read_text()
+    assert (
+        f"{victim}: LOST during {app} after {len(steps)} steps" in log and "handed to another device" in log
+    )
+
+    # sealing the app's folder seals the lost attempt with it
+    finalize_app(tmp_path / app, video=False)
+    files = json.loads((tmp_path / app / "manifest.json").read_text())["files"]
+    assert {"attempts/attempts.json", f"{rel.removeprefix(app + '/')}/trace.jsonl"} <= set(files)
+    assert verify_bundle(tmp_path / app).ok

@@ -167,6 +167,18 @@ def test_no_watcher_or_auto_grant_runs(twins):
     assert not any("pm install" in c and " -g" in c for c in front.phone.history)
 
 
+def test_hot_path_goes_through_the_server_not_the_shell(twins):
+    """Captures and input of the walks above went through the on-device server's JSON-RPC: no
+    `uiautomator dump`, `screencap`, `input tap/swipe/text` over the shell (seconds per call on phones),
+    and one shell round per capture (focus + clock)."""
+    local, drv, front = twins
+    slow = ("uiautomator dump", "screencap", "input tap", "input swipe", "input text")
+    assert not [c for c in front.phone.history if c.startswith(slow)]
+    before = len(front.phone.history)
+    drv.observe()
+    assert len(front.phone.history) - before == 1
+
+
 @pytest.fixture()
 def fake(adb_server):
     from exerciser.device.u2driver import U2Device
@@ -228,6 +240,56 @@ def test_server_that_stays_dead_is_device_lost(fake):
         drv.observe()
 
 
+def test_slow_phone_is_waited_for_not_restarted(adb_server):
+    """A phone whose server takes 1.5 s to come up and answers every call late: the driver waits (no
+    restart, no error) and sees what the device shows."""
+    from exerciser.device.u2driver import U2Device
+
+    dev = FakeDevice()
+    (front,) = serve([dev], adb_server)
+    front.phone.u2_boot_s, front.phone.rpc_delay_s, front.phone.shell_delay_s = 1.5, 0.3, 0.05
+    try:
+        drv = U2Device(front.serial, adb_port=adb_server.port, rpc_timeout=3)
+        drv.app_start(FAKE_PKG)
+        assert drv.observe().xml == dev.observe().xml
+        drv.tap(500, 1075)  # the Camera button: the system permission dialog
+        assert drv.observe().package == "com.android.permissioncontroller"
+        assert front.phone.u2_launches == 1 and min(drv.timings["rpc:click"]) >= 0.3
+        drv.close()
+    finally:
+        front.stop()
+
+
+def test_wedged_server_is_restarted_once_then_lost(fake):
+    """A server that takes calls and never answers: the call times out, the server is restarted once
+    (one restart for the capture's concurrent calls) and the step goes on; wedged for good: DeviceLost."""
+    dev, drv, front = fake
+    drv.rpc_timeout = 1.0
+    drv.app_start(FAKE_PKG)
+    launches = front.phone.u2_launches
+    front.phone.u2_wedged = True
+    assert drv.observe().xml == dev.observe().xml
+    assert front.phone.u2_launches == launches + 1
+    front.phone.u2_wedged = front.phone.u2_wedge_always = True
+    with pytest.raises(DeviceLost, match="not responding"):
+        drv.observe()
+    assert drv.attached()  # lost for this run although adb still lists it: the server is the problem
+
+
+def test_serial_not_attached_fails_fast(adb_server):
+    from exerciser.device.u2driver import U2Device
+
+    with pytest.raises(DeviceLost, match=r"127\.0\.0\.1:1: not attached \(adb devices lists: "):
+        U2Device("127.0.0.1:1", adb_port=adb_server.port, connect_timeout=30)
+
+
+def test_no_screenrecord_on_the_phone(fake):
+    _, drv, front = fake
+    del front._commands["screenrecord"]  # some vendor builds leave it out
+    with pytest.raises(DeviceError, match="no screenrecord"):
+        drv.start_screenrecord()
+
+
 def test_unplugged_device_is_device_lost(fake):
     _, drv, front = fake
     drv.observe()
@@ -268,8 +330,11 @@ def test_crash_dialog_of_the_app_under_test_matches_in_process(adb_server):
     from exerciser.device.u2driver import U2Device
     from exerciser.sim.appmodel import parse_app_model
 
-    local = VirtualDevice([parse_app_model(CRASHY, "crashy.yaml")], seed=3)
-    (front,) = serve([VirtualDevice([parse_app_model(CRASHY, "crashy.yaml")], seed=3)], adb_server)
+    # first_crash_dialog: Android 9+ shows the dialog on a first crash only with that setting on.
+    local = VirtualDevice([parse_app_model(CRASHY, "crashy.yaml")], seed=3, first_crash_dialog=True)
+    (front,) = serve(
+        [VirtualDevice([parse_app_model(CRASHY, "crashy.yaml")], seed=3, first_crash_dialog=True)], adb_server
+    )
     drv = U2Device(front.serial, adb_port=adb_server.port)
     try:
         for dev in (local, drv):

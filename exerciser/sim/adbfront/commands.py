@@ -553,6 +553,8 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         with phone.lock:
             phone.u2_processes += 1
             phone.u2_launches += 1
+            phone.u2_wedged = phone.u2_wedge_always  # a new process is not wedged unless told
+            phone.u2_ready_at = time.monotonic() + phone.u2_boot_s
         try:
             session.emit(
                 b"[server] INFO: [UiAutomator2Server] Starting Server\n"

@@ -106,6 +106,13 @@ class Phone:
         self.info = device.info
         self.u2_processes = 0  # live `app_process ... com.wetest.uia2.Main` shell streams
         self.u2_launches = 0
+        # Failure modes of real phones, for the driver's tests and benchmark:
+        self.u2_wedged = False  # the running server takes JSON-RPC calls and never answers them
+        self.u2_wedge_always = False  # ... and so does every server launched from now on
+        self.u2_boot_s = 0.0  # a launched server answers /ping only after this long (a slow phone)
+        self.u2_ready_at = 0.0  # monotonic time the running server starts answering
+        self.rpc_delay_s = 0.0  # added to every JSON-RPC call (a slow phone)
+        self.shell_delay_s = 0.0  # added to every shell command
         self.history: deque[str] = deque(maxlen=5000)  # shell command lines, newest last
         self.logcat_cleared_ms = 0
         self._obs: Observation | None = None

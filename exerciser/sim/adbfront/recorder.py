@@ -64,7 +64,8 @@ def screenrecord_command(phone: Phone, ctx: Ctx) -> int:
     if shutil.which("ffmpeg") is None:
         ctx.eprint("ERROR: unable to create video encoder")
         return 1
-    rec = Recorder(7000 + len(phone.recorders) + int(time.monotonic()) % 1000, path, size)
+    # a background job (`screenrecord F & echo $!`) is signalled by the pid the shell gave it
+    rec = Recorder(ctx.pid or 7000 + len(phone.recorders) + int(time.monotonic()) % 1000, path, size)
     with phone.lock:
         phone.recorders.append(rec)
         rec.frame(phone.observation())

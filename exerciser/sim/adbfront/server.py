@@ -15,6 +15,7 @@ import logging
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable
 
 from exerciser.device.contract import Device
@@ -184,6 +185,8 @@ class AdbFront:
     def _shell(self, stream: Stream, cmd: str, v2: bool) -> None:
         session = _V2Session(stream) if v2 else _V1Session(stream)
         self.phone.history.append(cmd)
+        if self.phone.shell_delay_s:
+            time.sleep(self.phone.shell_delay_s)
         shell = Shell(self.phone.fs, self._commands, session=session)
         if not cmd.strip():
             self._interactive(stream, shell, session)

@@ -2,15 +2,19 @@
 
 adbutils appends `; echo X4EXIT:$?` to every command, uiautomator2 runs `CLASSPATH=... app_process ...`,
 drivers pipe `dumpsys ... | grep ...` and redirect `2>/dev/null`. Supported: quoting ('', "", \\),
-`$?` and `$VAR`, `;` `&&` `||` `&` and newlines, pipes, `>`, `>>`, `<`, `2>`, `2>&1`, `&>`, leading
-`VAR=value` assignments. Unknown commands answer like Android's sh: `/system/bin/sh: X: not found`, 127.
+`$?`, `$!` and `$VAR`, `;` `&&` `||` and newlines, `&` (a background job, which `wait` waits for:
+`screenrecord FILE & echo $!; wait`), pipes, `>`, `>>`, `<`, `2>`, `2>&1`, `&>`, leading `VAR=value`
+assignments. Unknown commands answer like Android's sh: `/system/bin/sh: X: not found`, 127.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
+import itertools
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -141,7 +145,7 @@ def _flusher(parts: list[tuple[str, str]], lit: list[str]):
 
 
 def _var(line: str, i: int, parts, lit, flush) -> int:
-    m = re.match(r"\$(\?|\{(\w+)\}|\w+)", line[i:])
+    m = re.match(r"\$(\?|!|\{(\w+)\}|\w+)", line[i:])
     if not m:
         lit.append("$")
         return i + 1
@@ -150,12 +154,18 @@ def _var(line: str, i: int, parts, lit, flush) -> int:
     return i + m.end()
 
 
-def parse(line: str) -> list[tuple[str, list[Simple]]]:
+class Pipeline(list):
+    """Simple commands joined by `|`; `background` when the line puts it in the background with `&`."""
+
+    background = False
+
+
+def parse(line: str) -> list[tuple[str, Pipeline]]:
     """[(connector_before, pipeline), ...]; the first connector is ";"."""
     toks = _tokenize(line)
-    out: list[tuple[str, list[Simple]]] = []
+    out: list[tuple[str, Pipeline]] = []
     conn = ";"
-    pipeline: list[Simple] = []
+    pipeline = Pipeline()
     cur = Simple()
     i = 0
 
@@ -195,10 +205,11 @@ def parse(line: str) -> list[tuple[str, list[Simple]]]:
             else:
                 end_simple()
                 if pipeline:
+                    pipeline.background = op == "&"
                     out.append((conn, pipeline))
-                elif op in ("&&", "||"):
+                elif op in ("&&", "||", "&"):
                     raise ShellSyntaxError(f"syntax error: unexpected '{op}'")
-                pipeline = []
+                pipeline = Pipeline()
                 conn = ";" if op in ("&", "\n") else op
         i += 1
     end_simple()
@@ -220,6 +231,7 @@ class Ctx:
     env: dict[str, str]
     out: bytearray = field(default_factory=bytearray)
     err: bytearray = field(default_factory=bytearray)
+    pid: int = 0  # of the background job running this command (0: the shell's own)
 
     def print(self, text: str = "", end: str = "\n") -> None:
         self.out += (text + end).encode()
@@ -230,6 +242,15 @@ class Ctx:
 
 Command = Callable[[Ctx], int]
 
+_PIDS = itertools.count(21000)  # pids of background jobs (`$!`), distinct from app pids
+
+
+@dataclass
+class _Job:
+    pid: int
+    thread: threading.Thread
+    status: int = 0
+
 
 class Shell:
     """Runs command lines against a command table. `session` (optional) lets a command stream output."""
@@ -239,6 +260,8 @@ class Shell:
         self.commands = dict(BUILTINS)
         self.commands.update(commands)
         self.session = session
+        self.jobs: list[_Job] = []
+        self._pid = 0  # set while a background job's commands run (Ctx.pid)
         self.env: dict[str, str] = {
             "?": "0",
             "PATH": "/sbin:/system/sbin:/system/bin:/system/xbin",
@@ -258,6 +281,10 @@ class Shell:
         for conn, pipeline in program:
             if (conn == "&&" and status != 0) or (conn == "||" and status == 0):
                 continue
+            if pipeline.background:
+                self._background(pipeline)
+                status = 0
+                continue
             o, e, status = self._pipeline(pipeline)
             self.env["?"] = str(status)
             if self.session is not None:
@@ -266,6 +293,33 @@ class Shell:
                 out += o
                 err += e
         return bytes(out), bytes(err), status
+
+    def _background(self, pipeline: Pipeline) -> None:
+        """`cmd &`: run on its own thread (a recorder blocks until signalled); its output goes to the
+        session as it ends, like a job writing to the shell's terminal."""
+        pid = next(_PIDS)
+        job_shell = Shell(self.fs, self.commands, self.session)
+        job_shell.env = dict(self.env)
+        job_shell._pid = pid
+
+        def run() -> None:
+            o, e, job.status = job_shell._pipeline(pipeline)
+            if self.session is not None:
+                with contextlib.suppress(Exception):  # the client hung up before the job ended
+                    self.session.emit(o, e)
+
+        job = _Job(pid, threading.Thread(target=run, daemon=True, name=f"sh-job:{pid}"))
+        self.jobs.append(job)
+        self.env["!"] = str(pid)
+        job.thread.start()
+
+    def wait_jobs(self, pids: list[int] | None = None) -> int:
+        status = 0
+        for job in self.jobs:
+            if pids is None or job.pid in pids:
+                job.thread.join()
+                status = job.status
+        return status
 
     def _pipeline(self, pipeline: list[Simple]) -> tuple[bytes, bytes, int]:
         data = b""
@@ -284,6 +338,9 @@ class Shell:
         argv = [w.expand(env) for w in simple.words]
         for r in simple.redirects:
             if r.op == "<":
+                if r.target.expand(env) == "/dev/null":
+                    stdin = b""
+                    continue
                 e = self.fs.get(r.target.expand(env))
                 if e is None:
                     return (
@@ -295,7 +352,7 @@ class Shell:
         if not argv:
             self.env.update({k: v for k, v in env.items() if k != "?"})
             return b"", b"", 0
-        ctx = Ctx(argv, stdin, self, env)
+        ctx = Ctx(argv, stdin, self, env, pid=self._pid)
         fn = self.commands.get(argv[0].rsplit("/", 1)[-1] if argv[0].startswith("/system/") else argv[0])
         if fn is None:
             ctx.eprint(f"/system/bin/sh: {argv[0]}: not found")
@@ -582,6 +639,11 @@ def _wc(ctx: Ctx) -> int:
     return 0
 
 
+def _wait(ctx: Ctx) -> int:
+    pids = [int(a) for a in ctx.argv[1:] if a.isdigit()]
+    return ctx.shell.wait_jobs(pids or None)
+
+
 def _sleep(ctx: Ctx) -> int:
     return 0  # the virtual device does not block the shell; time is the device clock's business
 
@@ -715,6 +777,7 @@ BUILTINS: dict[str, Command] = {
     "tail": _headtail,
     "wc": _wc,
     "sleep": _sleep,
+    "wait": _wait,
     "id": _id,
     "whoami": _whoami,
     "sh": _sh,

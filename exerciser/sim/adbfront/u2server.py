@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import re
+import time
 from typing import Any
 
 from exerciser.device.contract import DeviceError, Key
@@ -71,6 +72,11 @@ def serve_http(stream: Stream, phone: Phone) -> None:
         )
         if phone.u2_processes == 0:
             return  # the server process died: the connection drops
+        if path == "/ping" and time.monotonic() < phone.u2_ready_at:
+            return  # still starting (a slow phone): not listening yet
+        stalls = path.startswith("/jsonrpc") and (phone.u2_wedged or phone.rpc_delay_s)
+        if stalls and not _stall(stream, phone):
+            return
         status, ctype, payload = _route(phone, method, path, body)
         keep = headers.get("connection", "").lower() == "keep-alive"
         reason = {200: "OK", 404: "Not Found", 500: "Internal Server Error"}.get(status, "OK")
@@ -81,6 +87,16 @@ def serve_http(stream: Stream, phone: Phone) -> None:
         stream.write(resp)
         if not keep:
             return
+
+
+def _stall(stream: Stream, phone: Phone) -> bool:
+    """A slow phone answers late; a wedged server never does, until its process is killed (False)."""
+    deadline = time.monotonic() + phone.rpc_delay_s
+    while phone.u2_wedged or time.monotonic() < deadline:
+        if phone.u2_processes == 0 or stream.peer_closed:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def _route(phone: Phone, method: str, path: str, body: bytes) -> tuple[int, str, bytes]:
