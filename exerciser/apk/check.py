@@ -264,7 +264,9 @@ def _is_model(path: Path) -> bool:
 def _yaml(text: str) -> Any:
     import yaml
 
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    from exerciser.knowledge import YAML_LOADER
+
+    return yaml.load(text, Loader=YAML_LOADER)
 
 
 def sample_for_package(package: str) -> str | None:

@@ -26,13 +26,6 @@ def _default_out() -> Path:
     return Path("runs") / time.strftime("%Y%m%d-%H%M%S")
 
 
-def _virtual_device(sc, serial: str):
-    """Kept for callers outside this module (exerciser.cluster); see exerciser.runner.parallel."""
-    from exerciser.runner.parallel import virtual_device
-
-    return virtual_device(sc, serial)
-
-
 def _check_out(out_dir: Path, scenarios) -> None:
     """DIR must be a folder that does not yet hold a run of these apps (a run never mixes with another)."""
     if out_dir.exists() and not out_dir.is_dir():

@@ -22,6 +22,7 @@ import yaml
 from exerciser import __version__
 from exerciser.device.contract import Device, DeviceLost
 from exerciser.errors import UserError
+from exerciser.knowledge import YAML_LOADER
 from exerciser.probes import advance, consent, deletion, refusal, rerequest
 from exerciser.probes.common import ProbeAborted, ProbeContext, ProbeResult
 from exerciser.runner.session import BudgetExhausted, Session
@@ -39,7 +40,6 @@ PROBES: dict[str, Callable[[ProbeContext], ProbeResult]] = {
 }
 
 Progress = Callable[[str], None]
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -96,7 +96,7 @@ def app_info(sc: Scenario) -> AppInfo:
     if mp is not None:
         try:
             # libyaml when there: a sample model is ~10x faster to parse than with the pure-Python loader
-            data = yaml.load(mp.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+            data = yaml.load(mp.read_text(encoding="utf-8"), Loader=YAML_LOADER)
             return AppInfo(data["package"], sc.app.label or data.get("label", ""), data.get("language", "en"))
         except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
             raise UserError(f"{mp}: cannot read the app model: {exc}") from None

@@ -22,9 +22,9 @@ import yaml
 
 from exerciser import SAMPLES_DIR
 from exerciser.errors import UserError
+from exerciser.knowledge import YAML_LOADER
 
 SCHEMA_PATH = Path(__file__).with_name("app_schema.json")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 VERBS = (
     "goto",
@@ -234,7 +234,7 @@ def parse_app_model(text: str, filename: str = "<string>", app_id: str = "") -> 
     """Validate and build a model from YAML text (`filename` is used in messages)."""
     try:
         # One parse (libyaml when present): the node tree gives line numbers, the data is built from it.
-        root = yaml.compose(text, Loader=_LOADER)
+        root = yaml.compose(text, Loader=YAML_LOADER)
         data = yaml.SafeLoader("").construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
