@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up on a fresh Debian/Ubuntu machine and run the main job on the virtual device.
-#   ./run.sh                      runs the sample suite (scenarios/samples.yaml) into runs/latest
+#   ./run.sh                      runs the sample suite (scenarios/samples.yaml) into runs/<timestamp>,
+#                                 one app per CPU core; runs/latest points at it
 #   ./run.sh SCENARIO [ARGS...]   runs `exerciser run SCENARIO ARGS...`
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,7 +24,10 @@ if [ ! -x .venv/bin/exerciser ]; then
   .venv/bin/pip install -q -e '.[dev]'
 fi
 if [ $# -eq 0 ]; then
-  set -- scenarios/samples.yaml --out runs/latest
+  # A run never overwrites another: each gets its own folder.
+  out="runs/$(date +%Y%m%d-%H%M%S)"
+  mkdir -p runs && ln -sfn "$(basename "$out")" runs/latest
+  set -- scenarios/samples.yaml --out "$out" --jobs 0
 fi
 # Exit status of `exerciser run`: 0 all compliant, 1 a violation was found, 2 tool or input error.
 exec .venv/bin/exerciser run "$@"

@@ -6,7 +6,7 @@ Errors name the file, the line and the field: `scenarios/x.yaml:7: features[0].p
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -83,9 +83,50 @@ class Scenario:
         return frozenset().union(*(f.groups for f in self.features)) if self.features else frozenset()
 
     def with_overrides(self, **kw: Any) -> Scenario:
-        from dataclasses import replace
-
         return replace(self, **{k: v for k, v in kw.items() if v is not None})
+
+    def to_json(self) -> dict[str, Any]:
+        """The resolved scenario as JSON: `scenario.json` of a run, and a queued job's scenario."""
+        return {
+            "id": self.id,
+            "app": asdict(self.app),
+            "locale": self.locale,
+            "profile": self.profile,
+            "features": [asdict(f) for f in self.features],
+            "login": [dict(x) for x in self.login],
+            "budgets": asdict(self.budgets),
+            "probes": list(self.probes),
+            "test_account": self.test_account,
+            "dont_ask_again": self.dont_ask_again,
+            "rules": dict(self.rules),
+            "source": str(self.source) if self.source else None,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Scenario:
+        """The inverse of `to_json`; fields an older run did not write take their defaults.
+
+        Raises KeyError, TypeError or ValueError on a malformed document."""
+        app = d["app"]
+        return cls(
+            id=d["id"],
+            app=AppRef(app["kind"], app["value"], app.get("label", "")),
+            locale=d.get("locale", "en-US"),
+            profile=d.get("profile", "api33"),
+            features=tuple(
+                Feature(
+                    f["name"], tuple(f["permissions"]), tuple(f.get("entry", ())), tuple(f.get("screens", ()))
+                )
+                for f in d.get("features", [])
+            ),
+            login=tuple(d.get("login", ())),
+            budgets=Budgets(**d.get("budgets", {})),
+            probes=tuple(d.get("probes", PROBES)),
+            test_account=bool(d.get("test_account", False)),
+            dont_ask_again=bool(d.get("dont_ask_again", False)),
+            rules=dict(d.get("rules", {})),
+            source=Path(d["source"]) if d.get("source") else None,
+        )
 
 
 # --- YAML with line numbers --------------------------------------------------------------------------

@@ -7,58 +7,22 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from exerciser.errors import UserError
-from exerciser.scenario import AppRef, Budgets, Feature, Scenario
+from exerciser.scenario import AppRef, Scenario
 
 TASK_NAME = "exerciser.run_job"
 
 
-def scenario_to_json(sc: Scenario) -> dict[str, Any]:
-    return {
-        "id": sc.id,
-        "app": {"kind": sc.app.kind, "value": sc.app.value, "label": sc.app.label},
-        "locale": sc.locale,
-        "profile": sc.profile,
-        "features": [asdict(f) for f in sc.features],
-        "login": [dict(x) for x in sc.login],
-        "budgets": asdict(sc.budgets),
-        "probes": list(sc.probes),
-        "test_account": sc.test_account,
-        "dont_ask_again": sc.dont_ask_again,
-        "rules": dict(sc.rules),
-        "source": str(sc.source) if sc.source else None,
-    }
-
-
 def scenario_from_json(d: dict[str, Any], model_file: Path | None = None) -> Scenario:
     """The scenario on the worker; an app model is read from `model_file` (the shipped text, written out)."""
-    app = d["app"]
-    ref = (
-        AppRef("model", str(model_file), app.get("label", ""))
-        if app["kind"] == "model" and model_file is not None
-        else AppRef(app["kind"], app["value"], app.get("label", ""))
-    )
-    return Scenario(
-        id=d["id"],
-        app=ref,
-        locale=d["locale"],
-        profile=d["profile"],
-        features=tuple(
-            Feature(f["name"], tuple(f["permissions"]), tuple(f["entry"]), tuple(f["screens"]))
-            for f in d["features"]
-        ),
-        login=tuple(d["login"]),
-        budgets=Budgets(**d["budgets"]),
-        probes=tuple(d["probes"]),
-        test_account=d["test_account"],
-        dont_ask_again=d["dont_ask_again"],
-        rules=dict(d["rules"]),
-        source=Path(d["source"]) if d.get("source") else None,
-    )
+    sc = Scenario.from_json(d)
+    if sc.app.kind == "model" and model_file is not None:
+        sc = replace(sc, app=AppRef("model", str(model_file), sc.app.label))
+    return sc
 
 
 @dataclass

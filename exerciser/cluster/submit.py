@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from exerciser.cluster.config import make_app, redis_client, safe_url
-from exerciser.cluster.jobs import TASK_NAME, Job, SuiteRecord, new_suite_id, now_iso, scenario_to_json
+from exerciser.cluster.jobs import TASK_NAME, Job, SuiteRecord, new_suite_id, now_iso
 from exerciser.cluster.keys import save_suite
 from exerciser.cluster.routing import need_of
 from exerciser.cluster.store import normalize_url
@@ -40,9 +40,7 @@ def build_jobs(
         need = need_of(sc)
         app_info(sc)  # the model or APK is readable
         model_text = sc.app.model_path.read_text(encoding="utf-8") if sc.app.kind == "model" else None
-        jobs.append(
-            Job(sid, sc.id, need.queue, need.to_json(), scenario_to_json(sc), model_text, results, now_iso())
-        )
+        jobs.append(Job(sid, sc.id, need.queue, need.to_json(), sc.to_json(), model_text, results, now_iso()))
     rec = SuiteRecord(
         id=sid,
         name=suite.name,

@@ -528,31 +528,10 @@ def scenario_from_run(run: RunFolder) -> Any | None:
     if not p.exists():
         return None
     try:
-        from exerciser.scenario import AppRef, Budgets, Feature, Scenario
+        from exerciser.scenario import Scenario
 
-        d = json.loads(p.read_text(encoding="utf-8"))
-        app = AppRef(d["app"]["kind"], d["app"]["value"], d["app"].get("label", ""))
-        feats = tuple(
-            Feature(
-                f["name"], tuple(f["permissions"]), tuple(f.get("entry", ())), tuple(f.get("screens", ()))
-            )
-            for f in d.get("features", [])
-        )
-        return Scenario(
-            id=d["id"],
-            app=app,
-            locale=d.get("locale", "en-US"),
-            profile=d.get("profile", "api33"),
-            features=feats,
-            login=tuple(d.get("login", ())),
-            budgets=Budgets(**d.get("budgets", {})),
-            probes=tuple(d.get("probes", ())),
-            test_account=bool(d.get("test_account", False)),
-            dont_ask_again=bool(d.get("dont_ask_again", False)),
-            rules=dict(d.get("rules", {})),
-            source=Path(d["source"]) if d.get("source") else None,
-        )
-    except (ValueError, KeyError, TypeError, ImportError):
+        return Scenario.from_json(json.loads(p.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError):
         return None
 
 

@@ -122,31 +122,6 @@ def default_reader():
     return _READER
 
 
-def _scenario_json(sc: Scenario) -> dict[str, Any]:
-    return {
-        "id": sc.id,
-        "app": {"kind": sc.app.kind, "value": sc.app.value, "label": sc.app.label},
-        "locale": sc.locale,
-        "profile": sc.profile,
-        "features": [
-            {
-                "name": f.name,
-                "permissions": list(f.permissions),
-                "entry": list(f.entry),
-                "screens": list(f.screens),
-            }
-            for f in sc.features
-        ],
-        "login": list(sc.login),
-        "budgets": vars(sc.budgets),
-        "probes": list(sc.probes),
-        "test_account": sc.test_account,
-        "dont_ask_again": sc.dont_ask_again,
-        "rules": sc.rules,
-        "source": str(sc.source) if sc.source else None,
-    }
-
-
 def run_app(
     scenario: Scenario,
     device: Device,
@@ -167,7 +142,7 @@ def run_app(
     app_dir = Path(out_dir) / scenario.id
     app_dir.mkdir(parents=True, exist_ok=True)
     rp = (rules or load_rulepack()).with_overrides(scenario.rules, origin=str(scenario.source or scenario.id))
-    (app_dir / "scenario.json").write_text(json.dumps(_scenario_json(scenario), ensure_ascii=False, indent=1))
+    (app_dir / "scenario.json").write_text(json.dumps(scenario.to_json(), ensure_ascii=False, indent=1))
     dev_info = device.info
     if info.package not in device.installed_packages():
         raise UserError(f"{scenario.id}: {info.package} is not installed on {dev_info.serial}")
