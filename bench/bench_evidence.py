@@ -4,12 +4,16 @@ step time on the virtual device. Target: evidence <= 10% of the step time.
     .venv/bin/python bench/bench_evidence.py [--scenario scenarios/refusal_wall_en.yaml] [--no-baseline]
 
 One real `run_app` of the scenario on the virtual device, with every evidence part timed where it runs:
-- hot path, inside each step: writing the screenshot and dump (`StepFiles.write`: SHA-256, hard link for
-  a screen seen before), the trace line (`TraceWriter.append`) and handing the step to the live
-  evidence (`LiveEvidence.on_step`);
-- end of the app: `finalize_app` (waiting for the live video, report.html/json, junit.xml, manifest).
-The step time is the run's wall time without those. CPU is reported too: the live video's thread and
-its ffmpeg run beside the run (another core), so they cost CPU but little wall time.
+- hot path, inside each step: hashing the capture, writing the screenshot and dump (`StepFiles.write`:
+  a hard link for a screen seen before), the trace line (`TraceWriter.append`) and handing the step to
+  the live evidence (`LiveEvidence.on_step`, and `end_input` once after the last step);
+- end of the app: `finalize_app` (what it does beside the video worker's last frames: loading the run,
+  hashing its files for the manifest, junit.xml; then waiting for the video, report.json/html, the
+  manifest).
+The step time is the run's wall time without those. CPU is reported too: the live video's worker and
+its ffmpeg run beside the run (another core), so they cost CPU but little wall time; the worker's CPU
+is broken down by part (decode, pictures for the report, drawing, pipe to ffmpeg, ffmpeg) as it
+measured it, and its start (Python, numpy, OpenCV) apart.
 
 The baseline run (unless --no-baseline) is the same run the way evidence was made before: an fsync per
 trace line, every screenshot written again, the video made from the bundle after the run.
@@ -30,6 +34,7 @@ import exerciser.evidence.bundle as bundle
 import exerciser.evidence.live as live
 import exerciser.evidence.stepfiles as stepfiles
 import exerciser.evidence.trace as trace
+import exerciser.evidence.video as video_mod
 import exerciser.runner.session as session_mod
 from exerciser.evidence.bundle import FinalizeStats
 from exerciser.evidence.trace import sha256_hex
@@ -76,20 +81,23 @@ def _device(sc):
     return VirtualDevice(apps=[load_app_model(sc.app.model_path)], profile=sc.profile, locale=sc.locale)
 
 
+IF_COPIED = "(links as copies)"
+
+
 def _bytes(app_dir: Path) -> dict[str, int]:
-    """On-disk bytes by part; hard links counted once (`steps`), and as if copied (`steps_if_copied`)."""
+    """On-disk bytes by part (a top-level file or folder), each file content (inode) counted once, in
+    steps/ first: a screen seen again and a deciding screenshot are hard links to a step's file. Under
+    IF_COPIED: the total with every link counted as a copy."""
     out: dict[str, int] = defaultdict(int)
     seen: set[tuple[int, int]] = set()
-    for p in (app_dir / "steps").iterdir():
+    files = [p for p in app_dir.rglob("*") if p.is_file()]
+    for p in sorted(files, key=lambda p: (p.relative_to(app_dir).parts[0] != "steps", str(p))):
         st = p.stat()
-        out["steps_if_copied"] += st.st_size
-        if (st.st_dev, st.st_ino) not in seen:
-            seen.add((st.st_dev, st.st_ino))
-            out["steps"] += st.st_size
-    for p in app_dir.iterdir():
-        if p.is_file():
-            out[p.name] += p.stat().st_size
-    out["deciding/"] = sum(p.stat().st_size for p in (app_dir / "deciding").glob("*"))
+        out[IF_COPIED] += st.st_size
+        rel = p.relative_to(app_dir).parts
+        part = rel[0] + ("/" if len(rel) > 1 else "")
+        out[part] += st.st_size if (st.st_dev, st.st_ino) not in seen else 0
+        seen.add((st.st_dev, st.st_ino))
     return out
 
 
@@ -102,6 +110,7 @@ def measure(sc, out_dir: Path, baseline: bool) -> dict:
         (stepfiles.StepFiles, "write", "step files"),
         (trace.TraceWriter, "append", "trace line"),
         (live.LiveEvidence, "on_step", "to live video"),
+        (live.LiveEvidence, "end_input", "to live video"),
     ]
     for owner, name, label in targets:
         timers.wrap(owner, name, label)
@@ -169,6 +178,7 @@ def measure(sc, out_dir: Path, baseline: bool) -> dict:
         "finalize_ms": fin["wall"] / n * 1000,
         "finalize_parts_ms": {k: v / n * 1000 for k, v in stats.seconds.items()},
         "video_wait_ms": (video.wait_seconds / n * 1000) if video and not baseline else None,
+        "worker": video if video and not baseline else None,
         "evidence_wall_ms": (hot_wall + fin["wall"]) / n * 1000,
         "evidence_cpu_ms": (cpu_all - step_cpu * n) / n * 1000,
         "bytes": _bytes(out_dir / sc.id),
@@ -177,7 +187,7 @@ def measure(sc, out_dir: Path, baseline: bool) -> dict:
 
 
 def _per_step_kib(m: dict) -> float:
-    return sum(v for k, v in m["bytes"].items() if k != "steps_if_copied") / m["steps"] / 1024
+    return sum(v for k, v in m["bytes"].items() if k != IF_COPIED) / m["steps"] / 1024
 
 
 def report(name: str, m: dict) -> None:
@@ -197,6 +207,16 @@ def report(name: str, m: dict) -> None:
             f"live video worker: {m['worker_cpu_ms']:.2f} ms CPU per step beside the run (frames + ffmpeg); "
             f"the end of the run waited {m['video_wait_ms']:.2f} ms per step for it"
         )
+        v = m["worker"]
+        parts = "  ".join(f"{k} {s / n * 1000:.2f}" for k, s in v.parts.items())
+        w = v.worker
+        print(f"  worker CPU per step by part: {parts}; its start {v.start_cpu_seconds * 1000:.0f} ms CPU")
+        print(
+            f"  after the last step it was {w.get('behind', 0):.0f} steps behind "
+            f"({w.get('drain_seconds', 0) * 1000:.0f} ms to draw them), then took "
+            f"{w.get('finish_seconds', 0) * 1000:.0f} ms to close the file; PNG bands inflated "
+            f"{w.get('bands_inflated', 0):.0f}, reused {w.get('bands_reused', 0):.0f}"
+        )
     ratio = m["evidence_wall_ms"] / m["step_wall_ms"]
     print(
         f"EVIDENCE WALL per step {m['evidence_wall_ms']:.2f} ms = {ratio:.1%} of the step's wall time "
@@ -214,8 +234,9 @@ def report(name: str, m: dict) -> None:
     )
     b = m["bytes"]
     print(f"bytes per step: {_per_step_kib(m):.1f} KiB in all")
-    rows = sorted(((k, v) for k, v in b.items() if v), key=lambda kv: -kv[1])
+    rows = sorted(((k, v) for k, v in b.items() if v and k != IF_COPIED), key=lambda kv: -kv[1])
     print("  " + "  ".join(f"{k} {v / n / 1024:.1f}" for k, v in rows[:9]) + "  (KiB/step)")
+    print(f"  {b[IF_COPIED] / n / 1024:.1f} KiB/step if every hard link were a copy")
     if m["errors"]:
         print("errors: " + "; ".join(m["errors"]))
 
@@ -226,8 +247,10 @@ def main() -> None:
     ap.add_argument("--no-baseline", action="store_true", help="skip the before-the-changes run")
     ap.add_argument("--baseline-first", action="store_true", help="measure the baseline run first")
     ap.add_argument("--keep", type=Path, help="leave the bundles here")
+    ap.add_argument("--worker-nice", type=int, default=0, help="niceness of the live video worker")
     args = ap.parse_args()
     sc = load_suite_or_scenario(args.scenario).scenarios[0]
+    video_mod.WORKER_NICE = args.worker_nice
     print(f"scenario {args.scenario} (app {sc.id}), {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     root = Path(tempfile.mkdtemp(prefix="bench-evidence-"))
     try:

@@ -12,18 +12,23 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from exerciser.evidence.live import LiveEvidence
-from exerciser.evidence.manifest import write_manifest
+from exerciser.evidence.manifest import DERIVED, FileHashes, write_manifest
 from exerciser.evidence.screenrecord import RECORD_NAME
+from exerciser.evidence.trace import TRACE_NAME
 from exerciser.evidence.video import VIDEO_NAME, VideoError, VideoStats, make_video
 from exerciser.report.html import new_thumbs, render_app_html, render_suite_html
 from exerciser.report.junit import write_junit
 from exerciser.report.model import load_run
 from exerciser.report.summary import app_summary
+
+# written (again) by finalize_app itself: hashed when sealing, not before
+REWRITTEN = DERIVED | {RECORD_NAME}
 
 
 @dataclass
@@ -50,12 +55,31 @@ def finalize_app(
     """Write video.mp4, report.json, report.html, junit.xml and manifest.json into `app_dir`.
 
     With `live` (the run's LiveEvidence) the video made during the run is only waited for, and its
-    pictures feed the report; without it, or when it failed, the video is made from the bundle now."""
+    pictures feed the report; without it, or when it failed, the video is made from the bundle now.
+    The live worker draws its last steps and closes the file on the other core while this process
+    loads the run, hashes the files the run left (the manifest takes those hashes) and writes the
+    JUnit file: none of those need the video or its pictures."""
     app_dir = Path(app_dir)
     st = stats if stats is not None else FinalizeStats()
     t = time.perf_counter()
+    if live is not None and video:
+        live.end_input()
+    hashes = FileHashes()
+    # hashlib lets go of the GIL: the run's files are hashed on the other core while this thread loads
+    # the run and writes the JUnit file
+    hashing = threading.Thread(target=hashes.add_tree, args=(app_dir, REWRITTEN), daemon=True)
+    hashing.start()
+    trace_stat = (app_dir / TRACE_NAME).stat() if (app_dir / TRACE_NAME).exists() else None
     run = load_run(app_dir)
+    if trace_stat is not None and run.trace.path == app_dir / TRACE_NAME:
+        hashes.remember_trace(run.trace.path, trace_stat, run.trace)  # parsed once, for both
     thumbs = new_thumbs(run)
+    summary = app_summary(run)
+    write_junit(app_dir / "junit.xml", [run], name=run.app)
+    hashing.join()
+    st.seconds["beside the video"] = time.perf_counter() - t
+
+    t = time.perf_counter()
     made = False
     if live is not None:
         try:
@@ -78,16 +102,14 @@ def finalize_app(
     st.seconds["video"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    summary = app_summary(run)
     if st.errors:  # what the evidence could not make (the video made again, a phone that stopped recording)
         summary["evidence_notes"] = list(st.errors)
     _write_text(app_dir / "report.json", json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
-    write_junit(app_dir / "junit.xml", [run], name=run.app)
     _write_text(app_dir / "report.html", render_app_html(run, thumbs, VIDEO_NAME))  # linked when present
     st.seconds["reports"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    write_manifest(app_dir, private_key_pem)
+    write_manifest(app_dir, private_key_pem, hashes=hashes)
     st.seconds["manifest"] = time.perf_counter() - t
     for name in (VIDEO_NAME, RECORD_NAME, "report.html", "report.json", "junit.xml", "manifest.json"):
         p = app_dir / name

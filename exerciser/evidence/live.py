@@ -1,9 +1,10 @@
 """Evidence made while an app's run goes, so that little is left to do when it ends.
 
 `run_app` starts one `LiveEvidence` per app and hands `on_step` to its Session, which calls it after
-every trace line. It drives the live video (`video.LiveVideo`: a worker process draws the frames and feeds
-ffmpeg, on another core), the small step pictures of the HTML report (made from the screenshots the
-video decodes anyway), and on a real phone its own screen recording (`screenrecord.DeviceScreenRecorder`).
+every trace line; it calls `end_input` once the last step is recorded. It drives the live video
+(`video.LiveVideo`: a worker process draws the frames and feeds ffmpeg, on another core), the small
+step pictures of the HTML report (made from the screenshots the video decodes anyway), and on a real
+phone its own screen recording (`screenrecord.DeviceScreenRecorder`).
 `exerciser.evidence.bundle.finalize_app(app_dir, live=...)` collects the results.
 
 Nothing here may cost the run: every failure becomes a note in the bundle, never an exception.
@@ -48,6 +49,11 @@ class LiveEvidence:
             except Exception as exc:  # a phone that stops recording must not stop the run
                 self.errors.append(f"screenrecord: {type(exc).__name__}: {exc}")
                 self.recorder = None
+
+    def end_input(self) -> None:
+        """The run has ended: let the video worker close the file while the caller does other work."""
+        if self.video is not None:
+            self.video.end_input()
 
     def finish_video(self, keep: bool = True) -> VideoStats | None:
         """Wait for the live video; VideoError when it failed (the caller may make it from the bundle).

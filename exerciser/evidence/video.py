@@ -5,31 +5,44 @@ point circled and "step N | probe | action", then the screen *after* it with the
 Frames are piped raw to ffmpeg (H.264, yuv420p, even dimensions, faststart) so nothing but the final
 file touches the disk; the file is written under a temporary name and renamed when complete.
 
-`LiveVideo` makes it during the run (the runner feeds each step as it is recorded; ffmpeg works on
-another core), `make_video` afterwards from the bundle (`exerciser report`, or when no live video ran).
+Cheap per step, because the live video runs beside every run: a screen seen lately is not decoded
+again, and the project's own PNGs are decoded band by band with each distinct band inflated and
+reduced once (`pngbands`); frames are drawn small, in YUV 4:2:0 (no colour conversion per frame), the
+tap ring blended from a mask drawn once; x264 gets a constant quantiser (`QP`); a frame is one write
+into a pipe that holds it.
+
+`LiveVideo` makes it during the run (the runner feeds each step as it is recorded; its worker process
+works on another core), `make_video` afterwards from the bundle (`exerciser report`, or when no live
+video ran).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 
+from exerciser.evidence.pngbands import BandDecoder
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 from exerciser.evidence.trace import TRACE_NAME, load_trace
 
 VIDEO_NAME = "video.mp4"
@@ -43,6 +56,10 @@ TAP_COLOUR = (230, 30, 60)  # RGB
 # which costs little and saves ~10% of the bytes. ~2x less CPU than superfast for ~1.5x the bytes.
 PRESET = "ultrafast"
 X264_PARAMS = "-x264-params cabac=1"
+# A constant quantiser, not CRF: CRF keeps refining a screen that stays up (PSNR 53 dB) and needs the
+# look-ahead's cost estimate of every frame; QP 28 (46 dB, small text still sharp) took 40% less
+# encoder CPU and 35% fewer bytes on a 120-step run.
+QP = 28
 # 360 px wide: a third of a 1080 px phone, body text still ~15 px high; x264's cost goes with the
 # pixels, and at 540 px the video alone cost more CPU than the run it records. The original PNGs stay.
 WIDTH = 360
@@ -78,6 +95,7 @@ def action_label(action: dict[str, Any]) -> str:
     sel = action.get("selector") or {}
     if t in ("tap", "long_press"):
         name = sel.get("text") or (sel.get("resource_id") or "").rpartition("/")[2] or action.get("role")
+        name = " ".join(str(name).split()) if name else ""  # a two-line button label is one caption line
         where = f' "{name}"' if name else ""
         return f"{t}{where}"
     if t == "key":
@@ -91,9 +109,11 @@ def action_label(action: dict[str, Any]) -> str:
     return t
 
 
-def _load(path: Path, size: tuple[int, int]) -> np.ndarray:
+def _load(path: Path, size: tuple[int, int], bands: BandDecoder | None = None) -> np.ndarray:
     """Screenshot as BGR (OpenCV's order) at `size`, letterboxed if its aspect differs; grey frame if
-    it is missing."""
+    it is missing. `bands` decodes the project's own PNGs band by band (each distinct band once)."""
+    if bands is not None and (img := bands.load(path)) is not None:
+        return img
     w, h = size
     flag = cv2.IMREAD_COLOR
     dims = _png_dims(path)
@@ -122,8 +142,8 @@ def _load(path: Path, size: tuple[int, int]) -> np.ndarray:
     return frame
 
 
-def _screen(path: Path, size: tuple[int, int]) -> Screen:
-    return Screen(_load(path, size))
+def _screen(path: Path, size: tuple[int, int], bands: BandDecoder | None = None) -> Screen:
+    return Screen(_load(path, size, bands))
 
 
 def _png_dims(path: Path) -> tuple[int, int] | None:
@@ -187,8 +207,42 @@ def _caption(y_band: np.ndarray, lines: list[str], fs: int) -> None:
     np.maximum(y_band, np.asarray(mask), out=y_band)
 
 
+class _Ring:
+    """The tap mark (a ring and a dot, anti-aliased) drawn once as alpha masks, per plane, and blended
+    into each frame: drawing it with OpenCV's anti-aliased circles on three planes cost ~0.2 ms a frame."""
+
+    def __init__(self, width: int):
+        r = max(10, width // 22)
+        t = max(3, r // 4)
+        self.masks = []
+        for value, k in ((TAP_YUV[0], 1), (TAP_YUV[1], 2), (TAP_YUV[2], 2)):
+            half = (r + t) // k + 2
+            a = np.zeros((2 * half + 1, 2 * half + 1), np.uint8)
+            cv2.circle(a, (half, half), r // k, 255, max(2, t // k), cv2.LINE_AA)
+            cv2.circle(a, (half, half), max(1, 3 // k), 255, -1, cv2.LINE_AA)
+            a16 = a.astype(np.uint16)
+            self.masks.append((half, k, 255 - a16, a16 * value + 127))
+
+    def draw(self, planes: tuple[np.ndarray, ...], cx: int, cy: int) -> None:
+        for plane, (half, k, keep, paint) in zip(planes, self.masks, strict=True):
+            x, y = cx // k, cy // k
+            h, w = plane.shape
+            x0, y0, x1, y1 = max(0, x - half), max(0, y - half), min(w, x + half + 1), min(h, y + half + 1)
+            if x0 >= x1 or y0 >= y1:
+                continue  # tapped outside the frame
+            mx, my = x0 - (x - half), y0 - (y - half)
+            roi = plane[y0:y1, x0:x1]
+            sl = (slice(my, my + y1 - y0), slice(mx, mx + x1 - x0))
+            roi[:] = (roi * keep[sl] + paint[sl]) // 255
+
+
 def _annotate(
-    base: np.ndarray, lines: list[str], tap: tuple[float, float] | None, scale: float, size: tuple[int, int]
+    base: np.ndarray,
+    lines: list[str],
+    tap: tuple[float, float] | None,
+    scale: float,
+    size: tuple[int, int],
+    ring: _Ring | None = None,
 ) -> np.ndarray:
     """A copy of the I420 frame `base` with the caption band over the bottom and the tap ring."""
     w, h = size
@@ -202,12 +256,7 @@ def _annotate(
         c[:] = (c >> 2) + 96
     _caption(y_band, lines, fs)
     if tap is not None:
-        cx, cy = round(tap[0] * scale), round(tap[1] * scale)
-        r = max(10, w // 22)
-        t = max(3, r // 4)
-        for plane, value, k in ((y, TAP_YUV[0], 1), (u, TAP_YUV[1], 2), (v, TAP_YUV[2], 2)):
-            cv2.circle(plane, (cx // k, cy // k), r // k, value, max(2, t // k), cv2.LINE_AA)
-            cv2.circle(plane, (cx // k, cy // k), max(1, 3 // k), value, -1, cv2.LINE_AA)
+        (ring or _Ring(w)).draw((y, u, v), round(tap[0] * scale), round(tap[1] * scale))
     return frame
 
 
@@ -221,6 +270,11 @@ class VideoStats:
     cpu_seconds: float = 0.0  # CPU of the frame-drawing thread and of ffmpeg
     wait_seconds: float = 0.0  # live: how long the end of the run waited for the last frames
     encoder_cpu_seconds: float = 0.0  # of which ffmpeg
+    start_cpu_seconds: float = 0.0  # live: of which the worker's start (Python, numpy, OpenCV)
+    parts: dict[str, float] = field(default_factory=dict)  # live: CPU seconds by part of the worker
+    # live: steps still queued at the worker's end of input ("behind"), the seconds it took to draw them
+    # ("drain_seconds") and then to close the file ("finish_seconds"); bands inflated and reused
+    worker: dict[str, float] = field(default_factory=dict)
 
 
 FrameHook = Callable[[dict[str, Any], np.ndarray], None]
@@ -238,6 +292,13 @@ def video_geometry(first_png: Path | None, width: int) -> tuple[tuple[int, int],
     return size, size[0] / dev_w
 
 
+def _fit(text: str, width: int) -> str:
+    """A caption line cut to what the frame shows (Hershey simplex: ~14 px a character at scale 1)."""
+    fs = max(12, width // 30)  # as in _annotate
+    most = max(16, (width - 16) * 30 // (fs * 14))
+    return text if len(text) <= most else text[: most - 3].rstrip() + "..."
+
+
 @dataclass
 class FrameMaker:
     """Two frames (half a step each) per step: for a tap, the tapped screen with the point circled, then
@@ -247,18 +308,21 @@ class FrameMaker:
     size: tuple[int, int]
     prev: np.ndarray | None = None
 
+    def __post_init__(self) -> None:
+        self.ring = _Ring(self.size[0])
+
     def step(self, rec: dict[str, Any], screen: Screen) -> tuple[np.ndarray, np.ndarray]:
         action = rec.get("action") or {}
         n, probe = rec.get("n"), rec.get("probe", "")
         point = action.get("point")
         tap = (float(point[0]), float(point[1])) if point and len(point) == 2 else None
-        head = f"step {n} | {probe} | {action_label(action)}"  # ASCII: the fast font path
+        head = _fit(f"step {n} | {probe} | {action_label(action)}", self.size[0])
         kinds = "kinds: " + (", ".join(rec.get("kinds") or []) or "-")
         after = screen.i420
         if tap is not None:
             before = self.prev if self.prev is not None else after
             out = (
-                _annotate(before, [head], tap, self.scale, self.size),
+                _annotate(before, [head], tap, self.scale, self.size, self.ring),
                 _annotate(after, [f"step {n} | after", kinds], None, self.scale, self.size),
             )
         else:  # keys, launches, waits: the screen they led to, for the whole step
@@ -287,10 +351,13 @@ def _frames(
             order.append(k)
             if k not in pending:
                 pending[k] = recent.pop(k, None) or pool.submit(
-                    _screen, run_dir / rec.get("screenshot", ""), size
+                    _screen, run_dir / rec.get("screenshot", ""), size, bands
                 )
 
+    from concurrent.futures import ThreadPoolExecutor  # here: the live worker does without it
+
     maker = FrameMaker(scale, size)
+    bands = BandDecoder(size)
     with ThreadPoolExecutor(max_workers=DECODE_THREADS) as pool:
         feed(pool)
         for rec in records:
@@ -306,11 +373,19 @@ def _frames(
             yield from maker.step(rec, after)
 
 
+def _grow_pipe(fd: int, frame_bytes: int) -> None:
+    """Make a pipe hold a whole frame (Linux: 64 KiB by default, 1 MiB for anyone): a frame is then one
+    write that returns at once instead of a dozen hand-overs between the writer and ffmpeg."""
+    want = 1 << max(16, (frame_bytes - 1).bit_length())
+    with contextlib.suppress(OSError, AttributeError):
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, min(want, 1 << 20))
+
+
 class _Encoder:
     """One ffmpeg turning raw I420 frames on its stdin into an H.264 MP4 (written as OUT.part.mp4,
     renamed when complete, so a half-made video never carries the final name)."""
 
-    def __init__(self, out: Path, size: tuple[int, int], fps: float, crf: int, preset: str, threads: int = 0):
+    def __init__(self, out: Path, size: tuple[int, int], fps: float, qp: int, preset: str, threads: int = 0):
         ffmpeg = shutil.which("ffmpeg")
         if not ffmpeg:
             raise VideoError("ffmpeg is not installed (apt-get install ffmpeg)")
@@ -318,14 +393,19 @@ class _Encoder:
         self.tmp = out.with_name(out.name + ".part.mp4")
         args = (
             f"-hide_banner -loglevel error -y -f rawvideo -pix_fmt yuv420p -s {size[0]}x{size[1]} -r {fps:g} "
-            f"-i - -c:v libx264 -preset {preset} {X264_PARAMS} -threads {threads} -crf {crf} "
+            f"-i - -c:v libx264 -preset {preset} {X264_PARAMS} -threads {threads} -qp {qp} "
             "-pix_fmt yuv420p -movflags +faststart"
         )
         # a file, not a pipe: ffmpeg must never block on its stderr
         self._err = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finish/kill
         self.proc = subprocess.Popen(
-            [ffmpeg, *args.split(), str(self.tmp)], stdin=subprocess.PIPE, stderr=self._err
+            [ffmpeg, *args.split(), str(self.tmp)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,  # not the live worker's stdout: the run reads that to its end
+            stderr=self._err,
         )
+        assert self.proc.stdin is not None
+        _grow_pipe(self.proc.stdin.fileno(), size[0] * size[1] * 3 // 2)
         self.frames = 0
         self.cpu_seconds = 0.0
         self._broken = False
@@ -374,7 +454,7 @@ def make_video(
     width: int = WIDTH,
     seconds_per_step: float = 1.0,
     records: list[dict[str, Any]] | None = None,
-    crf: int = 30,
+    qp: int = QP,
     preset: str = PRESET,
     on_frame: FrameHook | None = None,
 ) -> VideoStats | None:
@@ -389,7 +469,7 @@ def make_video(
         return None
     first = next((run_dir / r["screenshot"] for r in records if (run_dir / r["screenshot"]).exists()), None)
     size, scale = video_geometry(first, width)
-    enc = _Encoder(out, size, 2.0 / seconds_per_step, crf, preset)
+    enc = _Encoder(out, size, 2.0 / seconds_per_step, qp, preset)
     try:
         for frame in _frames(run_dir, records, size, scale, on_frame):
             enc.write(frame)
@@ -413,19 +493,22 @@ class VideoBuilder:
         run_dir: Path,
         width: int = WIDTH,
         seconds_per_step: float = 1.0,
-        crf: int = 30,
+        qp: int = QP,
         preset: str = PRESET,
         on_frame: FrameHook | None = None,
         threads: int = 1,  # live: one encoder thread, the other core is the run's
     ):
         self.run_dir, self.out = Path(run_dir), Path(run_dir) / VIDEO_NAME
-        self.width, self.fps, self.crf, self.preset = width, 2.0 / seconds_per_step, crf, preset
+        self.width, self.fps, self.qp, self.preset = width, 2.0 / seconds_per_step, qp, preset
         self.on_frame, self.threads = on_frame, threads
         self.steps = 0
         self._enc: _Encoder | None = None
         self._maker: FrameMaker | None = None
         self._size: tuple[int, int] = (0, 0)
         self._recent: OrderedDict[str, Screen] = OrderedDict()
+        self._bands: BandDecoder | None = None
+        # CPU seconds of this thread by part (the benchmark prints them)
+        self.parts: dict[str, float] = dict.fromkeys(("decode", "pictures", "draw", "pipe"), 0.0)
 
     def add(self, rec: dict[str, Any]) -> None:
         if not rec.get("screenshot"):
@@ -433,21 +516,37 @@ class VideoBuilder:
         path = self.run_dir / rec["screenshot"]
         if self._enc is None:
             self._size, scale = video_geometry(path, self.width)
-            self._enc = _Encoder(self.out, self._size, self.fps, self.crf, self.preset, threads=self.threads)
+            self._enc = _Encoder(self.out, self._size, self.fps, self.qp, self.preset, threads=self.threads)
             self._maker = FrameMaker(scale, self._size)
+            self._bands = BandDecoder(self._size)
         assert self._maker is not None
+        parts, t0 = self.parts, time.thread_time()
         k = _screen_key(rec)
         after = self._recent.pop(k, None)
         if after is None:
-            after = _screen(path, self._size)
+            after = _screen(path, self._size, self._bands)
         self._recent[k] = after
         if len(self._recent) > RECENT:
             self._recent.popitem(last=False)
+        t1 = time.thread_time()
         if self.on_frame is not None:
             self.on_frame(rec, after.bgr)
-        for frame in self._maker.step(rec, after):
-            self._enc.write(frame)
+        t2 = time.thread_time()
+        frames = self._maker.step(rec, after)
+        t3 = time.thread_time()
+        self._enc.write(frames[0])
+        self._enc.write(frames[1])
+        t4 = time.thread_time()
+        parts["decode"] += t1 - t0
+        parts["pictures"] += t2 - t1
+        parts["draw"] += t3 - t2
+        parts["pipe"] += t4 - t3
         self.steps += 1
+
+    @property
+    def bands_decoded(self) -> tuple[int, int]:
+        """(bands inflated, bands taken from the cache)"""
+        return (self._bands.inflated, self._bands.reused) if self._bands else (0, 0)
 
     @property
     def started(self) -> bool:
@@ -469,6 +568,14 @@ class VideoBuilder:
             self._enc.kill()
 
 
+# The worker does no linear algebra: without this numpy's OpenBLAS starts a thread per core when it is
+# imported (~60 ms of CPU of the worker's ~350 ms start).
+WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+# Niceness of the worker and its ffmpeg (the benchmark's --worker-nice). 0: with a third busy process on
+# the 2 cores, nice 10 starved the worker and the end of the run waited 6-43 ms per step for it.
+WORKER_NICE = 0
+
+
 class LiveVideo:
     """Makes video.mp4 *while* the run goes, in a worker process (`exerciser.evidence.video_worker`).
 
@@ -476,13 +583,16 @@ class LiveVideo:
     write to the worker's pipe, which a thread of the worker drains at once). The worker decodes the
     screenshot (from the file just written: a page-cache read), draws the frames and feeds its ffmpeg;
     both run beside the run, on the other core, and never take the run's GIL (a thread here did: the
-    run's every GIL release then waited for it). `finish` waits for the last frames and returns the
-    small step pictures the report embeds. If the worker fails the video is dropped and `finish` raises
-    VideoError; `make_video` can still make it from the bundle (`exerciser report`). If the run itself
-    is killed, the worker sees its pipe close and completes video.mp4 with the steps it was given.
+    run's every GIL release then waited for it). The small step pictures the report embeds come back
+    through an unnamed temporary file as the worker makes them. `end_input` (after the last step) lets
+    the worker close the file while the run scores and writes up; `finish` then collects it. If the
+    worker fails the video is dropped and `finish` raises VideoError; `make_video` can still make it
+    from the bundle (`exerciser report`). If the run itself is killed, the worker sees its pipe close
+    and completes video.mp4 with the steps it was given.
     """
 
-    BATCH = 4
+    # Steps written at once: the worker polls its pipe, so a write wakes nobody and costs a few us.
+    BATCH = 1
     BATCH_S = 0.5
 
     def __init__(self, run_dir: Path, width: int = WIDTH):
@@ -490,21 +600,28 @@ class LiveVideo:
         self.error: str | None = None
         self.thumbs: dict[tuple[str, int], str] = {}  # (screenshot SHA-256, width) -> JPEG data URI
         self._batch: list[bytes] = []
+        self._unsent = b""  # what a full pipe did not take yet (a worker far behind)
         self._sent = time.monotonic()
         self._t0 = time.perf_counter()
-        self._err = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finish/abort
+        # closed in finish/abort; unnamed, so a killed run leaves nothing behind
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115
+        self._pictures = tempfile.TemporaryFile()  # noqa: SIM115 - the worker appends the pictures here
+        fd = self._pictures.fileno()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "exerciser.evidence.video_worker", str(self.run_dir), str(width)],
+            [sys.executable, "-m", "exerciser.evidence.video_worker", str(self.run_dir), str(width), str(fd)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._err,
+            pass_fds=(fd,),
+            env=os.environ | WORKER_ENV | {"EXERCISER_VIDEO_NICE": str(WORKER_NICE)},
         )
+        assert self.proc.stdin is not None
+        _grow_pipe(self.proc.stdin.fileno(), 1 << 20)
+        os.set_blocking(self.proc.stdin.fileno(), False)  # the run never waits for the worker
 
     def add(self, record: dict[str, Any]) -> None:
-        """Send one step (its trace record). Never raises: a dead worker only loses the video.
-
-        Steps go in batches of `BATCH` (or after `BATCH_S`): each write wakes the worker, and a wake-up
-        per step took the run's core from it too often."""
+        """Send one step (its trace record). Never raises, never blocks: a dead worker only loses the
+        video, one far behind gets the steps its pipe could not take with the next ones."""
         if self.error is not None:
             return
         keep = ("n", "probe", "action", "kinds", "screenshot", "screenshot_sha256")
@@ -512,15 +629,21 @@ class LiveVideo:
         if len(self._batch) >= self.BATCH or time.monotonic() - self._sent >= self.BATCH_S:
             self._flush()
 
-    def _flush(self) -> None:
-        if not self._batch or self.error is not None:
+    def _flush(self, wait: bool = False) -> None:
+        stdin = self.proc.stdin
+        if self.error is not None or stdin is None or stdin.closed:
             return
-        data, self._batch = b"\n".join(self._batch) + b"\n", []
+        if self._batch:
+            self._unsent += b"\n".join(self._batch) + b"\n"
+            self._batch = []
         self._sent = time.monotonic()
         try:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(data)
-            self.proc.stdin.flush()
+            if wait:
+                os.set_blocking(stdin.fileno(), True)
+            while self._unsent:
+                self._unsent = self._unsent[os.write(stdin.fileno(), self._unsent) :]
+        except BlockingIOError:
+            pass  # the pipe is full: the rest goes with the next step
         except (BrokenPipeError, OSError, ValueError) as exc:
             self.error = f"the video worker stopped: {exc}"
 
@@ -530,30 +653,44 @@ class LiveVideo:
             return self._err.read().decode(errors="replace").strip()[-400:]
         return ""
 
+    def end_input(self) -> None:
+        """No more steps: the worker draws what it has and closes the file, while the caller does
+        something else (`finish` then waits for it)."""
+        self._flush(wait=True)
+        with contextlib.suppress(BrokenPipeError, OSError, ValueError):
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+
     def finish(self, timeout: float = 600) -> VideoStats | None:
         """Wait for the worker; None when no step had a screenshot."""
         t = time.perf_counter()
-        self._flush()
+        self.end_input()
         try:
-            out, _ = self.proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
+            out = _read_all(self.proc.stdout, timeout)
+        except TimeoutError:
             self.abort()
             raise VideoError(f"the video worker did not finish in {timeout:.0f} s") from None
-        except (BrokenPipeError, OSError, ValueError):
-            out = self.proc.stdout.read() if self.proc.stdout else b""
-            self.proc.wait()
-        wait = time.perf_counter() - t
+        # its last word is said (it closes stdout first): reap it beside the rest of the run's end
+        threading.Thread(target=self.proc.wait, daemon=True).start()
         err = self._stderr()
         self._err.close()
         try:
             res = json.loads(out or b"{}")
         except ValueError:
             res = {}
-        if self.proc.returncode != 0 or res.get("error") or self.error:
+        if "frames" not in res or res.get("error") or self.error:
+            self.proc.wait()  # it failed: its stderr is complete once it has gone
+            err = err or self._stderr()
+            self._pictures.close()
             raise VideoError(res.get("error") or self.error or f"the video worker failed: {err}")
         self.thumbs = {(sha, int(w)): uri for sha, w, uri in res.get("thumbs") or []}
+        self._read_pictures()
+        wait = time.perf_counter() - t
         if not res.get("frames"):
             return None
+        parts = {str(k): float(v) for k, v in (res.get("parts") or {}).items()}
+        inflated, reused = res.get("bands") or (0, 0)
+        worker = {k: float(res.get(k) or 0) for k in ("behind", "drain_seconds", "finish_seconds")}
         return VideoStats(
             self.run_dir / VIDEO_NAME,
             int(res["frames"]),
@@ -562,14 +699,33 @@ class LiveVideo:
             time.perf_counter() - self._t0,
             float(res.get("cpu_seconds", 0.0)),
             wait,
+            parts.get("ffmpeg", 0.0),
+            float(res.get("start_cpu_seconds", 0.0)),
+            parts,
+            worker | {"bands_inflated": float(inflated), "bands_reused": float(reused)},
         )
+
+    def _read_pictures(self) -> None:
+        with self._pictures as fh:
+            fh.seek(0)
+            for line in fh:
+                sha, w, uri = line.rstrip(b"\n").split(b"\t")
+                self.thumbs[(sha.decode(), int(w))] = uri.decode()
 
     def abort(self) -> None:
         """Stop now and leave no file (a lost device: the folder may be moved away)."""
         self.error = self.error or "aborted"
+        assert self.proc.stdin is not None
+        if self.proc.stdin.closed:  # after end_input: the worker cannot be told, stop it
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+        try:
+            if not self.proc.stdin.closed:
+                os.write(self.proc.stdin.fileno(), b"\nABORT\n")  # after any torn line of a full pipe
+        except (BrokenPipeError, OSError, ValueError):  # full, or gone already
+            with contextlib.suppress(OSError):
+                self.proc.kill()
         with contextlib.suppress(BrokenPipeError, OSError, ValueError):
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(b"ABORT\n")
             self.proc.stdin.close()
         try:
             self.proc.wait(timeout=30)
@@ -578,7 +734,24 @@ class LiveVideo:
             self.proc.wait()
         with contextlib.suppress(OSError, ValueError):
             self._err.close()
+            self._pictures.close()
         (self.run_dir / (VIDEO_NAME + ".part.mp4")).unlink(missing_ok=True)
+
+
+def _read_all(stream: Any, timeout: float) -> bytes:
+    """Everything until the end of `stream` (a pipe), TimeoutError after `timeout` seconds."""
+    if stream is None:
+        return b""
+    fd, chunks, deadline = stream.fileno(), [], time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise TimeoutError
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            stream.close()
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def probe_video(path: Path) -> dict[str, Any]:

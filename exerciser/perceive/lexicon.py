@@ -104,6 +104,7 @@ class Lexicon:
     consent_docs: Phrases
     consent_titles: Phrases
     consent_context: Phrases
+    consent_refusal: Phrases
     second_strong: Phrases
     second_weak: Phrases
     rationale_context: Phrases
@@ -157,6 +158,7 @@ def lexicon() -> Lexicon:
         consent_docs=_section(consent, "documents", "consent"),
         consent_titles=_section(consent, "titles", "consent"),
         consent_context=_section(consent, "context", "consent"),
+        consent_refusal=_section(consent, "refusal_context", "consent"),
         second_strong=Phrases.build("consent.second.strong", sc["strong"]),
         second_weak=Phrases.build("consent.second.weak", sc["weak"]),
         rationale_context=_section(rationale, "context", "rationale"),

@@ -7,7 +7,6 @@ where the elements came from, whether a dialog is in front, and which element a 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -15,12 +14,12 @@ from exerciser.device.contract import DeviceInfo
 from exerciser.perceive.lexicon import Lexicon, Phrases, classify_label, lexicon
 from exerciser.perceive.reading import Bounds, Element, KindHit, Source, Target
 from exerciser.perceive.signatures import Signatures, signatures
-from exerciser.perceive.text import compact, text_len
+from exerciser.perceive.text import compact, is_sentence, text_len
 
 MAX_BUTTON_LEN = 12.0  # text_len of the longest label that still counts as a button / entry
 SHORT_BODY = 70  # compact characters: a body this short is a "short dialog" (second-chance wording)
 MAX_ITEM_LEN = 6.0  # text_len of the longest row label of an account / settings page
-_SENTENCE = re.compile(r"[《》，。！？；]|[.!?;]\s")  # sentence punctuation: body text, not a row label
+TITLE_BAND = 0.16  # share of the screen height: a page's title sits in the toolbar band
 
 
 @dataclass
@@ -34,6 +33,8 @@ class View:
     dialog_bounds: Bounds | None
     source: Source = "hierarchy"
     info: DeviceInfo | None = None
+    title_hint: str = ""  # the page title the hierarchy shows above an OCR'd region (a WebView's toolbar)
+    unread: int = 0  # text segments on screen that OCR did not read (it stopped once the reading settled)
 
     # --- derived views, computed once -----------------------------------------------------------
     @cached_property
@@ -83,6 +84,11 @@ class View:
     def with_class(self, name: str) -> list[int]:
         return [i for i in self.buttons if name in self.classes[i]]
 
+    @cached_property
+    def title(self) -> str:
+        """The page's title: `title_hint`, else the first short read-only text in the toolbar band."""
+        return self.title_hint or page_title(self.elements, self.owner, self.screen[1])
+
     @property
     def is_dialog(self) -> bool:
         return self.dialog_bounds is not None
@@ -127,6 +133,16 @@ class Result:
         return any(t.role == role for t in self.targets)
 
 
+def page_title(elements: list[Element], owner: list[int], screen_h: int) -> str:
+    """The first short read-only text in the toolbar band ("" when none)."""
+    band = TITLE_BAND * (screen_h or 1)
+    for i, e in enumerate(elements):
+        label = e.text or e.content_desc
+        if label and not e.clickable and owner[i] < 0 and e.bounds[3] <= band and text_len(label) <= 8:
+            return label
+    return ""
+
+
 def _area(b: Bounds) -> int:
     return max(0, b[2] - b[0]) * max(0, b[3] - b[1])
 
@@ -168,8 +184,12 @@ def recognise(view: View) -> Result:
     _wall(view, lx, res)
     if not res.has("privacy_consent"):
         _rationale(view, lx, sig, res)
-    _deletion(view, lx, res)
-    if not (res.kinds and view.is_dialog):
+    # A policy or agreement page: its body is the document's prose. Saying how deletion works ("如需注销账号，
+    # 请致电客服热线") or naming 我的-设置-账号与安全 does not put the page on the deletion path or make it
+    # an account page.
+    doc = _document(view, lx)
+    _deletion(view, lx, res, prose=doc)
+    if not (res.kinds and view.is_dialog) and not doc:
         _account_page(view, lx, sig, res)
     _nav_targets(view, lx, res)
     return res
@@ -317,8 +337,13 @@ def _consent(view: View, lx: Lexicon, res: Result) -> None:
         (h for h in (lx.second_strong.find(view.compacts[i]) for i in agree + declines) if h), None
     )
     weak = lx.second_weak.find(body)
-    second = strong or (weak and len(body) <= SHORT_BODY)
-    if not (doc or (second and lx.consent_context.find(body))):
+    # "short" needs the whole body: an OCR reading that stopped early cannot tell
+    second = strong or (weak and len(body) <= SHORT_BODY and not view.unread)
+    # about consent: the body says so, or a decline button refuses an agreement (不同意, Disagree)
+    context = lx.consent_context.find(body) or any(
+        lx.consent_refusal.find(view.compacts[i]) for i in declines
+    )
+    if not (doc or (second and context)):
         return
     if not (view.compact_screen or doc):
         return
@@ -348,13 +373,10 @@ def _wall(view: View, lx: Lexicon, res: Result) -> None:
     marker = lx.wall_markers.find(view.body_compact)
     if not marker:
         return
+    if not _wall_possible(view):
+        return  # the user can go on (agree) or back out into the app (cancel): not a wall
     exits = view.with_class("exit")
     settings = view.with_class("go_to_settings")
-    agree = view.with_class("agree")
-    cancel = [i for i in view.with_class("cancel") if "exit" not in view.classes[i]]
-    refuse_only = [i for i in view.with_class("refuse") if "exit" not in view.classes[i]]
-    if agree or cancel or refuse_only:
-        return  # the user can go on (agree) or back out into the app (cancel): not a wall
     exit_text = lx.wall_exit.find(view.body_compact)
     others = [
         i for i in view.buttons if i not in exits and i not in settings and "close" not in view.classes[i]
@@ -373,6 +395,36 @@ def _wall(view: View, lx: Lexicon, res: Result) -> None:
     for i in others:
         if "confirm" in view.classes[i]:
             res.add_target(view, "confirm", i)
+
+
+def _wall_possible(view: View) -> bool:
+    """No button lets the user go on (agree) or back out into the app (cancel, a refusal that stays)."""
+    cancel = [i for i in view.with_class("cancel") if "exit" not in view.classes[i]]
+    refuse_only = [i for i in view.with_class("refuse") if "exit" not in view.classes[i]]
+    return not (view.with_class("agree") or cancel or refuse_only)
+
+
+def _consent_possible(view: View) -> bool:
+    """The buttons make an agree / decline pair, as `_consent` pairs them once a policy is named."""
+    agree = view.with_class("agree")
+    refuse = view.with_class("refuse")
+    if not agree and refuse:
+        agree = [i for i in view.with_class("confirm") if i not in refuse]
+    declines = refuse or view.with_class("exit") or [i for i in view.with_class("cancel") if i not in agree]
+    return bool(agree and declines)
+
+
+def rationale_settled(view: View, res: Result) -> bool:
+    """A permission rationale whose group is known and whose buttons leave more text nothing else to make of
+    it: no consent pair (a named policy would make it a consent dialog), no wall (a cancel is a way back),
+    and the way to the settings is a button (else "…in Settings" in the body would still add the nag).
+    The OCR reader stops reading its body there: further lines could only name more groups."""
+    kinds = [k for k in res.kinds if k.kind == "permission_rationale"]
+    if not kinds or kinds[0].permission_group is None or len(res.kinds) > 1:
+        return False
+    if not view.with_class("go_to_settings"):
+        return False
+    return not _wall_possible(view) and not _consent_possible(view)
 
 
 def _rationale(view: View, lx: Lexicon, sig: Signatures, res: Result) -> None:
@@ -422,19 +474,31 @@ def _rationale(view: View, lx: Lexicon, sig: Signatures, res: Result) -> None:
         res.add_target(view, "close", i)
 
 
-def _deletion(view: View, lx: Lexicon, res: Result) -> None:
+def _document(view: View, lx: Lexicon) -> bool:
+    """The screen is a page whose title names a policy document (隐私政策, Terms of Service) and not a
+    deletion document (注销协议 is on the deletion path)."""
+    if view.is_dialog or not view.title:
+        return False
+    c = compact(view.title)
+    return bool(lx.consent_docs.find(c)) and not lx.deletion_context.find(c)
+
+
+def _deletion(view: View, lx: Lexicon, res: Result, prose: bool = False) -> None:
     entry_ph = lx.entries["deletion"]
     # The screen is *about* deletion when a read-only text (title, body) says so; an entry row in a list
-    # of settings is not enough (that is a deletion_entry on a settings page).
+    # of settings is not enough (that is a deletion_entry on a settings page). A document's prose is not.
     about = [
         view.compacts[i]
         for i in view.body
-        if lx.deletion_context.find(view.compacts[i])
-        or lx.deletion_context.search_patterns(view.elements[i].text or view.elements[i].content_desc)
+        if not prose
+        and (
+            lx.deletion_context.find(view.compacts[i])
+            or lx.deletion_context.search_patterns(view.elements[i].text or view.elements[i].content_desc)
+        )
     ]
     about = [c for c in about if not lx.deletion_not_context.find(c)]
     act = view.activity.rsplit(".", 1)[-1]
-    if lx.deletion_activities.find(compact(act)):
+    if not prose and lx.deletion_activities.find(compact(act)):
         about.append(compact(act))
     entries = [
         i
@@ -506,8 +570,10 @@ def _account_page(view: View, lx: Lexicon, sig: Signatures, res: Result) -> None
         if selected and (nav["account"].find(c) or nav["settings"].find(c)):
             title = title or label
             continue
-        if e.cls.endswith("EditText") or text_len(label) > MAX_ITEM_LEN or _SENTENCE.search(label):
+        if e.cls.endswith("EditText") or text_len(label) > MAX_ITEM_LEN or is_sentence(label):
             continue  # an input (请输入手机号) or a sentence (我已阅读并同意《用户协议》) is not a row
+        if view.source == "ocr" and not e.clickable:
+            continue  # an OCR line the reader found no row in (a line of a paragraph)
         if lx.page_items.find(c):
             items.append(label)
     items = list(dict.fromkeys(items))

@@ -15,6 +15,7 @@ _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"'
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SPACE_BETWEEN_CJK = re.compile(r"(?<=[\u3400-\u9fff\uff00-\uffef])\s+(?=[\u3400-\u9fff\uff00-\uffef])")
+_SENTENCE = re.compile(r"[《》，。！？；]|[.!?;]\s")  # sentence punctuation: body text, not a label
 
 
 @lru_cache(maxsize=8192)
@@ -40,3 +41,8 @@ def text_len(text: str) -> float:
     cjk = len(_CJK.findall(text))
     latin = len(re.findall(r"[A-Za-z0-9]+", text))
     return cjk / 2 + latin
+
+
+def is_sentence(text: str) -> bool:
+    """Sentence punctuation inside: a piece of body text ("ride. Delete your account"), not a label."""
+    return _SENTENCE.search(text) is not None

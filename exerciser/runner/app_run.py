@@ -9,6 +9,7 @@ installs, scores them with the rule pack and writes the app's results folder:
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 import traceback
@@ -182,6 +183,8 @@ def run_app(
             except Exception as exc:  # a probe's bug must not lose the other probes' evidence
                 errors[name] = f"tool error in probe {name}: {type(exc).__name__}: {exc}"
                 (app_dir / f"error-{name}.txt").write_text(traceback.format_exc())
+        if live:
+            live.end_input()  # no more steps: the video closes while the run scores and writes up
         cats, extra = score_all(ctx.results, scenario, rp, info.language, errors)
         result.categories = cats
         result.extra = extra
@@ -221,7 +224,11 @@ def _copy_deciding(app_dir: Path, result: AppResult) -> None:
             src = app_dir / "steps" / f"{n:04d}.png"
             if src.exists():
                 dst = dec / f"{cat}-{n:04d}.png"
-                shutil.copyfile(src, dst)
+                dst.unlink(missing_ok=True)
+                try:
+                    os.link(src, dst)  # the step's own bytes under a second name, not a second copy
+                except OSError:  # no links on this file system
+                    shutil.copyfile(src, dst)
                 shots.append(f"deciding/{dst.name}")
         v.screenshots = shots
 

@@ -8,9 +8,11 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
+import exerciser.evidence.trace as trace
 from exerciser.evidence.trace import GENESIS, TraceWriter, load_trace, read_trace, sha256_file, sha256_hex
 
 
@@ -111,3 +113,28 @@ def test_sigkill_mid_run_keeps_every_earlier_step(tmp_path: Path) -> None:
     for r in t.records:
         assert sha256_file(out / r["screenshot"]) == r["screenshot_sha256"]
         assert sha256_file(out / r["xml"]) == r["xml_sha256"]
+
+
+def test_periodic_fsync_is_off_the_writers_thread(tmp_path: Path, monkeypatch) -> None:
+    calls: list[str] = []
+    real = trace.os.fsync
+    monkeypatch.setattr(
+        trace.os, "fsync", lambda fd: calls.append(threading.current_thread().name) or real(fd)
+    )
+    w = TraceWriter(tmp_path / "t.jsonl", sync_every_s=0.01)
+    for n in range(1, 21):
+        w.append({"n": n})
+        time.sleep(0.003)
+    deadline = time.monotonic() + 5
+    while "trace-fsync" not in calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert "trace-fsync" in calls and threading.current_thread().name not in calls
+    w.close()  # the last fsync is the closer's own, and the thread is gone
+    assert calls[-1] == threading.current_thread().name
+    assert not [t for t in threading.enumerate() if t.name == "trace-fsync"]
+    assert load_trace(tmp_path / "t.jsonl").count == 20
+    every = TraceWriter(tmp_path / "e.jsonl", sync_every_s=0)  # 0: an fsync per line, in the caller
+    calls.clear()
+    every.append({"n": 1})
+    assert calls == [threading.current_thread().name]
+    every.close()

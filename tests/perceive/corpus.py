@@ -12,6 +12,8 @@ Five sources, all with hand labels:
 - `blind`: consent / rationale / wall / deletion dialogs re-drawn blind (a WebView, no text nodes), also
   dark and as bottom sheets, and account / deletion pages drawn as full-screen WebViews: OCR alone must
   recover the kind and every button.
+- `web`: the app pages that show a WebView under a titled toolbar (privacy policy, terms, articles), with
+  their PNG at two screen widths: OCR reads the WebView, and its prose must not become controls.
 Screens are generated at test time (nothing large is committed).
 """
 
@@ -77,6 +79,7 @@ class Sample:
     truth: dict[str, Bounds] = field(default_factory=dict)  # role -> bounds of the real control
     obstacles: tuple[str, ...] = ()
     blind: bool = False
+    painted: str = ""  # the text a blind view of the screen paints (what OCR should read there)
 
 
 # --- sim apps ------------------------------------------------------------------------------------
@@ -163,6 +166,42 @@ def sim_samples(
                     truth=_button_bounds(frame),
                     obstacles=tuple((entry.get("obstacles") or {}).get(name) or ()),
                     blind=blind,
+                )
+
+
+# Screen sizes a WebView page is drawn at: the wrapping of its text differs (a replay at another width).
+WEB_SIZES = ((1080, 2340), (720, 1560))
+
+
+def webview_samples(sizes: tuple[tuple[int, int], ...] = WEB_SIZES) -> Iterator[Sample]:
+    """Every screen of the corpus apps that holds a WebView next to its text nodes (policy, terms, article
+    pages), with its PNG, at every size of `sizes`: the reader OCRs the blind WebView as it would in a run.
+    Its painted text is body text; whatever it says, it is not a control of the app."""
+    lab = labels()
+    for app_id, m in app_models().items():
+        web = {
+            n: next(w.text for w in sc.widgets if w.type == "webview")
+            for n, sc in m.screens.items()
+            if not sc.blind and any(w.type == "webview" for w in sc.widgets)
+        }
+        if not web:
+            continue
+        loc = "zh-CN" if m.language == "zh" else "en-US"
+        entry = lab.get(app_id) or {}
+        for w, h in sizes:
+            dev = VirtualDevice([m], profile="api33", locale=loc, width=w, height=h)
+            for name, painted in web.items():
+                frame = dev.frame_for(m.package, screen=name)
+                yield Sample(
+                    name=f"web:{app_id}/{name}@{w}x{h}",
+                    source="web",
+                    obs=_obs(dev, frame, m.package, m.screens[name].activity, True),
+                    info=dev.info,
+                    kinds=frozenset((entry.get("kinds") or {}).get(name) or ()),
+                    targets=dict((entry.get("targets") or {}).get(name) or {}),
+                    obstacles=tuple((entry.get("obstacles") or {}).get(name) or ()),
+                    blind=True,
+                    painted=painted,
                 )
 
 
@@ -337,6 +376,8 @@ BLIND_DIALOGS = (
     ("camera_on_news_list_en", "delete_confirm"),
     ("realworld_zh", "consent_sheet"),
     ("realworld_zh", "consent_textbuttons"),
+    ("realworld_zh", "consent_summary"),
+    ("realworld_zh", "delete_review"),
     ("realworld_zh", "second_chance_exit"),
     ("realworld_zh", "camera_nag"),
     ("realworld_zh", "storage_wall"),

@@ -18,11 +18,13 @@ from corpus import (
     sim_samples,
     system_samples,
     unlabelled,
+    webview_samples,
     xml_samples,
 )
 
 from exerciser.perceive import KINDS, Reader
 from exerciser.perceive.hierarchy import parse
+from exerciser.perceive.text import compact
 from exerciser.sim import PROFILES
 
 TARGET = 0.97  # issue 3: precision and recall per kind
@@ -51,6 +53,12 @@ def blind_corpus(ocr_reader):
     return [(s, ocr_reader.read(s.obs, s.info)) for s in samples]
 
 
+@pytest.fixture(scope="module")
+def web_corpus(ocr_reader):
+    """The apps' WebView pages (policy, terms, article) under a toolbar, 1080 and 720 wide."""
+    return [(s, ocr_reader.read(s.obs, s.info)) for s in webview_samples()]
+
+
 def _report(failures: list[str], limit: int = 40) -> str:
     more = f"\n... and {len(failures) - limit} more" if len(failures) > limit else ""
     return f"{len(failures)} screens wrong:\n" + "\n".join(failures[:limit]) + more
@@ -60,9 +68,9 @@ def test_every_screen_of_the_corpus_apps_is_labelled():
     assert unlabelled() == []
 
 
-def test_precision_and_recall_per_kind(hierarchy_corpus, blind_corpus):
+def test_precision_and_recall_per_kind(hierarchy_corpus, blind_corpus, web_corpus):
     tally = scoring.Tally()
-    for s, r in hierarchy_corpus + blind_corpus:
+    for s, r in hierarchy_corpus + blind_corpus + web_corpus:
         tally.add(s.kinds, scoring.kinds_of(r))
     missing = [k for k in KINDS if tally.tp[k] + tally.fn[k] == 0]
     assert not missing, f"the corpus has no screen of kind {missing}"
@@ -104,6 +112,54 @@ def test_blind_screens_are_read_by_ocr_alone(blind_corpus):
             failures.append(f"{s.name}: {'; '.join(p)}")
     assert not failures, _report(failures)
     assert len(blind_corpus) >= 60
+
+
+def test_stopping_early_reads_what_reading_everything_reads(blind_corpus):
+    """OCR of a dialog stops once more text could not change the reading (the kind and every target are
+    decided): a full transcript of the same dialogs gives the same kinds, groups and targets."""
+    full = Reader(settle=False)
+    light = [(s, r) for s, r in blind_corpus if s.name.endswith("/light")]
+    assert len(light) >= 15
+    diffs, read_early, segments = [], 0, 0
+    for s, early in light:
+        whole = full.read(s.obs, s.info)
+        for what, a, b in (
+            (
+                "kinds",
+                {(k.kind, k.permission_group) for k in early.kinds},
+                {(k.kind, k.permission_group) for k in whole.kinds},
+            ),
+            (
+                "targets",
+                {(t.role, t.bounds, t.text) for t in early.targets},
+                {(t.role, t.bounds, t.text) for t in whole.targets},
+            ),
+        ):
+            if a != b:
+                diffs.append(f"{s.name} {what}: early {sorted(a)} != full {sorted(b)}")
+        read_early += sum(1 for e in early.elements if e.source == "ocr")
+        segments += sum(1 for e in whole.elements if e.source == "ocr")
+    assert not diffs, _report(diffs)
+    assert read_early < 0.8 * segments, (read_early, segments)  # stopping early saved reading
+
+
+def test_the_prose_of_a_webview_page_is_no_control(web_corpus):
+    """OCR reads a policy page's WebView from its first letter (the text starts at the view's edge), and a
+    sentence in it ("... ride. Delete your account under Me > Settings") is no deletion entry, obstacle or
+    account row, at either width: a replay at another width sees the same screen."""
+    read = [(s, r) for s, r in web_corpus if r.blind]
+    assert len(read) >= 40 and {s.info.width for s, _ in read} == {720, 1080}
+    failures = []
+    for s, r in web_corpus:
+        p = scoring.problems(s, r)
+        ocr = [e for e in r.elements if e.source == "ocr"]
+        if r.blind and not compact("".join(e.text for e in ocr)).startswith(compact(s.painted)[:10]):
+            p.append(f"read {[e.text for e in ocr][:2]}, painted {s.painted[:30]!r}")
+        p += [f"{e.text!r} tappable" for e in ocr if e.clickable]
+        if p:
+            failures.append(f"{s.name}: {'; '.join(p)}")
+    assert not failures, _report(failures)
+    assert any("deleteyouraccount" in compact(" ".join(e.text for e in r.elements)) for _, r in read)
 
 
 def test_blind_screens_without_ocr_show_nothing(blind_corpus):
