@@ -588,9 +588,10 @@ class U2Device:
             )
 
     def stop_screenrecord(self, local: str | Path) -> Path:
-        """SIGINT the recorder (it finishes the MP4), wait for it, pull the file."""
+        """SIGINT the recorder (it finishes the MP4), wait for it, pull the file. Only ours: `-f` matches
+        its command line, which names our output file, so another tool's recording goes on."""
         conn, remote = self._record
-        self.sh("pkill -INT screenrecord")
+        self.sh(f"pkill -INT -f {shlex.quote('screenrecord .*' + remote)}")
         with self._guard("screenrecord"):
             conn.conn.settimeout(60)
             while conn.conn.recv(4096):

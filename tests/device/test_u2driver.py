@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 import pytest
 from adb_helpers import has_ffmpeg, serve
@@ -302,7 +303,12 @@ def test_unplugged_device_is_device_lost(fake):
 
 @pytest.mark.skipif(not has_ffmpeg(), reason="ffmpeg not installed")
 def test_screenrecord_helper(fake, tmp_path):
-    dev, drv, _ = fake
+    """The driver records, stops its own recording and pulls it; another tool's recording goes on."""
+    dev, drv, front = fake
+    theirs = drv._adb.shell("screenrecord /sdcard/theirs.mp4", stream=True)  # another tool's, kept open
+    deadline = time.monotonic() + 5
+    while not front.phone.recorders and time.monotonic() < deadline:  # it starts on its own thread
+        time.sleep(0.01)
     drv.start_screenrecord()
     drv.app_start(FAKE_PKG)
     drv.observe()
@@ -311,6 +317,8 @@ def test_screenrecord_helper(fake, tmp_path):
     mp4 = drv.stop_screenrecord(tmp_path / "rec.mp4")
     data = mp4.read_bytes()
     assert data[4:8] == b"ftyp" and len(data) > 1000
+    assert [r.path for r in front.phone.recorders] == ["/sdcard/theirs.mp4"]
+    theirs.close()
 
 
 CRASHY = """

@@ -576,7 +576,9 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         from exerciser.sim.adbfront.recorder import signal_recorders
 
         names = [a for a in ctx.argv[1:] if not a.startswith("-")]
-        if ctx.argv[0] in ("pkill", "killall"):
+        if ctx.argv[0] == "pkill" and "-f" in ctx.argv[1:]:  # a regex over each recorder's command line
+            hit = any(signal_recorders(phone, pattern=n) for n in names)
+        elif ctx.argv[0] in ("pkill", "killall"):
             hit = any(n == "screenrecord" for n in names) and signal_recorders(phone)
         else:
             hit = any(signal_recorders(phone, pid=int(n)) for n in names if n.isdigit())

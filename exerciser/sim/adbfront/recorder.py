@@ -1,12 +1,13 @@
 """`screenrecord` on the virtual device: frames are the screens the device showed while recording.
 
 `screenrecord [--time-limit S] [--size WxH] FILE` blocks like the real one until the time limit, a SIGINT
-(`pkill -INT screenrecord`, `kill -2 PID`) or the shell stream closing, then writes an H.264 MP4 (ffmpeg)
-with each captured screen held for as long as it was shown.
+(`pkill -INT screenrecord`, `pkill -INT -f REGEX`, `kill -2 PID`) or the shell stream closing, then writes
+an H.264 MP4 (ffmpeg) with each captured screen held for as long as it was shown.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -19,8 +20,9 @@ from exerciser.sim.adbfront.shell import Ctx
 
 
 class Recorder:
-    def __init__(self, pid: int, path: str, size: tuple[int, int] | None) -> None:
+    def __init__(self, pid: int, path: str, size: tuple[int, int] | None, cmdline: str = "") -> None:
         self.pid = pid
+        self.cmdline = cmdline or f"screenrecord {path}"
         self.path = path
         self.size = size
         self.frames: list[tuple[float, bytes]] = []
@@ -31,10 +33,18 @@ class Recorder:
             self.frames.append((time.monotonic(), obs.png))
 
 
-def signal_recorders(phone: Phone, pid: int | None = None) -> bool:
+def signal_recorders(phone: Phone, pid: int | None = None, pattern: str | None = None) -> bool:
+    """SIGINT the recorders: all, the one with `pid`, or those whose command line `pattern` matches."""
     hit = False
     for rec in list(phone.recorders):
-        if pid is None or rec.pid == pid:
+        if pattern is not None:
+            try:
+                chosen = re.search(pattern, rec.cmdline) is not None
+            except re.error:
+                chosen = False
+        else:
+            chosen = pid is None or rec.pid == pid
+        if chosen:
             rec.stop.set()
             hit = True
     return hit
@@ -65,7 +75,9 @@ def screenrecord_command(phone: Phone, ctx: Ctx) -> int:
         ctx.eprint("ERROR: unable to create video encoder")
         return 1
     # a background job (`screenrecord F & echo $!`) is signalled by the pid the shell gave it
-    rec = Recorder(ctx.pid or 7000 + len(phone.recorders) + int(time.monotonic()) % 1000, path, size)
+    rec = Recorder(
+        ctx.pid or 7000 + len(phone.recorders) + int(time.monotonic()) % 1000, path, size, " ".join(ctx.argv)
+    )
     with phone.lock:
         phone.recorders.append(rec)
         rec.frame(phone.observation())
