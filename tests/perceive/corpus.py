@@ -41,7 +41,8 @@ XML_DIR = HERE / "corpus"
 ALL_PROFILES = ("api23", "api28", "api29", "api30", "api33", "api34", "miui14")
 LOCALES = ("en-US", "zh-CN")
 
-# sysui button role -> reader target role
+# sysui button role -> reader target role; written out, not imported from exerciser.perceive.signatures:
+# the corpus is the recogniser's independent oracle
 GRANT_ROLES = {
     "allow": "allow",
     "allow_always": "allow",
