@@ -12,10 +12,12 @@ Rules it keeps:
   is never called, `pm install` runs without `-g`. The probes decide every answer.
 - adbutils and uiautomator2 are imported lazily, after `ANDROID_ADB_SERVER_PORT` and `ADBUTILS_ADB_PATH`
   are set (their clients read them when made; a client of another adb version kills the server).
-- Failures: the device gone (unplugged, offline, its adb transport dead) raises `DeviceLost`; a
-  uiautomator server that refuses or drops calls is restarted by uiautomator2, one that takes a call and
-  never answers times out (`rpc_timeout`, applied to the socket: uiautomator2's own timeout is not) and
-  is restarted once here, then `DeviceLost`; a slow phone is waited for (its server's start-up, late
+- Failures: a device offline for a moment (a loose cable, a USB hub reset, a Wi-Fi adb hiccup) is waited
+  for up to `reconnect_grace` seconds, the failed call sent again, and the gap noted in `reconnects`;
+  the device gone for longer (unplugged, its adb transport dead) raises `DeviceLost`; a uiautomator
+  server that refuses or drops calls is restarted by uiautomator2, one that takes a call and never
+  answers times out (`rpc_timeout`, applied to the socket: uiautomator2's own timeout is not) and is
+  restarted once here, then `DeviceLost`; a slow phone is waited for (its server's start-up, late
   answers within the timeout); a sleeping or swipe-locked screen is woken and unlocked with key events;
   a crash/ANR dialog about another app is closed and noted in `dismissed`.
 - Screenshots arrive as JPEG and become the contract's PNG through a per-device cache (a screen seen
@@ -34,6 +36,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +59,16 @@ from exerciser.device.dumpsys_parse import (
 )
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reconnect:
+    """The device was offline for a moment and came back; the run went on."""
+
+    at: float  # wall clock (epoch seconds) when it was back
+    offline_s: float
+    during: str  # the call that failed
+
 
 DEFAULT_ADB = "/usr/bin/adb"
 _EXIT = "X4EXIT:"
@@ -114,8 +127,12 @@ class U2Device:
         rpc_timeout: float = 20.0,
         shell_timeout: float = 30.0,
         connect_timeout: float = 15.0,
+        reconnect_grace: float = 10.0,
     ) -> None:
         self.serial = serial
+        self.reconnect_grace = reconnect_grace
+        self.reconnects: list[Reconnect] = []  # brief losses the device came back from
+        self._offline_lock = threading.Lock()
         self.screenshot_quality = screenshot_quality
         self.rpc_timeout = rpc_timeout
         self.shell_timeout = shell_timeout
@@ -154,6 +171,39 @@ class U2Device:
         except Exception:
             return False
 
+    def _back_online(self, what: str) -> bool:
+        """After a failed call: is the device (still, or again) online? A cable that slips, a USB hub's
+        reset or a Wi-Fi adb hiccup makes it `offline` for a moment, and the adb server reconnects it;
+        that is waited for up to `reconnect_grace` seconds and noted in `reconnects`. False: it is gone.
+        A capture's concurrent calls fail together: one waits, the others find it back (one note)."""
+        if self.attached():
+            return True
+        with self._offline_lock:
+            return self._wait_back(what)
+
+    def _wait_back(self, what: str) -> bool:
+        if self.attached():
+            return True
+        t0 = time.monotonic()
+        asked = 0.0
+        while time.monotonic() < t0 + self.reconnect_grace:
+            time.sleep(0.2)
+            if _is_network_serial(self.serial) and time.monotonic() - asked >= 1.0:
+                # a network device: connect it again now, as an operator would (`adb disconnect` +
+                # `adb connect`). adb's own retry comes only ~10 s after the drop (measured with Debian's
+                # adb 29), and `adb connect` alone answers "already connected" to an offline entry.
+                asked = time.monotonic()
+                with contextlib.suppress(Exception):
+                    self._client.disconnect(self.serial)
+                with contextlib.suppress(Exception):
+                    self._client.connect(self.serial, timeout=1.0)
+            if self.attached():
+                gap = time.monotonic() - t0
+                self.reconnects.append(Reconnect(time.time(), round(gap, 2), what))
+                log.warning("%s: offline for %.1f s during %s; back online", self.serial, gap, what)
+                return True
+        return False
+
     def _wait_online(self, timeout: float) -> None:
         """A device just connected (or re-plugged) is `offline` until its handshake completes."""
         t0 = time.monotonic()
@@ -181,7 +231,7 @@ class U2Device:
         except (DeviceError, DeviceLost):
             raise
         except (self._adbutils.AdbError, OSError, EOFError) as exc:
-            if not self.attached():
+            if not self._back_online(what):
                 raise DeviceLost(f"{self.serial}: device went away during {what}: {exc}") from exc
             raise DeviceError(f"{self.serial}: {what} failed: {exc}") from exc
 
@@ -208,8 +258,16 @@ class U2Device:
     def sh(self, cmd: str, timeout: float | None = None) -> tuple[str, int]:
         """(output, exit status) of a shell command line."""
         t0 = time.perf_counter()
-        with self._guard(f"shell {cmd.split(' ', 1)[0]}"):
-            raw = self._shell_raw(f"{cmd}; echo {_EXIT}$?", timeout)
+        blips = len(self.reconnects)
+        try:
+            with self._guard(f"shell {cmd.split(' ', 1)[0]}"):
+                raw = self._shell_raw(f"{cmd}; echo {_EXIT}$?", timeout)
+        except DeviceError:
+            if len(self.reconnects) == blips:
+                raise
+            # the device dropped and came back during the call: send it again, once
+            with self._guard(f"shell {cmd.split(' ', 1)[0]}"):
+                raw = self._shell_raw(f"{cmd}; echo {_EXIT}$?", timeout)
         self._timed("shell", t0)
         i = raw.rfind(_EXIT.encode())
         if i < 0:
@@ -237,9 +295,11 @@ class U2Device:
             except RPCError as exc:  # the server answered with an error: a bad call, not a dead server
                 raise DeviceError(f"{self.serial}: {method}: {exc}") from exc
             except (U2DeviceError, self._adbutils.AdbError, OSError, EOFError) as exc:
-                if not self.attached():
+                blips = len(self.reconnects)
+                if not self._back_online(method):
                     raise DeviceLost(f"{self.serial}: device went away during {method}: {exc}") from exc
-                if attempt == 2 or isinstance(exc, U2DeviceError):
+                came_back = len(self.reconnects) > blips  # its server died with the connection: restart
+                if attempt == 2 or (isinstance(exc, U2DeviceError) and not came_back):
                     raise DeviceLost(
                         f"{self.serial}: uiautomator server not responding after a restart ({method}: {exc})"
                     ) from exc
@@ -265,7 +325,7 @@ class U2Device:
             self._u2.stop_uiautomator(wait=False)
             self._u2.start_uiautomator()
         except (U2DeviceError, self._adbutils.AdbError, OSError) as exc:
-            if not self.attached():
+            if not self._back_online("uiautomator restart"):
                 raise DeviceLost(
                     f"{self.serial}: device went away while restarting uiautomator: {exc}"
                 ) from exc
@@ -285,7 +345,7 @@ class U2Device:
                 self.sh("; ".join(f"am force-stop {p}" for p in OTHER_AUTOMATION))
                 d = uiautomator2.Device(self._adb)
         except (U2DeviceError, self._adbutils.AdbError, OSError, EOFError) as exc:
-            if not self.attached():
+            if not self._back_online("uiautomator start"):
                 raise DeviceLost(
                     f"{self.serial}: device went away while starting uiautomator: {exc}"
                 ) from exc
@@ -600,6 +660,12 @@ class U2Device:
             self._adb.sync.pull(remote, str(local))
         self.sh(f"rm -f {shlex.quote(remote)}")
         return Path(local)
+
+
+def _is_network_serial(serial: str) -> bool:
+    """`HOST:PORT`, a device that `adb connect` attached (Wi-Fi adb, an emulator or served virtual device)."""
+    host, _, port = serial.rpartition(":")
+    return bool(host) and port.isdigit()
 
 
 def _tuned(create_connection, timeout_of):

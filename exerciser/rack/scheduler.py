@@ -206,6 +206,7 @@ def run_suite(
                     sc = queue.popleft()
                     state["busy"] += 1
                 att = record.start(sc.id, serial)
+                blips = len(getattr(dev, "reconnects", []))
                 view.since[serial] = time.monotonic()
                 view.note[serial] = "starting"
                 lost = False
@@ -242,6 +243,11 @@ def run_suite(
                     results[sc.id] = _app_result(sc, out_dir, f"{type(exc).__name__}: {exc}", serial)
                     record.finish(sc.id, att, "error", str(exc))
                 finally:
+                    for r in getattr(dev, "reconnects", [])[blips:]:
+                        record.log(
+                            f"{serial}: offline for {r.offline_s:.1f} s during {r.during} while running"
+                            f" {sc.id}; back online, the run went on"
+                        )
                     if not lost:
                         with cond:
                             state["busy"] -= 1

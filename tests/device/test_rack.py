@@ -306,3 +306,57 @@ def test_real_suite_through_the_rack_same_verdicts(adb_server, tmp_path, in_proc
     files = json.loads((tmp_path / app / "manifest.json").read_text())["files"]
     assert {"attempts/attempts.json", f"{rel.removeprefix(app + '/')}/trace.jsonl"} <= set(files)
     assert verify_bundle(tmp_path / app).ok
+
+
+class Blip:
+    """Device proxy that drops its served device off adb at the `after`-th observation and plugs it back
+    `back_s` seconds later (a loose cable, a Wi-Fi adb hiccup)."""
+
+    def __init__(self, device: Device, front, after: int, back_s: float = 1.0) -> None:
+        self._d, self._front, self._left, self._back_s = device, front, after, back_s
+
+    def observe(self):
+        self._left -= 1
+        if self._left == 0:
+            self._front.stop()
+            threading.Timer(self._back_s, self._front.plug_back).start()
+        return self._d.observe()
+
+    def __getattr__(self, name):
+        return getattr(self._d, name)
+
+
+def test_device_offline_for_a_moment_finishes_its_app(adb_server, tmp_path, in_process):
+    """One device, one app; it drops off adb for a second in mid-run. The driver waits for it and the app
+    finishes on the same device with the in-process verdicts and figures: no lost attempt, one line in
+    rack.log, and a trace that is whole."""
+    from exerciser.evidence.trace import load_trace
+    from exerciser.rack import run_suite
+    from exerciser.runner.app_run import run_app
+    from exerciser.sim import load_app_model
+
+    sc = suite()[0]
+    (front,) = serve(
+        [VirtualDevice([load_app_model(sc.app.model_path)], profile=PROFILE, locale=LOCALE, seed=13)],
+        adb_server,
+    )
+
+    def runner(sc, device, out_dir, **kw):
+        return run_app(sc, Blip(device, front, after=8), out_dir, finalize=False, **kw)
+
+    try:
+        (res,) = run_suite(
+            [sc], [front.serial], tmp_path, progress=False, adb_port=adb_server.port, runner=runner
+        )
+    finally:
+        front.stop()
+    assert not res.error and res.serial == front.serial
+    assert _outcome(res) == in_process[sc.id]
+    assert not (tmp_path / sc.id / "attempts").exists()
+    rack = json.loads((tmp_path / "rack.json").read_text())
+    assert [(t["serial"], t["outcome"]) for t in rack["apps"][0]["attempts"]] == [(front.serial, "completed")]
+    log = (tmp_path / "rack.log").read_text()
+    assert re.search(rf"{re.escape(front.serial)}: offline for [\d.]+ s during .+ while running {sc.id}", log)
+    assert "LOST" not in log
+    trace = load_trace(tmp_path / sc.id / "trace.jsonl")
+    assert trace.chain_ok and trace.count == res.steps

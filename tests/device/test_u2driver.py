@@ -186,7 +186,7 @@ def fake(adb_server):
 
     dev = FakeDevice()
     (front,) = serve([dev], adb_server)
-    drv = U2Device(front.serial, adb_port=adb_server.port)
+    drv = U2Device(front.serial, adb_port=adb_server.port, reconnect_grace=3.0)
     yield dev, drv, front
     drv.close()
     front.stop()
@@ -289,6 +289,24 @@ def test_no_screenrecord_on_the_phone(fake):
     del front._commands["screenrecord"]  # some vendor builds leave it out
     with pytest.raises(DeviceError, match="no screenrecord"):
         drv.start_screenrecord()
+
+
+def test_device_offline_for_a_moment_is_waited_for(fake):
+    """The device drops off adb and is plugged back within the grace: the call that failed is sent again
+    (the uiautomator server, which died with the connection, restarted), the gap is noted, the run goes on."""
+    dev, drv, front = fake
+    drv.app_start(FAKE_PKG)
+    before = drv.observe()
+    front.stop()
+    threading.Timer(0.8, front.plug_back).start()
+    after = drv.observe()
+    assert (after.package, after.xml) == (before.package, before.xml)
+    assert len(drv.reconnects) == 1 and 0 < drv.reconnects[0].offline_s < 3.0
+    assert drv.is_alive(FAKE_PKG) and len(drv.reconnects) == 1
+    front.stop()
+    threading.Timer(0.8, front.plug_back).start()
+    out, status = drv.sh("echo again")  # a shell call in the gap: sent again once it is back
+    assert (out, status) == ("again\n", 0) and len(drv.reconnects) == 2
 
 
 def test_unplugged_device_is_device_lost(fake):

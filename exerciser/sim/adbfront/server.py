@@ -129,6 +129,9 @@ class AdbFront:
                 conn, _ = self._listener.accept()
             except OSError:
                 break
+            if self.stopped.is_set():  # let in just as it was unplugged
+                conn.close()
+                break
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             t = Transport(conn, self.phone.banner(), self._open, on_close=self._closed)
             with self._lock:
@@ -143,13 +146,24 @@ class AdbFront:
         """Unplug: stop listening and drop every connection (the host sees the device vanish)."""
         self.stopped.set()
         if self._listener is not None:
+            # shutdown first: close() alone leaves a thread blocked in accept() holding the socket, and
+            # adb's reconnect would still be let in
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(OSError):
                 self._listener.close()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(2)
         with self._lock:
             transports = list(self._transports)
         for t in transports:
             t.shutdown()
         self.phone.u2_processes = 0
+
+    def plug_back(self) -> AdbFront:
+        """Listen again after `stop()`, the same phone with its files and state (a cable plugged back)."""
+        self.stopped.clear()
+        return self.start()
 
     def __enter__(self) -> AdbFront:
         return self.start()
