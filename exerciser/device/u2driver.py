@@ -133,6 +133,7 @@ class U2Device:
         self.reconnect_grace = reconnect_grace
         self.reconnects: list[Reconnect] = []  # brief losses the device came back from
         self._offline_lock = threading.Lock()
+        self._gone = False  # offline for a whole grace: the next failures do not wait again
         self.screenshot_quality = screenshot_quality
         self.rpc_timeout = rpc_timeout
         self.shell_timeout = shell_timeout
@@ -183,7 +184,10 @@ class U2Device:
 
     def _wait_back(self, what: str) -> bool:
         if self.attached():
+            self._gone = False
             return True
+        if self._gone:  # waited for in full already (another call of this capture, or earlier): no more
+            return False
         t0 = time.monotonic()
         asked = 0.0
         while time.monotonic() < t0 + self.reconnect_grace:
@@ -202,6 +206,7 @@ class U2Device:
                 self.reconnects.append(Reconnect(time.time(), round(gap, 2), what))
                 log.warning("%s: offline for %.1f s during %s; back online", self.serial, gap, what)
                 return True
+        self._gone = True
         return False
 
     def _wait_online(self, timeout: float) -> None:
