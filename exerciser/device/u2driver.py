@@ -34,11 +34,12 @@ import re
 import shlex
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from exerciser.device.contract import (
     DeviceError,
@@ -59,6 +60,7 @@ from exerciser.device.dumpsys_parse import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -240,6 +242,19 @@ class U2Device:
                 raise DeviceLost(f"{self.serial}: device went away during {what}: {exc}") from exc
             raise DeviceError(f"{self.serial}: {what} failed: {exc}") from exc
 
+    def _adb_call(self, what: str, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` under `_guard`; sent again, once, when the device dropped off and came back
+        during it (an adb call's connection dies with the transport)."""
+        blips = len(self.reconnects)
+        try:
+            with self._guard(what):
+                return fn(*args)
+        except DeviceError:
+            if len(self.reconnects) == blips:
+                raise
+        with self._guard(what):
+            return fn(*args)
+
     def _timed(self, name: str, t0: float) -> None:
         self.timings.setdefault(name, []).append(time.perf_counter() - t0)
 
@@ -263,16 +278,9 @@ class U2Device:
     def sh(self, cmd: str, timeout: float | None = None) -> tuple[str, int]:
         """(output, exit status) of a shell command line."""
         t0 = time.perf_counter()
-        blips = len(self.reconnects)
-        try:
-            with self._guard(f"shell {cmd.split(' ', 1)[0]}"):
-                raw = self._shell_raw(f"{cmd}; echo {_EXIT}$?", timeout)
-        except DeviceError:
-            if len(self.reconnects) == blips:
-                raise
-            # the device dropped and came back during the call: send it again, once
-            with self._guard(f"shell {cmd.split(' ', 1)[0]}"):
-                raw = self._shell_raw(f"{cmd}; echo {_EXIT}$?", timeout)
+        raw = self._adb_call(
+            f"shell {cmd.split(' ', 1)[0]}", self._shell_raw, f"{cmd}; echo {_EXIT}$?", timeout
+        )
         self._timed("shell", t0)
         i = raw.rfind(_EXIT.encode())
         if i < 0:
@@ -462,8 +470,7 @@ class U2Device:
 
     def _png(self, b64: str | None) -> bytes:
         if not b64:  # takeScreenshot may return null (secure window): fall back to screencap
-            with self._guard("screencap"):
-                return self._shell_raw("screencap -p")
+            return self._adb_call("screencap", self._shell_raw, "screencap -p")
         try:
             t0 = time.perf_counter()
             png = self._shots.convert(base64.b64decode(b64))
@@ -492,8 +499,9 @@ class U2Device:
         from exerciser.device.logcat import parse_logcat
 
         since = f" -T {since_ms // 1000}.{since_ms % 1000:03d}" if since_ms > 0 else ""
-        with self._guard("logcat"):
-            raw = self._shell_raw(f"logcat -d -v epoch -b events -b main{since} {LOGCAT_FILTER}")
+        raw = self._adb_call(
+            "logcat", self._shell_raw, f"logcat -d -v epoch -b events -b main{since} {LOGCAT_FILTER}"
+        )
         text = raw.decode("utf-8", "replace")
         events = parse_logcat(text, self._uid_table())
         if any(e.kind == EventKind.PERMISSION_REQUEST and not e.package for e in events):
@@ -577,8 +585,7 @@ class U2Device:
         """Push and `pm install -r -t` (never `-g` unless asked: permission answers belong to the probes)."""
         apk = Path(apk)
         remote = f"/data/local/tmp/exerciser-{apk.stem}.apk"
-        with self._guard("push"):
-            self._adb.sync.push(str(apk), remote)
+        self._adb_call("push", self._adb.sync.push, str(apk), remote)
         flags = "-r -t" + (" -g" if grant_all else "")
         out, _ = self.sh(f"pm install {flags} {remote}", timeout=max(self.shell_timeout, 120))
         self.sh(f"rm -f {remote}")
