@@ -20,9 +20,9 @@ from exerciser.sim.adbfront.shell import Ctx
 
 
 class Recorder:
-    def __init__(self, pid: int, path: str, size: tuple[int, int] | None, cmdline: str = "") -> None:
+    def __init__(self, pid: int, path: str, size: tuple[int, int] | None, cmdline: str) -> None:
         self.pid = pid
-        self.cmdline = cmdline or f"screenrecord {path}"
+        self.cmdline = cmdline  # what `pkill -f` matches
         self.path = path
         self.size = size
         self.frames: list[tuple[float, bytes]] = []
@@ -35,19 +35,18 @@ class Recorder:
 
 def signal_recorders(phone: Phone, pid: int | None = None, pattern: str | None = None) -> bool:
     """SIGINT the recorders: all, the one with `pid`, or those whose command line `pattern` matches."""
-    hit = False
-    for rec in list(phone.recorders):
-        if pattern is not None:
-            try:
-                chosen = re.search(pattern, rec.cmdline) is not None
-            except re.error:
-                chosen = False
-        else:
-            chosen = pid is None or rec.pid == pid
-        if chosen:
-            rec.stop.set()
-            hit = True
-    return hit
+    try:
+        regex = re.compile(pattern) if pattern is not None else None
+    except re.error:
+        return False  # pkill: a bad pattern matches nothing
+    chosen = [
+        rec
+        for rec in list(phone.recorders)
+        if (regex.search(rec.cmdline) if regex is not None else pid is None or rec.pid == pid)
+    ]
+    for rec in chosen:
+        rec.stop.set()
+    return bool(chosen)
 
 
 def screenrecord_command(phone: Phone, ctx: Ctx) -> int:
