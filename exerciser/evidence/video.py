@@ -90,7 +90,9 @@ def even_size(width: int, height: int, target_width: int) -> tuple[int, int]:
 
 
 def action_label(action: dict[str, Any]) -> str:
-    """Short human description: `tap "Agree"`, `key back`, `app_start com.x`."""
+    """Short human description: `tap "Agree"`, `key back`, `app_start com.x`; a refused action says so."""
+    if action.get("refused"):
+        return "REFUSED " + action_label({k: v for k, v in action.items() if k != "refused"})
     t = action.get("type", "?")
     sel = action.get("selector") or {}
     if t in ("tap", "long_press"):

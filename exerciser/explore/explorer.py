@@ -237,7 +237,9 @@ class Explorer:
         sid = step.state.id
         if sid in self.cands:
             return
-        cs = [c for c in controls(step.reading) if allowed(c, step)]
+        # what the safety guard would refuse is not even tried (it would only cost a refused step)
+        guard = self.s.guard
+        cs = [c for c in controls(step.reading) if allowed(c, step) and guard.judge_point(*c.point).allowed]
         scored = [(goal.score(c, step), c) for c in cs]
         self.cands[sid] = [(sc, c) for sc, c in scored if sc > 0]
 

@@ -45,8 +45,25 @@ def _obstacles(step: Step) -> list[dict[str, Any]]:
     return out
 
 
+def refusal_after(ctx: ProbeContext, n: int) -> dict[str, Any] | None:
+    """The first action the safety guard refused after step `n`, as the verdict cites it."""
+    r = next((r for r in ctx.session.refusals if r["step"] > n), None)
+    if r is None:
+        return None
+    return {
+        "step": r["step"],
+        "control": (r.get("control") or {}).get("label", ""),
+        "rule": r["rule"],
+        "category": r["category"],
+        "reason": r["reason"],
+    }
+
+
 def walk_to_confirmation(ctx: ProbeContext, d: Driver, step: Step, res: ProbeResult) -> dict[str, Any]:
-    """From the deletion entry's page to the final confirmation; cancel there (or confirm a test account)."""
+    """From the deletion entry's page to the final confirmation; cancel there (or confirm a test account).
+
+    The safety guard decides what may be pressed on the way: on a real account the walk ends at the first
+    control it refuses, and the facts say where ("stopped before the irreversible step")."""
     s = ctx.session
     obstacles: list[dict[str, Any]] = []
     stated: list[dict[str, Any]] = []  # processing times the flow states ("within 15 working days")
@@ -54,6 +71,7 @@ def walk_to_confirmation(ctx: ProbeContext, d: Driver, step: Step, res: ProbeRes
     taps = 0
     pressed: set[tuple[str, str]] = set()
     confirm_step = None
+    stopped: dict[str, Any] | None = None
     for _ in range(MAX_FLOW_STEPS):
         for o in _obstacles(step):
             if not any(o["obstacle"] == x["obstacle"] for x in obstacles):
@@ -94,7 +112,12 @@ def walk_to_confirmation(ctx: ProbeContext, d: Driver, step: Step, res: ProbeRes
             fwd.sort(key=lambda c: c.selector.role not in ("deletion_entry", "confirm"))
             c = fwd[0]
             pressed.add((step.state.id, c.selector.key()))
+        n0 = s.n
         nxt = d.tap(c, note="8: walk towards the deletion confirmation")
+        stop = refusal_after(ctx, n0)
+        if stop is not None:
+            stopped = stop
+            break
         taps += 1
         if nxt is None:
             break
@@ -106,14 +129,19 @@ def walk_to_confirmation(ctx: ProbeContext, d: Driver, step: Step, res: ProbeRes
         "confirmation_step": confirm_step,
         "taps_entry_to_confirmation": taps if confirm_step else None,
         "confirmed": False,
+        "stopped_before_irreversible": stopped,
+        # the flow offered its final step (refused here): the user could finish the deletion in the app
+        "final_step_offered": bool(stopped and stopped["category"] == "account_deletion"),
     }
     if confirm_step is not None:
         cur = s.current
         if ctx.scenario.test_account:
             t = cur.reading.target("confirm")
             if t is not None:
+                n0 = s.n
                 after = d.tap(from_target(t), note="8: confirm deletion (scenario: test account)")
-                out["confirmed"] = True
+                out["stopped_before_irreversible"] = refusal_after(ctx, n0)
+                out["confirmed"] = out["stopped_before_irreversible"] is None
                 out["after_confirm_step"] = after.n if after else None
         else:
             t = cur.reading.target("cancel")
@@ -169,13 +197,17 @@ def run(ctx: ProbeContext) -> ProbeResult:
         found = r.found
         path = list(r.path)
         entries = [] if _past_entry(found) else entry_targets(found)
+        stop = None
         if entries:
             # the entry is on screen: tapping it is part of the path
             c = entries[0]
             path.append({"selector": c.selector.to_json(), "label": c.label})
             res.cite("deletion_entry", found.n)
-            nxt = d.tap(c, note="8: open the deletion entry")
-            if nxt is not None:
+            n0 = s.n
+            with s.guard.deletion_walk(ctx.scenario.test_account):
+                nxt = d.tap(c, note="8: open the deletion entry")
+            stop = refusal_after(ctx, n0)
+            if nxt is not None and stop is None:
                 found = nxt
         taps = len(path)
         res.facts["entry_found"] = True
@@ -185,8 +217,23 @@ def run(ctx: ProbeContext) -> ProbeResult:
             p.get("selector", {}).get("text") or p.get("label") or p.get("selector_key") for p in path
         ]
         res.cite("deletion_entry", found.n)
-        flow = walk_to_confirmation(ctx, d, found, res)
+        if stop is None:
+            with s.guard.deletion_walk(ctx.scenario.test_account):
+                flow = walk_to_confirmation(ctx, d, found, res)
+        else:  # the entry itself is a final step ("申请注销" on the settings page): nothing more is pressed
+            flow = {
+                "obstacles": _obstacles(found),
+                "processing_time": [],
+                "processing_working_days": None,
+                "confirmation_step": None,
+                "taps_entry_to_confirmation": None,
+                "confirmed": False,
+                "stopped_before_irreversible": stop,
+                "final_step_offered": stop["category"] == "account_deletion",
+            }
         res.facts.update(flow)
+        if flow["stopped_before_irreversible"]:
+            res.cite("stopped_before_irreversible", flow["stopped_before_irreversible"]["step"])
         if flow["obstacles"]:
             res.cite("deletion_obstacles", *[o["step"] for o in flow["obstacles"]])
         if flow["confirmation_step"]:

@@ -272,6 +272,8 @@ def _write_run_json(
             for name, r in ctx.results.items()
         },
         "categories": list(CATEGORIES),
+        # what the safety guard kept from the phone (never performed), and whether deletion was allowed
+        "safety": {"test_account": sc.test_account, "refused": session.refusals},
     }
     (app_dir / "run.json").write_text(json.dumps(run, ensure_ascii=False, indent=1, default=str))
 

@@ -1,8 +1,11 @@
 """One app's run on one device: every action goes through here, is observed, read, recorded and graphed.
 
-A `Session` turns a device action into a `Step`: act, let the device settle, observe (hierarchy + PNG +
-focus), read the screen, compute its state, collect the logcat events that happened meanwhile, write the
-screenshot and dump as `steps/NNNN.png|xml` and append one trace line. Probes only see Steps.
+A `Session` turns a device action into a `Step`. Every action passes one pipeline: the safety guard
+(`exerciser.safety`: the session's device is wrapped, so nothing reaches the phone unjudged), the device,
+settling, then observe (hierarchy + PNG + focus), read the screen, compute its state, collect the logcat
+events that happened meanwhile, write the screenshot and dump as `steps/NNNN.png|xml` and append one
+trace line. An action the guard refuses is not performed: its trace line says what was refused, on which
+screen and by which rule. Probes only see Steps.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from exerciser.explore.graph import TAP, StateGraph
 from exerciser.explore.selector import Control, Selector
 from exerciser.explore.state import ScreenState, state_of
 from exerciser.perceive.reading import ScreenReading
+from exerciser.safety import ActionRefused, GuardedDevice
 from exerciser.scenario import Budgets
 
 READ_CACHE = 512  # readings kept per session (distinct captures; a sample app run has ~50-120)
@@ -43,6 +47,11 @@ class Step:
     @property
     def time_ms(self) -> int:
         return self.obs.time_ms
+
+    @property
+    def refused(self) -> dict[str, Any] | None:
+        """The guard's judgement when this step's action was refused (and so not performed)."""
+        return self.action.get("refused")
 
     @property
     def in_app(self) -> bool:
@@ -77,6 +86,10 @@ class Session:
     on_step: Callable[[dict[str, Any]], None] | None = None  # gets each trace line (exerciser.evidence.live)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.device, GuardedDevice):
+            self.device = GuardedDevice(self.device)
+        self.guard = self.device.guard
+        self.refusals: list[dict[str, Any]] = []  # every refused action: step, action, judgement
         self.out_dir = Path(self.out_dir)
         (self.out_dir / "steps").mkdir(parents=True, exist_ok=True)
         self.trace = TraceWriter(self.out_dir / "trace.jsonl")
@@ -134,7 +147,16 @@ class Session:
     def _do(self, action: dict[str, Any], perform: Callable[[], None], settle: float, note: str = "") -> Step:
         self.check_budget()
         before = self.current.state.id if self.current else None
-        perform()
+        try:
+            perform()
+        except ActionRefused as exc:
+            # not performed: the screen is recorded as it stands, with what was refused and why
+            j = exc.judgement.to_json()
+            self.actions += 1
+            note = f"REFUSED by the safety guard: {j['reason']}"
+            step = self._record({**action, "refused": j}, before, note)
+            self.refusals.append({"step": step.n, "probe": self.probe, "action": action, **j})
+            return step
         if settle > 0:
             self.device.wait(settle)
         self.actions += 1
@@ -163,6 +185,7 @@ class Session:
         xml_bytes = obs.xml.encode()
         png_sha, xml_sha = sha256_hex(obs.png), sha256_hex(xml_bytes)
         reading, state = self._read(obs, xml_sha, png_sha)
+        self.guard.saw(reading, state.id)
         events = self._new_events()
         self.n += 1
         n = self.n
@@ -201,7 +224,7 @@ class Session:
         if self.on_step is not None:
             self.on_step(self.trace.last or {})
         self.graph.add_state(state, n)
-        if before is not None:
+        if before is not None and "refused" not in action:  # a refused action moved nothing
             attrs = (
                 {"selector": action["selector"], "point": action["point"]} if action["type"] == TAP else {}
             )
@@ -223,7 +246,6 @@ class Session:
 
     def tap(self, c: Control, note: str = "", settle: float | None = None) -> Step:
         x, y = c.point
-        self.taps += 1
         action = {
             "type": TAP,
             "role": c.selector.role,
@@ -231,9 +253,12 @@ class Session:
             "selector": c.selector.to_json(),
             "point": [x, y],
         }
-        return self._do(
+        step = self._do(
             action, lambda: self.device.tap(x, y), self.settle_s if settle is None else settle, note
         )
+        if not step.refused:
+            self.taps += 1
+        return step
 
     def key(self, key: Key, note: str = "") -> Step:
         return self._do({"type": "key", "key": str(key)}, lambda: self.device.key(key), self.settle_s, note)

@@ -162,7 +162,8 @@ def score_advance(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVerdi
 def counted_obstacles(f: dict[str, Any], rp: RulePack) -> list[dict[str, Any]]:
     raw = rp.rule("8.deletion_obstacles").raw
     known = set(raw.get("obstacles") or [])
-    tolerated = set(raw.get("tolerated_when_confirmable") or []) if f.get("confirmation_step") else set()
+    confirmable = f.get("confirmation_step") or f.get("final_step_offered")
+    tolerated = set(raw.get("tolerated_when_confirmable") or []) if confirmable else set()
     return [
         o
         for o in f.get("obstacles") or []
@@ -197,15 +198,29 @@ def score_deletion(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVerd
         fired.append("8.deletion_too_deep")
         why.append(f"the deletion entry is {figure} taps from the main screen (more than {limit:g})")
     path = " → ".join(p for p in f.get("path", []) if p)
-    steps = _steps(res, "main_screen", "deletion_entry", "deletion_confirmation")
+    steps = _steps(
+        res, "main_screen", "deletion_entry", "deletion_confirmation", "stopped_before_irreversible"
+    )
     steps += [o["step"] for o in obstacles]
     if "8.deletion_processing_time" in fired:
         steps += [t["step"] for t in f.get("processing_time", []) if t["working_days"] > days_max]
+    stop = f.get("stopped_before_irreversible")
+    stopped = (
+        f" The probe stopped before the irreversible step at step {stop['step']} ('{stop['control']}': "
+        f"{stop['rule']}); depth and obstacles are measured up to there."
+        if stop
+        else ""
+    )
     if fired:
-        return _verdict(rp, fired, figure, "; ".join(why).capitalize() + ".", steps)
-    conf = "with a confirmation step" if f.get("confirmation_step") else "without reaching a confirmation"
+        return _verdict(rp, fired, figure, "; ".join(why).capitalize() + "." + stopped, steps)
+    if f.get("confirmation_step"):
+        conf = "with a confirmation step"
+    elif f.get("final_step_offered"):
+        conf = "whose final step is offered in the app"
+    else:
+        conf = "without reaching a confirmation"
     return _verdict(
-        rp, [], figure, f"Deletion entry {figure} taps from the main screen ({path}), {conf}.", steps
+        rp, [], figure, f"Deletion entry {figure} taps from the main screen ({path}), {conf}.{stopped}", steps
     )
 
 

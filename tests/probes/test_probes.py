@@ -116,12 +116,15 @@ def test_feature_map_and_advance_requests(tmp_path):
 def test_deletion_is_never_confirmed_for_a_real_account(tmp_path):
     res, facts, trace = run(tmp_path, "compliant_en", ("8",))
     f = facts["8"]["facts"]
-    assert f["entry_found"] and f["confirmation_step"] and not f["confirmed"] and f["cancelled"]
-    on_confirm = {t["n"] for t in trace if "deletion_confirm" in t["kinds"]}
-    assert on_confirm
-    after = [t for t in trace if t["n"] - 1 in on_confirm and t["action"]["type"] == "tap"]
-    assert after and all(t["action"]["role"] == "cancel" for t in after)
+    # the safety guard stops the walk before the button that starts the deletion: it is never pressed
+    stop = f["stopped_before_irreversible"]
+    assert f["entry_found"] and not f["confirmed"] and f["final_step_offered"]
+    assert stop["control"] == "Delete my account" and stop["category"] == "account_deletion"
+    refused = next(t for t in trace if t["n"] == stop["step"])
+    assert refused["action"]["refused"]["rule"] == stop["rule"] and "REFUSED" in refused["note"]
+    assert not any(t["activity"].endswith("DeleteSubmittedActivity") for t in trace)
     assert res.categories["8"].figure == 4
+    assert f"stopped before the irreversible step at step {stop['step']}" in res.categories["8"].reason
     # the flow's stated processing time, read from its texts ("within 15 working days")
     assert f["processing_working_days"] == 15
 
