@@ -25,6 +25,7 @@ from typing import Any
 
 from exerciser.device.contract import Key
 from exerciser.perceive.reading import Bounds, Element, ScreenReading
+from exerciser.perceive.text import is_sentence, text_len
 from exerciser.safety.lexicon import ALWAYS, display, id_words, irreversible_lexicon, whole
 
 # screens whose words about deletion are information, not the deletion path (a consent dialog's body
@@ -43,6 +44,7 @@ _ANSWERABLE = ("permission_prompt", "permission_rationale", "privacy_consent", "
 _PATH_KINDS = ("deletion_confirm", "deletion_obstacle")
 HUGE = 0.4  # a clickable covering this share of the screen is a backdrop, not the control under the finger
 SAFE_KEYS = (Key.BACK, Key.HOME, Key.RECENT)
+LABEL_WORDS = 10  # longer than this (text_len: Latin words, ideographs / 2) is a paragraph, not a label
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,13 @@ class SafetyGuard:
     def judge_control(self, el: Element, words: list[str], r: ScreenReading) -> Judgement:
         lx = self.lx
         ctl = _control_json(el, words)
-        text = display(" | ".join(words))
+        text = display(" | ".join(words))  # every word on the control: numbers and links anywhere act
+        # what reads as a label (a button's words, a row's title and subtitle), not a paragraph that
+        # happens to be clickable (an agreement text, a search hint): verbs count only there
+        lines = [ln for w in words for ln in w.split("\n") if ln.strip()]
+        labelish = display(
+            " | ".join(ln for ln in lines if text_len(ln) <= LABEL_WORDS and not is_sentence(ln))
+        )
         label = whole(el.label or (words[0] if words else ""))
 
         def refuse(rule: str, category: str, why: str) -> Judgement:
@@ -174,13 +182,13 @@ class SafetyGuard:
         if m:
             return refuse("call.number", "call", f"'{el.label}' would dial {m.group(0)}")
         for name in ALWAYS:
-            hit = lx.categories[name].label_hit(text)
+            hit = lx.categories[name].label_hit(labelish)
             if hit:
                 return refuse(f"{name}.label", name, f"'{el.label}' would {name.replace('_', ' ')} ({hit})")
         if not self.lifted:
             # a settings row is judged by its title: its subtitle describes ("Permanently delete your
             # account" under "Delete account"); a button by all its words
-            head = display(el.inner_text.split("\n")[0]) if el.inner_text and not el.text else text
+            head = display(el.inner_text.split("\n")[0]) if el.inner_text and not el.text else labelish
             m = lx.deletion_final.search(head)
             if m:
                 return refuse(
@@ -203,7 +211,7 @@ class SafetyGuard:
                         f"'{el.label}' answers a dialog about {name.replace('_', ' ')} ({hit})",
                     )
         ids = id_words(el.resource_id)
-        for name in ALWAYS:
+        for name in ALWAYS if not el.label else ():  # the id speaks only for a control with no words
             hit_ids = ids & lx.categories[name].ids
             if hit_ids:
                 return refuse(
@@ -223,7 +231,7 @@ class SafetyGuard:
                 "account_deletion",
                 f"'{el.label}' on the deletion path: only controls known to be reversible are used",
             )
-        enters = bool(lx.deletion_entry.search(text) or ids & lx.deletion_ids)
+        enters = bool(lx.deletion_entry.search(labelish) or ids & lx.deletion_ids)
         return Judgement(True, control=ctl, enters_deletion_path=enters)
 
     def judge_key(self, key: Key | str) -> Judgement:
