@@ -232,6 +232,8 @@ class SafetyGuard:
                 f"'{el.label}' on the deletion path: only controls known to be reversible are used",
             )
         enters = bool(lx.deletion_entry.search(labelish) or ids & lx.deletion_ids)
+        if not enters and lx.deletion_verbs.search(labelish):
+            enters = bool(lx.account_words.search(display(" | ".join(self._context(r, None)))))
         return Judgement(True, control=ctl, enters_deletion_path=enters)
 
     def judge_key(self, key: Key | str) -> Judgement:

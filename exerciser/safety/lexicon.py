@@ -73,6 +73,8 @@ class IrreversibleLexicon:
     deletion_final: re.Pattern[str]
     deletion_context: re.Pattern[str]
     deletion_ids: frozenset[str]
+    deletion_verbs: re.Pattern[str]
+    account_words: re.Pattern[str]
     backward: frozenset[str]
     forward: frozenset[str]
     phone: re.Pattern[str]
@@ -102,6 +104,8 @@ def irreversible_lexicon() -> IrreversibleLexicon:
         deletion_final=_rx(d["final"]),
         deletion_context=_rx(d["context"]),
         deletion_ids=frozenset(str(i).lower() for i in d.get("ids") or []),
+        deletion_verbs=_rx(d["verbs"]),
+        account_words=_rx(d["account_words"]),
         backward=frozenset(whole(str(w)) for w in data["backward"]),
         forward=frozenset(whole(str(w)) for w in data["forward"]),
         phone=_rx(data["phone_numbers"]),

@@ -241,6 +241,13 @@ def _cases() -> list[Case]:
     add("path-next-walk-zh", "zh", "下一步", False, flow_zh, pre=["注销账号"], walk=True)
     add("path-code-zh", "zh", "获取验证码", True, flow_zh, pre=["注销账号", "下一步"], walk=True)
     add("path-final-zh", "zh", "确定", True, flow_zh, pre=["注销账号", "下一步", "下一步"], walk=True)
+    # a bare "删除" on an account page: what it brings up is a step of deletion
+    acct_zh = page("账号管理", body("当前账号：138****8848"), _w("删除", on_tap=[{"goto": "ask"}]))
+    ask_zh = page("提示", body("确定吗？"), _w("确定"))
+    add("path-bare-verb-zh", "zh", "确定", True, {"main": acct_zh, "ask": ask_zh}, pre=["删除"])
+    acct_en = page("Profile", body("Signed in as alex@example.com"), _w("Remove", on_tap=[{"goto": "ask"}]))
+    ask_en = page("Are you sure?", body("This cannot be undone."), _w("Yes"))
+    add("path-bare-verb-en", "en", "Yes", True, {"main": acct_en, "ask": ask_en}, pre=["Remove"])
     # --- blind WebView pages: the words are only in the pixels ---------------------------------------
     add(
         "blind-del-zh",
