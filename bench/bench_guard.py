@@ -1,12 +1,16 @@
 """What the safety guard costs per step: prints figures, asserts nothing.
 
     python bench/bench_guard.py [--apps N]
+    python bench/bench_guard.py --matrix     # every safety sample app on every profile: harm reached?
 
 Runs sample apps of the suite on the virtual device (every probe, as `exerciser run` does) with the guard
 in place, then replays every captured screen of those runs through the guard alone: `saw()` (follow the
 deletion path: the words of the page or dialog) plus one judgement is what a step costs; `saw()` plus the
 judgement of every control on the screen is what the explorer's pre-filter spends once per new screen.
 Also prints how many actions the guard refused per app and its share of the step time.
+
+With --matrix: runs every app of sample_apks/safety on every device profile with every probe and counts
+the runs whose trace reached an `.irreversible.` screen (0 expected; a test account: only probe 8).
 
 Target (issue 12): <= 1 ms per step.
 """
@@ -31,6 +35,7 @@ from exerciser.sim import VirtualDevice
 from exerciser.sim.appmodel import load_sample
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "safety"))
 TARGET_MS = 1.0
 
 
@@ -38,10 +43,40 @@ def _p95(xs: list[float]) -> float:
     return sorted(xs)[int(0.95 * (len(xs) - 1))]
 
 
+def matrix() -> int:
+    from safety_runs import ALL_PROFILES, SAFETY_SCENARIOS, harm_steps, run_safety, scenario
+
+    reader = Reader()
+    runs = harmed = refused = 0
+    lifted: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in SAFETY_SCENARIOS:
+            row = []
+            for profile in ALL_PROFILES:
+                sc = scenario(path, profile)
+                _, trace = run_safety(sc, Path(tmp) / f"{path.stem}-{profile}", reader)
+                harm = harm_steps(trace)
+                runs += 1
+                refused += sum(1 for t in trace if t["action"].get("refused"))
+                if sc.test_account:
+                    lifted.append(f"{path.stem}/{profile}: probes {sorted({p for _, p, _ in harm})}")
+                elif harm:
+                    harmed += 1
+                row.append("HARM" if harm and not sc.test_account else ("lift" if harm else "ok"))
+            print(f"{path.stem:32s} " + " ".join(f"{p}:{r}" for p, r in zip(ALL_PROFILES, row, strict=True)))
+    print(f"\nruns: {runs}, reached an irreversible screen without a test account: {harmed}")
+    print(f"actions refused by the guard: {refused}")
+    print("test account (deletion finished on purpose): " + "; ".join(lifted))
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--apps", type=int, default=6, help="sample apps to run (default 6)")
+    ap.add_argument("--matrix", action="store_true", help="every safety sample on every profile")
     args = ap.parse_args()
+    if args.matrix:
+        return matrix()
     suite = sorted((ROOT / "scenarios").glob("*.yaml"))
     suite = [p for p in suite if p.name not in ("samples.yaml",)][: args.apps]
     reader = Reader()

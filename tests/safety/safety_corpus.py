@@ -381,6 +381,20 @@ def _cases() -> list[Case]:
         True,
         dialog=dlg("Log out", ["Cancel", "Yes"], "Are you sure you want to log out?"),
     )
+    add(
+        "out-zh-current",
+        "zh",
+        "退出当前账号",
+        True,
+        {"main": page("账号与安全", _w("退出当前账号", "list_item"))},
+    )
+    add(
+        "out-zh-wechat",
+        "zh",
+        "确定",
+        True,
+        dialog=dlg("退出后将不会删除任何历史数据，下次登录依然可以使用本账号。", ["取消", "确定"]),
+    )
     add("out-zh-switch", "zh", "切换账号", True, {"main": page("设置", _w("切换账号", "list_item"))})
     add("uninstall-zh", "zh", "卸载", True, {"main": page("应用管理", _w("卸载"))})
     add("uninstall-en", "en", "Uninstall", True, {"main": page("App info", _w("Uninstall"))})
