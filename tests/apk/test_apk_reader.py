@@ -291,8 +291,17 @@ def test_aapt_apk_groups_follow_max_sdk_and_sdk23(aapt_built):
         "location": ("android.permission.ACCESS_FINE_LOCATION",),
         "camera": ("android.permission.CAMERA",),
     }
-    # WRITE_EXTERNAL_STORAGE is requested up to API 28 (maxSdkVersion)
-    assert info.dangerous_groups(28)["storage"] == ("android.permission.WRITE_EXTERNAL_STORAGE",)
+    # WRITE_EXTERNAL_STORAGE is requested up to API 28 (maxSdkVersion), and with it READ_EXTERNAL_STORAGE,
+    # which Android adds to every app requesting WRITE (platform.xml split permission)
+    assert info.dangerous_groups(28)["storage"] == (
+        "android.permission.WRITE_EXTERNAL_STORAGE",
+        "android.permission.READ_EXTERNAL_STORAGE",
+    )
+    # target 30: the media permissions Android 13+ splits from storage are implied as well
+    assert [p for p, _, _ in info.implied][:2] == [
+        "android.permission.READ_EXTERNAL_STORAGE",
+        "android.permission.READ_MEDIA_AUDIO",
+    ]
     # <uses-permission-sdk-23>: not requested at all below API 23
     assert "location" not in info.dangerous_groups(22)
 
