@@ -346,12 +346,20 @@ def model_apk_info(model_path: str | Path) -> ApkInfo:
 
 
 def _embedded_model(apk_path: Path) -> str | None:
-    import zipfile
+    from exerciser.apk.ziparc import Archive, ZipProblem, limits
 
-    with zipfile.ZipFile(apk_path) as zf:
-        if EMBEDDED_MODEL in zf.namelist():
-            return zf.read(EMBEDDED_MODEL).decode("utf-8")
+    try:
+        with Archive(apk_path, (EMBEDDED_MODEL,)) as zf:
+            if EMBEDDED_MODEL in zf.entries:
+                return zf.read(EMBEDDED_MODEL, limits().max_manifest_bytes).decode("utf-8", "replace")
+    except ZipProblem as exc:
+        raise UserError(f"{apk_path}: {exc}") from None
     return None
+
+
+def runs_on_virtual_device(apk_path: Path, apk: ApkInfo) -> bool:
+    """True when the virtual device runs this APK: it embeds an app model, or a sample has its package."""
+    return _embedded_model(apk_path) is not None or sample_for_package(apk.package) is not None
 
 
 def default_scenario_file(sample_id: str) -> Path | None:

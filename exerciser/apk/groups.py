@@ -39,6 +39,12 @@ def _table() -> dict[str, _Entry]:
     return table
 
 
+@cache
+def newest_level() -> int:
+    """The newest API level the table covers (the latest level where a runtime permission appeared)."""
+    return max(e.since for e in _table().values())
+
+
 def is_dangerous(permission: str) -> bool:
     """True for a permission that is a runtime permission on some API level."""
     return permission in _table()

@@ -1,8 +1,10 @@
 """`exerciser check TARGET`: a pre-release check of one app, with a one-screen summary and an exit status.
 
-TARGET is an APK (with `--device SERIAL`: installed, run with the default scenario, removed), a sample id
-or app model (virtual device), a scenario file, or an existing results folder (summarised, not re-run).
-Exit status: 0 compliant, 1 a violation, 2 a tool or input error or a verdict that could not be reached.
+TARGET is an APK (with `--device SERIAL`: installed, run with the default scenario, removed; without a device:
+checked from its manifest alone, unless the virtual device runs it), a sample id or app model (virtual
+device), a scenario file, or an existing results folder (summarised, not re-run).
+Exit status: 0 compliant, 1 a violation (a run) or a category-7 finding (manifest only), 2 a tool or input
+error or a verdict that could not be reached.
 """
 
 from __future__ import annotations
@@ -142,6 +144,13 @@ def register(cli: click.Group) -> None:
         type=click.Choice(["consent", "5", "6", "7", "8"]),
         help="run only these probes; repeatable (default: all)",
     )
+    @click.option(
+        "--manifest-only",
+        "manifest_only",
+        is_flag=True,
+        help="check an APK from its manifest alone, even when the virtual device could run it",
+    )
+    @click.option("--json", "as_json", is_flag=True, help="print the result as JSON instead of text")
     @click.option("--keep", is_flag=True, help="leave the APK installed on the device after the check")
     @click.option("--quiet", is_flag=True, help="no progress lines")
     def check_cmd(
@@ -154,19 +163,45 @@ def register(cli: click.Group) -> None:
         profile: str | None,
         locale: str | None,
         probes: tuple[str, ...],
+        manifest_only: bool,
+        as_json: bool,
         keep: bool,
         quiet: bool,
     ) -> None:
-        """Check TARGET before release: an APK (with --device), sample id, model, scenario or run folder.
+        """Check TARGET before release: an APK, sample id, model, scenario or run folder.
 
-        Prints a one-screen summary and writes OUT/<app>/ (evidence) and OUT/<app>.check.json.
-        Exit status: 0 compliant, 1 a violation, 2 an error or no verdict reached.
+        An APK without --device is checked from its manifest alone (facts, dangerous permission groups,
+        category-7 findings against the features of --scenario/--feature) in well under a second.
+        Otherwise prints a one-screen summary and writes OUT/<app>/ (evidence) and OUT/<app>.check.json.
+        Exit status: 0 compliant, 1 a violation or a manifest finding, 2 an error or no verdict reached.
         """
         from exerciser.apk import check
 
         resolved = check.resolve_target(target)
-        if resolved.kind == "results" and (serial or features or scenario_file or probes):
+        if resolved.kind == "results" and (serial or features or scenario_file or probes or manifest_only):
             raise click.UsageError("a results folder is summarised as it is; it takes no run options")
+        if resolved.kind == "apk" and not serial:
+            apk = check.read_apk(resolved.value)  # a bad file stops here: one line, exit 2
+            if manifest_only or not check.runs_on_virtual_device(Path(resolved.value), apk):
+                run_opts = [
+                    n
+                    for n, v in (
+                        ("--probe", probes),
+                        ("--profile", profile),
+                        ("--locale", locale),
+                        ("--keep", keep),
+                        ("--out", out),
+                    )
+                    if v
+                ]
+                if run_opts:
+                    raise click.UsageError(
+                        f"{', '.join(run_opts)}: options of a run; without --device an APK is checked from "
+                        "its manifest alone"
+                    )
+                _manifest_check(apk, features, scenario_file, junit, as_json)
+        elif manifest_only:
+            raise click.UsageError("--manifest-only applies to an APK checked without --device")
         out_dir = out or Path("runs") / time.strftime("check-%Y%m%d-%H%M%S")
         t0 = time.monotonic()
 
@@ -186,9 +221,35 @@ def register(cli: click.Group) -> None:
             keep_installed=keep,
             progress=progress,
         )
+        if as_json and result.summary_json is not None:
+            click.echo(result.summary_json.read_text(encoding="utf-8"))
+            if junit:
+                write_junit(junit, result)
+            sys.exit(result.exit_code)
         click.echo("\n".join(summary_lines(result)))
         if result.summary_json is not None:
             click.echo(f"  json:     {result.summary_json}")
         if junit:
             click.echo(f"  junit:    {write_junit(junit, result)}")
         sys.exit(result.exit_code)
+
+
+def _manifest_check(apk, features: tuple[str, ...], scenario: Path | None, junit: Path | None, as_json: bool):
+    """The deviceless check of an APK: print, write the JUnit file, exit 0 (no finding) or 1."""
+    import json
+
+    from exerciser.apk import static
+
+    feats = static.parse_features(features)
+    if scenario is not None:
+        feats = static.scenario_features(scenario) + feats
+    chk = static.StaticCheck(apk, feats, scenario)
+    if as_json:
+        click.echo(json.dumps(chk.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        click.echo("\n".join(static.summary_lines(chk)))
+    if junit:
+        path = static.write_junit(junit, chk)
+        if not as_json:
+            click.echo(f"  junit:    {path}")
+    sys.exit(chk.exit_code)

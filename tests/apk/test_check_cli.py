@@ -182,8 +182,12 @@ def test_broken_apk_exits_2_with_one_line(tmp_path, kind, message):
     assert not out.exists()  # nothing half-written
 
 
-def test_unknown_apk_needs_a_device(tmp_path):
+def test_unknown_apk_without_device_is_checked_from_its_manifest(tmp_path):
     apk = write_apk(tmp_path / "other.apk", axml.encode_text(manifest_xml("com.example.other")))
     result = CliRunner().invoke(cli, ["check", str(apk)])
+    assert result.exit_code == 0, result.output
+    assert "manifest only, no device" in result.output
+    # run options make no sense without a run: one line, exit 2
+    result = CliRunner().invoke(cli, ["check", str(apk), "--probe", "6"])
     assert result.exit_code == 2
-    assert "--device SERIAL" in result.output
+    assert "without --device an APK is checked from its manifest alone" in result.output
