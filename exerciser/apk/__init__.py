@@ -1,6 +1,5 @@
-"""APK reading: manifest facts (pyaxmlparser), dangerous permissions by group, manifest-level category 7.
-
-Importing this package is cheap; pyaxmlparser is loaded on the first `read_apk`.
+"""APK reading: manifest facts (our own zip, AXML and resources.arsc readers), dangerous permissions by
+group, manifest-level category 7. Importing this package is cheap: no third-party parser is loaded.
 """
 
 from exerciser.apk.reader import ApkInfo, read_apk

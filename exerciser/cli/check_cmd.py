@@ -239,17 +239,22 @@ def _manifest_check(apk, features: tuple[str, ...], scenario: Path | None, junit
     import json
 
     from exerciser.apk import static
+    from exerciser.errors import UserError
 
     feats = static.parse_features(features)
     if scenario is not None:
         feats = static.scenario_features(scenario) + feats
     chk = static.StaticCheck(apk, feats, scenario)
+    path = None
+    if junit:  # first: a path that cannot be written is one line, before any result is printed
+        try:
+            path = static.write_junit(junit, chk)
+        except OSError as exc:
+            raise UserError(f"{junit}: cannot write the JUnit file ({exc.strerror or exc})") from None
     if as_json:
         click.echo(json.dumps(chk.to_dict(), ensure_ascii=False, indent=1))
     else:
         click.echo("\n".join(static.summary_lines(chk)))
-    if junit:
-        path = static.write_junit(junit, chk)
-        if not as_json:
+        if path is not None:
             click.echo(f"  junit:    {path}")
     sys.exit(chk.exit_code)
