@@ -310,3 +310,74 @@ def test_truncated_aapt_apk(aapt_built, tmp_path):
     p = tmp_path / "scanner-partial.apk"
     p.write_bytes(aapt_built.read_bytes()[:-100])  # the download stopped before the zip directory ended
     assert "truncated" in _error(p)
+
+
+# --- Android's rules the reader follows -----------------------------------------------------------------
+
+
+def _retag_attribute_namespaces(data: bytes, tag: str, ns_index: int) -> bytes:
+    """The AXML with every attribute of every <tag> given namespace string `ns_index` (0xFFFFFFFF: none)."""
+    import struct
+
+    from exerciser.apk.axmlread import StringPool
+
+    out = bytearray(data)
+    pool = StringPool(out, 8)
+    pos = 8
+    while pos < len(out):
+        kind, hsize, size = struct.unpack_from("<HHI", out, pos)
+        if kind == 0x0102:
+            ext = pos + hsize
+            name, a_start, a_size, a_count = struct.unpack_from("<4xIHHH", out, ext)
+            if pool.get(name) == tag:
+                for i in range(a_count):
+                    struct.pack_into("<I", out, ext + a_start + i * a_size, ns_index)
+        pos += size
+    return bytes(out)
+
+
+@pytest.mark.parametrize("ns", ["prefix as namespace", "no namespace"])
+def test_attributes_are_found_by_resource_id_whatever_the_namespace(tmp_path, ns):
+    """Godot's exporter writes <uses-permission> with the namespace `android` instead of the schema URI;
+    Android and aapt find android:name by its resource id 0x01010003 all the same."""
+    from exerciser.apk.axmlread import StringPool
+
+    data = axml.encode_text(manifest_xml("org.example.game", permissions=["android.permission.CAMERA"]))
+    strings = StringPool(data, 8)
+    index = (
+        next(i for i in range(strings.count) if strings.get(i) == "android")
+        if ns.startswith("prefix")
+        else None
+    )
+    data = _retag_attribute_namespaces(data, "uses-permission", 0xFFFFFFFF if index is None else index)
+    info = read_apk(write_apk(tmp_path / "game.apk", data))
+    assert info.permissions == ("android.permission.CAMERA",)
+    assert info.dangerous == {"camera": ("android.permission.CAMERA",)}
+
+
+@pytest.mark.parametrize(
+    ("permission", "group", "since"),
+    [
+        ("android.permission.RECEIVE_WAP_PUSH", "sms", 23),
+        ("android.permission.ACCEPT_HANDOVER", "phone", 28),
+        ("android.permission.ACCESS_MEDIA_LOCATION", "storage", 29),
+        ("android.permission.UWB_RANGING", "nearby_devices", 31),
+        ("android.permission.BODY_SENSORS_BACKGROUND", "sensors", 33),
+        ("android.permission.READ_MEDIA_VISUAL_USER_SELECTED", "storage", 34),
+    ],
+)
+def test_runtime_permissions_added_to_the_table(permission, group, since):
+    from exerciser.apk import groups
+
+    assert groups.group_of(permission, since) == group
+    assert groups.group_of(permission, since - 1) is None  # not yet a runtime permission there
+
+
+def test_codename_sdk_is_the_preview_level(tmp_path):
+    text = manifest_xml("org.example.preview").replace(
+        'android:minSdkVersion="21"', 'android:minSdkVersion="Baklava"'
+    )
+    text = text.replace('android:targetSdkVersion="33"', 'android:targetSdkVersion="Baklava"')
+    info = read_apk(write_apk(tmp_path / "preview.apk", axml.encode_text(text)))
+    assert (info.min_sdk, info.target_sdk) == (10000, 10000)
+    assert (info.sdk_text("min"), info.sdk_text("target")) == ("Baklava", "Baklava")

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import random
 import struct
+import subprocess
 import tracemalloc
+import zipfile
 import zlib
 from pathlib import Path
 
 import pytest
+from aapt_apks import AAPT
 from click.testing import CliRunner
 
 from exerciser.apk import axml, read_apk
@@ -246,6 +249,11 @@ def test_encrypted_flag_on_a_plain_entry_is_ignored_as_android_does(tmp_path):
     info = _read_bounded(path)
     assert not isinstance(info, UserError), info
     assert (info.package, info.label) == ("com.example.hostile", "Hostile")
+    with zipfile.ZipFile(path) as zf, pytest.raises(RuntimeError, match="encrypted"):
+        zf.read(MANIFEST)  # what tripped the old reader (and trips jadx/apktool-style tools)
+    if AAPT is not None:  # aapt, like Android, reads it
+        badging = subprocess.run([AAPT, "dump", "badging", str(path)], capture_output=True, text=True).stdout
+        assert "package: name='com.example.hostile'" in badging
     result = CliRunner().invoke(cli, ["check", str(path)])
     assert result.exit_code == 1  # CAMERA, no feature: a category-7 finding, not a crash
     assert "camera" in result.output
