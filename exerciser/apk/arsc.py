@@ -8,6 +8,7 @@ the wanted entry are read. Layout: frameworks/base libs/androidfw/include/androi
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 
 from exerciser.apk.axmlread import (
     RES_STRING_POOL,
@@ -51,8 +52,9 @@ class ResourceTable:
         if kind != RES_TABLE or hsize < 12 or size > len(buf) or size < hsize:
             raise ArscError("not a resource table")
         self.strings: StringPool | None = None
-        # package id -> its type chunks as (offset, header size)
-        self.packages: dict[int, list[tuple[int, int]]] = {}
+        # package id -> its package chunks as (start, header size, size); type chunks are walked per lookup,
+        # not listed: a forged table of millions of tiny chunks would cost more memory than it takes to read
+        self.packages: dict[int, list[tuple[int, int, int]]] = {}
         pos = hsize
         while pos + 8 <= size:
             kind, h, csize = struct.unpack_from("<HHI", buf, pos)
@@ -62,30 +64,29 @@ class ResourceTable:
                 self.strings = StringPool(buf, pos)
             elif kind == RES_TABLE_PACKAGE and pos + 12 <= size:
                 (pkg_id,) = struct.unpack_from("<I", buf, pos + 8)
-                self.packages.setdefault(pkg_id, []).extend(self._types(pos, h, csize))
+                self.packages.setdefault(pkg_id, []).append((pos, h, csize))
             pos += csize
 
-    def _types(self, start: int, hsize: int, size: int) -> list[tuple[int, int]]:
-        out, pos, end = [], start + hsize, start + size
-        while pos + 8 <= end:
-            kind, h, csize = struct.unpack_from("<HHI", self.buf, pos)
-            if csize < 8 or h < 8 or pos + csize > end:
-                raise ArscError(f"package chunk at byte {pos} has a bad size")
-            if kind == RES_TABLE_TYPE and h >= 20:
-                out.append((pos, h))
-            pos += csize
-        return out
+    def _types(self, packages: list[tuple[int, int, int]], type_id: int) -> Iterator[tuple[int, int]]:
+        """(offset, header size) of each type chunk of `type_id` in the packages."""
+        for start, hsize, size in packages:
+            pos, end = start + hsize, start + size
+            while pos + 8 <= end:
+                kind, h, csize = struct.unpack_from("<HHI", self.buf, pos)
+                if csize < 8 or h < 8 or pos + csize > end:
+                    raise ArscError(f"package chunk at byte {pos} has a bad size")
+                if kind == RES_TABLE_TYPE and h >= 20 and self.buf[pos + 8] == type_id:
+                    yield pos, h
+                pos += csize
 
     def value(self, res_id: int) -> tuple[int, int] | None:
         """(data type, data) of `res_id` in the best configuration for a plain device, None if absent."""
         pkg, type_id, entry = res_id >> 24, (res_id >> 16) & 0xFF, res_id & 0xFFFF
-        chunks = self.packages.get(pkg)
-        if chunks is None and len(self.packages) == 1:
-            chunks = next(iter(self.packages.values()))  # a shared library's table is built with id 0
+        packages = self.packages.get(pkg)
+        if packages is None and len(self.packages) == 1:
+            packages = next(iter(self.packages.values()))  # a shared library's table is built with id 0
         best: tuple[tuple[int, int], tuple[int, int]] | None = None
-        for pos, hsize in chunks or ():
-            if self.buf[pos + 8] != type_id:
-                continue
+        for pos, hsize in self._types(packages or [], type_id):
             found = self._entry(pos, hsize, entry)
             if found is None:
                 continue

@@ -10,6 +10,8 @@ Every offset is checked against the chunk it lies in; a broken file raises `Axml
 from __future__ import annotations
 
 import struct
+import sys
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -135,7 +137,7 @@ def events(buf: bytes | bytearray | memoryview) -> Iterator[Start | End]:
         raise AxmlError(f"not an XML chunk (type 0x{kind:04x}, size {size} of {len(buf)} bytes)")
     pos, end = hsize, size
     pool: StringPool | None = None
-    res_ids: tuple[int, ...] = ()
+    res_ids: array[int] | tuple[int, ...] = ()
     depth = 0
     while pos + 8 <= end:
         kind, hsize, csize = struct.unpack_from("<HHI", buf, pos)
@@ -145,7 +147,11 @@ def events(buf: bytes | bytearray | memoryview) -> Iterator[Start | End]:
             pool = StringPool(buf, pos)
         elif kind == XML_RESOURCE_MAP:
             n = (csize - hsize) // 4
-            res_ids = struct.unpack_from(f"<{n}I", buf, pos + hsize)
+            res_ids = array(
+                "I", bytes(buf[pos + hsize : pos + hsize + 4 * n])
+            )  # 4 bytes an id, not an int object
+            if sys.byteorder == "big":
+                res_ids.byteswap()
         elif kind in (XML_START_ELEMENT, XML_END_ELEMENT):
             if pool is None:
                 raise AxmlError("element before the string pool")

@@ -304,3 +304,36 @@ def test_random_byte_damage_never_gives_a_traceback(tmp_path):
             assert "\n" not in str(exc)
             outcomes["refused"] += 1
     assert outcomes["read"] and outcomes["refused"]  # both kinds happened: the mutations did reach the parser
+
+
+def self_referencing_table(res_id: int) -> bytes:
+    """A resources.arsc whose one entry, `res_id` (type 1, entry 0), is a reference to itself."""
+    pool = struct.pack("<HHIIIIII", 0x0001, 28, 28, 0, 0, 0, 0, 0)
+    config = struct.pack("<I", 64) + bytes(60)
+    entry = struct.pack("<HHI", 8, 0, 0) + struct.pack("<HBBI", 8, 0, 0x01, res_id)
+    type_header = struct.pack("<HHIBBHII", 0x0201, 20 + 64, 0, (res_id >> 16) & 0xFF, 0, 0, 1, 20 + 64 + 4)
+    type_chunk = bytearray(type_header + config + struct.pack("<I", 0) + entry)
+    struct.pack_into("<I", type_chunk, 4, len(type_chunk))
+    pkg_header = struct.pack("<HHII", 0x0200, 288, 0, res_id >> 24) + bytes(256) + bytes(20)
+    pkg = bytearray(pkg_header + type_chunk)
+    struct.pack_into("<I", pkg, 4, len(pkg))
+    body = pool + bytes(pkg)
+    return struct.pack("<HHII", 0x0002, 12, 12 + len(body), 1) + body
+
+
+def test_reference_loop_in_resources_ends_at_the_depth_cap(tmp_path):
+    """@7f010000 -> @7f010000 -> ...: resolution stops after max_reference_depth steps, and the label is then
+    what Android shows for an unresolvable label (the package name here)."""
+    table = self_referencing_table(0x7F010000)
+    man = label_reference(GOOD, 0x7F010000)
+    path = _write(
+        tmp_path,
+        "loop.apk",
+        raw_zip([{"name": MANIFEST, "data": man}, {"name": "resources.arsc", "data": table}]),
+    )
+    info = _read_bounded(path)
+    assert not isinstance(info, UserError), info
+    assert info.label == "com.example.hostile"
+    from exerciser.apk.arsc import ResourceTable
+
+    assert ResourceTable(table).value(0x7F010000) == (0x01, 0x7F010000)  # the table itself was read
