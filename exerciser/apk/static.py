@@ -8,9 +8,11 @@ permission table covers, and the static category-7 findings: dangerous groups no
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from exerciser import knowledge
 from exerciser.apk import groups
 from exerciser.apk.excess import ManifestWarning, manifest_excess
 from exerciser.apk.reader import ApkInfo
@@ -33,20 +35,38 @@ class StaticCheck:
     newest_api: int = field(default_factory=groups.newest_level)
 
     @property
+    def granted_at_install(self) -> bool:
+        """Target SDK below the runtime-permission level: Android grants the dangerous permissions unasked."""
+        return self.apk.target_sdk < _rules()["runtime_permissions_from_target"]
+
+    @property
+    def target_level(self) -> int:
+        """The level the target-SDK groups are read at: the target SDK, or the first runtime-permission level
+        for an app granted everything at install (its groups are dangerous all the same)."""
+        return max(self.apk.target_sdk, _rules()["runtime_permissions_from_target"])
+
+    @property
+    def installable_on_newest(self) -> bool:
+        return not any(
+            self.newest_api >= r["api"] and self.apk.target_sdk < r["target_sdk"]
+            for r in _rules()["min_installable_target"]
+        )
+
+    @property
     def at_target(self) -> dict[str, tuple[str, ...]]:
-        return self.apk.dangerous
+        return self.apk.dangerous_groups(self.target_level)
 
     @property
     def at_newest(self) -> dict[str, tuple[str, ...]]:
-        return self.apk.dangerous_groups(self.newest_api)
+        return self.apk.dangerous_groups(self.newest_api) if self.installable_on_newest else {}
 
     @property
     def findings(self) -> list[ManifestWarning]:
         """Category 7 at the target SDK, then what only the newest level adds (e.g. split permissions)."""
-        out = manifest_excess(self.apk, self.features)
+        out = manifest_excess(self.apk, self.features, self.target_level)
         seen = {w.group for w in out}
         level = self.newest_api
-        for w in manifest_excess(self.apk, self.features, level):
+        for w in manifest_excess(self.apk, self.features, level) if self.installable_on_newest else ():
             if w.group not in seen:
                 out.append(
                     ManifestWarning(w.category, w.group, w.permissions, f"{w.message} (on API {level})")
@@ -69,7 +89,9 @@ class StaticCheck:
                 "target_sdk": {g: list(p) for g, p in self.at_target.items()},
                 "newest_api": {g: list(p) for g, p in self.at_newest.items()},
             },
+            "granted_at_install": self.granted_at_install,
             "newest_api": self.newest_api,
+            "installable_on_newest": self.installable_on_newest,
             "findings": [w.to_dict() for w in findings],
             "verdict": "findings" if findings else "compliant",
             "exit_code": self.exit_code,
@@ -101,6 +123,11 @@ def scenario_features(path: Path) -> list[Feature]:
     return [Feature(f.name, tuple(f.permissions)) for f in getattr(sc, "features", ()) or ()]
 
 
+@cache
+def _rules() -> dict[str, Any]:
+    return knowledge.load("android/install_rules.yaml")
+
+
 def _short(perms: tuple[str, ...]) -> str:
     return ", ".join(p.rsplit(".", 1)[-1] for p in perms)
 
@@ -128,17 +155,23 @@ def summary_lines(chk: StaticCheck) -> list[str]:
         f"  SDK          min {a.sdk_text('min')}, target {a.sdk_text('target')}",
         f"  launcher     {a.launcher_activity or '- (no launcher entry)'}",
         f"  permissions  {len(a.permissions)} requested{implied}",
-        f"  dangerous permission groups at target SDK {a.sdk_text('target')}:",
+        f"  dangerous permission groups at target SDK {a.sdk_text('target')}"
+        + (
+            f" (below {_rules()['runtime_permissions_from_target']}: granted at install, no dialog):"
+            if chk.granted_at_install
+            else ":"
+        ),
         *_group_lines(chk.at_target),
     ]
-    if changed or gone:
+    if not chk.installable_on_newest:
+        floor = max(r["target_sdk"] for r in _rules()["min_installable_target"] if newest >= r["api"])
+        lines.append(f"  on an API {newest} phone: not installable (it refuses apps targeting below {floor})")
+    elif changed or gone:
         lines.append(f"  on an API {newest} phone (the newest level the table covers), instead:")
         lines += _group_lines(changed) if changed else []
         lines += [f"    {g:<21} (not requested there)" for g in gone]
     else:
         lines.append(f"  the same on an API {newest} phone (the newest level the table covers)")
-    if not a.runtime_prompts:
-        lines.append("    (target SDK below 23: Android grants these at install, without asking)")
     lines.append("")
     findings = chk.findings
     source = f"scenario {chk.scenario}" if chk.scenario else "--feature" if chk.features else "no scenario"

@@ -53,6 +53,19 @@ def test_json_has_facts_groups_and_findings(apk):
     assert data["verdict"] == "findings" and data["exit_code"] == 1
 
 
+def test_app_targeting_below_23(tmp_path):
+    """Granted at install without a dialog (still a category-7 finding), and refused by an API 34 phone."""
+    old = build_apk(tmp_path / "old.apk", "org.example.old", min_sdk=15, target_sdk=22, permissions=PERMS[:2])
+    data = json.loads(check(str(old), "--json").output)
+    assert data["granted_at_install"] is True
+    assert data["dangerous"]["target_sdk"] == {"camera": ["android.permission.CAMERA"]}
+    assert (data["installable_on_newest"], data["dangerous"]["newest_api"]) == (False, {})
+    assert [f["group"] for f in data["findings"]] == ["camera"]
+    text = check(str(old)).output
+    assert "granted at install, no dialog" in text
+    assert f"on an API {groups.newest_level()} phone: not installable" in text
+
+
 def test_all_groups_justified_exits_0_with_text(apk):
     result = check(str(apk), "--feature", "scan=camera", "--feature", "map=location,storage")
     assert result.exit_code == 0, result.output
