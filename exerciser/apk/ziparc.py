@@ -104,6 +104,8 @@ class Archive:
         self.fh.close()
 
     def _read_at(self, offset: int, n: int) -> bytes:
+        if offset < 0 or offset >= self.file_size:  # forged offsets (zip64 fields reach 2**64)
+            return b""
         self.fh.seek(offset)
         return self.fh.read(n)
 
