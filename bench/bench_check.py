@@ -64,6 +64,47 @@ def in_process(apk: Path) -> tuple[float, float, str]:
     return dt, peak, outcome
 
 
+def hostile(work: Path) -> None:
+    """Time and peak allocation of the reader on the worst archives the caps allow (built here)."""
+    from exerciser.apk import axml
+    from exerciser.apk.build import deflated_zeros, manifest_xml, raw_zip
+    from exerciser.apk.ziparc import limits
+
+    good = axml.encode_text(manifest_xml("com.example.bench", permissions=["android.permission.CAMERA"]))
+    bomb = deflated_zeros(1024)
+    cap = limits().max_manifest_bytes
+    cases = {
+        "1 GiB manifest in 1 MB, size declared": [
+            {"name": "AndroidManifest.xml", "data": bomb, "method": 8, "usize": 1 << 30}
+        ],
+        "same, declared 4 KiB (lying)": [
+            {"name": "AndroidManifest.xml", "data": bomb, "method": 8, "usize": 4096}
+        ],
+        "manifest at the size cap, stored": [{"name": "AndroidManifest.xml", "data": os.urandom(cap)}],
+        f"{limits().max_entries} entries": [{"name": "AndroidManifest.xml", "data": good}]
+        + [{"name": f"r/{i}", "data": b""} for i in range(limits().max_entries - 1)],
+    }
+    print("hostile archives (built now):")
+    for name, entries in cases.items():
+        path = work / "hostile.apk"
+        path.write_bytes(raw_zip(entries))
+        t = time.perf_counter()
+        try:
+            read_apk(path)
+            outcome = "read"
+        except UserError as exc:
+            outcome = str(exc).split(": ", 1)[1][:58]
+        dt = time.perf_counter() - t
+        peak = "-"
+        if len(entries) < 10:  # tracemalloc would slow half a million entries a hundredfold
+            tracemalloc.start()
+            with contextlib.suppress(UserError):
+                read_apk(path)
+            peak = f"{tracemalloc.get_traced_memory()[1] / 2**20:.1f}"
+            tracemalloc.stop()
+        print(f"  {name:<38} {dt * 1000:7.0f} ms {peak:>6} MiB  {outcome}")
+
+
 def slowest_imports(apk: Path, n: int = 6) -> list[str]:
     r = subprocess.run(
         [*EXE[:1], "-X", "importtime", *EXE[1:], str(apk)], capture_output=True, text=True, cwd=ROOT
@@ -105,6 +146,10 @@ def main() -> None:
         f"read+check {statistics.median(reads) * 1000:.2f} ms (max {max(reads) * 1000:.1f} ms), "
         f"peak allocation max {max(peaks):.1f} MiB (target < 300)"
     )
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        hostile(Path(tmp))
     print("slowest imports of the command (cumulative):")
     for line in slowest_imports(apks[0]):
         print("  " + line)

@@ -144,6 +144,7 @@ class Archive:
             raise ZipProblem(
                 "data before the first zip entry (the Janus trick, CVE-2017-13156); Android refuses the file"
             )
+        by_bytes = {n.encode(): n for n in wanted}
         self.fh.seek(cd_offset)
         buf, pos, left = b"", 0, cd_size
         for _ in range(total):
@@ -164,11 +165,11 @@ class Archive:
                 left -= len(more)
                 buf, pos = buf[pos:] + more, 0
             raw_name = buf[pos + 46 : pos + 46 + n_len]
-            name = raw_name.decode("utf-8", "replace")
             self.total += 1
             if len(self.names_sample) < 64:
-                self.names_sample.append(name)
-            if name in wanted:
+                self.names_sample.append(raw_name.decode("utf-8", "replace"))
+            name = by_bytes.get(raw_name)  # names compared as bytes, as libziparchive does
+            if name is not None:
                 self.counts[name] = self.counts.get(name, 0) + 1
                 if 0xFFFFFFFF in (csize, usize, offset):
                     extra = buf[pos + 46 + n_len : pos + 46 + n_len + x_len]
