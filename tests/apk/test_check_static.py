@@ -136,3 +136,22 @@ def test_the_command_loads_no_run_stack(apk):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_manifest_only_skips_the_virtual_device_run(tmp_path):
+    """An APK embedding an app model would run on the virtual device; --manifest-only reads it only."""
+    from exerciser.apk import axml
+    from exerciser.apk.build import manifest_xml, write_apk
+    from exerciser.apk.check import EMBEDDED_MODEL
+
+    manifest = axml.encode_text(manifest_xml("org.example.embedded", permissions=PERMS[:2]))
+    path = write_apk(
+        tmp_path / "embedded.apk", manifest, {EMBEDDED_MODEL: b"package: org.example.embedded\n"}
+    )
+    result = check(str(path), "--manifest-only", "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.output)["findings"][0]["group"] == "camera"
+    assert not (tmp_path / "runs").exists()
+    result = CliRunner().invoke(cli, ["check", "compliant_en", "--manifest-only"])
+    assert result.exit_code == 2
+    assert "--manifest-only applies to an APK checked without --device" in result.output
