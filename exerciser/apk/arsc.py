@@ -30,15 +30,17 @@ class ArscError(ValueError):
     """A resource table Android could not read."""
 
 
-def _config_rank(cfg: bytes) -> tuple[int, int]:
-    """Lower is a better match for a plain device: (has a locale or mcc/mnc, count of other qualifiers).
+def _config_rank(cfg: bytes) -> tuple[int, int, int]:
+    """Lower is a better match for a plain en-US device: (has a locale or mcc/mnc, not English, count of
+    other qualifiers). A table without a default value then gives the English one, as such a phone shows.
 
     ResTable_config: size, imsi (mcc, mnc), locale (language, country), then screen, input, size, version...
     The sdk-version qualifier (bytes 20..23) alone does not lower a config: every modern device matches it.
     """
     imsi_locale = cfg[4:12]
     rest = cfg[12:20] + cfg[24:]
-    return (1 if any(imsi_locale) else 0, sum(1 for b in rest if b))
+    english = cfg[8:10] in (b"en", b"\x00\x00")
+    return (1 if any(imsi_locale) else 0, 0 if english else 1, sum(1 for b in rest if b))
 
 
 class ResourceTable:
@@ -85,7 +87,7 @@ class ResourceTable:
         packages = self.packages.get(pkg)
         if packages is None and len(self.packages) == 1:
             packages = next(iter(self.packages.values()))  # a shared library's table is built with id 0
-        best: tuple[tuple[int, int], tuple[int, int]] | None = None
+        best: tuple[tuple[int, int, int], tuple[int, int]] | None = None
         for pos, hsize in self._types(packages or [], type_id):
             found = self._entry(pos, hsize, entry)
             if found is None:

@@ -58,18 +58,23 @@ def aapt_apk(
     framework: Path,
     strings: dict[str, str] | None = None,
     assets: dict[str, bytes] | None = None,
+    qualified: dict[str, dict[str, str]] | None = None,
 ) -> Path:
-    """`aapt package` of a plain-text manifest, with string resources (res/values/strings.xml) and assets
-    (paths under assets/). Returns `out`."""
+    """`aapt package` of a plain-text manifest, with string resources (res/values/strings.xml, and
+    res/values-<qualifier>/ for `qualified`) and assets (paths under assets/). Returns `out`."""
     src = out.with_suffix(".src")
     src.mkdir(parents=True, exist_ok=True)
     (src / "AndroidManifest.xml").write_text(manifest, encoding="utf-8")
     args = ["package", "-f", "-M", str(src / "AndroidManifest.xml"), "-I", str(framework), "-F", str(out)]
-    if strings:
-        values = src / "res" / "values"
+    folders = {"values": strings or {}} | {f"values-{q}": s for q, s in (qualified or {}).items()}
+    for folder, table in folders.items():
+        if not table:
+            continue
+        values = src / "res" / folder
         values.mkdir(parents=True, exist_ok=True)
-        body = "".join(f'<string name="{k}">{v}</string>' for k, v in strings.items())
+        body = "".join(f'<string name="{k}">{v}</string>' for k, v in table.items())
         (values / "strings.xml").write_text(f"<resources>{body}</resources>", encoding="utf-8")
+    if any(folders.values()):
         args += ["-S", str(src / "res")]
     if assets:
         for rel, data in assets.items():

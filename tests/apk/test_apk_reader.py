@@ -381,3 +381,21 @@ def test_codename_sdk_is_the_preview_level(tmp_path):
     info = read_apk(write_apk(tmp_path / "preview.apk", axml.encode_text(text)))
     assert (info.min_sdk, info.target_sdk) == (10000, 10000)
     assert (info.sdk_text("min"), info.sdk_text("target")) == ("Baklava", "Baklava")
+
+
+def test_label_without_a_default_value_is_the_english_one(tmp_path):
+    """A table with the label only in values-zh and values-en: an en-US phone shows the English one."""
+    if AAPT is None:
+        pytest.skip("Debian aapt not installed (apt install aapt)")
+    manifest = AAPT_MANIFEST.replace('android:versionName="@string/version"', 'android:versionName="1"')
+    apk = aapt_apk(
+        tmp_path / "locales.apk",
+        manifest,
+        framework=framework_stub(tmp_path),
+        qualified={
+            "zh": {"app_name": "扫描仪"},
+            "en": {"app_name": "Scanner"},
+            "fr": {"app_name": "Scanneur"},
+        },
+    )
+    assert read_apk(apk).label == "Scanner"
