@@ -100,18 +100,17 @@ class StaticCheck:
 
 def parse_features(texts: tuple[str, ...] | list[str]) -> list[Feature]:
     """`--feature scan=camera,android.permission.RECORD_AUDIO`, checked against the permission table."""
+    from exerciser.apk.check import parse_feature  # the same syntax as for a run
+
     out = []
     for text in texts:
-        name, sep, perms = text.partition("=")
-        items = tuple(p.strip() for p in perms.split(",") if p.strip())
-        if not sep or not name.strip() or not items:
-            raise UserError(f"--feature {text!r}: expected NAME=PERMISSION[,PERMISSION...], e.g. scan=camera")
-        for p in items:
+        f = parse_feature(text)
+        for p in f["permissions"]:
             if p not in groups.group_names() and not groups.is_dangerous(p):
                 raise UserError(
-                    f"feature {name.strip()!r}: {p!r} is not a runtime permission or permission group"
+                    f"feature {f['name']!r}: {p!r} is not a runtime permission or permission group"
                 )
-        out.append(Feature(name.strip(), items))
+        out.append(Feature(f["name"], tuple(f["permissions"])))
     return out
 
 
