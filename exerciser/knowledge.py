@@ -6,17 +6,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from exerciser import MODELS_DIR
+from exerciser.yamlio import YAML_LOADER, safe_load
 
-# libyaml's loader when present (about 14x faster): models and scenarios load in every process, workers too.
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+__all__ = ["YAML_LOADER", "load"]
 
 
 @cache
 def load(relpath: str) -> Any:
     """Parsed YAML of `models/<relpath>`, e.g. load("android/permission_dialogs.yaml")."""
     path = Path(MODELS_DIR) / relpath
-    with open(path, encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=YAML_LOADER)
+    return safe_load(path.read_text(encoding="utf-8"), str(path))

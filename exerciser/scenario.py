@@ -14,8 +14,9 @@ from typing import Any
 import jsonschema
 import yaml
 
-from exerciser import SAMPLES_DIR, SCENARIOS_DIR
+from exerciser import SAMPLES_DIR, SCENARIOS_DIR, yamlio
 from exerciser.errors import UserError
+from exerciser.paths import is_safe_id
 
 PROBES = ("consent", "5", "6", "7", "8")
 DEFAULT_BUDGETS = {"actions": 1500, "explore_actions": 120, "device_seconds": 6 * 3600, "wall_seconds": 300}
@@ -108,6 +109,8 @@ class Scenario:
 
         Raises KeyError, TypeError or ValueError on a malformed document."""
         app = d["app"]
+        if not is_safe_id(d["id"]):
+            raise ValueError(f"scenario id {d['id']!r} is not a folder name")
         return cls(
             id=d["id"],
             app=AppRef(app["kind"], app["value"], app.get("label", "")),
@@ -163,8 +166,11 @@ def load_yaml_with_lines(path: Path) -> tuple[Any, dict[tuple, int]]:
     except (IsADirectoryError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: cannot read: {exc}") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        # one parse: the node tree gives the line numbers, the data is built from it
+        node = yamlio.compose(text, str(path))
+        data = yaml.SafeLoader("").construct_document(node) if node is not None else None
+    except yamlio.YamlLimitError:
+        raise
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
@@ -256,8 +262,15 @@ def scenario_from_dict(
                     f"{path}:{line}: features[{i}].permissions[{j}]: '{p}' is not a runtime "
                     "permission or permission group"
                 )
+    sid = data.get("id", default_id)
+    if not is_safe_id(sid):
+        where = f"{path}:{lines.get(('id',), 1)}: id" if "id" in data else f"{path}:1: (top)"
+        raise UserError(
+            f"{where}: app id {sid!r} names the results folder: letters, digits, . _ - (no leading dot); "
+            "give `id:`"
+        )
     return Scenario(
-        id=data.get("id", default_id),
+        id=sid,
         app=app,
         locale=data.get("locale", defaults.get("locale", "en-US")),
         profile=data.get("profile", defaults.get("profile", "api33")),

@@ -254,19 +254,19 @@ def _is_model(path: Path) -> bool:
     """An app behaviour model has `package` and `screens` at the top; a scenario has `app`."""
     import yaml
 
+    from exerciser import yamlio
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlio.safe_load(path.read_text(encoding="utf-8"), str(path))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return False  # let the scenario loader report the error with its line
     return isinstance(data, dict) and "package" in data and "app" not in data
 
 
 def _yaml(text: str) -> Any:
-    import yaml
+    from exerciser import yamlio
 
-    from exerciser.knowledge import YAML_LOADER
-
-    return yaml.load(text, Loader=YAML_LOADER)
+    return yamlio.safe_load(text)
 
 
 def sample_for_package(package: str) -> str | None:

@@ -9,7 +9,7 @@ import click
 
 from exerciser import __version__
 from exerciser.device.contract import DeviceLost
-from exerciser.errors import UserError
+from exerciser.errors import UserError, write_crash_log
 
 # Modules that define `register(cli: click.Group) -> None`.
 COMMAND_MODULES = (
@@ -24,7 +24,28 @@ COMMAND_MODULES = (
 )
 
 
-@click.group()
+class BoundaryGroup(click.Group):
+    """The one error boundary of every command: a failure ends in one line and exit 2 (1 means
+    "violation found" or "tampered", and only the commands themselves say that)."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201 - click's signature
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except DeviceLost as exc:
+            raise UserError(f"device lost: {exc}") from None
+        except OSError as exc:  # the environment: a full disk, a read-only or missing folder, a port
+            where = f": {exc.filename}" if exc.filename else ""
+            raise UserError(f"{exc.strerror or exc}{where}") from None
+        except Exception as exc:  # a tool bug or an input no check caught: one line, the trace in a log
+            log = write_crash_log(exc)
+            msg = str(exc).splitlines()[0][:200] if str(exc) else ""
+            tail = f" (trace in {log})" if log else ""
+            raise UserError(f"{type(exc).__name__}: {msg}{tail}") from None
+
+
+@click.group(cls=BoundaryGroup)
 @click.version_option(__version__, prog_name="exerciser")
 def cli() -> None:
     """Measure how Android apps harass users about consent and permissions, with evidence."""
@@ -49,14 +70,3 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code if not isinstance(exc, click.UsageError) else 2)
-    except DeviceLost as exc:
-        click.echo(f"error: device lost: {exc}", err=True)
-        sys.exit(2)
-    except (FileNotFoundError, IsADirectoryError) as exc:
-        click.echo(f"error: {exc.strerror}: {exc.filename}", err=True)
-        sys.exit(2)
-    except SystemExit:
-        raise
-    except UserError as exc:  # pragma: no cover - ClickException subclass, kept for clarity
-        exc.show()
-        sys.exit(2)

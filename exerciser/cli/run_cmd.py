@@ -16,7 +16,8 @@ from pathlib import Path
 
 import click
 
-from exerciser.errors import UserError
+from exerciser.errors import UserError, note_results_dir
+from exerciser.paths import writable_dir
 
 CATS = ("consent", "5", "6", "7", "8")
 STYLE = {"violation": "bold red", "compliant": "green", "inconclusive": "yellow"}
@@ -194,7 +195,8 @@ def register(cli: click.Group) -> None:
                 check_virtual(sc)
         out_dir = out or _default_out()
         _check_out(out_dir, scenarios)
-        out_dir.mkdir(parents=True, exist_ok=True)
+        writable_dir(out_dir)
+        note_results_dir(out_dir)  # an unexpected error's trace goes there
         if devices and jobs != 1:
             raise UserError(
                 "--jobs is for the virtual device; with --devices each device runs one app at a time"

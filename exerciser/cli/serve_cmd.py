@@ -35,7 +35,13 @@ def build_devices(apps: tuple[str, ...], profile: str, locale: str, count: int, 
 
 
 @click.command("serve")
-@click.option("--port", default=7401, show_default=True, help="TCP port of the first device (loopback).")
+@click.option(
+    "--port",
+    default=7401,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="TCP port of the first device (loopback).",
+)
 @click.option("--app", "apps", multiple=True, help="Sample app id or path to an app.yaml; repeatable.")
 @click.option(
     "--profile", default="api33", show_default=True, help="Device profile (api23 ... api34, miui...)."
@@ -58,6 +64,8 @@ def serve(apps: tuple[str, ...], port: int, profile: str, locale: str, count: in
     """Serve virtual devices as adb devices until interrupted (Ctrl-C or SIGTERM)."""
     from exerciser.sim.adbfront import AdbFront
 
+    if port + count - 1 > 65535:
+        raise UserError(f"--port {port} --count {count}: the last device's port would pass 65535")
     devices = build_devices(apps, profile, locale, count, port)
     fronts = []
     try:

@@ -122,7 +122,12 @@ def main(argv: list[str] | None = None) -> int:
 
         tag = (self.request.properties or {}).get("delivery_tag")
         try:
-            return execute(Job.from_json(payload), ctx, tag)
+            job = Job.from_json(payload)
+        except UserError as exc:  # a forged or broken message: never run, never retried
+            log.error("job refused: %s", exc.format_message())
+            raise Reject(exc.format_message(), requeue=False) from None
+        try:
+            return execute(job, ctx, tag)
         except DeviceGone as exc:
             log.error(
                 "device %s lost: %s; job back to the queue, this worker process stops", slot.serial, exc

@@ -10,6 +10,7 @@ from typing import Any
 
 from exerciser.cluster.progress import SuiteStatus
 from exerciser.cluster.store import Store
+from exerciser.paths import safe_id, under
 
 
 @dataclass
@@ -62,7 +63,7 @@ def collect(st: SuiteStatus, out: Path, results: str | None = None) -> Collected
     stores = [s for s in (_store_of(st, results, r.summary) for r in st.rows) if s is not None]
     for row in st.rows:
         store = _store_of(st, results, row.summary) or (stores[0] if stores else None)
-        dst = out / row.app
+        dst = under(out, safe_id(row.app, "app id"))
         if store is not None and not _same_place(store, f"{sid}/{row.app}", dst):
             store.get_tree(f"{sid}/{row.app}", dst)
         if row.summary:

@@ -12,7 +12,6 @@ The lease, the message's visibility and the partial evidence are kept fresh by o
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import shutil
 import socket
@@ -23,12 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from exerciser import atomic
 from exerciser.cluster.config import Timing
 from exerciser.cluster.jobs import Job, now_iso, scenario_from_json
 from exerciser.cluster.keys import JobState, touch_message
 from exerciser.cluster.store import Mirror, Store, done_marker
 from exerciser.device.contract import Device, DeviceLost
 from exerciser.errors import UserError
+from exerciser.paths import under
 from exerciser.scenario import Scenario
 
 log = logging.getLogger("exerciser.cluster")
@@ -210,7 +211,7 @@ def _claim(
 
 
 def _write_local_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1))
+    atomic.write_json(path, data)
 
 
 def execute(job: Job, ctx: WorkerContext, tag: str | None = None) -> dict[str, Any]:
@@ -239,8 +240,8 @@ def execute(job: Job, ctx: WorkerContext, tag: str | None = None) -> dict[str, A
 def _attempt(job: Job, ctx: WorkerContext, js: JobState, store: Store, rel: str, claim: str, tag) -> dict:
     n = js.next_attempt()
     _mark_abandoned(js, store, rel, n)
-    base = ctx.scratch / job.suite
-    local = base / job.app
+    base = under(ctx.scratch, job.suite)  # resolved and inside the scratch folder, or refused
+    local = under(base, job.app)
     if local.exists():
         shutil.rmtree(local)
     local.mkdir(parents=True)
@@ -258,7 +259,7 @@ def _attempt(job: Job, ctx: WorkerContext, js: JobState, store: Store, rel: str,
     js.log(event="started", attempt=n, worker=ctx.hostname, serial=ctx.slot.serial)
     model_file = None
     if job.model_text is not None:
-        model_file = base / ".models" / job.app / "app.yaml"
+        model_file = under(base, ".models", job.app, "app.yaml")
         model_file.parent.mkdir(parents=True, exist_ok=True)
         model_file.write_text(job.model_text, encoding="utf-8")
     sc = scenario_from_json(job.scenario, model_file)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from exerciser.errors import UserError
+from exerciser.paths import is_safe_id, safe_id
 from exerciser.scenario import AppRef, Scenario
 
 TASK_NAME = "exerciser.run_job"
@@ -45,7 +46,17 @@ class Job:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Job:
-        return cls(**d)
+        """A job off the broker: its suite and app name folders on the worker, so both must be names
+        (never `..`, never a path); a malformed message raises UserError."""
+        try:
+            job = cls(**d)
+        except TypeError as exc:
+            raise UserError(f"malformed job message: {exc}") from None
+        safe_id(job.suite, "job suite id")
+        safe_id(job.app, "job app id")
+        if not isinstance(job.scenario, dict) or job.scenario.get("id") != job.app:
+            raise UserError(f"malformed job message: its scenario is not app {job.app!r}")
+        return job
 
 
 def task_id(suite: str, app: str) -> str:
@@ -85,6 +96,6 @@ def now_iso() -> str:
 
 
 def check_suite_id(suite_id: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", suite_id or ""):
+    if not is_safe_id(suite_id):
         raise UserError(f"not a suite id: {suite_id!r}")
     return suite_id

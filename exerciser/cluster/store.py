@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from exerciser.errors import UserError
+from exerciser.paths import under
 
 
 def normalize_url(url: str) -> str:
@@ -49,7 +50,12 @@ class Store:
         )
 
     def path(self, *parts: str) -> str:
-        return posixpath.join(self.root, *parts)
+        """`root/parts...`; a part that would lead out of the root (`..`, an absolute path) is refused."""
+        p = posixpath.normpath(posixpath.join(self.root, *parts))
+        root = posixpath.normpath(self.root)
+        if p != root and not p.startswith(root.rstrip("/") + "/"):
+            raise UserError(f"results store {self.url}: {'/'.join(parts)} leads out of the store; refused")
+        return p
 
     def check_writable(self) -> None:
         probe = self.path(".exerciser-probe")
@@ -104,7 +110,7 @@ class Store:
         for f in self.files(rel):
             if f.startswith(skip):
                 continue
-            dst = Path(local) / f
+            dst = under(local, f)  # a name from the store never leads out of the local folder
             dst.parent.mkdir(parents=True, exist_ok=True)
             self.fs.get_file(self.path(rel, f), str(dst))
             n += 1

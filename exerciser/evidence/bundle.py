@@ -11,12 +11,12 @@ is best-effort after the first: a failing video (no ffmpeg) never costs the mani
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from exerciser import atomic
 from exerciser.evidence.live import LiveEvidence
 from exerciser.evidence.manifest import DERIVED, FileHashes, write_manifest
 from exerciser.evidence.screenrecord import RECORD_NAME
@@ -39,10 +39,7 @@ class FinalizeStats:
     video: VideoStats | None = None
 
 
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+_write_text = atomic.write_text
 
 
 def finalize_app(

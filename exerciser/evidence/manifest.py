@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from exerciser import atomic
 from exerciser.evidence.trace import TRACE_NAME, LoadedTrace, load_trace, sha256_file
 
 MANIFEST_NAME = "manifest.json"
@@ -195,13 +196,7 @@ def write_manifest(
     return m
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+_atomic_write = atomic.write_bytes
 
 
 # --- signing ----------------------------------------------------------------------------------------------

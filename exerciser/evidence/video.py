@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
+from exerciser import atomic
 from exerciser.evidence.pngbands import BandDecoder
 
 if TYPE_CHECKING:
@@ -436,7 +437,7 @@ class _Encoder:
         if self.proc.returncode != 0:
             self.tmp.unlink(missing_ok=True)
             raise VideoError(f"ffmpeg failed: {err.strip()[-400:]}")
-        os.replace(self.tmp, self.out)
+        atomic.commit_file(self.tmp, self.out)
         return self.frames
 
     def kill(self) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import networkx as nx
 
+from exerciser import atomic
 from exerciser.explore.state import ScreenState
 
 TAP = "tap"
@@ -95,14 +96,14 @@ class StateGraph:
 
     def write(self, folder: Path) -> None:
         folder = Path(folder)
-        (folder / "graph.json").write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1))
+        atomic.write_json(folder / "graph.json", self.to_json())
         # GraphML holds scalars only: lists become JSON strings
         flat = nx.MultiDiGraph()
         for n, d in self.g.nodes(data=True):
             flat.add_node(n, **{k: _scalar(v) for k, v in d.items()})
         for u, v, k, d in self.g.edges(keys=True, data=True):
             flat.add_edge(u, v, key=k, **{a: _scalar(b) for a, b in d.items()})
-        nx.write_graphml(flat, folder / "graph.graphml")
+        atomic.write_bytes(folder / "graph.graphml", "\n".join(nx.generate_graphml(flat)).encode())
 
 
 def _scalar(v: Any) -> Any:

@@ -7,6 +7,7 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from exerciser import atomic
 from exerciser.report.model import CATEGORY_TITLES, RunFolder
 
 
@@ -94,5 +95,5 @@ def write_junit(path: Path, runs: list[RunFolder], name: str = "consent-exercise
     root.set("skipped", str(skipped))
     root.set("errors", "0")
     ET.indent(root)
-    Path(path).write_bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+    atomic.write_bytes(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))
     return Path(path)

@@ -8,7 +8,6 @@ installs, scores them with the rule pack and writes the app's results folder:
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -20,10 +19,10 @@ from typing import Any
 
 import yaml
 
-from exerciser import __version__
+from exerciser import __version__, atomic, yamlio
 from exerciser.device.contract import Device, DeviceLost
 from exerciser.errors import UserError
-from exerciser.knowledge import YAML_LOADER
+from exerciser.paths import safe_id, under
 from exerciser.probes import advance, consent, deletion, refusal, rerequest
 from exerciser.probes.common import ProbeAborted, ProbeContext, ProbeResult
 from exerciser.runner.session import BudgetExhausted, Session
@@ -97,7 +96,7 @@ def app_info(sc: Scenario) -> AppInfo:
     if mp is not None:
         try:
             # libyaml when there: a sample model is ~10x faster to parse than with the pure-Python loader
-            data = yaml.load(mp.read_text(encoding="utf-8"), Loader=YAML_LOADER)
+            data = yamlio.safe_load(mp.read_text(encoding="utf-8"), str(mp))
             return AppInfo(data["package"], sc.app.label or data.get("label", ""), data.get("language", "en"))
         except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
             raise UserError(f"{mp}: cannot read the app model: {exc}") from None
@@ -140,10 +139,10 @@ def run_app(
     """
     t0 = time.monotonic()
     info = app_info(scenario)
-    app_dir = Path(out_dir) / scenario.id
+    app_dir = under(out_dir, safe_id(scenario.id, "scenario id"))
     app_dir.mkdir(parents=True, exist_ok=True)
     rp = (rules or load_rulepack()).with_overrides(scenario.rules, origin=str(scenario.source or scenario.id))
-    (app_dir / "scenario.json").write_text(json.dumps(scenario.to_json(), ensure_ascii=False, indent=1))
+    atomic.write_json(app_dir / "scenario.json", scenario.to_json())
     dev_info = device.info
     if info.package not in device.installed_packages():
         raise UserError(f"{scenario.id}: {info.package} is not installed on {dev_info.serial}")
@@ -161,6 +160,7 @@ def run_app(
     errors: dict[str, str] = {}
     result = AppResult(scenario.id, info.package, app_dir, serial=dev_info.serial)
     wanted = set(scenario.probes)
+    scored = False
     if wanted & {"5", "6"}:
         wanted.add("7")  # the map of where each group is asked
     try:
@@ -182,12 +182,13 @@ def run_app(
                 raise
             except Exception as exc:  # a probe's bug must not lose the other probes' evidence
                 errors[name] = f"tool error in probe {name}: {type(exc).__name__}: {exc}"
-                (app_dir / f"error-{name}.txt").write_text(traceback.format_exc())
+                atomic.write_text(app_dir / f"error-{name}.txt", traceback.format_exc())
         if live:
             live.end_input()  # no more steps: the video closes while the run scores and writes up
         cats, extra = score_all(ctx.results, scenario, rp, info.language, errors)
         result.categories = cats
         result.extra = extra
+        scored = True
         if errors:
             result.error = "; ".join(f"{k}: {v}" for k, v in errors.items())
     except DeviceLost as exc:
@@ -202,12 +203,15 @@ def run_app(
             live.abort()
         raise
     finally:
-        session.graph.write(app_dir)
+        if not scored:
+            session.graph.write(app_dir)  # stopped before scoring: the map so far
     session.close()
     result.steps = session.n
     result.wall_seconds = time.monotonic() - t0
     _copy_deciding(app_dir, result)
-    (app_dir / "verdict.json").write_text(json.dumps(result.verdict_json(), ensure_ascii=False, indent=1))
+    # the verdict first: a full disk later on costs a derived file, never the verdict
+    atomic.write_json(app_dir / "verdict.json", result.verdict_json())
+    session.graph.write(app_dir)
     _write_run_json(app_dir, scenario, dev_info, session, t0, ctx, rp, status=result.status)
     if finalize:
         _finalize(app_dir, progress, live)
@@ -275,7 +279,7 @@ def _write_run_json(
         # what the safety guard kept from the phone (never performed), and whether deletion was allowed
         "safety": {"test_account": sc.test_account, "refused": session.refusals},
     }
-    (app_dir / "run.json").write_text(json.dumps(run, ensure_ascii=False, indent=1, default=str))
+    atomic.write_json(app_dir / "run.json", run, default=str)
 
 
 def _start_live(app_dir: Path, device: Device) -> Any:

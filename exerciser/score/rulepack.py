@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from exerciser import MODELS_DIR
+from exerciser import MODELS_DIR, yamlio
 from exerciser.errors import UserError
 
 RULEPACK_PATH = MODELS_DIR / "rules" / "rulepack.yaml"
@@ -95,7 +95,7 @@ class RulePack:
 def load_rulepack(path: Path | None = None) -> RulePack:
     path = Path(path or RULEPACK_PATH)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlio.safe_load(path.read_text(encoding="utf-8"), str(path))
     except FileNotFoundError:
         raise UserError(f"{path}: rule pack not found") from None
     except yaml.YAMLError as exc:
@@ -131,7 +131,7 @@ def load_rulepack(path: Path | None = None) -> RulePack:
 def load_overrides_file(path: Path) -> dict[str, Any]:
     """A --rules FILE: either {thresholds: {name: {value: V}}} or a flat {name: V}."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = yamlio.safe_load(Path(path).read_text(encoding="utf-8"), str(path))
     except FileNotFoundError:
         raise UserError(f"{path}: rules file not found") from None
     except yaml.YAMLError as exc:

@@ -20,9 +20,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from exerciser import SAMPLES_DIR
+from exerciser import SAMPLES_DIR, yamlio
 from exerciser.errors import UserError
-from exerciser.knowledge import YAML_LOADER
 
 SCHEMA_PATH = Path(__file__).with_name("app_schema.json")
 
@@ -234,8 +233,10 @@ def parse_app_model(text: str, filename: str = "<string>", app_id: str = "") -> 
     """Validate and build a model from YAML text (`filename` is used in messages)."""
     try:
         # One parse (libyaml when present): the node tree gives line numbers, the data is built from it.
-        root = yaml.compose(text, Loader=YAML_LOADER)
+        root = yamlio.compose(text, filename)
         data = yaml.SafeLoader("").construct_document(root) if root is not None else None
+    except yamlio.YamlLimitError as exc:
+        raise AppModelError(exc.message) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -353,6 +354,44 @@ class _Checker:
             for i, b in enumerate(buttons):
                 self.actions(b.get("on_tap") or [], ["dialogs", name, "buttons", i, "on_tap"])
             self.actions(dg.get("on_back") or [], ["dialogs", name, "on_back"])
+        self.entry_loops()
+
+    def entry_loops(self) -> None:
+        """A screen whose on_enter opens, without a condition, a screen whose on_enter leads back to it
+        never stops entering (the device would recurse to its end): a model error, found here."""
+        screens = self.d.get("screens") or {}
+        opens: dict[str, list[str]] = {}
+        backs: set[str] = set()
+        for name, s in screens.items():
+            for a in (s or {}).get("on_enter") or []:
+                if not isinstance(a, dict):
+                    continue
+                for verb in ("goto", "replace", "open_url"):
+                    if verb in a:
+                        opens.setdefault(name, []).append(a[verb])
+                if "back" in a:
+                    backs.add(name)
+        edges = {n: list(v) for n, v in opens.items()}
+        for parent, kids in opens.items():  # a screen that goes back at once resumes its opener
+            for kid in kids:
+                if kid in backs:
+                    edges.setdefault(kid, []).append(parent)
+        for start in edges:
+            path, seen = [start], {start}
+            stack = [iter(edges.get(start, []))]
+            while stack:
+                nxt = next(stack[-1], None)
+                if nxt is None:
+                    stack.pop()
+                    seen.discard(path.pop())
+                    continue
+                if nxt == start:
+                    loop = " -> ".join([*path, start])
+                    raise self.fail(["screens", start, "on_enter"], f"entering it never ends: {loop}")
+                if nxt not in seen:
+                    path.append(nxt)
+                    seen.add(nxt)
+                    stack.append(iter(edges.get(nxt, [])))
 
     def unique_ids(self, items: list[dict[str, Any]], path: list[Any]) -> None:
         seen: set[str] = set()

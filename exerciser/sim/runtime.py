@@ -42,8 +42,10 @@ from exerciser.device.contract import (
 from exerciser.sim import profiles as P
 from exerciser.sim import screens as S
 from exerciser.sim import sysui
-from exerciser.sim.appmodel import Action, AppModel, Cond
+from exerciser.sim.appmodel import Action, AppModel, AppModelError, Cond
 from exerciser.sim.ui import Frame, Node, Window
+
+MAX_ENTER_DEPTH = 64  # screens opened from on_enter within one another: far past any real start-up chain
 
 EPOCH_LOCAL = datetime(2026, 1, 5, 9, 0, 0)
 # Device time zone per locale in January (America/New_York, Asia/Shanghai), as persist.sys.timezone says.
@@ -206,6 +208,7 @@ class VirtualDevice:
         # shows "X keeps stopping" when the app crashed again within MIN_CRASH_INTERVAL.
         self.first_crash_dialog = first_crash_dialog
         self._crash_times: dict[str, int] = {}  # AppErrors.mProcessCrashTimesPersistent
+        self._entering: list[str] = []  # screens whose on_enter is running, outermost first
         self._events: list[DeviceEvent] = []
         self._timers: list[Timer] = []
         self._next_pid = FIRST_PID
@@ -693,7 +696,17 @@ class VirtualDevice:
         act.resumed = True
         self._log_resume(app, act)
         self._update_background()
-        self._run_safe(app, app.model.screens[act.screen].on_enter)
+        if len(self._entering) >= MAX_ENTER_DEPTH:  # a loop the load-time check cannot see (conditional)
+            loop = " -> ".join(self._entering[-6:] + [act.screen])
+            self._entering.clear()
+            where = f"{app.model.source or app.package}: screens.{act.screen}.on_enter"
+            raise AppModelError(f"{where}: entering never ends ({loop} ...)")
+        self._entering.append(act.screen)
+        try:
+            self._run_safe(app, app.model.screens[act.screen].on_enter)
+        finally:
+            if self._entering:
+                self._entering.pop()
 
     def _finish(self, app: AppRt, act: Activity, reason: str = "app-request") -> None:
         task = self._task(app.package)

@@ -63,13 +63,12 @@ def install_blob(phone: Phone, data: bytes, name: str) -> str:
 
 def model_apk(model_path: str | Path, out: str | Path) -> Path:
     """An APK the virtual device installs: a binary manifest from the model plus the model itself."""
-    import yaml
-
+    from exerciser import yamlio
     from exerciser.apk import axml
     from exerciser.apk.build import manifest_xml, write_apk
 
     text = Path(model_path).read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = yamlio.safe_load(text, str(model_path))
     manifest = manifest_xml(
         data["package"],
         version_name=str(data.get("version", "1.0")),
