@@ -41,21 +41,37 @@ def _app_dirs(path: Path) -> list[Path]:
 @click.option(
     "--key", "key", type=click.Path(), help="Ed25519 public key (PEM) the signature must verify under."
 )
+@click.option(
+    "--allow-unsigned",
+    is_flag=True,
+    help="Pass a bundle that is intact but not signed by the --key (proves less: see the README).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def verify_cmd(run_dir: Path, key: str | None, as_json: bool) -> None:
-    """Check that RUN_DIR (or every app folder under it) is exactly what the run sealed."""
+def verify_cmd(run_dir: Path, key: str | None, allow_unsigned: bool, as_json: bool) -> None:
+    """Check that RUN_DIR (or every app folder under it) is exactly what the run sealed, signed by the
+    --key. Exit 0 only then (or intact with --allow-unsigned); 1 otherwise."""
     from exerciser.evidence.manifest import verify_bundle
 
     pub = _read_key(key)
     results = [verify_bundle(d, pub) for d in _app_dirs(run_dir)]
+
+    def passed(r) -> bool:  # noqa: ANN001 - manifest.VerifyResult
+        return r.trusted or (allow_unsigned and r.ok)
+
+    def status(r) -> str:  # noqa: ANN001
+        if r.status != "VERIFIED" or passed(r):
+            return r.status
+        return "UNSIGNED" if r.signature == "absent" else "UNTRUSTED"
+
     if as_json:
         click.echo(
             json.dumps(
                 [
                     {
                         "run_dir": str(r.run_dir),
-                        "ok": r.ok,
-                        "status": r.status,
+                        "ok": passed(r),
+                        "intact": r.ok,
+                        "status": status(r),
                         "last_step": r.last_step,
                         "signature": r.signature,
                         "files_checked": r.files_checked,
@@ -74,12 +90,14 @@ def verify_cmd(run_dir: Path, key: str | None, as_json: bool) -> None:
                 what = f"{r.steps_checked} steps intact, last step {r.last_step}; the run did not finish"
             else:
                 what = f"{r.files_checked} files, {r.steps_checked} steps, signature {r.signature}"
-            click.echo(f"{r.status}  {r.run_dir}  ({what})")
+            click.echo(f"{status(r)}  {r.run_dir}  ({what})")
             for f in r.failures:
                 click.echo(f"  {f.line()}")
             for n in r.notes:
                 click.echo(f"  note: {n}")
-    sys.exit(0 if all(r.ok for r in results) else 1)
+            if status(r) in ("UNSIGNED", "UNTRUSTED"):
+                click.echo("  intact, but not signed by a key given with --key (--allow-unsigned passes it)")
+    sys.exit(0 if all(passed(r) for r in results) else 1)
 
 
 @click.command("sign")
@@ -135,14 +153,17 @@ def report_cmd(run_dir: Path, no_video: bool, key: str | None) -> None:
     dirs = _app_dirs(run_dir)
     priv = _read_key(key)
     for d in dirs:
-        if (d / MANIFEST_NAME).exists():
-            r = verify_bundle(d)
-            evidence_bad = [f for f in r.failures if not _derived_only(f)]
-            if evidence_bad:
-                click.echo(f"refusing to reseal {d}: its evidence does not verify", err=True)
-                for f in evidence_bad:
-                    click.echo(f"  {f.line()}", err=True)
-                sys.exit(1)
+        if not (d / MANIFEST_NAME).exists():  # never sealed, or its manifest removed: sealing now would
+            # seal whatever the folder holds now, edits included
+            click.echo(f"refusing to seal {d}: it has no manifest.json (never sealed, or removed)", err=True)
+            sys.exit(1)
+        r = verify_bundle(d)
+        evidence_bad = [f for f in r.failures if not _derived_only(f)]
+        if evidence_bad:
+            click.echo(f"refusing to reseal {d}: its evidence does not verify", err=True)
+            for f in evidence_bad:
+                click.echo(f"  {f.line()}", err=True)
+            sys.exit(1)
         was_signed = (d / "manifest.sig").exists()
         finalize_app(d, video=not no_video, private_key_pem=priv)
         click.echo(f"{d}/report.html")

@@ -264,13 +264,18 @@ class VerifyResult:
     notes: list[str] = field(default_factory=list)
     files_checked: int = 0
     steps_checked: int = 0
-    signature: str = "absent"  # "absent" | "valid" | "invalid" | "unchecked"
+    signature: str = "absent"  # "absent" | "valid" | "invalid" | "unchecked" (sound, key not given)
     unfinished: bool = False  # a trace but no manifest: the run stopped (killed, device lost) before sealing
     last_step: int | None = None
 
     @property
     def ok(self) -> bool:
         return not self.failures and not self.unfinished
+
+    @property
+    def trusted(self) -> bool:
+        """Intact and signed by the key the caller gave: the manifest itself cannot have been rewritten."""
+        return self.ok and self.signature == "valid"
 
     @property
     def status(self) -> str:
@@ -313,9 +318,56 @@ def verify_bundle(run_dir: Path, public_key_pem: bytes | None = None) -> VerifyR
     if manifest is not None:
         _check_files(run_dir, manifest, r, hashes)
         _check_signature(run_dir, public_key_pem, r)
+    elif (run_dir / SIGNATURE_NAME).exists():
+        r.fail("signature", SIGNATURE_NAME, "a signature without the manifest it signed")
     _check_trace(run_dir, manifest, r, hashes)
+    _check_copies(run_dir, r, hashes)
+    _check_attempts(run_dir, r, hashes)
     _check_verdict(run_dir, r)
     return r
+
+
+def _check_copies(run_dir: Path, r: VerifyResult, hashes: FileHashes) -> None:
+    """deciding/<category>-<NNNN>.png is step NNNN's screenshot under a second name: bound to the hash
+    the trace recorded for that step, so swapping it fails even under a manifest made again."""
+    dec = run_dir / "deciding"
+    if not dec.is_dir():
+        return
+    tpath = run_dir / TRACE_NAME
+    shots = {}
+    if tpath.exists():
+        shots = {rec.get("n"): rec.get("screenshot_sha256") for rec in hashes.load_trace(tpath).records}
+    for p in sorted(dec.iterdir()):
+        rel = f"deciding/{p.name}"
+        stem, _, step = p.stem.rpartition("-")
+        want = shots.get(int(step)) if p.suffix == ".png" and stem and step.isdigit() else None
+        if want is None:
+            r.fail("copy", rel, "not the copy of a recorded step's screenshot (<category>-<step>.png)")
+        elif not p.is_file() or p.is_symlink():
+            r.fail("copy", rel, "not a plain file")
+        elif hashes.sha256(p) != want:
+            r.fail("copy", rel, f"differs from the screenshot step {int(step)} recorded")
+
+
+def _check_attempts(run_dir: Path, r: VerifyResult, hashes: FileHashes) -> None:
+    """Each lost attempt (attempts/<n>/) sealed with the bundle: its trace chain and the hash of every
+    step file it recorded. A step file the attempt did not copy before its worker died is a note; one
+    that differs from its recorded hash is a failure."""
+    base = run_dir / "attempts"
+    if not base.is_dir():
+        return
+    for d in sorted(p for p in base.iterdir() if p.is_dir()):
+        if not (d / TRACE_NAME).exists():
+            continue
+        sub = VerifyResult(d, unfinished=True)
+        _check_trace(d, None, sub, hashes)
+        prefix = f"attempts/{d.name}/"
+        for f in sub.failures:
+            if f.what == "step_file" and "is missing" in f.detail:
+                r.notes.append(f"{prefix}{f.path}: not copied before that attempt's worker stopped")
+            else:
+                r.fail(f.what, prefix + f.path, f"attempt {d.name}: {f.detail}")
+        r.steps_checked += sub.steps_checked
 
 
 def _check_files(run_dir: Path, manifest: dict[str, Any], r: VerifyResult, hashes: FileHashes) -> None:
@@ -342,8 +394,6 @@ def _check_files(run_dir: Path, manifest: dict[str, Any], r: VerifyResult, hashe
                 f"manifest {str(meta.get('sha256'))[:12]}… size {meta.get('size')})",
             )
     for rel in sorted(set(present) - set(listed) - NOT_LISTED):
-        if rel.startswith(f"{MANIFEST_NAME}.tmp"):
-            continue
         r.fail("added", rel, "file not in the manifest (added after sealing)")
 
 
@@ -422,49 +472,70 @@ def _check_verdict(run_dir: Path, r: VerifyResult) -> None:
 
 
 def _check_signature(run_dir: Path, public_key_pem: bytes | None, r: VerifyResult) -> None:
-    sp = run_dir / SIGNATURE_NAME
-    if not sp.exists():
-        if public_key_pem is not None:
-            r.signature = "invalid"
-            r.fail("signature", SIGNATURE_NAME, "a public key was given but the bundle is not signed")
-        else:
-            r.notes.append(
-                "not signed: the manifest proves integrity only against a copy of its chain head or a "
-                "signature (exerciser sign RUN_DIR --key KEY)"
-            )
-        return
-    try:
-        sig = json.loads(sp.read_text())
-        signature = base64.b64decode(sig["signature"])
-        embedded = base64.b64decode(sig["public_key"])
-    except (ValueError, KeyError, TypeError) as exc:
-        r.signature = "invalid"
-        r.fail("signature", SIGNATURE_NAME, f"unreadable: {exc}")
-        return
-    if public_key_pem is None:
-        r.signature = "unchecked"
-        r.notes.append(
-            f"signed by Ed25519 key {embedded.hex()[:16]}… — give --key PUBKEY to check it against a key "
-            "you trust"
-        )
-        return
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
+    """Missing, foreign (another key than the one given) or corrupt (not a signature of these bytes even
+    under its own key): each named. Without a key a sound signature is "unchecked": anyone can sign."""
     from exerciser.errors import UserError
 
+    sp = run_dir / SIGNATURE_NAME
+    pinned = None
+    if public_key_pem is not None:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+        try:
+            pinned = serialization.load_pem_public_key(public_key_pem)
+        except (ValueError, TypeError) as exc:
+            raise UserError(f"cannot read the public key: {exc}") from exc
+        if not isinstance(pinned, Ed25519PublicKey):
+            raise UserError("the public key is not an Ed25519 key")
+    if not sp.exists():
+        if pinned is not None:
+            r.signature = "invalid"
+            r.fail("signature", SIGNATURE_NAME, "missing: a key was given but the bundle is not signed")
+        else:
+            r.notes.append(
+                "not signed: without a signature the manifest proves the files agree with each other, not "
+                "that the manifest itself was not made again (exerciser sign RUN_DIR --key KEY)"
+            )
+        return
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
-        pub = serialization.load_pem_public_key(public_key_pem)
-    except (ValueError, TypeError) as exc:
-        raise UserError(f"cannot read the public key: {exc}") from exc
-    if not isinstance(pub, Ed25519PublicKey):
-        raise UserError("the public key is not an Ed25519 key")
+        sig = json.loads(sp.read_bytes())
+        signature = base64.b64decode(sig["signature"], validate=True)
+        embedded = Ed25519PublicKey.from_public_bytes(base64.b64decode(sig["public_key"], validate=True))
+        if sig.get("algorithm") != "Ed25519" or sig.get("signed_file") != MANIFEST_NAME:
+            raise ValueError("not an Ed25519 signature of manifest.json")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        r.signature = "invalid"
+        r.fail("signature", SIGNATURE_NAME, f"corrupt: {exc}")
+        return
+    data = (run_dir / MANIFEST_NAME).read_bytes()
     try:
-        pub.verify(signature, (run_dir / MANIFEST_NAME).read_bytes())
+        embedded.verify(signature, data)
     except InvalidSignature:
         r.signature = "invalid"
-        r.fail("signature", SIGNATURE_NAME, "signature does not match manifest.json under the given key")
+        r.fail("signature", SIGNATURE_NAME, "signature does not match manifest.json: one of them was changed after signing")
+        return
+    key_id = embedded.public_bytes_raw().hex()[:16]
+    if pinned is None:
+        r.signature = "unchecked"
+        r.notes.append(
+            f"signed by Ed25519 key {key_id}…, which nobody vouched for: give --key PUBKEY to check it "
+            "against a key you trust"
+        )
+        return
+    try:
+        pinned.verify(signature, data)
+    except InvalidSignature:
+        r.signature = "invalid"
+        r.fail(
+            "signature",
+            SIGNATURE_NAME,
+            f"foreign: signed by key {key_id}…, not by the given key (signature does not match manifest.json "
+            "under the given key)",
+        )
         return
     r.signature = "valid"
 

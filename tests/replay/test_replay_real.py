@@ -65,7 +65,7 @@ def test_replay_on_another_android_and_screen_size_gives_the_same_verdicts(real_
     assert prompt["package"] == "com.android.packageinstaller"
     assert cv2.imread(str(out / prompt["screenshot"])).shape[:2] == (1920, 1080)
     assert all(r["action"].get("replay", {}).get("of") for r in recs)  # each step names the one it replays
-    assert cli("verify", str(out)).returncode == 0  # the replay is a sealed bundle of its own
+    assert cli("verify", str(out), "--allow-unsigned").returncode == 0  # the replay is a sealed bundle of its own
     assert not (out / "video.mp4").exists()  # --no-video holds in probes mode too
 
 
@@ -104,7 +104,7 @@ def test_a_diverging_replay_names_the_step_and_both_states(real_run: Path, tmp_p
 def test_editing_one_trace_line_of_a_real_run_fails_verify(real_run: Path, tmp_path: Path) -> None:
     copy = tmp_path / APP
     shutil.copytree(real_run, copy)
-    assert cli("verify", str(copy)).returncode == 0
+    assert cli("verify", str(copy), "--allow-unsigned").returncode == 0
     lines = (copy / TRACE_NAME).read_bytes().splitlines(keepends=True)
     i = next(k for k, ln in enumerate(lines) if b"blocking_wall" in ln)  # the step proving the wall
     rec = json.loads(lines[i])
