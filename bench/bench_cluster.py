@@ -115,6 +115,7 @@ def run_round(broker: str, suite: Path, workers: int, tmp: Path) -> dict:
                 str(store),
                 "--loglevel",
                 "WARNING",
+                "--allow-volatile-broker",  # throughput only: persistence is not what this measures
             ],
             stdout=subprocess.DEVNULL,
             stderr=(tmp / f"w{workers}-{i}.log").open("w"),

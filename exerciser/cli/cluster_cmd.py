@@ -29,6 +29,12 @@ broker_opt = click.option(
     required=True,
     help=f"Redis broker URL, redis://HOST[:PORT][/DB] (or ${BROKER_ENV}).",
 )
+volatile_opt = click.option(
+    "--allow-volatile-broker",
+    "allow_volatile",
+    is_flag=True,
+    help="Use a Redis without appendonly persistence (a broker restart then loses queued jobs).",
+)
 backend_opt = click.option(
     "--backend", default=None, help="Celery result backend URL (default: the broker's Redis)."
 )
@@ -80,13 +86,16 @@ def register(cli: click.Group) -> None:
         default=None,
         help="YAML of convention/protocol threshold overrides (name: value).",
     )
-    def submit_cmd(suite, broker, backend, results, profile, locale, rules_file) -> None:
+    @volatile_opt
+    def submit_cmd(suite, broker, backend, results, profile, locale, rules_file, allow_volatile) -> None:
         """Queue every app of SUITE (a suite or scenario YAML) as one job; prints the suite id."""
-        from exerciser.cluster.config import redis_client
+        from exerciser.cluster.config import redis_client, require_persistence
         from exerciser.cluster.submit import build_jobs, submit
 
         rec, jobs = build_jobs(suite, profile, locale, rules_file, results)
-        redis_client(broker)  # unreachable: one line, before anything is recorded
+        r = redis_client(broker)  # unreachable: one line, before anything is recorded
+        if warning := require_persistence(r, broker, allow_volatile):
+            click.echo(warning, err=True)
         rec = submit(rec, jobs, broker, backend)
         queues = sorted({j.queue for j in jobs})
         click.echo(f"queued {rec.queued} jobs of suite {rec.name} on {', '.join(queues)}", err=True)
@@ -149,6 +158,7 @@ def register(cli: click.Group) -> None:
         help="Seconds before serving a lost device again (0: never).",
     )
     @click.option("--loglevel", default="INFO", show_default=True)
+    @volatile_opt
     def worker_cmd(
         broker,
         backend,
@@ -165,6 +175,7 @@ def register(cli: click.Group) -> None:
         restore_interval,
         device_retry,
         loglevel,
+        allow_volatile,
     ) -> None:
         """Serve queued jobs with this host's devices, one job per device at a time.
 
@@ -172,11 +183,12 @@ def register(cli: click.Group) -> None:
         level, ROM and locale; in-process virtual devices take every profile). Run the broker's Redis
         with persistence (appendonly yes) so a broker restart loses no queued job.
         """
-        from exerciser.cluster.config import Timing, redis_client
+        from exerciser.cluster.config import Timing, redis_client, require_persistence
         from exerciser.cluster.store import Store
         from exerciser.cluster.supervisor import WorkerOptions, serve
 
-        redis_client(broker)
+        if warning := require_persistence(redis_client(broker), broker, allow_volatile):
+            click.echo(warning, err=True)
         Store(results or DEFAULT_RESULTS).check_writable()
         serials: list[str] = []
         if devices:

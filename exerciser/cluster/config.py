@@ -56,6 +56,28 @@ def redis_client(url: str, timeout: float = 5.0):
     return client
 
 
+def require_persistence(client, url: str, allow: bool) -> str | None:
+    """A Redis that does not log every write (appendonly yes) loses queued jobs and their state on a
+    restart: refused (UserError) unless `allow`; then the warning is returned for the caller to show."""
+    import redis
+
+    try:
+        aof = client.config_get("appendonly").get("appendonly")
+    except redis.RedisError as exc:  # CONFIG disabled (managed Redis): cannot tell
+        why = f"cannot tell whether it persists its data (CONFIG GET refused: {exc})"
+    else:
+        if aof == "yes":
+            return None
+        why = "it runs without appendonly: a restart loses the queued jobs and their state"
+    msg = f"broker {safe_url(url)}: {why}"
+    if not allow:
+        raise UserError(
+            f"{msg}; run Redis with --appendonly yes (or CONFIG SET appendonly yes), or pass "
+            "--allow-volatile-broker to accept the loss"
+        )
+    return f"warning: {msg} (--allow-volatile-broker)"
+
+
 def make_app(broker: str, backend: str | None = None, timing: Timing | None = None):
     from celery import Celery
 

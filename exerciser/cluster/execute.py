@@ -281,7 +281,8 @@ def _complete(job, ctx, js, store, rel, n, meta, sc, beat, base, local) -> dict[
     try:
         device = ctx.slot.device_for(sc)
         result = run_app(sc, GuardedDevice(device, beat), base, progress=beat.note, finalize=False)
-    except ClaimLost as exc:  # the store is the new holder's now: leave it alone
+    except ClaimLost as exc:  # the job is the new holder's now: only this attempt's record changes
+        _end_attempt(store, rel, n, meta, "superseded", f"another attempt took the job over: {exc}")
         js.log(event="superseded", attempt=n, worker=ctx.hostname)
         raise Superseded(str(exc)) from None
     except DeviceLost as exc:
@@ -310,6 +311,7 @@ def _complete(job, ctx, js, store, rel, n, meta, sc, beat, base, local) -> dict[
     beat.final_sync()  # the whole bundle staged in attempts/<n>/
     t_upload = time.monotonic()
     if beat.lost:
+        _end_attempt(store, rel, n, meta, "superseded", "another attempt took the job over while it ran")
         js.log(event="superseded", attempt=n, worker=ctx.hostname)
         raise Superseded(rel)
     summary = result.verdict_json() | {
@@ -327,8 +329,9 @@ def _complete(job, ctx, js, store, rel, n, meta, sc, beat, base, local) -> dict[
         },
     }
     done = {"event": "completed", "attempt": n, "worker": ctx.hostname, "serial": ctx.slot.serial}
-    if not js.claim_done(summary, **done, status=result.status):
-        js.log(event="superseded", attempt=n, worker=ctx.hostname)  # another attempt completed it first
+    if not js.claim_done(summary, **done, status=result.status):  # another attempt completed it first
+        _end_attempt(store, rel, n, meta, "discarded", "finished, but another attempt completed the job")
+        js.log(event="superseded", attempt=n, worker=ctx.hostname)
         raise Superseded(rel)
     _promote(store, rel, n)
     store.write_json(done_marker(rel), summary)

@@ -516,7 +516,11 @@ def _check_signature(run_dir: Path, public_key_pem: bytes | None, r: VerifyResul
         embedded.verify(signature, data)
     except InvalidSignature:
         r.signature = "invalid"
-        r.fail("signature", SIGNATURE_NAME, "signature does not match manifest.json: one of them was changed after signing")
+        r.fail(
+            "signature",
+            SIGNATURE_NAME,
+            "signature does not match manifest.json: one of them was changed after signing",
+        )
         return
     key_id = embedded.public_bytes_raw().hex()[:16]
     if pinned is None:

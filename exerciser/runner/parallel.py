@@ -8,8 +8,13 @@ app's results folder is written by its worker exactly as a sequential run writes
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing as mp
+import os
 import queue
+import signal
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -98,14 +103,40 @@ def run_virtual(
 # --- worker processes --------------------------------------------------------------------------------
 
 _QUEUE: Any = None
+_STOPPING = False  # Ctrl-C reached this worker: the apps still queued for it are not started
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _init_worker(q: Any) -> None:
+def _die_with_parent(parent: int) -> None:
+    """The kernel sends SIGTERM to this worker when its parent dies (killed included): an orphan would
+    go on starting apps nobody collects."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the check below still catches a dead parent
+            pass
+    if os.getppid() != parent:  # died before the call above
+        os._exit(1)
+
+
+def _on_sigint(_sig: int, _frame: Any) -> None:
+    global _STOPPING
+    if not _STOPPING:  # the first Ctrl-C ends the running app (its evidence so far kept); later ones
+        _STOPPING = True  # are the same Ctrl-C again, sent on by the parent
+        raise KeyboardInterrupt
+
+
+def _init_worker(q: Any, parent: int) -> None:
     global _QUEUE
     _QUEUE = q
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, _on_sigint)
 
 
 def _worker(sc: Scenario, index: int, out_dir: Path, rules: RulePack | None, finalize: bool) -> AppResult:
+    if _STOPPING:
+        return AppResult(sc.id, "", Path(out_dir) / sc.id, error="not started: interrupted")
     q = _QUEUE
 
     def note(msg: str) -> None:
@@ -143,7 +174,8 @@ def _run_pool(
     listener.start()
     results: list[AppResult | None] = [None] * len(scenarios)
     try:
-        with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=(q,)) as pool:
+        init = (q, os.getpid())
+        with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=init) as pool:
             futs = {
                 pool.submit(_worker, sc, k + 1, out_dir, rules, finalize): k for k, sc in enumerate(scenarios)
             }
@@ -159,9 +191,14 @@ def _run_pool(
                         )
                     if report:
                         report(k + 1, sc.id, "")
-            except BaseException:
-                for f in futs:
-                    f.cancel()
+            except BaseException:  # Ctrl-C (or any stop): start no other app, end the running ones now
+                workers = list((getattr(pool, "_processes", None) or {}).values())
+                pool.shutdown(wait=False, cancel_futures=True)
+                for proc in workers:
+                    with contextlib.suppress(OSError):
+                        os.kill(proc.pid, signal.SIGINT)
+                for proc in workers:  # the running apps stop at their next step
+                    proc.join(timeout=10)
                 raise
     finally:
         stop.set()
