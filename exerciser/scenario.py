@@ -171,6 +171,9 @@ def load_yaml_with_lines(path: Path) -> tuple[Any, dict[tuple, int]]:
         data = yaml.SafeLoader("").construct_document(node) if node is not None else None
     except yamlio.YamlLimitError:
         raise
+    except yaml.reader.ReaderError as exc:  # a control character the YAML reader refuses
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        raise UserError(f"{path}:{line}: yaml: {exc.reason} (character #x{exc.character:04x})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1

@@ -101,13 +101,23 @@ def finalize_app(
     t = time.perf_counter()
     if st.errors:  # what the evidence could not make (the video made again, a phone that stopped recording)
         summary["evidence_notes"] = list(st.errors)
-    _write_text(app_dir / "report.json", json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
-    _write_text(app_dir / "report.html", render_app_html(run, thumbs, VIDEO_NAME))  # linked when present
+    failed: OSError | None = None
+    for name, make in (
+        ("report.json", lambda: json.dumps(summary, indent=1, ensure_ascii=False) + "\n"),
+        ("report.html", lambda: render_app_html(run, thumbs, VIDEO_NAME)),  # the video linked when present
+    ):
+        try:
+            _write_text(app_dir / name, make())
+        except OSError as exc:  # a full disk: the evidence is still sealed, without this report
+            failed = failed or exc
+            st.errors.append(f"{name}: {exc.strerror or exc}")
     st.seconds["reports"] = time.perf_counter() - t
 
     t = time.perf_counter()
     write_manifest(app_dir, private_key_pem, hashes=hashes)
     st.seconds["manifest"] = time.perf_counter() - t
+    if failed is not None:  # sealed, but the bundle is not whole: the caller must hear it
+        raise failed
     for name in (VIDEO_NAME, RECORD_NAME, "report.html", "report.json", "junit.xml", "manifest.json"):
         p = app_dir / name
         if p.exists():

@@ -65,7 +65,7 @@ def test_replay_on_another_android_and_screen_size_gives_the_same_verdicts(real_
     assert prompt["package"] == "com.android.packageinstaller"
     assert cv2.imread(str(out / prompt["screenshot"])).shape[:2] == (1920, 1080)
     assert all(r["action"].get("replay", {}).get("of") for r in recs)  # each step names the one it replays
-    assert cli("verify", str(out), "--allow-unsigned").returncode == 0  # the replay is a sealed bundle of its own
+    assert cli("verify", str(out), "--allow-unsigned").returncode == 0  # a sealed bundle of its own
     assert not (out / "video.mp4").exists()  # --no-video holds in probes mode too
 
 

@@ -1,0 +1,288 @@
+"""Faults: an unexpected error, a full disk, a read-only results folder, a killed parent, Ctrl-C, a broker
+that would lose its queue. Each ends in a clean error or a finished run, with nothing recorded lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, exerciser, invoke, one_error_line
+
+from exerciser import atomic
+from exerciser.errors import CRASH_LOG
+from exerciser.evidence.manifest import verify_bundle
+from exerciser.evidence.trace import load_trace
+
+SCENARIOS = ROOT / "scenarios"
+
+
+def test_an_unexpected_error_is_one_line_and_exit_2_with_the_trace_in_the_results(monkeypatch, tmp_path):
+    import exerciser.cli.run_cmd as run_cmd
+
+    def boom(*a, **kw):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(run_cmd, "run_suite_virtual", boom)
+    out = tmp_path / "out"
+    res = invoke("run", SCENARIOS / "compliant_en.yaml", "--out", out, "--quiet")
+    assert res.exit_code == 2, res.output
+    line = one_error_line(res.output)
+    assert "RuntimeError: boom" in line and str(out / CRASH_LOG) in line
+    log = (out / CRASH_LOG).read_text()
+    assert "Traceback" in log and "boom" in log
+
+
+@pytest.mark.parametrize("exc", [RecursionError("deep"), MemoryError(), KeyError("k"), ValueError("v")])
+def test_any_exception_escaping_a_command_exits_2(exc, monkeypatch, tmp_path):
+    import exerciser.evidence.manifest as manifest
+
+    def fail(*a, **kw):
+        raise exc
+
+    monkeypatch.setattr(manifest, "verify_bundle", fail)
+    (tmp_path / "trace.jsonl").write_text("")
+    res = invoke("verify", tmp_path)
+    assert res.exit_code == 2 and type(exc).__name__ in one_error_line(res.output)
+
+
+def _fsize_limit(limit: int):
+    def pre() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG), as ENOSPC does
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return pre
+
+
+def test_atomic_write_that_fails_keeps_the_old_file(tmp_path):
+    p = tmp_path / "verdict.json"
+    atomic.write_json(p, {"verdict": "violation"})
+    old = resource.getrlimit(resource.RLIMIT_FSIZE)
+    prev = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, old[1]))
+    try:
+        with pytest.raises(OSError):
+            atomic.write_text(p, "x" * 100_000)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, old)
+        signal.signal(signal.SIGXFSZ, prev)
+    assert json.loads(p.read_text()) == {"verdict": "violation"}
+    assert [f.name for f in tmp_path.iterdir()] == ["verdict.json"]  # no temporary left behind
+
+
+def _whole(app: Path) -> None:
+    """Every result file there is whole: JSON parses, no temporary or partial file is left."""
+    for name in ("verdict.json", "run.json", "scenario.json", "graph.json", "report.json", "manifest.json"):
+        if (app / name).exists():
+            json.loads((app / name).read_text())
+    left = [p.name for p in app.rglob("*") if ".tmp" in p.name or p.name.endswith(".part.mp4")]
+    assert not left, left
+    t = load_trace(app / "trace.jsonl")
+    assert t.chain_ok, t.problems
+
+
+def test_disk_full_while_making_the_bundle(tmp_path):
+    """Files may be at most 1 MiB: the video (1.4 MB) and the HTML report (3 MB) cannot be written. The
+    verdict is written first and the bundle sealed all the same; exit 2, every file there whole."""
+    out = tmp_path / "out"
+    p = exerciser(
+        "run", SCENARIOS / "compliant_en.yaml", "--out", out, "--quiet", preexec_fn=_fsize_limit(1 << 20)
+    )
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "Traceback" not in p.stdout + p.stderr
+    assert "File too large" in p.stdout
+    app = out / "compliant_en"
+    v = json.loads((app / "verdict.json").read_text())
+    assert set(v["categories"]) == {"consent", "5", "6", "7", "8"}
+    assert not (app / "video.mp4").exists() and not (app / "report.html").exists()  # never half written
+    _whole(app)
+    assert verify_bundle(app).ok  # what was written is sealed and intact
+
+
+def _mount_tmpfs(where: Path, opts: str) -> bool:
+    where.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        return False
+    return (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(where)], capture_output=True
+        ).returncode
+        == 0
+    )
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    mounted: list[Path] = []
+
+    def make(name: str, opts: str) -> Path:
+        d = tmp_path / name
+        if not _mount_tmpfs(d, opts):
+            pytest.skip("cannot mount a tmpfs here (needs root)")
+        mounted.append(d)
+        return d
+
+    yield make
+    for d in mounted:
+        subprocess.run(["umount", "-l", str(d)], capture_output=True)
+
+
+def test_disk_really_full(tmpfs, tmp_path):
+    """A 3 MB file system fills up mid-run: exit 2, one line or an error row, every file there whole."""
+    out = tmpfs("full", "size=3m")
+    sc = tmp_path / "s.yaml"
+    sc.write_text("app: {sample: compliant_en}\nprobes: [consent, '7']\n")
+    p = exerciser("run", sc, "--out", out, "--quiet")
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "Traceback" not in p.stdout + p.stderr
+    if (out / "compliant_en" / "trace.jsonl").exists():
+        _whole(out / "compliant_en")
+
+
+def test_out_on_a_read_only_file_system(tmpfs):
+    ro = tmpfs("ro", "ro,size=1m")
+    res = invoke("run", SCENARIOS / "compliant_en.yaml", "--out", ro / "runs", "--quiet")
+    assert res.exit_code == 2 and "cannot write there" in one_error_line(res.output)
+
+
+# --- worker processes ------------------------------------------------------------------------------
+
+
+def _suite(tmp_path: Path) -> Path:
+    s = tmp_path / "suite.yaml"
+    apps = ["compliant_en", "refusal_wall_en", "compliant_zh"]
+    s.write_text("scenarios:\n" + "".join(f"  - {SCENARIOS / a}.yaml\n" for a in apps))
+    return s
+
+
+def _workers(parent: int) -> list[int]:
+    kids: list[int] = []
+    for task in Path(f"/proc/{parent}/task").iterdir():
+        kids += [int(x) for x in (task / "children").read_text().split()]
+    return [k for k in kids if b"resource_tracker" not in Path(f"/proc/{k}/cmdline").read_bytes()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _start_jobs2(tmp_path: Path) -> tuple[subprocess.Popen, Path, list[int]]:
+    out = tmp_path / "out"
+    script = Path(sys.executable).with_name("exerciser")
+    proc = subprocess.Popen(
+        [str(script), "run", str(_suite(tmp_path)), "--out", str(out), "--jobs", "2", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: Ctrl-C reaches it and its workers, not pytest
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(p.exists() and p.stat().st_size for p in out.glob("*/trace.jsonl")):
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()
+    workers = _workers(proc.pid)
+    assert len(workers) == 2, workers
+    return proc, out, workers
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and PR_SET_PDEATHSIG")
+def test_killed_parent_takes_its_workers_with_it(tmp_path):
+    proc, out, workers = _start_jobs2(tmp_path)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    deadline = time.monotonic() + 30  # hang guard
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers), "orphaned workers kept running"
+    assert not (out / "compliant_zh").exists()  # the app not yet started never starts
+    for app in out.iterdir():
+        if (app / "trace.jsonl").exists():
+            assert load_trace(app / "trace.jsonl").chain_ok
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_ctrl_c_starts_no_other_app_and_ends(tmp_path):
+    proc, out, workers = _start_jobs2(tmp_path)
+    t0 = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+    _, err = proc.communicate(timeout=60)  # hang guard
+    took = time.monotonic() - t0
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "aborted" in err, err
+    assert not (out / "compliant_zh").exists(), f"a queued app started after Ctrl-C ({took:.1f} s)"
+    assert not any(_alive(w) for w in workers)
+    for app in out.iterdir():  # what the running apps recorded is intact
+        if (app / "trace.jsonl").exists():
+            assert load_trace(app / "trace.jsonl").chain_ok
+
+
+# --- broker persistence ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def volatile_redis(tmp_path):
+    exe = shutil.which("redis-server")
+    if not exe:
+        pytest.skip("redis-server not installed")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            exe,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    import redis
+
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0", client
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_submit_and_worker_refuse_a_broker_without_persistence(volatile_redis, tmp_path):
+    url, client = volatile_redis
+    suite = SCENARIOS / "compliant_en.yaml"
+    res = invoke("submit", suite, "--broker", url)
+    assert res.exit_code == 2 and "appendonly" in one_error_line(res.output)
+    assert not client.keys("exerciser:*")  # nothing queued
+    res = invoke("worker", "--broker", url, "--virtual", "1", "--results", tmp_path / "r")
+    assert res.exit_code == 2 and "--allow-volatile-broker" in one_error_line(res.output)
+    res = invoke("submit", suite, "--broker", url, "--allow-volatile-broker")
+    assert res.exit_code == 0 and "warning:" in res.output, res.output
+    assert client.keys("exerciser:suite:*")
+    client.config_set("appendonly", "yes")
+    res = invoke("submit", suite, "--broker", url)
+    assert res.exit_code == 0 and "warning" not in res.output, res.output
