@@ -3,11 +3,11 @@ report over them (the same report.html / junit.xml `exerciser run` writes)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from exerciser import atomic
 from exerciser.cluster.progress import SuiteStatus
 from exerciser.cluster.store import Store
 from exerciser.paths import safe_id, under
@@ -71,6 +71,6 @@ def collect(st: SuiteStatus, out: Path, results: str | None = None) -> Collected
             app_dirs.append(dst)
         else:
             missing.append(row.app)
-    (out / "cluster.json").write_text(json.dumps(st.to_json(), ensure_ascii=False, indent=1))
+    atomic.write_json(out / "cluster.json", st.to_json())
     finalize_suite(out, app_dirs)
     return Collected(out, done, missing)

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from exerciser import atomic
 from exerciser.device.contract import Device, Key
 from exerciser.errors import UserError
 from exerciser.evidence.compare import (
@@ -836,7 +837,7 @@ def replay_run(
             stop_on_divergence
         )
         res.verdict, res.rescore_method = rescore_by_evidence(run, res), "evidence re-check"
-        (out / "verdict.json").write_text(json.dumps(res.verdict, indent=1, ensure_ascii=False) + "\n")
+        atomic.write_text(out / "verdict.json", json.dumps(res.verdict, indent=1, ensure_ascii=False) + "\n")
         meta = {
             "package": facts["package"],
             "profile": profile or facts.get("profile"),
@@ -849,11 +850,11 @@ def replay_run(
                 "height": info.height,
             },
         }
-        (out / "run.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
+        atomic.write_text(out / "run.json", json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
     res.notes += notes
     res.comparison = compare_runs(run, out)
     replay_meta = res.to_json() | {"replay_of": str(run.path.resolve()), "replay_of_head": run.trace.head}
-    (out / "replay.json").write_text(json.dumps(replay_meta, indent=1, ensure_ascii=False) + "\n")
+    atomic.write_text(out / "replay.json", json.dumps(replay_meta, indent=1, ensure_ascii=False) + "\n")
     from exerciser.evidence.bundle import finalize_app
 
     # probes mode: run_app already made the video; remake reports + manifest so they include replay.json
