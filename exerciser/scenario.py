@@ -160,7 +160,7 @@ def _fmt_path(path: tuple) -> str:
 
 def load_yaml_with_lines(path: Path) -> tuple[Any, dict[tuple, int]]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = yamlio.read_text(path)
     except FileNotFoundError:
         raise UserError(f"{path}: file not found") from None
     except (IsADirectoryError, UnicodeDecodeError) as exc:

@@ -7,6 +7,9 @@ its aliases expand to too many nodes (an alias bomb is a few lines that stand fo
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -73,6 +76,20 @@ def check_limits(text: str | bytes, origin: str = "<yaml>") -> None:
         if isinstance(exc, YamlLimitError):
             raise
         return  # a syntax error: the loader reports it with its line
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """A YAML file's text: a regular file within MAX_BYTES (a device, a FIFO or a huge file is refused
+    before it is read). FileNotFoundError, IsADirectoryError and UnicodeDecodeError go up."""
+    p = Path(path)
+    st = p.stat()
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(21, "Is a directory", str(p))
+    if not stat.S_ISREG(st.st_mode):
+        raise YamlLimitError(f"{p}: not a regular file")
+    if st.st_size > MAX_BYTES:
+        raise YamlLimitError(f"{p}: {st.st_size} bytes, more than the {MAX_BYTES} a YAML input may have")
+    return p.read_text(encoding="utf-8")
 
 
 def safe_load(text: str | bytes, origin: str = "<yaml>") -> Any:

@@ -131,7 +131,7 @@ def load_rulepack(path: Path | None = None) -> RulePack:
 def load_overrides_file(path: Path) -> dict[str, Any]:
     """A --rules FILE: either {thresholds: {name: {value: V}}} or a flat {name: V}."""
     try:
-        data = yamlio.safe_load(Path(path).read_text(encoding="utf-8"), str(path))
+        data = yamlio.safe_load(yamlio.read_text(path), str(path))
     except FileNotFoundError:
         raise UserError(f"{path}: rules file not found") from None
     except yaml.YAMLError as exc:

@@ -222,9 +222,11 @@ def load_app_model(path: str | os.PathLike[str]) -> AppModel:
     """Load and validate one app.yaml. Raises AppModelError naming file:line: field."""
     filename = _display(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = yamlio.read_text(path)
     except FileNotFoundError:
         raise AppModelError(f"{filename}: no such file") from None
+    except yamlio.YamlLimitError as exc:
+        raise AppModelError(exc.message) from None
     app_id = Path(path).resolve().parent.name if Path(path).name == "app.yaml" else ""
     return parse_app_model(text, filename, app_id=app_id)
 

@@ -4,6 +4,7 @@ status 2, nothing written outside (or at all), no traceback."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -141,6 +142,12 @@ def _file(tmp: Path, name: str, data: bytes = b"x") -> Path:
     return p
 
 
+def _fifo(tmp: Path) -> Path:
+    p = tmp / "fifo.yaml"
+    os.mkfifo(p)  # nobody writes: reading it would wait for ever
+    return p
+
+
 # command lines: (case, args builder) -> exit 2, one line
 COMMANDS = [
     ("serve port too high", lambda t: ["sim", "serve", "--port", "70000"]),
@@ -152,6 +159,10 @@ COMMANDS = [
     ("serve bad app", lambda t: ["sim", "serve", "--app", "no_such_app", "--port", "7999"]),
     ("run jobs negative", lambda t: ["run", ROOT / "scenarios/compliant_en.yaml", "--jobs", "-1"]),
     ("run missing file", lambda t: ["run", t / "nope.yaml"]),
+    ("run endless device", lambda t: ["run", "/dev/zero"]),
+    ("run fifo", lambda t: ["run", _fifo(t)]),
+    ("run rules endless", lambda t: ["run", ROOT / "scenarios/compliant_en.yaml", "--rules", "/dev/zero"]),
+    ("walk endless model", lambda t: ["sim", "walk", "/dev/zero"]),
     ("run folder as file", lambda t: ["run", t]),
     ("run out is a file", lambda t: ["run", ROOT / "scenarios/compliant_en.yaml", "--out", _file(t, "f")]),
     (
