@@ -56,3 +56,33 @@ def sealed_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (lost / "attempt.json").write_text('{"attempt": 1, "status": "lost"}')
     write_manifest(app)
     return app
+
+
+@pytest.fixture(scope="module")
+def redis_broker(tmp_path_factory: pytest.TempPathFactory):
+    """A private redis-server on a loopback port, with appendonly (as the README asks): (url, client)."""
+    import shutil
+    import socket
+    import time
+
+    exe = shutil.which("redis-server")
+    if not exe:
+        pytest.skip("redis-server not installed")
+    import redis
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    d = tmp_path_factory.mktemp("redis")
+    args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--dir", str(d)]
+    proc = subprocess.Popen([exe, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port, decode_responses=True)
+    for _ in range(200):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0", client
+    proc.terminate()
+    proc.wait(10)

@@ -295,6 +295,30 @@ def test_forged_job_message_is_refused(case: str, payload: dict) -> None:
         Job.from_json(json.loads(json.dumps(payload)))
 
 
+def test_a_forged_job_that_reaches_a_worker_deletes_and_writes_nothing_outside(redis_broker, tmp_path: Path):
+    """Past the message check (a job built in process): the worker still refuses to build a path
+    outside its scratch folder or its store, before it deletes or writes anything."""
+    from exerciser.cluster.execute import WorkerContext, execute
+
+    url, client = redis_broker
+    scratch, store = tmp_path / "scratch", tmp_path / "store"
+    victims = [scratch / "victim", store / "victim", tmp_path / "victim"]
+    for v in victims:
+        v.mkdir(parents=True)
+        (v / "keep.txt").write_text("mine")
+
+    class Slot:
+        serial = "virtual-1"
+
+    ctx = WorkerContext(client, "w1@h", Slot(), scratch, str(store))
+    for suite, app in [("s-1", "../victim"), ("s-1", "../../victim"), ("..", "victim"), ("s-1", "/tmp")]:
+        job = Job(suite, app, "q", {}, {"id": app, "app": {"kind": "sample", "value": "compliant_en"}})
+        with pytest.raises(UserError):
+            execute(job, ctx)
+    for v in victims:
+        assert [p.name for p in v.iterdir()] == ["keep.txt"] and (v / "keep.txt").read_text() == "mine"
+
+
 def test_a_good_job_message_passes() -> None:
     assert Job.from_json(_job()).app == "compliant_en"
 

@@ -8,7 +8,6 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -233,47 +232,9 @@ def test_ctrl_c_starts_no_other_app_and_ends(tmp_path):
 # --- broker persistence ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def volatile_redis(tmp_path):
-    exe = shutil.which("redis-server")
-    if not exe:
-        pytest.skip("redis-server not installed")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            exe,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    import redis
-
-    client = redis.Redis(port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0", client
-    proc.terminate()
-    proc.wait(10)
-
-
-def test_submit_and_worker_refuse_a_broker_without_persistence(volatile_redis, tmp_path):
-    url, client = volatile_redis
+def test_submit_and_worker_refuse_a_broker_without_persistence(redis_broker, tmp_path):
+    url, client = redis_broker
+    client.config_set("appendonly", "no")
     suite = SCENARIOS / "compliant_en.yaml"
     res = invoke("submit", suite, "--broker", url)
     assert res.exit_code == 2 and "appendonly" in one_error_line(res.output)
@@ -286,3 +247,43 @@ def test_submit_and_worker_refuse_a_broker_without_persistence(volatile_redis, t
     client.config_set("appendonly", "yes")
     res = invoke("submit", suite, "--broker", url)
     assert res.exit_code == 0 and "warning" not in res.output, res.output
+
+
+# --- attempt records -------------------------------------------------------------------------------
+
+
+def _run_job(redis_broker, tmp_path: Path, monkeypatch, fault: str) -> dict:
+    """One job run in process by a worker whose claim of the job fails at the end (`fault`)."""
+    from exerciser.cluster import execute as ex
+    from exerciser.cluster.jobs import Job
+    from exerciser.runner.parallel import virtual_device
+    from exerciser.scenario import load_scenario
+
+    url, client = redis_broker
+    sc = load_scenario(SCENARIOS / "compliant_en.yaml").with_overrides(probes=("consent",))
+    suite = f"s-{fault}"
+
+    class Slot:
+        serial = "virtual-1"
+        lost = False
+
+        @staticmethod
+        def device_for(scn):
+            return virtual_device(scn, "virtual-1")
+
+    if fault == "discarded":  # another attempt completed the job while this one ran
+        monkeypatch.setattr(ex.JobState, "claim_done", lambda self, *a, **kw: False)
+    else:  # another attempt took the job over while this one ran
+        monkeypatch.setattr(ex.Beat, "tick", lambda self: setattr(self, "lost", True))
+    store = tmp_path / "store"
+    ctx = ex.WorkerContext(client, "w1@h", Slot(), tmp_path / "scratch", str(store))
+    job = Job(suite, sc.id, "q", {}, sc.to_json())
+    with pytest.raises(ex.Superseded):
+        ex.execute(job, ctx)
+    return json.loads((store / suite / sc.id / "attempts/1/attempt.json").read_text())
+
+
+@pytest.mark.parametrize("fault", ["discarded", "superseded"])
+def test_an_attempt_that_did_not_complete_the_job_says_so(fault, redis_broker, tmp_path, monkeypatch):
+    rec = _run_job(redis_broker, tmp_path, monkeypatch, fault)
+    assert rec["status"] == fault and rec["message"] and rec["ended"], rec
