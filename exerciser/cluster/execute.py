@@ -120,7 +120,7 @@ class Beat(threading.Thread):
         """Copy what is left, then copy no more (the attempt's folder is about to move or close)."""
         with self._lock:
             if self.mirror is not None and not self.lost:
-                self.mirror.sync()
+                self.mirror.sync(final=True)
                 self.mirror.prune()
             self.mirror = None
 

@@ -137,15 +137,32 @@ class Mirror:
     rel: str
     skip: tuple[str, ...] = ("attempts/",)
     seen: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # Written a line per step after that step's files: copied as it was when the round began (whole
+    # lines) and after every other file, so each line in the store names files copied whole already.
+    last: tuple[str, ...] = ("trace.jsonl",)
 
-    def sync(self) -> int:
+    def sync(self, final: bool = False) -> int:
+        """Copy what changed; `final`: nothing writes any more, the files go as they are."""
+        snaps = {rel: _whole_lines(self.local / rel, final) for rel in self.last}
+        n = self._sync_files(set(snaps))
+        for rel, data in snaps.items():
+            if data is None or self.seen.get(rel) == (len(data), -1):
+                continue
+            p = self.store.path(self.rel, rel)
+            self.store.fs.makedirs(posixpath.dirname(p), exist_ok=True)
+            self.store.fs.pipe_file(p, data)
+            self.seen[rel] = (len(data), -1)
+            n += 1
+        return n
+
+    def _sync_files(self, later: set[str]) -> int:
         n = 0
         for root, dirs, files in os.walk(self.local):
             dirs.sort()
             for name in sorted(files):
                 p = Path(root, name)
                 rel = p.relative_to(self.local).as_posix()
-                if rel.startswith(self.skip) or name.endswith(".tmp"):
+                if rel.startswith(self.skip) or name.endswith(".tmp") or rel in later:
                     continue
                 try:
                     st = p.stat()
@@ -168,3 +185,12 @@ class Mirror:
             with contextlib.suppress(FileNotFoundError):
                 self.store.fs.rm_file(self.store.path(self.rel, rel))
             del self.seen[rel]
+
+
+def _whole_lines(path: Path, everything: bool = False) -> bytes | None:
+    """The file's bytes up to its last newline (a line being written is left for the next round)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    return data if everything else data[: data.rfind(b"\n") + 1]
