@@ -8,6 +8,7 @@ installs, scores them with the rule pack and writes the app's results folder:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -40,6 +41,8 @@ PROBES: dict[str, Callable[[ProbeContext], ProbeResult]] = {
 }
 
 Progress = Callable[[str], None]
+ROOM_NAME = ".verdict-room"  # removed before the verdict is written: never in a finished bundle
+ROOM_BYTES = 256 * 1024  # a verdict.json is a few KB
 
 
 @dataclass
@@ -146,6 +149,7 @@ def run_app(
     dev_info = device.info
     if info.package not in device.installed_packages():
         raise UserError(f"{scenario.id}: {info.package} is not installed on {dev_info.serial}")
+    room = _reserve_room(app_dir)
     live = _start_live(app_dir, device) if finalize else None  # video etc. made while the run goes
     session = Session(
         device,
@@ -182,7 +186,8 @@ def run_app(
                 raise
             except Exception as exc:  # a probe's bug must not lose the other probes' evidence
                 errors[name] = f"tool error in probe {name}: {type(exc).__name__}: {exc}"
-                atomic.write_text(app_dir / f"error-{name}.txt", traceback.format_exc())
+                with contextlib.suppress(OSError):  # a full disk: the verdict still names the error
+                    atomic.write_text(app_dir / f"error-{name}.txt", traceback.format_exc())
         if live:
             live.end_input()  # no more steps: the video closes while the run scores and writes up
         cats, extra = score_all(ctx.results, scenario, rp, info.language, errors)
@@ -204,18 +209,38 @@ def run_app(
         raise
     finally:
         if not scored:
+            room.unlink(missing_ok=True)
             session.graph.write(app_dir)  # stopped before scoring: the map so far
     session.close()
     result.steps = session.n
     result.wall_seconds = time.monotonic() - t0
     _copy_deciding(app_dir, result)
-    # the verdict first: a full disk later on costs a derived file, never the verdict
-    atomic.write_json(app_dir / "verdict.json", result.verdict_json())
+    _write_verdict(app_dir, result, room)  # before anything derived: a full disk costs those, not this
     session.graph.write(app_dir)
     _write_run_json(app_dir, scenario, dev_info, session, t0, ctx, rp, status=result.status)
     if finalize:
         _finalize(app_dir, progress, live)
     return result
+
+
+def _reserve_room(app_dir: Path) -> Path:
+    """Disk space held from the start for verdict.json: the video and the steps may fill the disk, the
+    verdict is still written (the room is given back just before it)."""
+    room = app_dir / ROOM_NAME
+    try:
+        with open(room, "wb") as fh:
+            try:
+                os.posix_fallocate(fh.fileno(), 0, ROOM_BYTES)
+            except OSError:  # a file system without fallocate: real bytes
+                fh.write(bytes(ROOM_BYTES))
+    except OSError:  # no room even now: the run fails at its first step, with one line
+        room.unlink(missing_ok=True)
+    return room
+
+
+def _write_verdict(app_dir: Path, result: AppResult, room: Path) -> None:
+    room.unlink(missing_ok=True)
+    atomic.write_json(app_dir / "verdict.json", result.verdict_json())
 
 
 def _copy_deciding(app_dir: Path, result: AppResult) -> None:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, invoke, one_error_line
+from reliability_helpers import ROOT, invoke, one_error_line
 
 from exerciser.cluster.jobs import Job, check_suite_id
 from exerciser.cluster.store import Store

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import invoke
+from reliability_helpers import invoke
 
 from exerciser.evidence.manifest import (
     MANIFEST_NAME,
