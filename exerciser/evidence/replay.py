@@ -50,6 +50,7 @@ from exerciser.evidence.compare import (
     same_action,
     screens_match,
 )
+from exerciser.paths import safe_id
 from exerciser.report.model import RunFolder, load_run
 
 DEFAULT_SETTLE = {"app_start": 1.5, "app_stop": 0.2, "app_clear": 0.2, "advance_clock": 0.2, "observe": 0.0}
@@ -824,6 +825,8 @@ def replay_run(
         else:
             device = open_virtual_device(facts, profile, locale, width, height)
     out = Path(out) if out else run.path.parent / f"{run.path.name}.replay-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = out.resolve()
+    safe_id(out.name, "--out: the replay folder's name")  # it is the replay's app id too
     if (out / "trace.jsonl").exists():
         raise UserError(f"{out} already holds a trace; choose another --out")
     out.mkdir(parents=True, exist_ok=True)

@@ -142,6 +142,21 @@ def _file(tmp: Path, name: str, data: bytes = b"x") -> Path:
     return p
 
 
+def _sealed_copy(tmp: Path) -> Path:
+    """A minimal run folder (a trace with one step, its scenario): enough for replay to get to --out."""
+    d = tmp / "run" / "compliant_en"
+    d.mkdir(parents=True)
+    from exerciser.evidence.trace import TraceWriter
+
+    (d / "scenario.json").write_text(
+        json.dumps({"id": "compliant_en", "app": {"kind": "sample", "value": "compliant_en"}})
+    )
+    w = TraceWriter(d / "trace.jsonl")
+    w.append({"n": 1, "action": {"kind": "start", "package": "com.pocketledger.app"}})
+    w.close()
+    return d
+
+
 def _fifo(tmp: Path) -> Path:
     p = tmp / "fifo.yaml"
     os.mkfifo(p)  # nobody writes: reading it would wait for ever
@@ -190,6 +205,8 @@ COMMANDS = [
     ("sign key exists", lambda t: ["sign", t, "--new-key", _file(t, "k")]),
     ("report missing", lambda t: ["report", t / "nope"]),
     ("replay missing", lambda t: ["replay", t / "nope"]),
+    ("replay out is the root", lambda t: ["replay", _sealed_copy(t), "--out", "/"]),
+    ("replay out badly named", lambda t: ["replay", _sealed_copy(t), "--out", t / "my replay"]),
     ("compare missing", lambda t: ["compare", t / "a", t / "b"]),
     ("classify garbage xml", lambda t: ["classify", "--xml", _file(t, "d.xml", b"<<<not xml")]),
     ("classify without xml", lambda t: ["classify", "--png", _file(t, "s.png", b"\x89PNGjunk")]),
