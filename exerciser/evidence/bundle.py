@@ -10,6 +10,7 @@ is best-effort after the first: a failing video (no ffmpeg) never costs the mani
 
 from __future__ import annotations
 
+import errno
 import json
 import threading
 import time
@@ -27,6 +28,7 @@ from exerciser.report.junit import write_junit
 from exerciser.report.model import load_run
 from exerciser.report.summary import app_summary
 
+DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 # written (again) by finalize_app itself: hashed when sealing, not before
 REWRITTEN = DERIVED | {RECORD_NAME}
 
@@ -78,6 +80,7 @@ def finalize_app(
 
     t = time.perf_counter()
     made = False
+    failed: OSError | None = None  # a full disk: sealed all the same, then told to the caller
     if live is not None:
         try:
             vs = live.finish_video(keep=video)
@@ -86,6 +89,8 @@ def finalize_app(
                 st.video = vs
         except (VideoError, OSError) as exc:
             st.errors.append(f"live video: {exc} (made again from the bundle)")
+            if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+                failed = exc
         thumbs.merge(live.thumbs)
         live.finish_recording()
         st.errors += live.errors
@@ -96,12 +101,13 @@ def finalize_app(
                 st.video = vs
         except (VideoError, OSError) as exc:
             st.errors.append(f"video: {exc}")
+            if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+                failed = failed or exc
     st.seconds["video"] = time.perf_counter() - t
 
     t = time.perf_counter()
     if st.errors:  # what the evidence could not make (the video made again, a phone that stopped recording)
         summary["evidence_notes"] = list(st.errors)
-    failed: OSError | None = None
     for name, make in (
         ("report.json", lambda: json.dumps(summary, indent=1, ensure_ascii=False) + "\n"),
         ("report.html", lambda: render_app_html(run, thumbs, VIDEO_NAME)),  # the video linked when present

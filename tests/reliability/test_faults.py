@@ -89,18 +89,18 @@ def _whole(app: Path) -> None:
 
 
 def test_disk_full_while_making_the_bundle(tmp_path):
-    """Files may be at most 1 MiB: the video (1.4 MB) and the HTML report (3 MB) cannot be written. The
+    """Files may be at most 256 KiB: the video (0.6 MB) and the HTML report (0.5 MB) cannot be written. The
     verdict is written first and the bundle sealed all the same; exit 2, every file there whole."""
     out = tmp_path / "out"
-    p = exerciser(
-        "run", SCENARIOS / "compliant_en.yaml", "--out", out, "--quiet", preexec_fn=_fsize_limit(1 << 20)
-    )
+    sc = tmp_path / "s.yaml"
+    sc.write_text("app: {sample: compliant_en}\nprobes: [consent, '7']\n")
+    p = exerciser("run", sc, "--out", out, "--quiet", preexec_fn=_fsize_limit(1 << 18))
     assert p.returncode == 2, p.stdout + p.stderr
     assert "Traceback" not in p.stdout + p.stderr
     assert "File too large" in p.stdout
     app = out / "compliant_en"
     v = json.loads((app / "verdict.json").read_text())
-    assert set(v["categories"]) == {"consent", "5", "6", "7", "8"}
+    assert set(v["categories"]) >= {"consent", "7"}
     assert not (app / "video.mp4").exists() and not (app / "report.html").exists()  # never half written
     _whole(app)
     assert verify_bundle(app).ok  # what was written is sealed and intact
