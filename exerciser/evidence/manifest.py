@@ -7,8 +7,12 @@ What verify detects, and how:
   manifest's line count and chain head (which also catches removing or editing the *last* line);
 - a screenshot or XML swapped and the manifest recomputed by hand → the SHA-256 each trace line recorded
   at capture time (`screenshot_sha256`, `xml_sha256`), which the chain protects;
+- a `deciding/<category>-<step>.png` swapped → the screenshot hash its step recorded (it is a copy);
+- a lost attempt's trace or step files (`attempts/<n>/`) edited → its own chain and recorded hashes;
 - the manifest itself rewritten → only an Ed25519 signature (`manifest.sig`, made with the user's key)
-  or a chain head published elsewhere can prove that; verify says so when there is no signature.
+  checked against a key the user trusts, or a chain head published elsewhere, can prove that. A missing,
+  foreign (another key) or corrupt signature is named; `exerciser verify` exits 1 for any of them, and
+  for a bundle without a signature, unless told `--allow-unsigned`.
 """
 
 from __future__ import annotations
