@@ -22,6 +22,12 @@ def is_safe_id(value: object) -> bool:
     return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 
+def as_id(name: str) -> str:
+    """A file or folder name made into an id (a default one, e.g. `My App.apk` -> `My_App`): what cannot
+    be in an id becomes `_`, leading dots and dashes go; "" when nothing is left."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".-")[:128]
+
+
 def safe_id(value: object, what: str = "id") -> str:
     """`value` when it can name one folder; UserError otherwise."""
     if not is_safe_id(value):

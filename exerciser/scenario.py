@@ -16,7 +16,7 @@ import yaml
 
 from exerciser import SAMPLES_DIR, SCENARIOS_DIR, yamlio
 from exerciser.errors import UserError
-from exerciser.paths import is_safe_id
+from exerciser.paths import as_id, is_safe_id
 
 PROBES = ("consent", "5", "6", "7", "8")
 DEFAULT_BUDGETS = {"actions": 1500, "explore_actions": 120, "device_seconds": 6 * 3600, "wall_seconds": 300}
@@ -265,7 +265,7 @@ def scenario_from_dict(
                     f"{path}:{line}: features[{i}].permissions[{j}]: '{p}' is not a runtime "
                     "permission or permission group"
                 )
-    sid = data.get("id", default_id)
+    sid = data.get("id", as_id(default_id))
     if not is_safe_id(sid):
         where = f"{path}:{lines.get(('id',), 1)}: id" if "id" in data else f"{path}:1: (top)"
         raise UserError(

@@ -381,3 +381,14 @@ def test_yaml_bomb_is_refused_fast() -> None:
     with pytest.raises(UserError, match="aliases expand"):
         safe_load(BOMB, "bomb.yaml")
     assert time.monotonic() - t0 < 5  # hang guard: the unbounded loader ran 143 s to a MemoryError
+
+
+@pytest.mark.parametrize(
+    ("apk", "want"), [("My App.apk", "My_App"), (".hidden.apk", "hidden"), ("微信.apk", "__")]
+)
+def test_a_default_id_from_a_file_name_is_made_a_safe_name(apk: str, want: str, tmp_path: Path) -> None:
+    from exerciser.scenario import load_suite_or_scenario
+
+    f = tmp_path / "s.yaml"
+    f.write_text(f"app: {{apk: '{apk}'}}\n", encoding="utf-8")
+    assert load_suite_or_scenario(f).scenarios[0].id == want
