@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from exerciser.errors import UserError
+from exerciser.paths import safe_id
 
 BROKER_ENV = "EXERCISER_BROKER"
 DEFAULT_RESULTS = "runs/cluster"
@@ -206,7 +207,7 @@ def register(cli: click.Group) -> None:
             serials=serials,
             adb_port=adb_port,
             queues=[q.strip() for q in queues.split(",") if q.strip()],
-            name=name or f"w{os.getpid()}",
+            name=safe_id(name, "--name") if name else f"w{os.getpid()}",  # names its scratch folder
             scratch=(scratch or Path(tempfile.gettempdir()) / "exerciser-worker").resolve(),
             timing=Timing(visibility_timeout, lease, beat, restore_interval),
             device_retry=device_retry,

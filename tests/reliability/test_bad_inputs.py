@@ -336,6 +336,13 @@ def test_a_forged_job_that_reaches_a_worker_deletes_and_writes_nothing_outside(r
         assert [p.name for p in v.iterdir()] == ["keep.txt"] and (v / "keep.txt").read_text() == "mine"
 
 
+@pytest.mark.parametrize("name", ["../x", "..", "a/b"])
+def test_a_worker_name_names_no_other_folder(name: str, redis_broker, tmp_path: Path) -> None:
+    url, _ = redis_broker
+    res = invoke("worker", "--broker", url, "--virtual", "1", "--name", name, "--results", tmp_path / "r")
+    assert res.exit_code == 2 and "--name" in one_error_line(res.output)
+
+
 def test_a_good_job_message_passes() -> None:
     assert Job.from_json(_job()).app == "compliant_en"
 
