@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from reliability_helpers import ROOT, exerciser
+from reliability_helpers import exerciser
 
 
 @pytest.fixture(scope="module")
@@ -18,9 +18,11 @@ def sealed_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from exerciser.evidence.manifest import write_manifest
 
     out = tmp_path_factory.mktemp("sealed")
-    p = exerciser("run", ROOT / "scenarios" / "refusal_wall_en.yaml", "--out", out, "--quiet")
+    sc = out / "refusal_wall_en.yaml"  # its consent and refusal probes: a violation with deciding shots
+    sc.write_text("app: {sample: refusal_wall_en}\nprobes: [consent, '5']\n")
+    p = exerciser("run", sc, "--out", out / "run", "--quiet")
     assert p.returncode in (0, 1), p.stderr
-    app = out / "refusal_wall_en"
+    app = out / "run" / "refusal_wall_en"
     lost = app / "attempts" / "1"
     lost.mkdir(parents=True)
     shutil.copy2(app / "trace.jsonl", lost / "trace.jsonl")
