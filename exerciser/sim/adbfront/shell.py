@@ -1,10 +1,11 @@
 """A small POSIX-ish shell: enough of mksh/toybox sh for the command lines adb clients send.
 
 adbutils appends `; echo X4EXIT:$?` to every command, uiautomator2 runs `CLASSPATH=... app_process ...`,
-drivers pipe `dumpsys ... | grep ...` and redirect `2>/dev/null`. Supported: quoting ('', "", \\),
-`$?`, `$!` and `$VAR`, `;` `&&` `||` and newlines, `&` (a background job, which `wait` waits for:
-`screenrecord FILE & echo $!; wait`), pipes, `>`, `>>`, `<`, `2>`, `2>&1`, `&>`, leading `VAR=value`
-assignments. Unknown commands answer like Android's sh: `/system/bin/sh: X: not found`, 127.
+drivers pipe `dumpsys ... | grep ...` and redirect `2>/dev/null`. The grammar (quoting, expansions,
+`$((...))`, `$(...)`, lists, pipelines, redirections, `for`/`while`/`if`) is in `shparse`; this module
+runs it: a working directory (`cd`, `pwd`), `&` background jobs that `wait` waits for, `sh FILE` and
+`sh -c`, the shell builtins. Unknown commands answer like Android's sh: `/system/bin/sh: X: not found`,
+127.
 """
 
 from __future__ import annotations
@@ -13,210 +14,23 @@ import contextlib
 import fnmatch
 import hashlib
 import itertools
+import posixpath
 import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from exerciser.sim.adbfront.fs import VirtualFS
-
-# --- parsing -----------------------------------------------------------------------------------------
-
-_OPS = ("&&", "||", ";", "&", "|", "\n")
-
-
-@dataclass
-class Word:
-    parts: list[tuple[str, str]]  # ("lit", text) | ("var", name)
-    quoted: bool = False
-
-    def expand(self, env: dict[str, str]) -> str:
-        return "".join(t if k == "lit" else env.get(t, "") for k, t in self.parts)
-
-    @property
-    def literal(self) -> str | None:
-        if all(k == "lit" for k, _ in self.parts):
-            return "".join(t for _, t in self.parts)
-        return None
-
-
-@dataclass
-class Redirect:
-    fd: int
-    op: str  # ">", ">>", "<", ">&"
-    target: Word
-
-
-@dataclass
-class Simple:
-    assigns: list[tuple[str, Word]] = field(default_factory=list)
-    words: list[Word] = field(default_factory=list)
-    redirects: list[Redirect] = field(default_factory=list)
-
-
-class ShellSyntaxError(Exception):
-    pass
-
-
-def _tokenize(line: str) -> list:
-    """Tokens: ("op", text) | ("word", Word) | ("redir", fd, op)."""
-    toks: list = []
-    i, n = 0, len(line)
-    while i < n:
-        c = line[i]
-        if c in " \t\r":
-            i += 1
-            continue
-        if c == "#":
-            while i < n and line[i] != "\n":
-                i += 1
-            continue
-        two = line[i : i + 2]
-        if two in ("&&", "||"):
-            toks.append(("op", two))
-            i += 2
-            continue
-        if two == "&>":
-            toks.append(("redir", -1, ">"))
-            i += 2
-            continue
-        if c in ";&|\n":
-            toks.append(("op", c))
-            i += 1
-            continue
-        m = re.match(r"(\d*)(>>|>&|>|<)", line[i:])
-        if m:
-            fd = int(m.group(1)) if m.group(1) else (0 if m.group(2) == "<" else 1)
-            toks.append(("redir", fd, m.group(2)))
-            i += m.end()
-            continue
-        # a word
-        parts: list[tuple[str, str]] = []
-        lit: list[str] = []
-        quoted = False
-        flush = _flusher(parts, lit)
-
-        while i < n and line[i] not in " \t\r\n;&|<>":
-            c = line[i]
-            if c == "\\" and i + 1 < n:
-                lit.append(line[i + 1])
-                i += 2
-            elif c == "'":
-                j = line.find("'", i + 1)
-                if j < 0:
-                    raise ShellSyntaxError("unterminated '")
-                lit.append(line[i + 1 : j])
-                quoted = True
-                i = j + 1
-            elif c == '"':
-                quoted = True
-                i += 1
-                while i < n and line[i] != '"':
-                    if line[i] == "\\" and i + 1 < n and line[i + 1] in '"\\$`':
-                        lit.append(line[i + 1])
-                        i += 2
-                    elif line[i] == "$":
-                        i = _var(line, i, parts, lit, flush)
-                    else:
-                        lit.append(line[i])
-                        i += 1
-                if i >= n:
-                    raise ShellSyntaxError('unterminated "')
-                i += 1
-            elif c == "$":
-                i = _var(line, i, parts, lit, flush)
-            else:
-                lit.append(c)
-                i += 1
-        flush()
-        toks.append(("word", Word(parts or [("lit", "")], quoted)))
-    return toks
-
-
-def _flusher(parts: list[tuple[str, str]], lit: list[str]):
-    """Move pending literal characters into `parts` (before a variable, at the end of a word)."""
-
-    def flush() -> None:
-        if lit:
-            parts.append(("lit", "".join(lit)))
-            lit.clear()
-
-    return flush
-
-
-def _var(line: str, i: int, parts, lit, flush) -> int:
-    m = re.match(r"\$(\?|!|\{(\w+)\}|\w+)", line[i:])
-    if not m:
-        lit.append("$")
-        return i + 1
-    flush()
-    parts.append(("var", m.group(2) or m.group(1)))
-    return i + m.end()
-
-
-class Pipeline(list):
-    """Simple commands joined by `|`; `background` when the line puts it in the background with `&`."""
-
-    background = False
-
-
-def parse(line: str) -> list[tuple[str, Pipeline]]:
-    """[(connector_before, pipeline), ...]; the first connector is ";"."""
-    toks = _tokenize(line)
-    out: list[tuple[str, Pipeline]] = []
-    conn = ";"
-    pipeline = Pipeline()
-    cur = Simple()
-    i = 0
-
-    def end_simple() -> None:
-        nonlocal cur
-        if cur.words or cur.assigns or cur.redirects:
-            pipeline.append(cur)
-        cur = Simple()
-
-    while i < len(toks):
-        t = toks[i]
-        if t[0] == "word":
-            w = t[1]
-            lit = w.literal
-            if not cur.words and lit and not w.quoted and re.match(r"^[A-Za-z_]\w*=", lit):
-                name, _, value = lit.partition("=")
-                cur.assigns.append((name, Word([("lit", value)])))
-            elif (
-                not cur.words
-                and w.parts
-                and w.parts[0][0] == "lit"
-                and re.match(r"^[A-Za-z_]\w*=", w.parts[0][1])
-            ):
-                name, _, first = w.parts[0][1].partition("=")
-                cur.assigns.append((name, Word([("lit", first)] + w.parts[1:])))
-            else:
-                cur.words.append(w)
-        elif t[0] == "redir":
-            if i + 1 >= len(toks) or toks[i + 1][0] != "word":
-                raise ShellSyntaxError("syntax error: redirection without target")
-            cur.redirects.append(Redirect(t[1], t[2], toks[i + 1][1]))
-            i += 1
-        else:  # op
-            op = t[1]
-            if op == "|":
-                end_simple()
-            else:
-                end_simple()
-                if pipeline:
-                    pipeline.background = op == "&"
-                    out.append((conn, pipeline))
-                elif op in ("&&", "||", "&"):
-                    raise ShellSyntaxError(f"syntax error: unexpected '{op}'")
-                pipeline = Pipeline()
-                conn = ";" if op in ("&", "\n") else op
-        i += 1
-    end_simple()
-    if pipeline:
-        out.append((conn, pipeline))
-    return out
-
+from exerciser.sim.adbfront.shparse import (
+    ForLoop,
+    IfChain,
+    Pipeline,
+    Program,
+    ShellSyntaxError,
+    Simple,
+    WhileLoop,
+    parse,
+)
 
 # --- running -----------------------------------------------------------------------------------------
 
@@ -262,22 +76,61 @@ class Shell:
         self.session = session
         self.jobs: list[_Job] = []
         self._pid = 0  # set while a background job's commands run (Ctx.pid)
+        self.cwd = "/"  # adbd starts the shell in / (`pwd` answers "/")
         self.env: dict[str, str] = {
             "?": "0",
-            "PATH": "/sbin:/system/sbin:/system/bin:/system/xbin",
+            "#": "0",
+            "PATH": "/product/bin:/apex/com.android.runtime/bin:/apex/com.android.art/bin:"
+            "/system_ext/bin:/system/bin:/system/xbin:/odm/bin:/vendor/bin:/vendor/xbin",
             "HOME": "/",
             "USER": "shell",
+            "SHELL": "/bin/sh",
+            "HOSTNAME": "localhost",
             "TMPDIR": "/data/local/tmp",
+            "ANDROID_DATA": "/data",
+            "ANDROID_ROOT": "/system",
+            "EXTERNAL_STORAGE": "/sdcard",
         }
+
+    def path(self, p: str) -> str:
+        """A path as the process sees it: relative to the working directory."""
+        return posixpath.normpath(posixpath.join(self.cwd, p)) if p else p
 
     def run(self, line: str) -> tuple[bytes, bytes, int]:
         """Whole command line -> (stdout, stderr, exit status)."""
-        out, err = bytearray(), bytearray()
         try:
             program = parse(line)
         except ShellSyntaxError as exc:
-            return b"", f"/system/bin/sh: {exc}\n".encode(), 1
-        status = 0
+            err = f"/system/bin/sh: {exc}\n".encode()
+            if self.session is not None:
+                self.session.emit(b"", err)
+            return b"", err, 1
+        out, err = bytearray(), bytearray()
+        try:
+            status = self._program(program, b"", out, err, top=True)
+        except _Exit as ex:
+            status = ex.code
+        except ShellSyntaxError as exc:
+            err += f"/system/bin/sh: {exc}\n".encode()
+            if self.session is not None:
+                self.session.emit(b"", f"/system/bin/sh: {exc}\n".encode())
+            status = 1
+        self.env["?"] = str(status)
+        return bytes(out), bytes(err), status
+
+    def capture(self, line: str) -> str:
+        """`$(...)`: a subshell's standard output (its errors go to the shell's own stderr)."""
+        sub = Shell(self.fs, self.commands)
+        sub.env, sub.cwd = dict(self.env), self.cwd
+        out, err, _ = sub.run(line)
+        self._pending_err += err
+        return out.decode("utf-8", "replace")
+
+    _pending_err = b""
+    stdin_left: bytes | None = None  # what `read` left of its input (for the loop around it)
+
+    def _program(self, program: Program, stdin: bytes, out: bytearray, err: bytearray, top: bool) -> int:
+        status = int(self.env.get("?", "0"))
         for conn, pipeline in program:
             if (conn == "&&" and status != 0) or (conn == "||" and status == 0):
                 continue
@@ -285,13 +138,42 @@ class Shell:
                 self._background(pipeline)
                 status = 0
                 continue
-            o, e, status = self._pipeline(pipeline)
+            o, e, status = self._pipeline(pipeline, stdin)
             self.env["?"] = str(status)
-            if self.session is not None:
+            if top and self.session is not None:
                 self.session.emit(o, e)
             else:
                 out += o
                 err += e
+        return status
+
+    def _compound(self, node, stdin: bytes) -> tuple[bytes, bytes, int]:
+        out, err = bytearray(), bytearray()
+        status = 0
+        if isinstance(node, ForLoop):
+            if node.words is None:
+                items = [self.env.get(str(k), "") for k in range(1, int(self.env.get("#", "0")) + 1)]
+            else:
+                items = [f for w in node.words for f in w.fields(self.env, self.capture)]
+            for item in items:
+                self.env[node.var] = item
+                status = self._program(node.body, stdin, out, err, top=False)
+        elif isinstance(node, WhileLoop):
+            rest = stdin  # `while read x` consumes the loop's input a line at a time
+            for _ in range(100_000):  # a runaway loop ends rather than hanging the device
+                self.stdin_left = None
+                ok = self._program(node.cond, rest, out, err, top=False) == 0
+                rest = rest if self.stdin_left is None else self.stdin_left
+                if ok == node.until:
+                    break
+                status = self._program(node.body, rest, out, err, top=False)
+        elif isinstance(node, IfChain):
+            for cond, body in node.branches:
+                if self._program(cond, stdin, out, err, top=False) == 0:
+                    status = self._program(body, stdin, out, err, top=False)
+                    break
+            else:
+                status = self._program(node.orelse, stdin, out, err, top=False) if node.orelse else 0
         return bytes(out), bytes(err), status
 
     def _background(self, pipeline: Pipeline) -> None:
@@ -300,10 +182,14 @@ class Shell:
         pid = next(_PIDS)
         job_shell = Shell(self.fs, self.commands, self.session)
         job_shell.env = dict(self.env)
+        job_shell.cwd = self.cwd
         job_shell._pid = pid
 
         def run() -> None:
-            o, e, job.status = job_shell._pipeline(pipeline)
+            try:
+                o, e, job.status = job_shell._pipeline(pipeline, b"")
+            except _Exit as ex:
+                o, e, job.status = b"", b"", ex.code
             if self.session is not None:
                 with contextlib.suppress(Exception):  # the client hung up before the job ended
                     self.session.emit(o, e)
@@ -321,52 +207,69 @@ class Shell:
                 status = job.status
         return status
 
-    def _pipeline(self, pipeline: list[Simple]) -> tuple[bytes, bytes, int]:
-        data = b""
+    def _pipeline(self, pipeline: Pipeline, stdin: bytes) -> tuple[bytes, bytes, int]:
+        data = stdin
         err = bytearray()
         status = 0
-        for k, simple in enumerate(pipeline):
-            out, e, status = self._simple(simple, data, last=k == len(pipeline) - 1)
+        for node in pipeline:
+            if isinstance(node, Simple):
+                out, e, status = self._simple(node, data)
+            else:
+                out, e, status = self._compound(node, data)
             err += e
             data = out
         return data, bytes(err), status
 
-    def _simple(self, simple: Simple, stdin: bytes, last: bool) -> tuple[bytes, bytes, int]:
+    def _simple(self, simple: Simple, stdin: bytes) -> tuple[bytes, bytes, int]:
+        self._pending_err = b""
         env = dict(self.env)
         for name, w in simple.assigns:
-            env[name] = w.expand(env)
-        argv = [w.expand(env) for w in simple.words]
-        for r in simple.redirects:
+            env[name] = w.expand(env, self.capture)
+        argv = [f for w in simple.words for f in w.fields(env, self.capture)]
+        targets = [(r, r.target.expand(env, self.capture)) for r in simple.redirects]
+        pre_err = self._pending_err
+        for r, target in targets:
             if r.op == "<":
-                if r.target.expand(env) == "/dev/null":
+                if target == "/dev/null":
                     stdin = b""
                     continue
-                e = self.fs.get(r.target.expand(env))
-                if e is None:
+                e = self.fs.get(self.path(target))
+                if e is None or e.is_dir:
+                    why = "No such file or directory" if e is None else "Is a directory"
                     return (
                         b"",
-                        f"/system/bin/sh: can't open '{r.target.expand(env)}': No such file\n".encode(),
+                        pre_err + f"/system/bin/sh: <stdin>[1]: can't open {target}: {why}\n".encode(),
                         1,
                     )
                 stdin = e.data
         if not argv:
             self.env.update({k: v for k, v in env.items() if k != "?"})
-            return b"", b"", 0
+            return b"", pre_err, 0
         ctx = Ctx(argv, stdin, self, env, pid=self._pid)
-        fn = self.commands.get(argv[0].rsplit("/", 1)[-1] if argv[0].startswith("/system/") else argv[0])
+        name = argv[0]
+        if "/" in name:  # a path: only the system's own binaries exist
+            entry = self.fs.get(self.path(name))
+            name = posixpath.basename(name) if entry is not None and entry.mode & 0o111 else ""
+        fn = self.commands.get(name) if name and not name.startswith("_") else None
         if fn is None:
-            ctx.eprint(f"/system/bin/sh: {argv[0]}: not found")
-            status = 127
+            entry = self.fs.get(self.path(argv[0])) if "/" in argv[0] else None
+            if entry is not None and entry.is_dir:
+                ctx.eprint(f"/system/bin/sh: {argv[0]}: can't execute: Is a directory")
+                status = 126
+            elif entry is not None:
+                ctx.eprint(f"/system/bin/sh: {argv[0]}: can't execute: Permission denied")
+                status = 126
+            else:
+                ctx.eprint(
+                    f"/system/bin/sh: {argv[0]}: {'inaccessible or ' if '/' in argv[0] else ''}not found"
+                )
+                status = 127
         else:
-            try:
-                status = fn(ctx)
-            except _Exit as ex:
-                status = ex.code
-        out, err = bytes(ctx.out), bytes(ctx.err)
-        for r in simple.redirects:
+            status = fn(ctx)
+        out, err = bytes(ctx.out), pre_err + bytes(ctx.err)
+        for r, target in targets:
             if r.op == "<":
                 continue
-            target = r.target.expand(env)
             if r.op == ">&":
                 if r.fd == 2 and target == "1":
                     out, err = out + err, b""
@@ -382,12 +285,14 @@ class Shell:
                     err = b""
                 if target == "/dev/null":
                     continue
-                old = self.fs.get(target)
+                path = self.path(target)
+                old = self.fs.get(path)
                 if r.op == ">>" and old is not None and not old.is_dir:
                     data = old.data + data
-                msg = self.fs.write(target, data)
+                msg = self.fs.write(path, data)
                 if msg:
-                    err += f"/system/bin/sh: can't create {target}: {msg}\n".encode()
+                    err += f"/system/bin/sh: can't create {target}: {msg.split(': ', 1)[-1]}\n".encode()
+                    status = 1
         return out, err, status
 
 
@@ -434,7 +339,7 @@ def _cat(ctx: Ctx) -> int:
             if proc(sub) == 0:
                 ctx.out += sub.out
                 continue
-        e = ctx.shell.fs.get(f)
+        e = ctx.shell.fs.get(ctx.shell.path(f))
         if e is None:
             ctx.eprint(f"cat: {f}: No such file or directory")
             status = 1
@@ -450,7 +355,7 @@ def _rm(ctx: Ctx) -> int:
     flags = "".join(a[1:] for a in ctx.argv[1:] if a.startswith("-"))
     status = 0
     for f in (a for a in ctx.argv[1:] if not a.startswith("-")):
-        msg = ctx.shell.fs.remove(f, recursive="r" in flags or "R" in flags)
+        msg = ctx.shell.fs.remove(ctx.shell.path(f), recursive="r" in flags or "R" in flags)
         if msg and "f" not in flags:
             ctx.eprint(msg)
             status = 1
@@ -461,7 +366,7 @@ def _mkdir(ctx: Ctx) -> int:
     parents = "-p" in ctx.argv[1:]
     status = 0
     for d in (a for a in ctx.argv[1:] if not a.startswith("-")):
-        msg = ctx.shell.fs.mkdir(d, parents)
+        msg = ctx.shell.fs.mkdir(ctx.shell.path(d), parents)
         if msg:
             ctx.eprint(msg)
             status = 1
@@ -470,8 +375,8 @@ def _mkdir(ctx: Ctx) -> int:
 
 def _touch(ctx: Ctx) -> int:
     for f in (a for a in ctx.argv[1:] if not a.startswith("-")):
-        if ctx.shell.fs.get(f) is None:
-            ctx.shell.fs.write(f, b"")
+        if ctx.shell.fs.get(ctx.shell.path(f)) is None:
+            ctx.shell.fs.write(ctx.shell.path(f), b"")
     return 0
 
 
@@ -486,7 +391,7 @@ def _chmod(ctx: Ctx) -> int:
         mode = 0o755 if "x" in args[0] else 0o644
     status = 0
     for f in args[1:]:
-        msg = ctx.shell.fs.chmod(f, mode)
+        msg = ctx.shell.fs.chmod(ctx.shell.path(f), mode)
         if msg:
             ctx.eprint(msg)
             status = 1
@@ -498,13 +403,17 @@ def _ls(ctx: Ctx) -> int:
     targets = [a for a in ctx.argv[1:] if not a.startswith("-")] or ["."]
     status = 0
     for t in targets:
-        path = "/" if t == "." else t
-        e = ctx.shell.fs.get(path)
+        path = ctx.shell.path(t)
+        e = ctx.shell.fs.get(ctx.shell.path(path))
         if e is None:
             ctx.eprint(f"ls: {t}: No such file or directory")
             status = 1
             continue
-        items = [(t.rsplit("/", 1)[-1], e)] if not e.is_dir else (ctx.shell.fs.listdir(path) or [])
+        items = (
+            [(t.rsplit("/", 1)[-1], e)]
+            if not e.is_dir
+            else (ctx.shell.fs.listdir(ctx.shell.path(path)) or [])
+        )
         for name, ent in items:
             if "l" in flags:
                 kind = "d" if ent.is_dir else "-"
@@ -517,7 +426,7 @@ def _ls(ctx: Ctx) -> int:
 def _md5sum(ctx: Ctx) -> int:
     status = 0
     for f in (a for a in ctx.argv[1:] if not a.startswith("-")):
-        e = ctx.shell.fs.get(f)
+        e = ctx.shell.fs.get(ctx.shell.path(f))
         if e is None or e.is_dir:
             ctx.eprint(
                 f"md5sum: {f}: No such file or directory" if e is None else f"md5sum: {f}: Is a directory"
@@ -566,7 +475,7 @@ def _grep(ctx: Ctx) -> int:
         regs = [re.compile(p if "E" in flags else _bre(p), reflags) for p in patterns]
     text = ctx.stdin
     if rest:
-        e = ctx.shell.fs.get(rest[0])
+        e = ctx.shell.fs.get(ctx.shell.path(rest[0]))
         if e is None:
             ctx.eprint(f"grep: {rest[0]}: No such file or directory")
             return 2
@@ -663,12 +572,107 @@ def _whoami(ctx: Ctx) -> int:
 
 
 def _sh(ctx: Ctx) -> int:
-    if len(ctx.argv) >= 3 and ctx.argv[1] == "-c":
-        out, err, status = ctx.shell.run(ctx.argv[2])
-        ctx.out += out
-        ctx.err += err
-        return status
-    ctx.out += b""
+    """`sh -c CMD [NAME ARGS...]`, `sh FILE [ARGS...]`, or a script on stdin: a child shell."""
+    args = ctx.argv[1:]
+    while args and args[0] in ("-e", "-x", "-u"):
+        args = args[1:]
+    sub = Shell(ctx.shell.fs, ctx.shell.commands)
+    sub.env, sub.cwd = dict(ctx.env), ctx.shell.cwd
+    if args[:1] == ["-c"]:
+        if len(args) < 2:
+            ctx.eprint("/system/bin/sh: -c: option requires an argument")
+            return 1
+        script, params = args[1], args[3:]
+    elif args:
+        entry = ctx.shell.fs.get(ctx.shell.path(args[0]))
+        if entry is None or entry.is_dir:
+            why = "No such file or directory" if entry is None else "Is a directory"
+            ctx.eprint(f"/system/bin/sh: {args[0]}: {why}")
+            return 127 if entry is None else 126
+        script, params = entry.data.decode("utf-8", "replace"), args[1:]
+        sub.env["0"] = args[0]
+    else:
+        script, params = ctx.stdin.decode("utf-8", "replace"), []
+    sub.env["#"] = str(len(params))
+    for k, v in enumerate(params, 1):
+        sub.env[str(k)] = v
+    out, err, status = sub.run(script)
+    ctx.out += out
+    ctx.err += err
+    return status
+
+
+def _printf(ctx: Ctx) -> int:
+    """toybox printf: %s %d %x %c %% and the backslash escapes; the format is reused for extra args."""
+    if len(ctx.argv) < 2:
+        ctx.eprint("printf: Need 1 argument")
+        return 1
+    fmt, args = ctx.argv[1], ctx.argv[2:]
+    fmt = fmt.encode().decode("unicode_escape", "replace")
+    specs = re.findall(r"%[-0-9.]*[sdixXcuo]", fmt)
+    out = []
+    while True:
+        chunk, args = args[: len(specs)], args[len(specs) :]
+        vals = []
+        for spec, v in zip(specs, chunk + [""] * (len(specs) - len(chunk)), strict=True):
+            vals.append(int(v or 0) if spec[-1] in "dixXuo" and re.fullmatch(r"-?\d+", v or "0") else v)
+        try:
+            out.append(fmt.replace("%%", "\0") % tuple(vals) if specs else fmt.replace("%%", "\0"))
+        except (TypeError, ValueError):
+            out.append(fmt)
+        if not args or not specs:
+            break
+    ctx.out += "".join(out).replace("\0", "%").encode()
+    return 0
+
+
+def _pwd(ctx: Ctx) -> int:
+    ctx.print(ctx.shell.cwd)
+    return 0
+
+
+def _cd(ctx: Ctx) -> int:
+    target = ctx.argv[1] if len(ctx.argv) > 1 else ctx.env.get("HOME", "/")
+    path = ctx.shell.path(target)
+    e = ctx.shell.fs.get(path)
+    if e is None or not e.is_dir:
+        why = "No such file or directory" if e is None else "Not a directory"
+        ctx.eprint(f"/system/bin/sh: cd: {target}: {why}")
+        return 2
+    ctx.shell.cwd = path
+    return 0
+
+
+def _read(ctx: Ctx) -> int:
+    """`read [-r] NAME...`: one line of stdin into variables (the last takes the rest)."""
+    names = [a for a in ctx.argv[1:] if not a.startswith("-")] or ["REPLY"]
+    text = ctx.stdin.decode("utf-8", "replace")
+    if not text:
+        for n in names:
+            ctx.shell.env[n] = ""
+        return 1
+    line, _, rest = text.partition("\n")
+    ctx.shell.stdin_left = rest.encode()
+    fields = line.split(None, len(names) - 1)
+    for k, n in enumerate(names):
+        ctx.shell.env[n] = fields[k] if k < len(fields) else ""
+    return 0
+
+
+def _seq(ctx: Ctx) -> int:
+    nums = [a for a in ctx.argv[1:] if re.fullmatch(r"-?\d+", a)]
+    if not nums or len(nums) != len(ctx.argv) - 1:
+        ctx.eprint("usage: seq [-w|-f fmt_str|-s sep_str] [first] [increment] last")
+        return 1
+    first, step, last = (
+        (1, 1, int(nums[0]))
+        if len(nums) == 1
+        else ((int(nums[0]), 1, int(nums[1])) if len(nums) == 2 else tuple(int(n) for n in nums[:3]))
+    )
+    if step == 0:
+        return 1
+    for v in range(first, last + (1 if step > 0 else -1), step):
+        ctx.print(str(v))
     return 0
 
 
@@ -725,9 +729,27 @@ def _test(ctx: Ctx) -> int:
     if ctx.argv[0] == "[" and args and args[-1] == "]":
         args = args[:-1]
     if len(args) == 2 and args[0] in ("-e", "-f", "-d"):
-        e = ctx.shell.fs.get(args[1])
+        e = ctx.shell.fs.get(ctx.shell.path(args[1]))
         ok = e is not None and (args[0] == "-e" or (args[0] == "-d") == e.is_dir)
         return 0 if ok else 1
+    if args[:1] == ["!"]:
+        return 1 - _test(Ctx(["test", *args[1:]], b"", ctx.shell, ctx.env))
+    ops = {
+        "-eq": "__eq__",
+        "-ne": "__ne__",
+        "-lt": "__lt__",
+        "-le": "__le__",
+        "-gt": "__gt__",
+        "-ge": "__ge__",
+    }
+    if len(args) == 3 and args[1] in ops:
+        try:
+            return 0 if getattr(int(args[0]), ops[args[1]])(int(args[2])) else 1
+        except ValueError:
+            ctx.eprint(f"/system/bin/sh: {ctx.argv[0]}: bad number")
+            return 2
+    if len(args) == 1:
+        return 0 if args[0] else 1
     if len(args) == 3 and args[1] in ("=", "=="):
         return 0 if args[0] == args[2] else 1
     if len(args) == 3 and args[1] == "!=":
@@ -748,7 +770,7 @@ def _find(ctx: Ctx) -> int:
     stack = [root]
     while stack:
         p = stack.pop()
-        for name, e in ctx.shell.fs.listdir(p) or []:
+        for name, e in ctx.shell.fs.listdir(ctx.shell.path(p)) or []:
             full = p.rstrip("/") + "/" + name
             if fnmatch.fnmatch(name, pattern):
                 ctx.print(full)
@@ -781,6 +803,11 @@ BUILTINS: dict[str, Command] = {
     "id": _id,
     "whoami": _whoami,
     "sh": _sh,
+    "pwd": _pwd,
+    "printf": _printf,
+    "cd": _cd,
+    "read": _read,
+    "seq": _seq,
     "which": _which,
     "command": _command,
     "toybox": _toybox,
