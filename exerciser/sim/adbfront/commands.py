@@ -8,7 +8,9 @@ status (an unknown package to `pm grant` is a Java exception text and status 255
 
 from __future__ import annotations
 
+import itertools
 import re
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -16,9 +18,11 @@ from exerciser.device.contract import DeviceError, DeviceLost, Key
 from exerciser.sim.adbfront import dumpsys
 from exerciser.sim.adbfront.keyguard import KEYGUARD_WINDOW, SYSTEMUI
 from exerciser.sim.adbfront.phone import KEYCODES, Phone
-from exerciser.sim.adbfront.shell import Command, Ctx
+from exerciser.sim.adbfront.shell import BUILTINS, Command, Ctx
+from exerciser.sim.adbfront.sysinfo import ADBD_PID, Proc, make_system_commands
 
 U2_MAIN = "com.wetest.uia2.Main"
+_APP_PIDS = itertools.count(6011, 17)  # each app_process gets its own pid
 
 
 def make_commands(phone: Phone) -> dict[str, Command]:
@@ -437,19 +441,6 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         ctx.print(" ".join(pids))
         return 0
 
-    def ps(ctx: Ctx) -> int:
-        procs = []
-        for p in phone.installed():
-            pid = phone.pid_of(p)
-            if pid:
-                procs.append((f"u0_a{phone.uid_of(p) - 10000}", pid, p))
-        for p in (phone.launcher_package, phone.controller_package, phone.settings_package):
-            procs.append((f"u0_a{phone.uid_of(p) - 10000}", phone.pid_of(p) or 0, p))
-        if phone.u2_processes:
-            procs.append(("shell", 6011, "app_process"))
-        ctx.out += dumpsys.ps(procs).encode()
-        return 0
-
     def date(ctx: Ctx) -> int:
         ms = phone.now_ms()
         fmt = next((a[1:] for a in ctx.argv[1:] if a.startswith("+")), "%a %b %e %H:%M:%S %Z %Y")
@@ -550,39 +541,35 @@ def make_commands(phone: Phone) -> dict[str, Command]:
                 b"IAccessibilityServiceClient$Stub$Proxy@5deffd5already registered!\n",
             )
             return 1
+        proc = Proc("shell", next(_APP_PIDS), ADBD_PID, "app_process", " ".join(ctx.argv), threading.Event())
         with phone.lock:
             phone.u2_processes += 1
             phone.u2_launches += 1
             phone.u2_wedged = phone.u2_wedge_always  # a new process is not wedged unless told
             phone.u2_ready_at = time.monotonic() + phone.u2_boot_s
+            phone.procs[proc.pid] = proc
         try:
             session.emit(
                 b"[server] INFO: [UiAutomator2Server] Starting Server\n"
                 b'SLF4J: Failed to load class "org.slf4j.impl.StaticLoggerBinder".\n',
                 b"",
             )
-            session.wait_closed()
+            # runs until the client closes the stream, `kill PID` ends it, or the server "dies"
+            # (tests set u2_processes to 0)
+            while not session.stream.wait_closed(0.2):
+                if proc.stop.is_set() or phone.u2_processes == 0:
+                    break
         finally:
             with phone.lock:
-                phone.u2_processes = max(0, phone.u2_processes - 1)
+                phone.procs.pop(proc.pid, None)
+                if phone.u2_processes != 0:
+                    phone.u2_processes = max(0, phone.u2_processes - 1)
         return 143
 
     def screenrecord(ctx: Ctx) -> int:
         from exerciser.sim.adbfront.recorder import screenrecord_command
 
         return screenrecord_command(phone, ctx)
-
-    def kill_cmd(ctx: Ctx) -> int:
-        from exerciser.sim.adbfront.recorder import signal_recorders
-
-        names = [a for a in ctx.argv[1:] if not a.startswith("-")]
-        if ctx.argv[0] == "pkill" and "-f" in ctx.argv[1:]:  # a regex over each recorder's command line
-            hit = any(signal_recorders(phone, pattern=n) for n in names)
-        elif ctx.argv[0] in ("pkill", "killall"):
-            hit = any(n == "screenrecord" for n in names) and signal_recorders(phone)
-        else:
-            hit = any(signal_recorders(phone, pid=int(n)) for n in names if n.isdigit())
-        return 0 if hit else 1
 
     def proc(ctx: Ctx) -> int:
         path = ctx.argv[1]
@@ -619,7 +606,7 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         ctx.eprint("usage: exerciser-clock advance MILLISECONDS")
         return 1
 
-    return {
+    table = {
         "getprop": getprop,
         "setprop": setprop,
         "wm": wm,
@@ -631,7 +618,6 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         "uiautomator": uiautomator,
         "dumpsys": dumpsys_cmd,
         "pidof": pidof,
-        "ps": ps,
         "date": date,
         "logcat": logcat,
         "settings": settings,
@@ -639,14 +625,21 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         "cmd": cmd,
         "app_process": app_process,
         "screenrecord": screenrecord,
-        "kill": kill_cmd,
-        "pkill": kill_cmd,
-        "killall": kill_cmd,
         "__proc__": proc,
         "exerciser-clock": exerciser_clock,
-        "svc": lambda ctx: 0,
         "reboot": lambda ctx: 0,
     }
+    table.update(make_system_commands(phone))
+    # /system/bin lists the commands the shell runs (toybox applets and the framework's tools)
+    for name in sorted(set(table) | set(BUILTINS)):
+        if re.fullmatch(r"[a-z][\w.-]*", name) and name not in _SH_BUILTINS:
+            phone.fs.write(f"/system/bin/{name}", b"", mode=0o755)
+    phone.fs.write("/system/bin/sh", b"", mode=0o755)
+    return table
+
+
+# mksh builtins: no file in /system/bin
+_SH_BUILTINS = {"cd", "pwd", "read", "exit", "export", "exec", "command", "wait", "test", "["}
 
 
 def window_title(package: str, activity: str, crash_owner: str = "") -> str | None:

@@ -6,6 +6,7 @@ import posixpath
 import stat
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -39,9 +40,11 @@ _DIRS = (
 class VirtualFS:
     """Flat map path -> Entry. `/sdcard` is an alias of `/storage/emulated/0`, as on a phone."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._lock = threading.Lock()
-        self._files: dict[str, Entry] = {d: Entry(stat.S_IFDIR | 0o771) for d in _DIRS}
+        self.clock = clock  # the device's clock: file times are its time, not the host's
+        now = int(clock())
+        self._files: dict[str, Entry] = {d: Entry(stat.S_IFDIR | 0o771, mtime=now) for d in _DIRS}
 
     @staticmethod
     def norm(path: str, cwd: str = "/") -> str:
@@ -57,6 +60,7 @@ class VirtualFS:
     def write(self, path: str, data: bytes, mode: int = 0o644, mtime: int | None = None) -> str | None:
         """Create or replace a file, creating parent directories (fixed_push_mkdir). Error text or None."""
         p = self.norm(path)
+        now = int(self.clock())  # outside the lock: the clock may take the device's lock
         with self._lock:
             cur = self._files.get(p)
             if cur is not None and cur.is_dir:
@@ -69,12 +73,13 @@ class VirtualFS:
             if not self._files[parent].is_dir:
                 return f"{path}: Not a directory"
             for d in chain:
-                self._files[d] = Entry(stat.S_IFDIR | 0o771)
-            self._files[p] = Entry(stat.S_IFREG | (mode & 0o7777), data, mtime or int(time.time()))
+                self._files[d] = Entry(stat.S_IFDIR | 0o771, mtime=now)
+            self._files[p] = Entry(stat.S_IFREG | (mode & 0o7777), data, mtime or now)
         return None
 
     def mkdir(self, path: str, parents: bool = False) -> str | None:
         p = self.norm(path)
+        now = int(self.clock())
         with self._lock:
             if p in self._files:
                 return None if parents else f"mkdir: '{path}': File exists"
@@ -82,7 +87,7 @@ class VirtualFS:
             if parent not in self._files and not parents:
                 return f"mkdir: '{path}': No such file or directory"
             while p not in self._files:
-                self._files[p] = Entry(stat.S_IFDIR | 0o771)
+                self._files[p] = Entry(stat.S_IFDIR | 0o771, mtime=now)
                 p = posixpath.dirname(p)
         return None
 

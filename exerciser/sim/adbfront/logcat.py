@@ -64,6 +64,10 @@ def records(phone: Phone, since_ms: int = 0) -> list[Record]:
                         )
             else:
                 out += _generic(e)
+        # lines processes logged themselves (`log`, am's START lines), merged in time order
+        logged = [Record(ms, buf, pid, pid, lvl, tag, msg) for ms, buf, pid, lvl, tag, msg in phone.logs]
+        if logged:
+            out = sorted(out + [r for r in logged if r.ms >= since_ms], key=lambda r: r.ms)
     return out
 
 

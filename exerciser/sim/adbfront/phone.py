@@ -15,6 +15,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from exerciser.device.contract import Device, DeviceError, Key, Observation, PermissionState
+from exerciser.sim.adbfront import syspkgs
 from exerciser.sim.adbfront.fs import VirtualFS
 
 # keyevent name -> code (android.view.KeyEvent), the ones input/uiautomator clients send
@@ -94,17 +95,22 @@ class PhoneState:
     )
 
 
+SYSTEM_SERVER_PID = 612
+
+
 class Phone:
     def __init__(self, device: Device, serial: str, port: int) -> None:
         self.device = device
         self.serial = serial
         self.port = port
         self.lock = threading.RLock()
-        self.fs = VirtualFS()
         self.state = PhoneState()
         self.stats: dict[str, Stat] = defaultdict(Stat)
+        self.fs = VirtualFS(clock=lambda: self.now_ms() / 1000)  # file times follow the device clock
         self.info = device.info
         self.u2_processes = 0  # live `app_process ... com.wetest.uia2.Main` shell streams
+        self.procs: dict = {}  # pid -> sysinfo.Proc: processes shell commands started (app_process)
+        self.logs: deque = deque(maxlen=5000)  # (ms, buffer, pid, level, tag, message) from `log`
         self.u2_launches = 0
         # Failure modes of real phones, for the driver's tests and benchmark:
         self.u2_wedged = False  # the running server takes JSON-RPC calls and never answers them
@@ -133,12 +139,30 @@ class Phone:
             "ro.build.version.release": i.release,
             "ro.build.version.release_or_codename": i.release,
             "ro.build.version.security_patch": "2024-01-05",
+            "ro.build.version.codename": "REL",  # a released build (a preview names its letter)
+            "ro.build.version.incremental": "11370589",
+            "ro.build.version.all_codenames": "REL",
+            "ro.build.version.preview_sdk": "0",
+            "ro.product.first_api_level": str(i.api_level),
+            "ro.build.user": "android-build",
+            "ro.build.host": "abfarm-release",
+            "ro.build.date.utc": "1704412800",
+            "ro.build.date": "Fri Jan  5 00:00:00 UTC 2024",
+            "ro.build.product": name,
+            "ro.hardware": "virtual",
+            "ro.boot.hardware": "virtual",
+            "ro.product.locale.language": i.locale.split("-")[0],
+            "ro.product.locale.region": i.locale.split("-")[-1],
+            "sys.usb.state": "adb",
+            "sys.usb.config": "adb",
+            "persist.sys.usb.config": "adb",
+            "ro.boot.serialno": f"EXR{self.port:05d}",
             "ro.build.type": "user",
             "ro.build.tags": "release-keys",
             "ro.build.id": f"EXR{i.api_level}.240105.001",
             "ro.build.display.id": f"EXR{i.api_level}.240105.001 release-keys",
             "ro.build.fingerprint": (
-                f"exerciser/{name}/{name}:{i.release}/EXR{i.api_level}.240105.001/1:user/release-keys"
+                f"exerciser/{name}/{name}:{i.release}/EXR{i.api_level}.240105.001/11370589:user/release-keys"
             ),
             "ro.product.model": i.model,
             "ro.product.manufacturer": i.manufacturer,
@@ -205,20 +229,19 @@ class Phone:
     def settings_package(self) -> str:
         return self._system_package("settings_package", "com.android.settings")
 
+    @property
+    def roles(self) -> dict[str, str]:
+        return {
+            "launcher": self.launcher_package,
+            "controller": self.controller_package,
+            "settings": self.settings_package,
+        }
+
     def system_packages(self) -> list[str]:
-        return sorted(
-            {
-                "android",
-                SYSTEMUI,
-                "com.android.shell",
-                "com.android.phone",
-                "com.android.providers.settings",
-                "com.android.inputmethod.latin",
-                self.launcher_package,
-                self.controller_package,
-                self.settings_package,
-            }
-        )
+        return syspkgs.system_packages(self.roles)
+
+    def system_package(self, package: str) -> syspkgs.SysPkg | None:
+        return syspkgs.system_package(package, self.roles)
 
     # --- timed, serialised access to the device --------------------------------------------------
     def call(self, name: str, *args, mutate: bool = True):
@@ -280,10 +303,18 @@ class Phone:
     def now_ms(self) -> int:
         return self.call("now_ms", mutate=False)
 
+    def add_log(self, buffer: str, pid: int, level: str, tag: str, message: str) -> None:
+        """A line a process on the device logged (liblog), stamped with the device clock."""
+        with self.lock:
+            self.logs.append((self.now_ms(), buffer, pid, level, tag, message))
+
     # --- processes ---------------------------------------------------------------------------------
     def pid_of(self, package: str) -> int | None:
         """A stable pid per process lifetime (a restarted process gets a new one)."""
-        if package in self.system_packages():
+        sys_pkg = self.system_package(package)
+        if sys_pkg is not None:  # persistent or always-running system processes
+            if sys_pkg.process == "system_server":
+                return SYSTEM_SERVER_PID
             return 1234 if package == SYSTEMUI else 2000 + sum(map(ord, package)) % 900
         dev_pid = getattr(self.device, "pid", None) or getattr(self.device, "pidof", None)
         if callable(dev_pid):
@@ -310,6 +341,9 @@ class Phone:
 
     def uid_of(self, package: str) -> int:
         """The app's uid as the device knows it (the permission-request log line names only the uid)."""
+        sys_pkg = self.system_package(package)
+        if sys_pkg is not None:
+            return sys_pkg.uid
         fn = getattr(self.device, "uid_of", None) or getattr(self.device, "uid", None)
         if callable(fn):
             with self.lock:
