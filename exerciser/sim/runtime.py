@@ -351,6 +351,55 @@ class VirtualDevice:
         self._start(app)
         self._changed()
 
+    def task_list(self) -> list[tuple[int, str, list[tuple[str, str]]]]:
+        """(task id, owner package, [(package, activity) bottom to top]) of every task, the front one
+        first (the launcher's home task is not listed): what `dumpsys activity activities` shows."""
+        prof = self.profile
+        out = []
+        for t in reversed(self._tasks):
+            acts = []
+            for a in t.acts:
+                if isinstance(a, ScreenAct):
+                    acts.append((t.package, self._component(self._apps[t.package], a)))
+                elif isinstance(a, GrantAct):
+                    acts.append((prof.controller_package, prof.grant_activity))
+                else:
+                    acts.append((prof.settings_package, prof.settings_activity))
+            out.append((t.id, t.package, acts))
+        return out
+
+    def start_activity(self, package: str, activity: str) -> bool:
+        """`am start -n package/activity` (an explicit intent, FLAG_ACTIVITY_NEW_TASK): the launcher
+        activity starts as from the launcher; another screen's activity is created on top of the app's
+        task, which comes to the front (a new process when there is none; `on_launch` does not run:
+        that is the launcher activity's onCreate). False when the app has no such activity."""
+        app = self._app(package)
+        full = package + activity if activity.startswith(".") else activity
+        screen = next((k for k, sc in app.model.screens.items() if sc.activity == full), None)
+        if screen is None:
+            return False
+        if screen == app.model.launch_screen:
+            self.app_start(package)
+            return True
+        cold = app.pid is None
+        if cold:
+            self._start_process(app, full)
+        task = self._task(package)
+        act = ScreenAct(self._token(), screen)
+        if task is None:
+            task = Task(self._next_task, package, [])
+            self._next_task += 1
+            self._tasks.append(task)
+        else:
+            self._bring_front(task)
+        self._home = False
+        _insert_below_grant(task, act)
+        if task.top is act:
+            self._resume(app, act)
+        self._changed()
+        self._advance(self._cost("cold_start" if cold else "warm_start"))
+        return True
+
     def app_stop(self, package: str) -> None:
         app = self._app(package)
         if app.pid is not None:

@@ -17,12 +17,33 @@ from datetime import UTC, datetime
 from exerciser.device.contract import DeviceError, DeviceLost, Key
 from exerciser.sim.adbfront import dumpsys
 from exerciser.sim.adbfront.keyguard import KEYGUARD_WINDOW, SYSTEMUI
-from exerciser.sim.adbfront.phone import KEYCODES, Phone
+from exerciser.sim.adbfront.phone import KEYCODES, SYSTEM_SERVER_PID, Phone
 from exerciser.sim.adbfront.shell import BUILTINS, Command, Ctx
 from exerciser.sim.adbfront.sysinfo import ADBD_PID, Proc, make_system_commands
 
 U2_MAIN = "com.wetest.uia2.Main"
 _APP_PIDS = itertools.count(6011, 17)  # each app_process gets its own pid
+# monkey options that take a value (the event count is the number that is no option's value)
+_MONKEY_VALUED = {
+    "-p",
+    "-c",
+    "-s",
+    "--throttle",
+    "--pct-touch",
+    "--pct-motion",
+    "--pct-trackball",
+    "--pct-nav",
+    "--pct-majornav",
+    "--pct-syskeys",
+    "--pct-appswitch",
+    "--pct-anyevent",
+    "--pct-flip",
+    "--pct-pinchzoom",
+    "--pct-rotation",
+    "--pkg-blacklist-file",
+    "--pkg-whitelist-file",
+    "--randomize-throttle",
+}
 
 
 def make_commands(phone: Phone) -> dict[str, Command]:
@@ -200,22 +221,28 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         return 255 if sub else 1
 
     def _am_start(ctx: Ctx, rest: list[str]) -> int:
-        opts = {}
+        """ActivityManagerShellCommand.runStartActivity: "Starting: Intent {...}", the result's error
+        text ("Error type 3" for a missing class) on stderr, or on stdout with -W, then -W's
+        Status / LaunchState / Activity / TotalTime / WaitTime / Complete; exit status 0 either way."""
+        opts: dict[str, str] = {}
         i = 0
         wait = stop = False
+        comp = ""
         while i < len(rest):
             a = rest[i]
-            if a in ("-W",):
+            if a == "-W":
                 wait = True
             elif a == "-S":
                 stop = True
-            elif a in ("-n", "-a", "-c", "-d", "-t", "-f", "--user") and i + 1 < len(rest):
+            elif a in ("-n", "-a", "-c", "-d", "-t", "-f", "--user", "-p") and i + 1 < len(rest):
                 opts[a] = rest[i + 1]
                 i += 1
             elif a.startswith("--e") and i + 2 < len(rest):
                 i += 2
+            elif not a.startswith("-") and "/" in a:
+                comp = a  # the component may be given bare as the last argument
             i += 1
-        comp = opts.get("-n", "")
+        comp = opts.get("-n", comp)
         desc = []
         if "-a" in opts:
             desc.append(f"act={opts['-a']}")
@@ -223,43 +250,119 @@ def make_commands(phone: Phone) -> dict[str, Command]:
             desc.append(f"cat=[{opts['-c']}]")
         if "-d" in opts:
             desc.append(f"dat={opts['-d']}")
+        pkg, _, cls = comp.partition("/")
         if comp:
-            desc.append(f"cmp={comp}")
-        ctx.print(f"Starting: Intent {{ {' '.join(desc)} }}")
-        pkg = comp.split("/", 1)[0] if comp else ""
-        if not pkg or pkg not in phone.installed():
-            ctx.eprint(
-                f"Error: Activity not started, unable to resolve Intent {{ {' '.join(desc)} flg=0x10000000 }}"
-            )
-            return 1
+            full = pkg + cls if cls.startswith(".") else cls
+            desc.append(f"cmp={pkg}/{dumpsys.short_activity(pkg, full)}")
+        intent = f"Intent {{ {' '.join(desc)} }}"
+        ctx.print(f"Starting: {intent}")
+        out = ctx.print if wait else ctx.eprint
+        if not comp:
+            if opts.get("-a") == "android.intent.action.VIEW" and "-d" in opts:
+                return 0  # the browser takes it (no app of the device is chosen here)
+            out(f"Error: Activity not started, unable to resolve {intent}")
+            return 0
+        if pkg not in phone.installed() or not _has_activity(pkg, full):
+            out("Error type 3")
+            out(f"Error: Activity class {{{pkg}/{full}}} does not exist.")
+            return 0
         if stop:
+            ctx.print(f"Stopping: {pkg}")
             phone.call("app_stop", pkg)
+        was_alive = phone.pid_of(pkg) is not None
+        was_front = phone.focus() == (pkg, full)
         t0 = phone.now_ms()
-        phone.call("app_start", pkg)
+        phone.add_log(
+            "main",
+            SYSTEM_SERVER_PID,
+            "I",
+            "ActivityTaskManager" if phone.info.api_level >= 29 else "ActivityManager",
+            f"START u0 {{{' '.join([*desc[:-1], 'flg=0x10000000', desc[-1]])}}} from uid 2000",
+        )
+        if hasattr(phone.device, "start_activity"):
+            phone.call("start_activity", pkg, full)
+        else:
+            phone.call("app_start", pkg)
+        if was_front:
+            out("Warning: Activity not started, its current task has been brought to the front")
         if wait:
             pkg_now, act_now = phone.focus()
             took = max(1, phone.now_ms() - t0)
+            state = "HOT" if was_front else "WARM" if was_alive else "COLD"
             ctx.print("Status: ok")
-            ctx.print("LaunchState: COLD")
+            ctx.print(f"LaunchState: {state}")  # WaitResult.launchStateToString (Android 10+)
             ctx.print(f"Activity: {pkg_now}/{dumpsys.short_activity(pkg_now, act_now)}")
             ctx.print(f"TotalTime: {took}")
             ctx.print(f"WaitTime: {took + 3}")
             ctx.print("Complete")
         return 0
 
+    def _has_activity(pkg: str, full: str) -> bool:
+        model = phone.app_model(pkg)
+        screens = getattr(model, "screens", None)
+        if not isinstance(screens, dict):  # a device that tells no activities: its launcher one only
+            return full == phone.app_meta(pkg)["launcher_activity"]
+        return any(getattr(sc, "activity", "") == full for sc in screens.values())
+
     def monkey(ctx: Ctx) -> int:
+        """development/cmds/monkey: the first event switches to the package's launcher activity, the
+        rest are touches at seeded random points, kept inside the allowed packages (an app that leaves
+        them is switched back to). -v raises the verbosity; the last number is the event count."""
+        import random
+
         args = ctx.argv[1:]
         for a in args:
             ctx.print(f"  bash arg: {a}")
         pkgs = [args[i + 1] for i, a in enumerate(args) if a == "-p" and i + 1 < len(args)]
+        verbose = sum(a.count("v") for a in args if re.fullmatch(r"-v+", a))
+        seed_arg = args[args.index("-s") + 1] if "-s" in args and args.index("-s") + 1 < len(args) else ""
+        seed = int(seed_arg) if seed_arg.isdigit() else int(phone.now_ms())
+        nums = [
+            a for k, a in enumerate(args) if a.isdigit() and (k == 0 or args[k - 1] not in _MONKEY_VALUED)
+        ]
+        count = int(nums[-1]) if nums else 1
         if not pkgs or any(p not in phone.installed() for p in pkgs):
             ctx.print("** No activities found to run, monkey aborted.")
             return 252
+        if verbose:
+            ctx.print(f":Monkey: seed={seed} count={count}")
+            for p in pkgs:
+                ctx.print(f":AllowPackage: {p}")
+            ctx.print(":IncludeCategory: android.intent.category.LAUNCHER")
+            ctx.print(":IncludeCategory: android.intent.category.MONKEY")
+        rng = random.Random(seed)
         t0 = time.perf_counter()
-        phone.call("app_start", pkgs[0])
-        ctx.print("Events injected: 1")
+        w, h = phone.info.width, phone.info.height
+        for n in range(count):
+            pkg_now = phone.focus()[0]
+            if n == 0 or pkg_now not in pkgs:
+                pkg = pkgs[0] if n == 0 else rng.choice(pkgs)
+                act = phone.app_meta(pkg)["launcher_activity"]
+                cmp = f"{pkg}/{dumpsys.short_activity(pkg, act)}"
+                if verbose:
+                    ctx.print(
+                        ":Switch: #Intent;action=android.intent.action.MAIN;category=android.intent.category."
+                        f"LAUNCHER;launchFlags=0x10200000;component={cmp};end"
+                    )
+                    ctx.print(
+                        "    // Allowing start of Intent { act=android.intent.action.MAIN "
+                        f"cat=[android.intent.category.LAUNCHER] cmp={cmp} }}"
+                        f" in package {pkg}"
+                    )
+                phone.call("app_start", pkg)
+                continue
+            x, y = rng.randrange(w), rng.randrange(h // 20, h - h // 20)  # clear of status and nav bars
+            if verbose:
+                ctx.print(f":Sending Touch (ACTION_DOWN): 0:({x:.1f},{y:.1f})")
+                ctx.print(f":Sending Touch (ACTION_UP): 0:({x:.1f},{y:.1f})")
+            phone.tap(x, y)
+        ctx.print(f"Events injected: {count}")
+        if verbose:
+            ctx.print(":Dropped: keys=0 pointers=0 trackballs=0 flips=0 rotations=0")
         ms = int((time.perf_counter() - t0) * 1000) + 12
         ctx.print(f"## Network stats: elapsed time={ms}ms (0ms mobile, 0ms wifi, {ms}ms not connected)")
+        if verbose:
+            ctx.print("// Monkey finished")
         return 0
 
     # --- input -----------------------------------------------------------------------------------
@@ -326,7 +429,7 @@ def make_commands(phone: Phone) -> dict[str, Command]:
                 img.width.to_bytes(4, "little") + img.height.to_bytes(4, "little") + (1).to_bytes(4, "little")
             )
             if phone.info.api_level >= 28:
-                header += (0).to_bytes(4, "little")  # dataspace
+                header += (1).to_bytes(4, "little")  # dataspace: COLORSPACE_SRGB (screencap.cpp)
             data = header + img.tobytes()
         if files:
             err = phone.fs.write(files[0], data)
@@ -412,7 +515,7 @@ def make_commands(phone: Phone) -> dict[str, Command]:
             if rest[:1] == ["top"]:
                 ctx.out += dumpsys.activity_top(pkg, act or pkg, phone.pid_of(pkg) or 0).encode()
             else:
-                ctx.out += dumpsys.activity_activities(pkg, act or pkg, phone.state.locked).encode()
+                ctx.out += _activities(pkg, act).encode()
             return 0
         if svc == "power":
             ctx.out += dumpsys.power(phone.state.screen_on).encode()
@@ -431,6 +534,18 @@ def make_commands(phone: Phone) -> dict[str, Command]:
             return 0
         ctx.print(f"Can't find service: {svc}")
         return 0
+
+    def _activities(pkg: str, act: str) -> str:
+        home = (phone.launcher_package, getattr(phone.profile, "launcher_activity", "") or "")
+        listing = getattr(phone.device, "task_list", None)
+        if callable(listing):
+            with phone.lock:
+                raw = listing()
+            tasks = [(tid, phone.uid_of(owner), owner, acts) for tid, owner, acts in raw]
+        else:  # a device that tells no tasks: the app in front as the one task
+            tasks = [(12, phone.uid_of(pkg), pkg, [(pkg, act or pkg)])] if pkg != home[0] else []
+        front = bool(tasks) and any(a == (pkg, act) for a in tasks[0][3][-1:])
+        return dumpsys.activity_activities(tasks, home, phone.state.locked, front)
 
     # --- processes, time, logs ---------------------------------------------------------------------
     def pidof(ctx: Ctx) -> int:

@@ -112,9 +112,9 @@ def package(
     return "\n".join(lines) + "\n"
 
 
-def _record(package: str, activity: str) -> str:
+def _record(package: str, activity: str, task: int = 12) -> str:
     short = short_activity(package, activity)
-    return f"ActivityRecord{{{_h(package, activity, 'ar')} u0 {package}/{short} t12}}"
+    return f"ActivityRecord{{{_h(package, activity, 'ar')} u0 {package}/{short} t{task}}}"
 
 
 def window_windows(package: str, activity: str, title: str | None = None) -> str:
@@ -158,24 +158,45 @@ def activity_top(package: str, activity: str, pid: int) -> str:
     )
 
 
-def activity_activities(package: str, activity: str, keyguard: bool) -> str:
-    rec = _record(package, activity)
-    return "\n".join(
-        [
-            "ACTIVITY MANAGER ACTIVITIES (dumpsys activity activities)",
-            "Display #0 (activities from top to bottom):",
-            "  * Task{12 #12 type=standard A=10123:" + package + " U=0 visible=true mode=fullscreen}",
-            f"      * Hist #0: {rec}",
-            "",
-            f"  ResumedActivity: {rec}",
-            f"  mResumedActivity: {rec}",
-            "",
-            "  KeyguardController:",
-            f"    mKeyguardShowing={str(keyguard).lower()}",
-            "    mAodShowing=false",
-            "",
-        ]
-    )
+def activity_activities(
+    tasks: list[tuple[int, int, str, list[tuple[str, str]]]],
+    home: tuple[str, str],
+    keyguard: bool,
+    front: bool,
+) -> str:
+    """`dumpsys activity activities` (ActivityTaskManagerService: RootWindowContainer's dump): every
+    task from the front, each `Task{hash #ID type=standard A=UID:AFFINITY ...}` with its activity
+    records top to bottom; the home task last. `tasks`: (id, uid, package, [(pkg, activity) bottom to
+    top]); `front`: whether the first task is in front (else home is)."""
+    home_task = (1, 10123, home[0], [home])
+    ordered = [*tasks, home_task] if front else [home_task, *tasks]
+    lines = [
+        "ACTIVITY MANAGER ACTIVITIES (dumpsys activity activities)",
+        "Display #0 (activities from top to bottom):",
+    ]
+    resumed = None
+    for n, (tid, uid, pkg, acts) in enumerate(ordered):
+        kind = "home" if (tid, pkg) == (1, home[0]) else "standard"
+        lines.append(
+            f"  * Task{{{_h('task', tid)} #{tid} type={kind} A={uid}:{pkg} U=0 visible={str(n == 0).lower()}"
+            f" visibleRequested={str(n == 0).lower()} mode=fullscreen translucent=false sz={len(acts)}}}"
+        )
+        lines.append(f"    mLastPausedActivity: {_record(*acts[-1], tid)}" if acts and n else "")
+        for k, (apkg, act) in enumerate(reversed(acts)):
+            lines.append(f"      * Hist  #{len(acts) - 1 - k}: {_record(apkg, act, tid)}")
+        if n == 0 and acts:
+            resumed = _record(*acts[-1], tid)
+        lines.append("")
+    lines = [ln for k, ln in enumerate(lines) if ln or (k and lines[k - 1])]
+    if resumed:
+        lines += [f"  ResumedActivity: {resumed}", f"  mResumedActivity: {resumed}", ""]
+    lines += [
+        "  KeyguardController:",
+        f"    mKeyguardShowing={str(keyguard).lower()}",
+        "    mAodShowing=false",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def power(screen_on: bool) -> str:

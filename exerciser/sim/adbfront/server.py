@@ -5,7 +5,8 @@
     front.stop()               # "unplug": the listener and every connection close at once
 
 Services: `shell:` (v1, raw), `shell,v2,...:` (adb CLI), `exec:`, `sync:`, `tcp:9008` (the uiautomator2
-server, only while its app_process shell stream is open), `reboot:`/`root:`/`remount:` answers.
+server, only while its app_process shell stream is open), `reverse:`, `framebuffer:`, `tcpip:`/`usb:`
+(hostsvc), `reboot:`/`root:`/`remount:` answers.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable
 
 from exerciser.device.contract import Device
 from exerciser.sim.adbfront.commands import make_commands
+from exerciser.sim.adbfront.hostsvc import Reverses, serve_framebuffer, serve_tcpip
 from exerciser.sim.adbfront.phone import Phone
 from exerciser.sim.adbfront.shell import Shell
 from exerciser.sim.adbfront.syncsvc import serve_sync
@@ -98,6 +100,7 @@ class AdbFront:
         self.port = port
         self.phone = Phone(device, f"{host}:{port}", port)
         self._commands = make_commands(self.phone)
+        self._reverses = Reverses()
         self._listener: socket.socket | None = None
         self._transports: set[Transport] = set()
         self._lock = threading.Lock()
@@ -188,6 +191,15 @@ class AdbFront:
             if port.isdigit() and int(port) == U2_PORT and self.phone.u2_processes > 0:
                 return lambda s: serve_http(s, self.phone)
             return None  # connection refused
+        if service.startswith("reverse:"):
+            reply = self._reverses.handle(service[len("reverse:") :])
+            return lambda s: s.write(reply)
+        if service == "framebuffer:":
+            return lambda s: serve_framebuffer(s, self.phone)
+        if service.startswith("tcpip:"):
+            return lambda s: serve_tcpip(s, self.phone, service[len("tcpip:") :])
+        if service == "usb:":
+            return lambda s: s.write(b"restarting in USB mode\n")
         if service in ("root:", "unroot:"):
             return lambda s: s.write(b"adbd cannot run as root in production builds\n")
         if service == "remount:":
