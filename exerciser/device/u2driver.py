@@ -449,14 +449,15 @@ class U2Device:
         xml_f = self._pool.submit(self.rpc, "dumpWindowHierarchy", False, 50)
         shot_f = self._pool.submit(self.rpc, "takeScreenshot", 1, self.screenshot_quality)
         focus_f = self._pool.submit(
-            self.sh, "dumpsys window windows | grep -E 'mCurrentFocus|mFocusedApp'; date +%s%3N"
+            self.sh,
+            f"dumpsys window {self._focus_section()} | grep -E 'mCurrentFocus|mFocusedApp'; date +%s%3N",
         )
         xml = xml_f.result()
         shot = shot_f.result()
         focus_out, _ = focus_f.result()
         self._timed("observe:round", t0)
         if "mCurrentFocus" not in focus_out:  # no grep -E here: parse the whole dump
-            full, _ = self.sh("dumpsys window windows")
+            full, _ = self.sh(f"dumpsys window {self._focus_section()}")
             focus_out = full + "\n" + focus_out
         package, activity = parse_focus(focus_out)
         self._dialog_owner = dialog_owner(focus_out)
@@ -595,8 +596,13 @@ class U2Device:
 
     def foreground(self) -> tuple[str, str]:
         """(package, activity) in front, from the window manager."""
-        out, _ = self.sh("dumpsys window windows")
+        out, _ = self.sh(f"dumpsys window {self._focus_section()}")
         return parse_focus(out)
+
+    def _focus_section(self) -> str:
+        """Where the window manager prints its focus: `windows` up to Android 9, `displays` from 10
+        (DisplayContent.dump took mCurrentFocus/mFocusedApp over from WindowManagerService)."""
+        return "displays" if self._info.api_level >= 29 else "windows"
 
     def ensure_awake(self) -> None:
         """Wake a sleeping screen and dismiss a swipe keyguard with key events (and a swipe up)."""

@@ -86,13 +86,13 @@ def test_apps_input_and_focus(sh):
     out = run(shell, f"monkey -p {PKG} -c android.intent.category.LAUNCHER 1")[0]
     assert "Events injected: 1" in out
     assert "No activities found" in run(shell, "monkey -p com.nope -c android.intent.category.LAUNCHER 1")[0]
-    focus = run(shell, "dumpsys window windows")[0]
+    focus = run(shell, "dumpsys window displays")[0]
     assert parse_focus(focus) == (PKG, f"{PKG}.MainActivity")
     assert "mCurrentFocus=Window{" in focus and f" u0 {PKG}/{PKG}.MainActivity}}" in focus
     assert run(shell, f"pidof {PKG}")[0].strip().isdigit()
     assert PKG in run(shell, "ps -A")[0].splitlines()[-1] or PKG in run(shell, "ps -A")[0]
     run(shell, "input tap 500 1075")
-    assert parse_focus(run(shell, "dumpsys window windows")[0])[0] == "com.android.permissioncontroller"
+    assert parse_focus(run(shell, "dumpsys window displays")[0])[0] == "com.android.permissioncontroller"
     run(shell, "input keyevent KEYCODE_BACK")
     assert phone.device.calls[-1] == "key back"
     run(shell, "input text hello")
@@ -109,11 +109,11 @@ def test_screen_power_and_keyguard(sh):
     assert "tap 200 400" not in phone.device.calls
     run(shell, "input keyevent 224")
     assert "mWakefulness=Awake" in run(shell, "dumpsys power")[0]
-    assert parse_focus(run(shell, "dumpsys window windows")[0]) == ("com.android.systemui", "")
+    assert parse_focus(run(shell, "dumpsys window displays")[0]) == ("com.android.systemui", "")
     assert "mShowingLockscreen=true" in run(shell, "dumpsys window")[0]
     run(shell, "input keyevent 82")  # MENU dismisses the swipe keyguard
     assert "mShowingLockscreen=false" in run(shell, "dumpsys window")[0]
-    assert parse_focus(run(shell, "dumpsys window windows")[0])[0] == "com.android.launcher3"
+    assert parse_focus(run(shell, "dumpsys window displays")[0])[0] == "com.android.launcher3"
 
 
 def test_screencap_uiautomator_dump_date(sh):

@@ -500,14 +500,22 @@ def make_commands(phone: Phone) -> dict[str, Command]:
             ).encode()
             return 0
         if svc == "window":
+            # `dumpsys window` alone prints every section; `windows` / `displays` one each
             pkg, act = phone.focus()
             title = window_title(pkg, act, phone.crash_owner())
-            text = dumpsys.window_windows(pkg, act, title)
-            if not phone.state.screen_on or phone.state.locked:
-                text += "  mShowingLockscreen=true mShowingDream=false mDreamingLockscreen=true\n"
-                text += "  isStatusBarKeyguard=true\n"
-            else:
-                text += "  mShowingLockscreen=false mShowingDream=false mDreamingLockscreen=false\n"
+            api = phone.info.api_level
+            part = rest[0] if rest else ""
+            text = ""
+            if part in ("", "windows", "w"):
+                text += dumpsys.window_windows(pkg, act, title, api)
+            if api >= 29 and part in ("", "displays", "d"):
+                info = phone.info
+                text += dumpsys.window_displays(pkg, act, title, info.width, info.height, info.density)
+            if part in ("", "policy", "p", "windows", "w"):
+                locked = not phone.state.screen_on or phone.state.locked
+                text += f"  mShowingLockscreen={str(locked).lower()} mShowingDream=false "
+                text += f"mDreamingLockscreen={str(locked).lower()}\n"
+                text += "  isStatusBarKeyguard=true\n" if locked else ""
             ctx.out += text.encode()
             return 0
         if svc == "activity":

@@ -117,33 +117,57 @@ def _record(package: str, activity: str, task: int = 12) -> str:
     return f"ActivityRecord{{{_h(package, activity, 'ar')} u0 {package}/{short} t{task}}}"
 
 
-def window_windows(package: str, activity: str, title: str | None = None) -> str:
-    """`dumpsys window windows`: the focused window is what adbutils/u2 app_current parse.
+def window_windows(package: str, activity: str, title: str | None = None, api_level: int = 28) -> str:
+    """`dumpsys window windows`: the window list. Up to Android 9 WindowManagerService's
+    dumpWindowsNoHeader also printed `mCurrentFocus=` / `mFocusedApp=` here; from Android 10 they moved
+    to DisplayContent.dump, which `dumpsys window displays` prints (see `window_displays`).
 
     `title` overrides the window title for windows that are not an activity (keyguard, crash dialog).
     """
     focus = title or f"{package}/{activity}"
-    app = _record(package, activity)
+    lines = [
+        "WINDOW MANAGER WINDOWS (dumpsys window windows)",
+        f"  Window #0 Window{{{_h('nav')} u0 NavigationBar0}}:",
+        "    mDisplayId=0 rootTaskId=1 mSession=Session{f3e2d1 1234:u0a10100} "
+        "mClient=android.os.BinderProxy@9a8b7c",
+        f"  Window #1 Window{{{_h('sb')} u0 StatusBar}}:",
+        "    mDisplayId=0 rootTaskId=1 mSession=Session{f3e2d1 1234:u0a10100} "
+        "mClient=android.os.BinderProxy@1a2b3c",
+        f"  Window #2 Window{{{_h(focus)} u0 {focus}}}:",
+        "    mDisplayId=0 rootTaskId=12 mSession=Session{a1b2c3 5678:u0a10123} "
+        "mClient=android.os.BinderProxy@4d5e6f",
+        "    mHasSurface=true isReadyForDisplay()=true mWindowRemovalAllowed=false",
+        f"  Window #3 Window{{{_h('wall')} u0 com.android.systemui.ImageWallpaper}}:",
+        "",
+    ]
+    if api_level < 29:
+        lines += _focus_lines(package, activity, title)
+    return "\n".join(lines)
+
+
+def window_displays(
+    package: str, activity: str, title: str | None, width: int, height: int, density: int
+) -> str:
+    """`dumpsys window displays` (Android 10+): DisplayContent.dump with the display's focus."""
     return "\n".join(
         [
-            "WINDOW MANAGER WINDOWS (dumpsys window windows)",
-            f"  Window #0 Window{{{_h('nav')} u0 NavigationBar0}}:",
-            "    mDisplayId=0 rootTaskId=1 mSession=Session{f3e2d1 1234:u0a10100} "
-            "mClient=android.os.BinderProxy@9a8b7c",
-            f"  Window #1 Window{{{_h('sb')} u0 StatusBar}}:",
-            "    mDisplayId=0 rootTaskId=1 mSession=Session{f3e2d1 1234:u0a10100} "
-            "mClient=android.os.BinderProxy@1a2b3c",
-            f"  Window #2 Window{{{_h(focus)} u0 {focus}}}:",
-            "    mDisplayId=0 rootTaskId=12 mSession=Session{a1b2c3 5678:u0a10123} "
-            "mClient=android.os.BinderProxy@4d5e6f",
-            "    mHasSurface=true isReadyForDisplay()=true mWindowRemovalAllowed=false",
-            f"  Window #3 Window{{{_h('wall')} u0 com.android.systemui.ImageWallpaper}}:",
+            "WINDOW MANAGER DISPLAY CONTENTS (dumpsys window displays)",
+            "  Display: mDisplayId=0 rootTasks=2",
+            f"    init={width}x{height} {density}dpi cur={width}x{height} app={width}x{height}",
             "",
-            f"  mCurrentFocus=Window{{{_h(focus)} u0 {focus}}}",
-            f"  mFocusedApp={app}",
-            "",
+            "  mLayoutSeq=120",
+            *_focus_lines(package, activity, title),
         ]
     )
+
+
+def _focus_lines(package: str, activity: str, title: str | None) -> list[str]:
+    focus = title or f"{package}/{activity}"
+    return [
+        f"  mCurrentFocus=Window{{{_h(focus)} u0 {focus}}}",
+        f"  mFocusedApp={_record(package, activity)}",
+        "",
+    ]
 
 
 def activity_top(package: str, activity: str, pid: int) -> str:

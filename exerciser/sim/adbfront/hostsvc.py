@@ -1,8 +1,9 @@
 """adbd services other than shell/sync/tcp: `reverse:`, `framebuffer:`, `tcpip:`/`usb:`.
 
 Answers as packages/modules/adb does: `reverse:` requests go through the daemon's
-handle_forward_request (daemon/services.cpp -> adb_listeners.cpp), which replies "OKAY" or
-"FAIL<hex4><message>" and lists listeners as `(reverse) <local> <remote>` lines; `framebuffer:` writes
+handle_forward_request (adb.cpp), which on the device replies one "OKAY" (the host's second OKAY is
+`#if ADB_HOST`) or "FAIL<hex4><message>", and lists listeners as a length-prefixed string of
+`(reverse) <local> <remote>` lines (adb_listeners.cpp format_listeners); `framebuffer:` writes
 daemon/framebuffer_service.cpp's fbinfo header (DDMS_RAWIMAGE_VERSION 2, with colorSpace) and the raw
 RGBA pixels; `tcpip:PORT` answers "restarting in TCP mode port: PORT".
 """
@@ -28,9 +29,9 @@ class Reverses:
 
     def handle(self, request: str) -> bytes:
         with self._lock:
-            if request == "list-forward":
+            if request == "list-forward":  # the daemon sends no OKAY here, only the string
                 body = "".join(f"(reverse) {r} {loc}\n" for r, loc in self.table.items()).encode()
-                return b"OKAY" + f"{len(body):04x}".encode() + body
+                return f"{len(body):04x}".encode() + body
             if request == "killforward-all":
                 self.table.clear()
                 return b"OKAY"
