@@ -452,6 +452,28 @@ class VirtualDevice:
         self._changed()
         self._advance(self._cost("pm"))
 
+    def update_permission_flags(self, package: str, permission: str, flags: set[str], on: bool) -> None:
+        """`pm set-permission-flags` / `clear-permission-flags`: the shell sets flags directly."""
+        rec = self._perm_record(self._app(package), permission)
+        if on:
+            rec.flags |= flags
+        else:
+            rec.flags -= flags
+        self._changed()
+
+    def reset_permissions(self) -> None:
+        """`pm reset-permissions`: every app's runtime permissions back to their install state
+        (denied, no user flags); apps that lose a grant are killed as for `pm revoke`."""
+        for app in self._apps.values():
+            lost = any(rec.granted for rec in app.perms.values())
+            for rec in app.perms.values():
+                rec.granted = False
+                rec.flags.clear()
+            if lost and app.pid is not None:
+                self._system_kill(app, "reset runtime permissions")
+        self._changed()
+        self._advance(self._cost("pm"))
+
     # --- sim-only extras ------------------------------------------------------------------------
 
     def app_state(self, package: str) -> dict[str, Any]:

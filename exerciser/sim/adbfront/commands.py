@@ -14,10 +14,11 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from exerciser.device.contract import DeviceError, DeviceLost, Key
-from exerciser.sim.adbfront import dumpsys
+from exerciser.device.contract import DeviceLost, Key
+from exerciser.sim.adbfront import dumpsys, syspkgs
 from exerciser.sim.adbfront.keyguard import KEYGUARD_WINDOW, SYSTEMUI
 from exerciser.sim.adbfront.phone import KEYCODES, SYSTEM_SERVER_PID, Phone
+from exerciser.sim.adbfront.pmcmd import PackageManagerCommand
 from exerciser.sim.adbfront.shell import BUILTINS, Command, Ctx
 from exerciser.sim.adbfront.sysinfo import ADBD_PID, Proc, make_system_commands
 
@@ -80,113 +81,13 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         return 0
 
     # --- pm --------------------------------------------------------------------------------------
+    pm_command = PackageManagerCommand(phone)
+
     def pm(ctx: Ctx) -> int:
-        args = [a for a in ctx.argv[1:]]
-        # drop "--user N" anywhere
-        while "--user" in args:
-            i = args.index("--user")
-            del args[i : i + 2]
-        sub = args[0] if args else ""
-        rest = args[1:]
-        if sub == "list" and rest[:1] == ["packages"]:
-            flags = [a for a in rest[1:] if a.startswith("-")]
-            filt = next((a for a in rest[1:] if not a.startswith("-")), "")
-            third = phone.installed()
-            if "-3" in flags:
-                pkgs = third
-            elif "-s" in flags:
-                pkgs = phone.system_packages()
-            else:
-                pkgs = sorted(set(third) | set(phone.system_packages()))
-            for p in pkgs:
-                if filt and filt not in p:
-                    continue
-                line = "package:"
-                if "-f" in flags:
-                    line += f"/data/app/~~{dumpsys._h(p, 'a')}==/{p}-{dumpsys._h(p, 'c')}==/base.apk="
-                line += p
-                if "-U" in flags:
-                    line += f" uid:{phone.uid_of(p)}"
-                ctx.print(line)
-            return 0
-        if sub == "path":
-            p = rest[0] if rest else ""
-            if p in phone.installed():
-                ctx.print(
-                    f"package:/data/app/~~{dumpsys._h(p, 'a')}{dumpsys._h(p, 'b')}==/{p}-"
-                    f"{dumpsys._h(p, 'c')}{dumpsys._h(p, 'd')}==/base.apk"
-                )
-                return 0
-            if p in phone.system_packages():
-                ctx.print(f"package:/system/priv-app/{p.rsplit('.', 1)[-1]}/{p.rsplit('.', 1)[-1]}.apk")
-                return 0
-            return 1
-        if sub in ("grant", "revoke"):
-            if len(rest) < 2:
-                ctx.eprint(f"Error: no {'package' if not rest else 'permission'} specified")
-                return 1
-            pkg, perm = rest[0], rest[1]
-            if pkg not in phone.installed():
-                ctx.eprint(phone.exception_text(sub, DeviceError(f"Unknown package: {pkg}")).rstrip())
-                return 255
-            try:
-                phone.call(sub, pkg, perm)
-            except DeviceError as exc:
-                ctx.eprint(phone.exception_text(sub, exc).rstrip())
-                return 255
-            return 0
-        if sub == "clear":
-            pkg = rest[0] if rest else ""
-            if pkg not in phone.installed():
-                ctx.print("Failed")
-                return 1
-            phone.call("app_clear", pkg)
-            ctx.print("Success")
-            return 0
-        if sub in ("clear-permission-flags", "set-permission-flags", "reset-permissions"):
-            fn = getattr(phone.device, sub.replace("-", "_"), None)
-            if not callable(fn):
-                ctx.eprint(f"Error: {sub} is not supported on this device")
-                return 255
-            try:
-                phone.call(sub.replace("-", "_"), *rest)
-            except (DeviceError, TypeError) as exc:
-                ctx.eprint(phone.exception_text(sub, exc).rstrip())
-                return 255
-            return 0
-        if sub == "install":
-            return _pm_install(ctx, rest)
-        if sub == "uninstall":
-            pkg = next((a for a in rest if not a.startswith("-")), "")
-            fn = getattr(phone.device, "uninstall", None)
-            if pkg not in phone.installed() or not callable(fn):
-                ctx.print("Failure [DELETE_FAILED_INTERNAL_ERROR]")
-                return 1
-            phone.call("uninstall", pkg)
-            ctx.print("Success")
-            return 0
-        if sub == "dump":
-            return dumpsys_cmd(Ctx(["dumpsys", "package", *rest], b"", ctx.shell, ctx.env, ctx.out, ctx.err))
-        ctx.eprint(
-            f"Unknown command: {sub}" if sub else "usage: pm [list|path|install|uninstall|grant|revoke|clear]"
-        )
-        return 255 if sub else 1
+        def dump(c: Ctx, rest: list[str]) -> int:
+            return dumpsys_cmd(Ctx(["dumpsys", "package", *rest], b"", c.shell, c.env, c.out, c.err))
 
-    def _pm_install(ctx: Ctx, rest: list[str]) -> int:
-        paths = [a for a in rest if not a.startswith("-")]
-        if not paths:
-            ctx.eprint("Error: must specify a APK file")
-            return 1
-        e = phone.fs.get(paths[-1])
-        if e is None:
-            ctx.eprint(f"Error: Unable to open file: {paths[-1]}")
-            ctx.eprint("Consider using a file under /data/local/tmp/")
-            return 1
-        from exerciser.sim.adbfront.install import install_blob
-
-        msg = install_blob(phone, e.data, paths[-1])
-        ctx.print(msg)
-        return 0 if msg == "Success" else 1
+        return pm_command(ctx, dump)
 
     # --- am / monkey -----------------------------------------------------------------------------
     def am(ctx: Ctx) -> int:
@@ -262,7 +163,7 @@ def make_commands(phone: Phone) -> dict[str, Command]:
                 return 0  # the browser takes it (no app of the device is chosen here)
             out(f"Error: Activity not started, unable to resolve {intent}")
             return 0
-        if pkg not in phone.installed() or not _has_activity(pkg, full):
+        if pkg not in phone.installed() or pkg in phone.disabled or not _has_activity(pkg, full):
             out("Error type 3")
             out(f"Error: Activity class {{{pkg}/{full}}} does not exist.")
             return 0
@@ -321,7 +222,7 @@ def make_commands(phone: Phone) -> dict[str, Command]:
             a for k, a in enumerate(args) if a.isdigit() and (k == 0 or args[k - 1] not in _MONKEY_VALUED)
         ]
         count = int(nums[-1]) if nums else 1
-        if not pkgs or any(p not in phone.installed() for p in pkgs):
+        if not pkgs or any(p not in phone.installed() or p in phone.disabled for p in pkgs):
             ctx.print("** No activities found to run, monkey aborted.")
             return 252
         if verbose:
@@ -477,8 +378,27 @@ def make_commands(phone: Phone) -> dict[str, Command]:
                 for p in phone.installed():
                     ctx.print(f"  Package [{p}] ({dumpsys._h(p, phone.uid_of(p))}):")
                 return 0
-            if pkg not in phone.installed():
+            sys_pkg = phone.system_package(pkg)
+            if pkg not in phone.installed() and sys_pkg is None:
                 ctx.print(f"Unable to find package: {pkg}")
+                return 0
+            if sys_pkg is not None:
+                ctx.out += dumpsys.package(
+                    pkg,
+                    uid=sys_pkg.uid,
+                    version_name=phone.props["ro.build.version.release"],
+                    version_code=phone.info.api_level,
+                    target_sdk=phone.info.api_level,
+                    min_sdk=phone.info.api_level,
+                    launcher_activity=getattr(phone.profile, "launcher_activity", "") or f"{pkg}.Main",
+                    requested=[],
+                    install_granted=[],
+                    runtime=[],
+                    installed_ms=1_230_768_000_000,  # 2009-01-01: a system image's timestamp
+                    stopped=False,
+                    apk=sys_pkg.path,
+                    app_flags=sys_pkg.flags,
+                ).encode()
                 return 0
             meta = phone.app_meta(pkg)
             perms = phone.permissions(pkg)
@@ -497,6 +417,7 @@ def make_commands(phone: Phone) -> dict[str, Command]:
                 runtime=perms.values(),
                 installed_ms=phone.installed_ms(pkg),
                 stopped=phone.pid_of(pkg) is None,
+                user_sensitive=phone.info.api_level >= syspkgs.flag_bits()["user_sensitive_from_api"],
             ).encode()
             return 0
         if svc == "window":
@@ -631,19 +552,7 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         name = {"package": "pm", "activity": "am", "window": "wm", "input": "input", "settings": "settings"}[
             svc
         ]
-        if svc == "package" and ctx.argv[2:3] == ["install"] and "-S" in ctx.argv:
-            return _cmd_install_stdin(ctx)
         return fn(Ctx([name, *ctx.argv[2:]], ctx.stdin, ctx.shell, ctx.env, ctx.out, ctx.err))
-
-    def _cmd_install_stdin(ctx: Ctx) -> int:
-        """`adb install` on devices with the cmd feature: exec:cmd package install -S SIZE, APK on stdin."""
-        from exerciser.sim.adbfront.install import install_blob
-
-        size = int(ctx.argv[ctx.argv.index("-S") + 1])
-        session = ctx.shell.session
-        data = session.read_stdin(size) if session is not None else ctx.stdin[:size]
-        ctx.print(install_blob(phone, data, "<stdin>"))
-        return 0
 
     def app_process(ctx: Ctx) -> int:
         """Only the uiautomator2 server is known: it serves tcp:9008 while this shell stream lives."""

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable
 
 from exerciser.device.contract import PermissionState
+from exerciser.sim.adbfront import syspkgs
 
 
 def _h(*parts: object) -> str:
@@ -42,10 +43,16 @@ def package(
     runtime: Iterable[PermissionState],
     installed_ms: int,
     stopped: bool,
+    apk: str = "",
+    app_flags: tuple[str, ...] = ("HAS_CODE", "ALLOW_CLEAR_USER_DATA", "ALLOW_BACKUP"),
+    user_sensitive: bool = False,
 ) -> str:
+    """One package's dump (PackageManagerService dumpPackageLPr layout). `apk`: the APK path (a
+    system package's file under /system; default the app's /data/app directory); `user_sensitive`:
+    the USER_SENSITIVE_WHEN_GRANTED|DENIED flags Android 10+ sets on an app's runtime permissions."""
     requested = list(requested)
     ph = _h(pkg, uid)
-    code_path = f"/data/app/~~{_h(pkg, 'a')}{_h(pkg, 'b')}==/{pkg}-{_h(pkg, 'c')}{_h(pkg, 'd')}=="
+    code_path = apk.rsplit("/", 1)[0] if apk else code_dir(pkg)
     lines = [
         "Activity Resolver Table:",
         "  Non-Data Actions:",
@@ -75,7 +82,7 @@ def package(
         "    usesNonSdkApi=false",
         "    splits=[base]",
         "    apkSigningVersion=2",
-        "    flags=[ HAS_CODE ALLOW_CLEAR_USER_DATA ALLOW_BACKUP ]",
+        f"    flags={syspkgs.flags_text(app_flags)}",
         "    privateFlags=[ PRIVATE_FLAG_ACTIVITIES_RESIZE_MODE_RESIZEABLE_VIA_SDK_VERSION "
         "ALLOW_AUDIO_PLAYBACK_CAPTURE PRIVATE_FLAG_ALLOW_NATIVE_HEAP_POINTER_TAGGING ]",
         "    forceQueryable=false",
@@ -89,7 +96,7 @@ def package(
         f"    signatures=PackageSignatures{{{_h(pkg, 'sig')} version:2, signatures:[{_h(pkg, 'cert')}], "
         "past signatures:[]}",
         "    installPermissionsFixed=true",
-        "    pkgFlags=[ HAS_CODE ALLOW_CLEAR_USER_DATA ALLOW_BACKUP ]",
+        f"    pkgFlags={syspkgs.flags_text(app_flags)}",
     ]
     if requested:
         lines.append("    requested permissions:")
@@ -105,11 +112,17 @@ def package(
         "      gids=[3003]",
         "      runtime permissions:",
     ]
+    sensitive = {"USER_SENSITIVE_WHEN_GRANTED", "USER_SENSITIVE_WHEN_DENIED"} if user_sensitive else set()
     for st in runtime:
-        flags = "|".join(sorted(st.flags))
-        lines.append(f"        {st.name}: granted={str(st.granted).lower()}, flags=[ {flags}]")
+        flags = syspkgs.permission_flags_text(set(st.flags) | sensitive)
+        lines.append(f"        {st.name}: granted={str(st.granted).lower()}{flags}")
     lines += ["      disabledComponents:", "      enabledComponents:", ""]
     return "\n".join(lines) + "\n"
+
+
+def code_dir(pkg: str) -> str:
+    """An installed app's directory (Android 11+: /data/app/~~RANDOM==/PKG-RANDOM==)."""
+    return f"/data/app/~~{_h(pkg, 'a')}{_h(pkg, 'b')}==/{pkg}-{_h(pkg, 'c')}{_h(pkg, 'd')}=="
 
 
 def _record(package: str, activity: str, task: int = 12) -> str:

@@ -58,6 +58,7 @@ def install_blob(phone: Phone, data: bytes, name: str) -> str:
         phone.call("install", model)
     except Exception as exc:
         return f"Failure [INSTALL_FAILED_INTERNAL_ERROR: {exc}]"
+    phone.last_installed = model.package
     return "Success"
 
 

@@ -109,6 +109,8 @@ class Phone:
         self.fs = VirtualFS(clock=lambda: self.now_ms() / 1000)  # file times follow the device clock
         self.info = device.info
         self.u2_processes = 0  # live `app_process ... com.wetest.uia2.Main` shell streams
+        self.disabled: set[str] = set()  # packages `pm disable-user` turned off
+        self.last_installed = ""  # package of the last successful install (for `install -g`)
         self.procs: dict = {}  # pid -> sysinfo.Proc: processes shell commands started (app_process)
         self.logs: deque = deque(maxlen=5000)  # (ms, buffer, pid, level, tag, message) from `log`
         self.u2_launches = 0
@@ -360,6 +362,15 @@ class Phone:
             if e.package == package and e.detail.get("uid", "").isdigit():
                 return int(e.detail["uid"])
         return 10100 + sum(map(ord, package)) % 400
+
+    def apk_path(self, package: str) -> str:
+        """base.apk of an installed app, the APK under /system of a system package."""
+        sys_pkg = self.system_package(package)
+        if sys_pkg is not None:
+            return sys_pkg.path
+        from exerciser.sim.adbfront.dumpsys import code_dir
+
+        return code_dir(package) + "/base.apk"
 
     def installed(self) -> list[str]:
         return list(self.call("installed_packages", mutate=False))

@@ -51,6 +51,13 @@ class _V1Session:
     def read_stdin(self, n: int) -> bytes:
         return self.stream.read_exact(n)
 
+    def read_line(self) -> bytes:
+        """One line the client typed (b"" once it closed the stream)."""
+        try:
+            return self.stream.read_until(b"\n")
+        except StreamClosed:
+            return b""
+
 
 class _V2Session:
     """shell protocol v2 (adb CLI): packets [id u8][len u32le][data]; 1 stdout, 2 stderr, 3 exit."""
@@ -90,6 +97,21 @@ class _V2Session:
                 break
         out, self._stdin = bytes(self._stdin[:n]), self._stdin[n:]
         return out
+
+    def read_line(self) -> bytes:
+        try:
+            while b"\n" not in self._stdin:
+                ident, length = struct.unpack("<BI", self.stream.read_exact(5))
+                data = self.stream.read_exact(length)
+                if ident == 4:
+                    break
+                if ident == 0:
+                    self._stdin += data
+        except StreamClosed:
+            pass
+        line, sep, rest = bytes(self._stdin).partition(b"\n")
+        self._stdin = bytearray(rest)
+        return line + sep
 
 
 class AdbFront:

@@ -46,6 +46,8 @@ class Ctx:
     out: bytearray = field(default_factory=bytearray)
     err: bytearray = field(default_factory=bytearray)
     pid: int = 0  # of the background job running this command (0: the shell's own)
+    tty_in: bool = False  # stdin is the adb stream (no pipe, no redirection): `read` waits on it
+    tty_out: bool = False  # stdout is the adb stream: a child shell may write to it as it goes
 
     def print(self, text: str = "", end: str = "\n") -> None:
         self.out += (text + end).encode()
@@ -138,7 +140,7 @@ class Shell:
                 self._background(pipeline)
                 status = 0
                 continue
-            o, e, status = self._pipeline(pipeline, stdin)
+            o, e, status = self._pipeline(pipeline, stdin, tty=top and self.session is not None)
             self.env["?"] = str(status)
             if top and self.session is not None:
                 self.session.emit(o, e)
@@ -207,20 +209,22 @@ class Shell:
                 status = job.status
         return status
 
-    def _pipeline(self, pipeline: Pipeline, stdin: bytes) -> tuple[bytes, bytes, int]:
+    def _pipeline(self, pipeline: Pipeline, stdin: bytes, tty: bool = False) -> tuple[bytes, bytes, int]:
         data = stdin
         err = bytearray()
         status = 0
-        for node in pipeline:
+        for k, node in enumerate(pipeline):
             if isinstance(node, Simple):
-                out, e, status = self._simple(node, data)
+                out, e, status = self._simple(node, data, tty and k == 0, tty and k == len(pipeline) - 1)
             else:
                 out, e, status = self._compound(node, data)
             err += e
             data = out
         return data, bytes(err), status
 
-    def _simple(self, simple: Simple, stdin: bytes) -> tuple[bytes, bytes, int]:
+    def _simple(
+        self, simple: Simple, stdin: bytes, tty_in: bool = False, tty_out: bool = False
+    ) -> tuple[bytes, bytes, int]:
         self._pending_err = b""
         env = dict(self.env)
         for name, w in simple.assigns:
@@ -245,7 +249,15 @@ class Shell:
         if not argv:
             self.env.update({k: v for k, v in env.items() if k != "?"})
             return b"", pre_err, 0
-        ctx = Ctx(argv, stdin, self, env, pid=self._pid)
+        ctx = Ctx(
+            argv,
+            stdin,
+            self,
+            env,
+            pid=self._pid,
+            tty_in=tty_in and not any(r.op == "<" for r in simple.redirects),
+            tty_out=tty_out and not any(r.op != "<" and r.fd in (1, -1) for r in simple.redirects),
+        )
         name = argv[0]
         if "/" in name:  # a path: only the system's own binaries exist
             entry = self.fs.get(self.path(name))
@@ -576,7 +588,10 @@ def _sh(ctx: Ctx) -> int:
     args = ctx.argv[1:]
     while args and args[0] in ("-e", "-x", "-u"):
         args = args[1:]
-    sub = Shell(ctx.shell.fs, ctx.shell.commands)
+    # on the terminal (no pipe either side) the child shell talks to the adb stream itself: it can
+    # `read` lines the client sends and stream output, as a script run by `adb shell sh FILE` does
+    on_tty = ctx.tty_in and ctx.tty_out
+    sub = Shell(ctx.shell.fs, ctx.shell.commands, ctx.shell.session if on_tty else None)
     sub.env, sub.cwd = dict(ctx.env), ctx.shell.cwd
     if args[:1] == ["-c"]:
         if len(args) < 2:
@@ -646,7 +661,12 @@ def _cd(ctx: Ctx) -> int:
 def _read(ctx: Ctx) -> int:
     """`read [-r] NAME...`: one line of stdin into variables (the last takes the rest)."""
     names = [a for a in ctx.argv[1:] if not a.startswith("-")] or ["REPLY"]
-    text = ctx.stdin.decode("utf-8", "replace")
+    session = ctx.shell.session
+    if ctx.tty_in and session is not None:  # wait for a line the client sends down the stream
+        line = session.read_line()
+        text = line.decode("utf-8", "replace") if line else ""
+    else:
+        text = ctx.stdin.decode("utf-8", "replace")
     if not text:
         for n in names:
             ctx.shell.env[n] = ""

@@ -8,26 +8,11 @@ from functools import cache
 
 from exerciser import knowledge
 
-# ApplicationInfo.FLAG_* bit order (core/java/android/content/pm/ApplicationInfo.java); `dumpsys
-# package` prints set flags lowest bit first (ApplicationInfo.flagsToString via DebugUtils).
-FLAG_BITS = {
-    "SYSTEM": 0,
-    "DEBUGGABLE": 1,
-    "HAS_CODE": 2,
-    "PERSISTENT": 3,
-    "FACTORY_TEST": 4,
-    "ALLOW_TASK_REPARENTING": 5,
-    "ALLOW_CLEAR_USER_DATA": 6,
-    "UPDATED_SYSTEM_APP": 7,
-    "TEST_ONLY": 8,
-    "SUPPORTS_SMALL_SCREENS": 9,
-    "SUPPORTS_NORMAL_SCREENS": 10,
-    "SUPPORTS_LARGE_SCREENS": 11,
-    "RESIZEABLE_FOR_SCREENS": 12,
-    "SUPPORTS_SCREEN_DENSITIES": 13,
-    "VM_SAFE_MODE": 14,
-    "ALLOW_BACKUP": 15,
-}
+
+@cache
+def flag_bits() -> dict:
+    """`models/android/package_flags.yaml`: application and permission flag bit positions."""
+    return knowledge.load("android/package_flags.yaml")
 
 
 @dataclass(frozen=True)
@@ -40,9 +25,19 @@ class SysPkg:
 
 
 def flags_text(flags: list[str] | tuple[str, ...]) -> str:
-    """`[ A B ]` in bit order, `[ ]` for none (PackageSetting dump prints the brackets either way)."""
-    names = sorted(set(flags), key=lambda f: FLAG_BITS.get(f, 99))
+    """ApplicationInfo flags as `[ A B ]`, lowest bit first; `[ ]` for none (the package dump prints
+    the brackets either way)."""
+    bits = flag_bits()["application"]
+    names = sorted(set(flags), key=lambda f: bits.get(f, 99))
     return "[ " + "".join(f"{n} " for n in names) + "]"
+
+
+def permission_flags_text(flags: frozenset[str] | set[str]) -> str:
+    """`, flags=[ A|B]` lowest bit first, or "" when none is set (permissionFlagsToString)."""
+    if not flags:
+        return ""
+    bits = flag_bits()["permission"]
+    return ", flags=[ " + "|".join(sorted(flags, key=lambda f: (bits.get(f, 99), f))) + "]"
 
 
 @cache
