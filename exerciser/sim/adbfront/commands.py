@@ -23,6 +23,7 @@ from exerciser.sim.adbfront.shell import BUILTINS, Command, Ctx
 from exerciser.sim.adbfront.sysinfo import ADBD_PID, Proc, make_system_commands
 
 U2_MAIN = "com.wetest.uia2.Main"
+SYSTEM_IME = "com.android.inputmethod.latin/.LatinIME"  # the image's own keyboard (LatinIME)
 _APP_PIDS = itertools.count(6011, 17)  # each app_process gets its own pid
 # monkey options that take a value (the event count is the number that is no option's value)
 _MONKEY_VALUED = {
@@ -109,9 +110,22 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         if sub in ("start", "start-activity"):
             return _am_start(ctx, rest)
         if sub == "broadcast":
-            action = rest[rest.index("-a") + 1] if "-a" in rest and rest.index("-a") + 1 < len(rest) else ""
-            ctx.print(f"Broadcasting: Intent {{ act={action} flg=0x400000 }}")
-            ctx.print("Broadcast completed: result=0")
+            from exerciser.sim.adbfront.helpers import broadcast
+
+            action, extras = "", {}
+            i = 0
+            while i < len(rest):
+                if rest[i] == "-a" and i + 1 < len(rest):
+                    action = rest[i + 1]
+                    i += 1
+                elif rest[i] in ("--es", "--ei", "--ez", "--el", "--ef") and i + 2 < len(rest):
+                    extras[rest[i + 1]] = rest[i + 2]
+                    i += 2
+                i += 1
+            has = " (has extras)" if extras else ""
+            # FLAG_RECEIVER_FROM_SHELL 0x400000 (ActivityManagerShellCommand.runSendBroadcast)
+            ctx.print(f"Broadcasting: Intent {{ act={action} flg=0x400000{has} }}")
+            ctx.print(f"Broadcast completed: result={broadcast(phone, action, extras)}")
             return 0
         if sub == "get-current-user":
             ctx.print("0")
@@ -524,22 +538,46 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         return 0
 
     def ime(ctx: Ctx) -> int:
-        sub = ctx.argv[1] if len(ctx.argv) > 1 else ""
-        default = phone.state.settings["secure"]["default_input_method"]
+        """InputMethodManagerService's shell command: list [-a] [-s], enable, disable, set. The
+        enabled set is Settings.Secure enabled_input_methods (colon separated), as on a phone."""
+        from exerciser.sim.adbfront.helpers import available_imes
+
+        args = ctx.argv[1:]
+        sub = args[0] if args else ""
+        secure = phone.state.settings.setdefault("secure", {})
+        default = secure.get("default_input_method", "")
+        installed = [SYSTEM_IME, *available_imes(phone)]
+        enabled = [i for i in secure.get("enabled_input_methods", default).split(":") if i]
+        ident = next((a for a in args[1:] if not a.startswith("-")), "")
         if sub == "list":
-            ctx.print(default if "-s" in ctx.argv else f"{default}:\n  mId={default} mSettingsActivity=null")
-        elif sub in ("enable", "disable"):
-            ident = ctx.argv[2] if len(ctx.argv) > 2 else ""
-            if ident != default:
-                ctx.print(f"Unknown input method {ident} cannot be {sub}d for user #0")
-                return 1
-            ctx.print(f"Input method {ident}: already {sub}d for user #0")
+            shown = installed if "-a" in args else [i for i in installed if i in enabled]
+            for i in shown:
+                ctx.print(i if "-s" in args else f"{i}:\n  mId={i} mSettingsActivity=null")
+            return 0
+        if sub in ("enable", "disable", "set") and ident not in installed:
+            verb = {"enable": "enabled", "disable": "disabled", "set": "selected"}[sub]
+            ctx.eprint(f"Unknown input method {ident} cannot be {verb} for user #0")
+            return 255
+        if sub == "enable":
+            ctx.print(f"Input method {ident}: {'already' if ident in enabled else 'now'} enabled for user #0")
+            enabled = enabled + [ident] if ident not in enabled else enabled
+        elif sub == "disable":
+            ctx.print(
+                f"Input method {ident}: {'now' if ident in enabled else 'already'} disabled for user #0"
+            )
+            enabled = [i for i in enabled if i != ident]
+            if default == ident and installed:  # the system falls back to its own keyboard
+                secure["default_input_method"] = installed[0]
         elif sub == "set":
-            ident = ctx.argv[2] if len(ctx.argv) > 2 else ""
-            if ident != default:
-                ctx.eprint(f"Unknown input method {ident} cannot be selected for user #0")
-                return 1
+            secure["default_input_method"] = ident
             ctx.print(f"Input method {ident} selected for user #0")
+        else:
+            ctx.eprint(
+                "ime <command>:\n  list [-a] [-s]\n  enable [--user <USER_ID>] <ID>\n"
+                "  disable [--user <USER_ID>] <ID>\n  set [--user <USER_ID>] <ID>"
+            )
+            return 255 if sub else 1
+        secure["enabled_input_methods"] = ":".join(enabled)
         return 0
 
     def cmd(ctx: Ctx) -> int:

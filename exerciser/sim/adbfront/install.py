@@ -1,7 +1,8 @@
 """`pm install` on the virtual device: what it can run is an app behaviour model, not dex code.
 
-Accepted: an APK (zip) carrying its model at `assets/exerciser/app.yaml`, or a bare `app.yaml` pushed as
-the package file. Anything else fails the way Android fails a package it cannot parse.
+Accepted: an APK (zip) carrying its model at `assets/exerciser/app.yaml`, a bare `app.yaml` pushed as
+the package file, or a known automation helper APK (`helpers.py`). Anything else fails the way Android
+fails a package it cannot parse.
 """
 
 from __future__ import annotations
@@ -43,6 +44,13 @@ def _model_text(data: bytes) -> tuple[str | None, str]:
 def install_blob(phone: Phone, data: bytes, name: str) -> str:
     """Install; returns Android's one-line answer: "Success" or "Failure [CODE: message]"."""
     text, reason = _model_text(data)
+    if text is None and reason.startswith("INSTALL_FAILED_INVALID_APK"):
+        # an automation client's helper APK: its behaviour is the device's own (helpers.py)
+        from exerciser.sim.adbfront.helpers import apk_package, install_helper
+
+        answer = install_helper(phone, apk_package(data))
+        if answer is not None:
+            return answer
     if text is None:
         return f"Failure [{reason}]"
     from exerciser.sim.appmodel import parse_app_model

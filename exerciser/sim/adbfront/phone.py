@@ -110,6 +110,7 @@ class Phone:
         self.info = device.info
         self.u2_processes = 0  # live `app_process ... com.wetest.uia2.Main` shell streams
         self.disabled: set[str] = set()  # packages `pm disable-user` turned off
+        self.helpers: dict = {}  # package -> helpers.Helper: installed automation helper APKs
         self.last_installed = ""  # package of the last successful install (for `install -g`)
         self.procs: dict = {}  # pid -> sysinfo.Proc: processes shell commands started (app_process)
         self.logs: deque = deque(maxlen=5000)  # (ms, buffer, pid, level, tag, message) from `log`

@@ -153,7 +153,7 @@ class PackageManagerCommand:
             else:
                 filt = a
         system = phone.system_packages()
-        for p in sorted(set(system) | set(phone.installed())):
+        for p in sorted(set(system) | set(phone.installed()) | set(phone.helpers)):
             is_system = p in system
             enabled = p not in phone.disabled
             if filt and filt not in p:
@@ -180,7 +180,8 @@ class PackageManagerCommand:
             ctx.eprint("Error: no package specified")
             return 1
         p = rest[0]
-        if p not in self.phone.installed() and self.phone.system_package(p) is None:
+        known = p in self.phone.installed() or p in self.phone.helpers
+        if not known and self.phone.system_package(p) is None:
             return 1  # displayPackageFilePath: nothing printed
         ctx.print(f"package:{self.phone.apk_path(p)}")
         return 0
@@ -369,6 +370,9 @@ class PackageManagerCommand:
 
     def uninstall(self, ctx: Ctx, sub: str, rest: list[str]) -> int:
         pkg = next((a for a in rest if not a.startswith("-")), "")
+        if self.phone.helpers.pop(pkg, None) is not None:
+            ctx.print("Success")
+            return 0
         fn = getattr(self.phone.device, "uninstall", None)
         if pkg not in self.phone.installed() or not callable(fn):
             ctx.print("Failure [DELETE_FAILED_INTERNAL_ERROR]")
