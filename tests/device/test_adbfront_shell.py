@@ -65,7 +65,9 @@ def test_getprop_wm_pm_and_grep(sh):
         len(phone.system_packages()) + 1
     )
     out = run(shell, f"dumpsys package {PKG} | grep -A1 'runtime permissions:'")[0]
-    assert out == f"      runtime permissions:\n        {CAMERA}: granted=false, flags=[ ]\n"
+    # Android 10+ marks an app's runtime permissions user-sensitive; flags print lowest bit first
+    sensitive = "USER_SENSITIVE_WHEN_GRANTED|USER_SENSITIVE_WHEN_DENIED"
+    assert out == f"      runtime permissions:\n        {CAMERA}: granted=false, flags=[ {sensitive}]\n"
 
 
 def test_pm_grant_revoke_errors_like_android(sh):
