@@ -21,6 +21,11 @@ _SYSTEM_DIALOGS = {
 }
 
 
+# Flags Android 10+ sets on every runtime permission of an app (whether a grant or denial is worth a
+# notification): bookkeeping of the system, no decision of the user; not part of the contract's flags.
+_BOOKKEEPING = frozenset({"USER_SENSITIVE_WHEN_GRANTED", "USER_SENSITIVE_WHEN_DENIED"})
+
+
 def parse_runtime_permissions(text: str) -> dict[str, PermissionState]:
     """The `runtime permissions:` block of the first `User N:` section of `dumpsys package PKG`.
 
@@ -42,7 +47,7 @@ def parse_runtime_permissions(text: str) -> dict[str, PermissionState]:
             break
         lines.append(line)
     for m in _PERM.finditer("\n" + "\n".join(lines)):
-        flags = frozenset(f for f in re.split(r"[|\s]+", m.group(3) or "") if f)
+        flags = frozenset(f for f in re.split(r"[|\s]+", m.group(3) or "") if f and f not in _BOOKKEEPING)
         out[m.group(1)] = PermissionState(m.group(1), m.group(2) == "true", flags)
     return out
 

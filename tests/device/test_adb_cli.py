@@ -50,7 +50,8 @@ def test_dumpsys_package_runtime_permissions(rack):
     out = adb.run("-s", a.serial, "shell", "dumpsys", "package", EN).stdout
     assert f"Package [{EN}]" in out and "versionName=5.4.0" in out and "targetSdk=34" in out
     block = out.split("runtime permissions:")[1]
-    assert "android.permission.CAMERA: granted=false, flags=[ ]" in block
+    sensitive = "USER_SENSITIVE_WHEN_GRANTED|USER_SENSITIVE_WHEN_DENIED"  # every app permission, API 29+
+    assert f"android.permission.CAMERA: granted=false, flags=[ {sensitive}]" in block
     assert adb.run("-s", a.serial, "shell", "pm", "grant", EN, "android.permission.CAMERA").returncode == 0
     out = adb.run("-s", a.serial, "shell", "dumpsys package " + EN + " | grep CAMERA:").stdout
     assert "android.permission.CAMERA: granted=true" in out

@@ -301,6 +301,8 @@ def make_commands(phone: Phone) -> dict[str, Command]:
                     phone.tap(x1, y1, dur)  # the classic long-press idiom
                 else:
                     phone.swipe(x1, y1, x2, y2, dur)
+                # InputShellCommand injects the moves over `dur` ms: the command returns after them
+                time.sleep(min(dur, 10_000) / 1000)
             elif sub == "keyevent":
                 for k in rest:
                     if k.startswith("--"):
@@ -580,16 +582,39 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         secure["enabled_input_methods"] = ":".join(enabled)
         return 0
 
+    def statusbar(ctx: Ctx) -> int:
+        """`cmd statusbar` (StatusBarShellCommand): expand-notifications, expand-settings, collapse."""
+        sub = ctx.argv[1] if len(ctx.argv) > 1 else ""
+        if sub == "expand-notifications":
+            phone.open_shade("notifications")
+        elif sub == "expand-settings":
+            phone.open_shade("quick_settings")
+        elif sub == "collapse":
+            phone.collapse_shade()
+        else:
+            ctx.eprint(
+                f"Unknown command: {sub}"
+                if sub
+                else "Status bar commands:\n  help\n    Print this help text."
+            )
+            return 255 if sub else 1
+        return 0
+
     def cmd(ctx: Ctx) -> int:
         svc = ctx.argv[1] if len(ctx.argv) > 1 else ""
-        table = {"package": pm, "activity": am, "window": wm, "input": input_cmd, "settings": settings}
+        table = {
+            "package": pm,
+            "activity": am,
+            "window": wm,
+            "input": input_cmd,
+            "settings": settings,
+            "statusbar": statusbar,
+        }
         fn = table.get(svc)
         if fn is None:
             ctx.eprint(f"cmd: Can't find service: {svc}")
             return 20
-        name = {"package": "pm", "activity": "am", "window": "wm", "input": "input", "settings": "settings"}[
-            svc
-        ]
+        name = {"package": "pm", "activity": "am", "window": "wm"}.get(svc, svc)
         return fn(Ctx([name, *ctx.argv[2:]], ctx.stdin, ctx.shell, ctx.env, ctx.out, ctx.err))
 
     def app_process(ctx: Ctx) -> int:

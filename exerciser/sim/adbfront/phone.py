@@ -64,6 +64,7 @@ class PhoneState:
 
     screen_on: bool = True
     locked: bool = False
+    shade: str = ""  # "" | "notifications" | "quick_settings": the notification shade pulled down
     clipboard: str = ""
     # package of another UiAutomation client holding the accessibility bridge (e.g. Appium's server)
     uiautomation_holder: str = ""
@@ -270,6 +271,10 @@ class Phone:
                 self._obs = obs
             if not self.state.screen_on or self.state.locked:
                 return self._keyguard(self._obs)
+            if self.state.shade:
+                from exerciser.sim.adbfront.shade import shade_observation
+
+                return shade_observation(self.info, self._obs, self.state.shade)
             return self._obs
 
     def jpeg(self, quality: int) -> bytes:
@@ -449,15 +454,41 @@ class Phone:
                     st.locked = False
                     self.invalidate()
                 return True
+            if st.shade:  # the shade has the keys: back and home collapse it
+                if code in (KEYCODES["BACK"], KEYCODES["HOME"]):
+                    self.collapse_shade()
+                if code != KEYCODES["HOME"]:
+                    return True
             key = CODE_TO_KEY.get(code)
             if key is None:
                 return True
             self.call("key", key)
             return True
 
+    # --- the notification shade --------------------------------------------------------------------
+    def open_shade(self, kind: str = "notifications") -> bool:
+        with self.lock:
+            if not self.state.screen_on or self.state.locked:
+                return False
+            self.state.shade = kind
+            self.invalidate()
+            return True
+
+    def collapse_shade(self) -> None:
+        with self.lock:
+            if self.state.shade:
+                self.state.shade = ""
+                self.invalidate()
+
     def tap(self, x: int, y: int, duration_ms: int = 0) -> None:
         with self.lock:
             if not self.state.screen_on or self.state.locked:
+                return
+            if self.state.shade:  # a tap below the panel collapses it; the panel takes its own
+                from exerciser.sim.adbfront.shade import panel_height
+
+                if y > panel_height(self.info, self.state.shade):
+                    self.collapse_shade()
                 return
             if duration_ms >= 500:
                 self.call("long_press", x, y, duration_ms)
@@ -472,6 +503,16 @@ class Phone:
                 if y1 - y2 > self.info.height // 4:  # swipe up unlocks a swipe keyguard
                     self.state.locked = False
                     self.invalidate()
+                return
+            h = self.info.height
+            if self.state.shade:  # up collapses it, down again expands quick settings
+                if y1 - y2 > h // 10:
+                    self.collapse_shade()
+                elif y2 - y1 > h // 10:
+                    self.open_shade("quick_settings")
+                return
+            if y1 <= h // 40 and y2 - y1 > h // 8:  # from the status bar down: the shade
+                self.open_shade("notifications")
                 return
             self.call("swipe", x1, y1, x2, y2, duration_ms)
 

@@ -186,14 +186,24 @@ def _long_click(phone: Phone, sel: dict, *rest) -> bool:
 
 
 def _swipe(phone: Phone, fx, fy, tx, ty, steps: int = 55) -> bool:
-    phone.swipe(int(fx), int(fy), int(tx), int(ty), max(1, int(steps)) * 5)
+    ms = max(1, int(steps)) * 5
+    phone.swipe(int(fx), int(fy), int(tx), int(ty), ms)
+    _gesture_time(ms)
     return True
 
 
 def _swipe_points(phone: Phone, points: list, steps: int = 55) -> bool:
+    ms = max(1, int(steps)) * 5
     if len(points) >= 4:
-        phone.swipe(int(points[0]), int(points[1]), int(points[-2]), int(points[-1]), max(1, int(steps)) * 5)
+        phone.swipe(int(points[0]), int(points[1]), int(points[-2]), int(points[-1]), ms)
+    _gesture_time(ms * max(1, len(points) // 2 - 1))
     return True
+
+
+def _gesture_time(ms: int) -> None:
+    """UiDevice.swipe injects one move per step, 5 ms apart (UiAutomatorBridge): the call returns after
+    the gesture has run, as on a phone."""
+    time.sleep(ms / 1000)
 
 
 def _press_key(phone: Phone, name: str) -> bool:
@@ -448,8 +458,8 @@ _METHODS = {
     "makeToast": _null,
     "getLastTraversedText": _null,
     "clearLastTraversedText": _null,
-    "openNotification": _false,
-    "openQuickSettings": _false,
+    "openNotification": lambda p: p.open_shade("notifications"),
+    "openQuickSettings": lambda p: p.open_shade("quick_settings"),
     "exist": _exist,
     "objInfo": _obj_info,
     "objInfoOfAllInstances": _all_info,
