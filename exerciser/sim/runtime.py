@@ -317,6 +317,15 @@ class VirtualDevice:
             self._changed()
         self._advance(sum(self._cost("type_char") for _ in text) + 100)
 
+    def clear_text(self) -> None:
+        """Delete the focused input's text (an input method's deleteSurroundingText over all of it)."""
+        target = self._focused_input()
+        if target is not None:
+            app, act, key = target
+            act.values[key] = ""
+            self._changed()
+        self._advance(self._cost("key"))
+
     def key(self, key: Key) -> None:
         key = Key(key)
         if key == Key.BACK:

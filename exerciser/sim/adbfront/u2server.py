@@ -406,11 +406,23 @@ def _all_info(phone: Phone, sel: dict) -> list:
 
 
 def _wait_exists(phone: Phone, sel: dict, timeout_ms: int = 0) -> bool:
-    return _exist(phone, sel)  # the virtual screen only changes through input or the clock
+    return _poll(lambda: _exist(phone, sel), timeout_ms)
 
 
 def _wait_gone(phone: Phone, sel: dict, timeout_ms: int = 0) -> bool:
-    return not _exist(phone, sel)
+    return _poll(lambda: not _exist(phone, sel), timeout_ms)
+
+
+def _poll(cond, timeout_ms: int) -> bool:
+    """UiObject.waitForExists / waitUntilGone: look again until the timeout (the screen can change under
+    the call: another client's input, a watcher, the app's own timers)."""
+    deadline = time.monotonic() + max(0, int(timeout_ms or 0)) / 1000
+    while True:
+        if cond():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
 
 
 def _count(phone: Phone, sel: dict) -> int:
