@@ -235,3 +235,36 @@ def test_kill_reaches_the_uiautomator_process_and_sh_script_reads_the_stream(ser
     c = dev.shell(["sh", "/data/local/tmp/r.sh"], stream=True)
     c.send(b"go\n")
     assert c.read_until_close().strip() == "got go"
+
+
+def _android_pubkey(key) -> bytes:
+    """A host key in Android's RSAPublicKey layout (what adb sends with AUTH RSAPUBLICKEY)."""
+    import base64
+
+    n = key.public_key().public_numbers().n
+    words = 64
+    n0inv = (-pow(n, -1, 1 << 32)) % (1 << 32)
+    rr = pow(2, 4096, n)
+    raw = struct.pack("<II", words, n0inv) + n.to_bytes(256, "little") + rr.to_bytes(256, "little")
+    raw += struct.pack("<I", key.public_key().public_numbers().e)
+    return base64.b64encode(raw) + b" tester@host\0"
+
+
+def test_adbd_authentication_of_a_new_host_and_a_known_one():
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
+
+    from exerciser.sim.adbfront.auth import ADB_AUTH_RSAPUBLICKEY, ADB_AUTH_SIGNATURE, AdbKeys, Handshake
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    keys = AdbKeys()
+    hs = Handshake(keys)
+
+    def sign(token: bytes) -> bytes:
+        return key.sign(token, padding.PKCS1v15(), utils.Prehashed(hashes.SHA1()))
+
+    assert hs.on_auth(ADB_AUTH_SIGNATURE, sign(hs.new_token())) is False  # unknown key: another token
+    assert hs.on_auth(ADB_AUTH_RSAPUBLICKEY, _android_pubkey(key)) is True  # the user allows it
+    again = Handshake(keys)  # the next connection signs with the stored key
+    assert again.on_auth(ADB_AUTH_SIGNATURE, sign(again.new_token())) is True
+    assert again.on_auth(ADB_AUTH_SIGNATURE, b"\0" * 256) is False

@@ -183,7 +183,7 @@ class Phone:
             "ro.sf.lcd_density": str(i.density),
             "ro.secure": "1",
             "ro.debuggable": "0",
-            "ro.adb.secure": "0",
+            "ro.adb.secure": "1",  # user build: hosts authenticate with their adb key
             "sys.boot_completed": "1",
             "dev.bootcomplete": "1",
             "init.svc.adbd": "running",

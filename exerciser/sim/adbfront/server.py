@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 
 from exerciser.device.contract import Device
+from exerciser.sim.adbfront.auth import AdbKeys
 from exerciser.sim.adbfront.commands import make_commands
 from exerciser.sim.adbfront.hostsvc import Reverses, serve_framebuffer, serve_tcpip
 from exerciser.sim.adbfront.phone import Phone
@@ -123,6 +124,7 @@ class AdbFront:
         self.phone = Phone(device, f"{host}:{port}", port)
         self._commands = make_commands(self.phone)
         self._reverses = Reverses()
+        self.adb_keys = AdbKeys()  # host keys the phone's user allowed (survive reconnects)
         self._listener: socket.socket | None = None
         self._transports: set[Transport] = set()
         self._lock = threading.Lock()
@@ -158,7 +160,14 @@ class AdbFront:
                 conn.close()
                 break
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            t = Transport(conn, self.phone.banner(), self._open, on_close=self._closed)
+            secure = self.phone.props.get("ro.adb.secure") == "1"
+            t = Transport(
+                conn,
+                self.phone.banner(),
+                self._open,
+                on_close=self._closed,
+                keys=self.adb_keys if secure else None,
+            )
             with self._lock:
                 self._transports.add(t)
             threading.Thread(target=t.serve, daemon=True, name=f"adbfront:{self.port}:transport").start()

@@ -1,7 +1,8 @@
 """The device side of the adb wire protocol (what adbd speaks to the host's adb server over TCP).
 
 Packets are a 24-byte header (command, arg0, arg1, length, checksum, magic) plus payload. The host opens
-with CNXN; we answer CNXN with our banner and never send AUTH (the adb server accepts that). Each OPEN
+with CNXN; a secure device (ro.adb.secure=1) answers AUTH TOKEN and waits for the host to authenticate
+(auth.py), an insecure one answers CNXN with its banner at once. Each OPEN
 names a service and becomes a stream: we answer OKAY (or CLSE to refuse), the two sides exchange WRTE,
 every WRTE is acknowledged with OKAY before the next WRTE on that stream may be sent, and either side ends
 it with CLSE. Stream data is a byte stream: a reader must not assume frames align with packets.
@@ -15,6 +16,8 @@ import socket
 import struct
 import threading
 from collections.abc import Callable
+
+from exerciser.sim.adbfront.auth import ADB_AUTH_TOKEN, Handshake
 
 log = logging.getLogger(__name__)
 
@@ -158,9 +161,12 @@ Opener = Callable[[str], Callable[[Stream], None] | None]
 class Transport:
     """One TCP connection from the host's adb server: the CNXN handshake and the streams on it."""
 
-    def __init__(self, sock: socket.socket, banner: str, opener: Opener, on_close=None) -> None:
+    def __init__(self, sock: socket.socket, banner: str, opener: Opener, on_close=None, keys=None) -> None:
         self.sock = sock
         self.banner = banner
+        # ro.adb.secure=1: the host must authenticate (auth.py) before any service opens
+        self.handshake = Handshake(keys) if keys is not None else None
+        self.authorised = keys is None
         self.opener = opener
         self.on_close = on_close
         self.max_send = 256 * 1024
@@ -204,7 +210,19 @@ class Transport:
         if cmd == A_CNXN:
             self.host_banner = data.rstrip(b"\0").decode("utf-8", "replace")
             self.max_send = min(arg1 or MAX_PAYLOAD, MAX_PAYLOAD)
-            self.send(A_CNXN, A_VERSION, MAX_PAYLOAD, self.banner.encode())
+            if self.authorised:
+                self.send(A_CNXN, A_VERSION, MAX_PAYLOAD, self.banner.encode())
+            else:
+                self.send(A_AUTH, ADB_AUTH_TOKEN, 0, self.handshake.new_token())
+        elif cmd == A_AUTH and self.handshake is not None and not self.authorised:
+            verdict = self.handshake.on_auth(arg0, data)
+            if verdict:
+                self.authorised = True
+                self.send(A_CNXN, A_VERSION, MAX_PAYLOAD, self.banner.encode())
+            elif verdict is False:  # a key it does not know: another token for the next key
+                self.send(A_AUTH, ADB_AUTH_TOKEN, 0, self.handshake.new_token())
+        elif not self.authorised:
+            log.debug("dropping %s before authentication", NAMES.get(cmd, hex(cmd)))
         elif cmd == A_OPEN:
             self._open(arg0, data.rstrip(b"\0").decode("utf-8", "replace"))
         elif cmd == A_WRTE:
