@@ -413,6 +413,24 @@ def _wait_gone(phone: Phone, sel: dict, timeout_ms: int = 0) -> bool:
     return _poll(lambda: not _exist(phone, sel), timeout_ms)
 
 
+_ROTATIONS = {"n": 0, "natural": 0, "l": 1, "left": 1, "u": 2, "upsidedown": 2, "r": 3, "right": 3}
+
+
+def _set_orientation(phone: Phone, orientation: str) -> None:
+    """UiDevice.setOrientation*: UiAutomation.setRotation(ROTATION_FREEZE_n), which sets the user
+    rotation with auto-rotate off. The activities in front (app models, the launcher) are portrait-only,
+    so the display itself stays at rotation 0, as a phone keeps a portrait-locked app upright."""
+    rotation = _ROTATIONS.get(str(orientation).lower())
+    if rotation is None:
+        raise RpcError(-32001, f"java.lang.IllegalArgumentException: Invalid orientation: {orientation}")
+    system = phone.state.settings.setdefault("system", {})
+    system.update({"user_rotation": str(rotation), "accelerometer_rotation": "0"})
+
+
+def _freeze_rotation(phone: Phone, freeze: bool = True) -> None:
+    phone.state.settings.setdefault("system", {})["accelerometer_rotation"] = "0" if freeze else "1"
+
+
 def _poll(cond, timeout_ms: int) -> bool:
     """UiObject.waitForExists / waitUntilGone: look again until the timeout (the screen can change under
     the call: another client's input, a watcher, the app's own timers)."""
@@ -463,8 +481,8 @@ _METHODS = {
     "clearInputText": _null,
     "wakeUp": _wake,
     "sleep": _sleep,
-    "setOrientation": _null,
-    "freezeRotation": _null,
+    "setOrientation": _set_orientation,
+    "freezeRotation": _freeze_rotation,
     "getLastToast": _null,
     "clearLastToast": _null,
     "makeToast": _null,
