@@ -1,8 +1,8 @@
 """Text of the system dumps a driver parses, in the layout Android prints them.
 
 `dumpsys package PKG` (runtime permissions with `granted=` and `flags=[ A|B]`), `dumpsys window windows`
-(`mCurrentFocus=Window{hash u0 pkg/activity}`), `dumpsys activity top|activities`, `dumpsys power`,
-`dumpsys display`, `ps -A`. Only the lines clients read, around the structure they rely on.
+and `displays` (`mCurrentFocus=Window{hash u0 pkg/activity}`), `dumpsys activity top|activities`,
+`dumpsys power`, `dumpsys display`. Only the lines clients read, around the structure they rely on.
 """
 
 from __future__ import annotations
@@ -270,19 +270,3 @@ def display(width: int, height: int, density: int) -> str:
             "",
         ]
     )
-
-
-def ps(procs: list[tuple[str, int, str]]) -> str:
-    """procs: (user, pid, name). Columns of toybox `ps -A`."""
-    rows = ["USER            PID   PPID     VSZ    RSS WCHAN            ADDR S NAME"]
-    base = [
-        ("root", 1, "init"),
-        ("root", 2, "[kthreadd]"),
-        ("system", 612, "system_server"),
-        ("u0_a100", 1234, "com.android.systemui"),
-        ("shell", 4321, "adbd"),
-    ]
-    for user, pid, name in base + procs:
-        ppid = 0 if pid == 1 else 1 if pid < 1000 else 612
-        rows.append(f"{user:<12} {pid:>7} {ppid:>6} {14824312:>8} {112340:>6} 0                   0 S {name}")
-    return "\n".join(rows) + "\n"
