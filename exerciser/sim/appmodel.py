@@ -102,6 +102,7 @@ class Screen:
     widgets: tuple[Widget, ...] = ()
     on_enter: tuple[Action, ...] = ()
     on_back: tuple[Action, ...] | None = None  # None: default back (pop / finish at the root)
+    list: bool = False  # a ListActivity: the widgets are the rows of android:id/list
 
 
 @dataclass(frozen=True)
@@ -579,6 +580,7 @@ def _build(d: dict[str, Any], loc: _Located, app_id: str) -> AppModel:
             title=_s(s.get("title")),
             blind=s.get("blind", False),
             dark=s.get("dark", False),
+            list=s.get("list", False),
             widgets=widgets(s.get("widgets"), p + ["widgets"]),
             on_enter=actions(s.get("on_enter"), p + ["on_enter"]),
             on_back=actions(s["on_back"], p + ["on_back"]) if s.get("on_back") is not None else None,

@@ -8,6 +8,7 @@ tuples the runtime routes back to the widget.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from exerciser.sim.appmodel import AppModel, Dialog, Screen, Widget
@@ -104,7 +105,17 @@ def screen_window(model: AppModel, screen: Screen, token: int, values: Values) -
                 children=[Node("title", TEXT, text=screen.title)],
             )
         )
-    children.append(Node("container", LINEAR, resource_id=f"{pkg}:id/content_frame", children=body))
+    if screen.list:
+        # ListActivity: a ListView android:id/list whose rows are simple_list_item_1 TextViews (text1)
+        rows = [
+            replace(n, resource_id=n.resource_id or "android:id/text1") if n.role == "text" else n
+            for n in body
+        ]
+        children.append(
+            Node("container", "android.widget.ListView", resource_id="android:id/list", children=rows)
+        )
+    else:
+        children.append(Node("container", LINEAR, resource_id=f"{pkg}:id/content_frame", children=body))
     if tabs:
         children.append(Node("container", LINEAR, resource_id=f"{pkg}:id/bottom_navigation", children=tabs))
     root = Node("container", FRAME, children=children)

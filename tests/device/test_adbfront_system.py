@@ -268,3 +268,15 @@ def test_adbd_authentication_of_a_new_host_and_a_known_one():
     again = Handshake(keys)  # the next connection signs with the stored key
     assert again.on_auth(ADB_AUTH_SIGNATURE, sign(again.new_token())) is True
     assert again.on_auth(ADB_AUTH_SIGNATURE, b"\0" * 256) is False
+
+
+def test_list_screen_rows_sit_in_android_list():
+    dev = _device()
+    dev.app_start(APIS)
+    xml = dev.observe().xml
+    m = re.search(r'resource-id="android:id/list" class="android.widget.ListView".*?</node></node>', xml)
+    assert m is not None
+    rows = re.findall(
+        r'text="([^"]+)" resource-id="android:id/text1" class="android.widget.TextView"', m.group(0)
+    )
+    assert rows[:4] == ["Accessibility", "Animation", "App", "Content"]
