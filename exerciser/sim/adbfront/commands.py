@@ -445,9 +445,9 @@ def make_commands(phone: Phone) -> dict[str, Command]:
             text = ""
             if part in ("", "windows", "w"):
                 text += dumpsys.window_windows(pkg, act, title, api)
-            if api >= 29 and part in ("", "displays", "d"):
+            if part in ("", "displays", "d"):
                 info = phone.info
-                text += dumpsys.window_displays(pkg, act, title, info.width, info.height, info.density)
+                text += dumpsys.window_displays(pkg, act, title, info.width, info.height, info.density, api)
             if part in ("", "policy", "p", "windows", "w"):
                 locked = not phone.state.screen_on or phone.state.locked
                 text += f"  mShowingLockscreen={str(locked).lower()} mShowingDream=false "

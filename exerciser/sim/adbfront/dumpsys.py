@@ -159,19 +159,19 @@ def window_windows(package: str, activity: str, title: str | None = None, api_le
 
 
 def window_displays(
-    package: str, activity: str, title: str | None, width: int, height: int, density: int
+    package: str, activity: str, title: str | None, width: int, height: int, density: int, api_level: int = 33
 ) -> str:
-    """`dumpsys window displays` (Android 10+): DisplayContent.dump with the display's focus."""
-    return "\n".join(
-        [
-            "WINDOW MANAGER DISPLAY CONTENTS (dumpsys window displays)",
-            "  Display: mDisplayId=0 rootTasks=2",
-            f"    init={width}x{height} {density}dpi cur={width}x{height} app={width}x{height}",
-            "",
-            "  mLayoutSeq=120",
-            *_focus_lines(package, activity, title),
-        ]
-    )
+    """`dumpsys window displays`: DisplayContent.dump; from Android 10 it carries the display's focus."""
+    lines = [
+        "WINDOW MANAGER DISPLAY CONTENTS (dumpsys window displays)",
+        "  Display: mDisplayId=0 rootTasks=2",
+        f"    init={width}x{height} {density}dpi cur={width}x{height} app={width}x{height}",
+        "",
+        "  mLayoutSeq=120",
+    ]
+    if api_level >= 29:
+        lines += _focus_lines(package, activity, title)
+    return "\n".join(lines) + "\n"
 
 
 def _focus_lines(package: str, activity: str, title: str | None) -> list[str]:
