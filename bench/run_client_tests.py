@@ -64,6 +64,9 @@ class Rig:
     def __init__(self, profile: str, adb_port: int = 0) -> None:
         self.dev_port = free_port()
         self.adb_port = adb_port or free_port()
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", self.adb_port)) == 0:  # never borrow (and kill) another server
+                raise SystemExit(f"an adb server already listens on 127.0.0.1:{self.adb_port}")
         self.serial = f"127.0.0.1:{self.dev_port}"
         self.env = dict(os.environ, ANDROID_ADB_SERVER_PORT=str(self.adb_port))
         exe = Path(sys.executable).with_name("exerciser")
@@ -114,7 +117,7 @@ def run_suite(rig: Rig, checkout: Path, suite: str, extra: list[str]) -> list[Ou
     if not tests.is_dir():
         raise SystemExit(f"no {tests}: check out {project} there")
     deselect = DEFAULT_PORT_TESTS.get(suite, ()) if rig.adb_port != 5037 else ()
-    extra = [*extra, *(f"--deselect={tests / t}" for t in deselect)]
+    extra = [*extra, *(f"--deselect={t}" for t in deselect)]  # node ids relative to --rootdir
     with tempfile.TemporaryDirectory(prefix=f"client-{suite}-") as tmp:
         junit = Path(tmp) / "junit.xml"
         # cwd outside the checkout and importlib mode: the installed packages are imported, not the
