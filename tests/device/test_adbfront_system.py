@@ -196,12 +196,25 @@ def served(adb_server):
     import adbutils
 
     client = adbutils.AdbClient(port=adb_server.port)
-    yield client.device(fronts[0].serial), fronts[0]
+    yield client.device(fronts[0].serial), fronts[0], adb_server
     fronts[0].stop()
 
 
+def test_install_multiple_session_with_grants(served, tmp_path):
+    from exerciser.sim.adbfront.install import model_apk
+
+    dev, front, adb = served
+    apk = model_apk(
+        Path(__file__).parents[2] / "sample_apks" / "compliant_en" / "app.yaml", tmp_path / "a.apk"
+    )
+    r = adb.run("-s", front.serial, "install-multiple", "-g", str(apk))
+    assert r.stdout.strip() == "Success", r
+    lines = dev.shell("dumpsys package com.pocketledger.app | grep -E 'CAMERA:|RECORD_AUDIO:'").splitlines()
+    assert len(lines) == 2 and all("granted=true" in ln for ln in lines)
+
+
 def test_adb_services_reverse_framebuffer_tcpip(served):
-    dev, front = served
+    dev, front, _ = served
     dev.reverse("tcp:12345", "tcp:4000")
     assert [(r.remote, r.local) for r in dev.reverse_list()] == [("tcp:12345", "tcp:4000")]
     img = dev.framebuffer()
@@ -216,7 +229,7 @@ def test_adb_services_reverse_framebuffer_tcpip(served):
 
 
 def test_kill_reaches_the_uiautomator_process_and_sh_script_reads_the_stream(served):
-    dev, front = served
+    dev, front, _ = served
     dev.sync.push(b"jar", "/data/local/tmp/u2.jar")
     conn = dev.shell(
         "CLASSPATH=/data/local/tmp/u2.jar app_process / com.wetest.uia2.Main -p 9008", stream=True
