@@ -19,7 +19,10 @@ from exerciser.errors import UserError
 from exerciser.paths import as_id, is_safe_id
 
 PROBES = ("consent", "5", "6", "7", "8")
-DEFAULT_BUDGETS = {"actions": 1500, "explore_actions": 120, "device_seconds": 6 * 3600, "wall_seconds": 300}
+# Sized for a phone: about a second per captured step (hierarchy dump ~1 s, screenshot ~0.3 s), 111-209
+# steps and a few minutes of the protocol's own watches per sample app: ~10 min; wall time spent parked
+# (a wait the phone's clock could not skip) does not count. The virtual device needs a few seconds.
+DEFAULT_BUDGETS = {"actions": 1500, "explore_actions": 120, "device_seconds": 6 * 3600, "wall_seconds": 1800}
 
 
 @dataclass(frozen=True)

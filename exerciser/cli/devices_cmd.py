@@ -23,7 +23,7 @@ def devices(adb_port: int | None, as_json: bool) -> None:
     if not found:
         click.echo("no devices attached")
         return
-    rows = [("SERIAL", "STATE", "MODEL", "API", "ANDROID", "KIND")]
+    rows = [("SERIAL", "STATE", "MODEL", "API", "ANDROID")]
     for d in found:
         rows.append(
             (
@@ -32,7 +32,6 @@ def devices(adb_port: int | None, as_json: bool) -> None:
                 d.model or "-",
                 str(d.api_level or "-"),
                 d.release or "-",
-                "virtual" if d.virtual else ("phone" if d.state == "device" else "-"),
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

@@ -60,24 +60,69 @@ def build_devices(apps: tuple[str, ...], profile: str, locale: str, count: int, 
     is_flag=True,
     help="Also run `adb connect` for each device (adb from ADBUTILS_ADB_PATH or PATH).",
 )
-def serve(apps: tuple[str, ...], port: int, profile: str, locale: str, count: int, connect: bool) -> None:
-    """Serve virtual devices as adb devices until interrupted (Ctrl-C or SIGTERM)."""
+@click.option(
+    "--clock-scale",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.001),
+    help="Device seconds per wall second (1: real time; more runs the whole phone faster, for tests).",
+)
+@click.option(
+    "--phone-speed",
+    default="off",
+    show_default=True,
+    help="Per-call latencies: 'phone' (dump 1 s, screenshot 0.3 s, tap 0.05 s, app start 1.5 s), 'off', "
+    "or e.g. 'dump=0.8,tap=0.1' (device seconds).",
+)
+@click.option(
+    "--clock-methods",
+    default="none",
+    show_default=True,
+    help="How the clock may be set: 'none' (a production phone), 'alarm' (the shell may `cmd alarm "
+    "set-time`), 'root' (a rooted phone: `su`), or 'alarm,root'.",
+)
+def serve(
+    apps: tuple[str, ...],
+    port: int,
+    profile: str,
+    locale: str,
+    count: int,
+    connect: bool,
+    clock_scale: float,
+    phone_speed: str,
+    clock_methods: str,
+) -> None:
+    """Serve virtual devices as adb devices until interrupted (Ctrl-C or SIGTERM). Their clocks run with
+    wall time, as a phone's do."""
     from exerciser.sim.adbfront import AdbFront
+    from exerciser.sim.adbfront.clock import PhoneSpeed
+    from exerciser.sim.adbfront.phone import CLOCK_METHODS
 
     if port + count - 1 > 65535:
         raise UserError(f"--port {port} --count {count}: the last device's port would pass 65535")
+    try:
+        speed = PhoneSpeed.parse(phone_speed)
+    except ValueError as exc:
+        raise UserError(f"--phone-speed: {exc}") from None
+    methods = frozenset(m.strip() for m in clock_methods.split(",") if m.strip() not in ("", "none"))
+    if methods - CLOCK_METHODS:
+        bad = ", ".join(sorted(methods - CLOCK_METHODS))
+        raise UserError(f"--clock-methods: unknown {bad} (known: none, {', '.join(sorted(CLOCK_METHODS))})")
     devices = build_devices(apps, profile, locale, count, port)
     fronts = []
+    phone = {"clock_scale": clock_scale, "speed": speed, "clock_methods": methods}
     try:
         for i, dev in enumerate(devices):
-            fronts.append(AdbFront(dev, port + i).start())
+            fronts.append(AdbFront(dev, port + i, **phone).start())
     except OSError as exc:
         for f in fronts:
             f.stop()
         raise UserError(f"cannot listen on 127.0.0.1:{port + len(fronts)}: {exc.strerror}") from None
     for f in fronts:
         click.echo(
-            f"serving {f.serial}  profile={profile} locale={locale} apps={','.join(apps) or '-'}", err=True
+            f"serving {f.serial}  profile={profile} locale={locale} apps={','.join(apps) or '-'} "
+            f"clock={clock_scale:g}x set-by={','.join(sorted(methods)) or 'none'} speed={phone_speed}",
+            err=True,
         )
     if connect:
         adb = os.environ.get("ADBUTILS_ADB_PATH", "adb")
@@ -95,7 +140,7 @@ def serve(apps: tuple[str, ...], port: int, profile: str, locale: str, count: in
         pass
     finally:
         for f in fronts:
-            f.stop()
+            f.close()
 
 
 def register(cli: click.Group) -> None:

@@ -59,6 +59,7 @@ def open_slot(cfg: dict[str, Any]) -> Slot:
         return Slot(name, name, True, virtual_queues(), lambda sc: virtual_device(sc, serial=name))
     from exerciser.device.u2driver import U2Device
     from exerciser.rack import ensure_installed
+    from exerciser.rack.scheduler import accepts_models
 
     serial = cfg["serial"]
     dev = U2Device(serial, adb_port=cfg.get("adb_port"))
@@ -67,7 +68,7 @@ def open_slot(cfg: dict[str, Any]) -> Slot:
         ensure_installed(dev, sc)
         return dev
 
-    return Slot(serial, serial, False, device_queues(dev.info, dev.virtual), device_for)
+    return Slot(serial, serial, False, device_queues(dev.info, accepts_models(dev)), device_for)
 
 
 def _node_name(cfg: dict[str, Any], slot: Slot) -> str:

@@ -61,8 +61,8 @@ def virtual_queues() -> list[str]:
     )
 
 
-def device_queues(info: DeviceInfo, virtual: bool) -> list[str]:
-    """An adb device serves the queues of its own API level, ROM and locale; a served virtual device
-    also takes app models (installed as APKs), a phone only APKs and packages."""
-    kinds = ("model", "apk") if virtual else ("apk",)
+def device_queues(info: DeviceInfo, models: bool) -> list[str]:
+    """An adb device serves the queues of its own API level, ROM and locale; one that runs app models
+    (a served virtual device, found by installing one) also takes them, a phone only APKs and packages."""
+    kinds = ("model", "apk") if models else ("apk",)
     return [Need(k, info.api_level, info.rom, info.locale).queue for k in kinds]

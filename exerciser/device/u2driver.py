@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from exerciser.device.clockctl import DeviceClock
 from exerciser.device.contract import (
     DeviceError,
     DeviceEvent,
@@ -73,6 +74,7 @@ class Reconnect:
 
 
 DEFAULT_ADB = "/usr/bin/adb"
+MAX_SLEEP_S = 60.0  # the longest one `sleep` on the phone
 _EXIT = "X4EXIT:"
 # Tags the driver reads from logcat (events buffer, and the START lines of the main buffer).
 LOGCAT_FILTER = (
@@ -154,7 +156,6 @@ class U2Device:
         self._wait_online(connect_timeout)
         with self._guard("connect"):
             self._props = self._getprops()
-        self.virtual = self._props.get("ro.exerciser.virtual") == "1"
         self.app_under_test = ""  # the last package app_start()ed
         self.dismissed: list[dict] = []  # foreign system dialogs the driver closed
         self._dialog_owner = ""
@@ -163,6 +164,8 @@ class U2Device:
         self._restarts = 0  # uiautomator server restarts so far
         self._restart_lock = threading.Lock()
         self._info = self._read_info()
+        self.clock = DeviceClock(self.sh, self.now_ms, self._info.api_level)
+        self.clock_recovered = self.clock.recover()  # a run that died left the clock moved: undo it
         self._u2 = self._start_u2()
         self.ensure_awake()
 
@@ -368,7 +371,9 @@ class U2Device:
         return d
 
     def close(self) -> None:
-        """Stop the uiautomator server and release threads (the phone is left as it is)."""
+        """Put the clock back, stop the uiautomator server and release threads."""
+        with contextlib.suppress(Exception):
+            self.clock.restore()
         with contextlib.suppress(Exception):
             self._u2.stop_uiautomator(wait=False)
         self._pool.shutdown(wait=False)
@@ -489,12 +494,31 @@ class U2Device:
         return ms
 
     def wait(self, seconds: float) -> None:
+        """The phone's own `sleep` measures the wait: device time, whatever the host does meanwhile."""
         if seconds <= 0:
             return
-        if self.virtual:  # a served virtual device: its clock moves only when told
-            self.sh(f"exerciser-clock advance {int(round(seconds * 1000))}")
-        else:
+        if 0 < self._info.api_level < 23:  # toolbox sleep takes whole seconds only
             time.sleep(seconds)
+            return
+        while seconds > 0:  # a long wait in pieces: no shell call hangs on the phone for hours
+            piece = min(seconds, MAX_SLEEP_S)
+            self.sh(f"sleep {piece:.3f}", timeout=piece + self.shell_timeout)
+            seconds -= piece
+
+    # --- the clock, beyond the contract ---------------------------------------------------------------
+    @property
+    def clock_method(self) -> str | None:
+        """How this phone's clock is moved (None: not found yet, or it allows none)."""
+        return self.clock.method
+
+    def advance_clock(self, seconds: float) -> None:
+        """Jump the clock `seconds` on (ClockUnavailable when the phone allows no method)."""
+        if seconds > 0:
+            self.clock.advance(seconds)
+
+    def restore_clock(self) -> dict:
+        """Clock back to the true time and automatic time as it was (see clockctl)."""
+        return self.clock.restore()
 
     def events(self, since_ms: int = 0) -> list[DeviceEvent]:
         from exerciser.device.logcat import parse_logcat

@@ -15,7 +15,6 @@ class RackDevice:
     model: str = ""
     api_level: int | None = None
     release: str = ""
-    virtual: bool = False  # a served virtual device (ro.exerciser.virtual=1)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -43,18 +42,16 @@ def list_devices(adb_port: int | None = None) -> list[RackDevice]:
             return RackDevice(info.serial, info.state, info.tags.get("model", "").replace("_", " "))
         try:
             out = client.device(info.serial).shell(
-                "getprop ro.product.model; getprop ro.build.version.sdk; getprop ro.build.version.release; "
-                "getprop ro.exerciser.virtual",
+                "getprop ro.product.model; getprop ro.build.version.sdk; getprop ro.build.version.release",
                 timeout=10,
             )
-            model, sdk, release, virt = (out.splitlines() + ["", "", "", ""])[:4]
+            model, sdk, release = (out.splitlines() + ["", "", ""])[:3]
             return RackDevice(
                 info.serial,
                 "device",
                 model.strip(),
                 int(sdk) if sdk.strip().isdigit() else None,
                 release.strip(),
-                virt.strip() == "1",
             )
         except Exception:
             return RackDevice(info.serial, "offline", info.tags.get("model", "").replace("_", " "))

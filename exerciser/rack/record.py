@@ -53,6 +53,9 @@ class DeviceRecord:
     lost_at: str = ""
     lost_during: str = ""
     reason: str = ""
+    parked: int = 0  # jobs parked on it (a wait its clock could not skip)
+    busy_s: float = 0.0  # wall seconds it drove an app
+    span_s: float = 0.0  # wall seconds from ready to done
 
 
 class RackRecord:
@@ -143,6 +146,32 @@ class RackRecord:
                 f"{evidence or '(nothing recorded)'}; "
                 + ("app handed to another device" if requeued else "no device left to take it")
             )
+            self.save()
+
+    def parked(self, app: str, serial: str, seconds: float, handed: bool) -> None:
+        with self.lock:
+            self.devices[serial].parked += 1
+            then = "the device serves other apps meanwhile" if handed else "too short to hand the device over"
+            self.log(
+                f"{serial}: {app} PARKED for {seconds / 60:.1f} min of device time (the phone's clock cannot "
+                f"be moved); {then}"
+            )
+            self.save()
+
+    def resumed(self, app: str, serial: str, waited_s: float, for_device_s: float) -> None:
+        with self.lock:
+            self.log(
+                f"{serial}: {app} resumed after a wait of {waited_s:.1f} s and {for_device_s:.1f} s for the "
+                "device"
+            )
+            self.save()
+
+    def device_time(self, serial: str, busy_s: float, span_s: float) -> None:
+        with self.lock:
+            d = self.devices[serial]
+            d.busy_s, d.span_s = round(busy_s, 2), round(span_s, 2)
+            share = f" ({100 * busy_s / span_s:.0f} %)" if span_s > 0 else ""
+            self.log(f"{serial}: busy {busy_s:.1f} s of {span_s:.1f} s{share}")
             self.save()
 
     def not_run(self, app: str, reason: str) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from exerciser.device.contract import Device, DeviceError, DeviceLost
 from exerciser.errors import UserError
+from exerciser.rack.park import HAND_OVER_S, DeviceSlot, make_park
 from exerciser.rack.record import RackRecord, close_lost_trace, keep_partial, write_attempts
 
 DeviceFactory = Callable[[str], Device]
@@ -57,8 +58,9 @@ def _make_reader():
 
 
 def ensure_installed(device: Device, sc: Any) -> None:
-    """Install the scenario's app when the device lacks it: an APK as given, or (on a virtual device)
-    the app model packed as an APK. A package that is simply missing on a phone is the user's to install."""
+    """Install the scenario's app when the device lacks it: an APK as given, or an app model packed as an
+    APK (a device that cannot run models refuses it: the app fails with the device's own answer). A
+    package that is simply missing on a phone is the user's to install."""
     from exerciser.runner.app_run import app_info
 
     package = app_info(sc).package
@@ -68,13 +70,40 @@ def ensure_installed(device: Device, sc: Any) -> None:
     if sc.app.kind == "apk" and callable(install):
         install(sc.app.value)
         return
-    if sc.app.kind in ("sample", "model") and getattr(device, "virtual", False) and callable(install):
-        from exerciser.sim.adbfront.install import model_apk
-
-        with tempfile.TemporaryDirectory(prefix="exerciser-apk-") as tmp:
-            install(model_apk(sc.app.model_path, Path(tmp) / f"{package}.apk"))
+    if sc.app.kind in ("sample", "model") and callable(install):
+        install_model(install, sc.app.model_path, package)
         return
     raise UserError(f"{sc.id}: {package} is not installed on {device.info.serial}")
+
+
+def install_model(install: Callable[..., None], model_path: Path, package: str) -> None:
+    from exerciser.sim.adbfront.install import model_apk
+
+    with tempfile.TemporaryDirectory(prefix="exerciser-apk-") as tmp:
+        install(model_apk(model_path, Path(tmp) / f"{package}.apk"))
+
+
+def accepts_models(device: Device) -> bool:
+    """The device runs app behaviour models (a served virtual device), found by installing a small one:
+    a phone refuses the package (it carries no dex code) and nothing stays on it."""
+    from exerciser import SAMPLES_DIR
+    from exerciser.sim import resolve_model
+
+    install = getattr(device, "install", None)
+    if not callable(install):
+        return False
+    path = SAMPLES_DIR / "compliant_en" / "app.yaml"
+    package = resolve_model(str(path)).package
+    if package in device.installed_packages():
+        return True
+    try:
+        install_model(install, path, package)
+    except DeviceError:
+        return False
+    sh = getattr(device, "sh", None)
+    if callable(sh):
+        sh(f"pm uninstall {package}")
+    return True
 
 
 def _keep_lost_attempt(
@@ -159,6 +188,7 @@ def run_suite(
     adb_port: int | None = None,
     device_factory: DeviceFactory | None = None,
     runner: Callable | None = None,
+    hand_over_s: float = HAND_OVER_S,
 ) -> list:
     """Run every scenario once on one of the devices; results in scenario order (AppResult)."""
     from exerciser.rack.discover import parse_devices_option, resolve_serials
@@ -195,67 +225,110 @@ def run_suite(
                 state["alive"] -= 1
                 cond.notify_all()
             return
-        reader = _make_reader()
+        slot = DeviceSlot()
+        helpers: list[threading.Thread] = []
         try:
-            while True:
-                with cond:
-                    while not queue and state["busy"] > 0:
-                        cond.wait(0.5)
-                    if not queue:
-                        return
-                    sc = queue.popleft()
-                    state["busy"] += 1
-                att = record.start(sc.id, serial)
-                blips = len(getattr(dev, "reconnects", []))
-                view.since[serial] = time.monotonic()
-                view.note[serial] = "starting"
-                lost = False
-                try:
-                    ensure_installed(dev, sc)
-                    kwargs = {"progress": lambda m, s=serial: view.note.__setitem__(s, m)}
-                    if reader is not None:
-                        kwargs["reader"] = reader
-                    res = run_app(sc, dev, out_dir, **kwargs)
-                    results[sc.id] = res
-                    record.finish(
-                        sc.id, att, "completed", getattr(res, "status", ""), getattr(res, "steps", 0)
-                    )
-                except DeviceLost as exc:
-                    lost = True
-                    with cond:
-                        state["alive"] -= 1
-                        requeue = state["alive"] > 0
-                    # the evidence moves aside and is labelled before another device may start the app
-                    evidence, steps = _keep_lost_attempt(out_dir, sc.id, att.n, serial, str(exc), requeue)
-                    record.lost(sc.id, att, str(exc), evidence, requeue, steps)
-                    write_attempts(out_dir, sc.id, record.apps[sc.id].attempts)
-                    with cond:
-                        if requeue:
-                            queue.appendleft(sc)
-                        else:
-                            results[sc.id] = _app_result(
-                                sc, out_dir, f"device lost, no device left: {exc}", serial
-                            )
-                        state["busy"] -= 1
-                        cond.notify_all()
-                    return
-                except Exception as exc:  # not installed, a tool bug: this app fails, the rack goes on
-                    results[sc.id] = _app_result(sc, out_dir, f"{type(exc).__name__}: {exc}", serial)
-                    record.finish(sc.id, att, "error", str(exc))
-                finally:
-                    for r in getattr(dev, "reconnects", [])[blips:]:
-                        record.log(
-                            f"{serial}: offline for {r.offline_s:.1f} s during {r.during} while running"
-                            f" {sc.id}; back online, the run went on"
-                        )
-                    if not lost:
-                        with cond:
-                            state["busy"] -= 1
-                            cond.notify_all()
+            drive(serial, dev, slot, helpers, helper=False)
+            while helpers:  # drivers started while a job was parked
+                helpers.pop().join()
         finally:
+            record.device_time(serial, slot.busy_s, time.monotonic() - slot.started)
             close = getattr(dev, "close", None)
             if callable(close):
                 close()
+
+    def drive(serial: str, dev: Device, slot: DeviceSlot, helpers: list, helper: bool) -> None:
+        """Run apps on `dev` one after another. A helper (started while a job is parked) stops when the
+        queue is empty; the device's first driver waits while others are busy (a lost device can hand
+        work back at any time)."""
+        reader = _make_reader()
+        while True:
+            with cond:
+                while not queue and state["busy"] > 0 and not helper:
+                    cond.wait(0.5)
+                if not queue:
+                    return
+            slot.take()
+            with cond:
+                if not queue:
+                    slot.give()
+                    continue
+                sc = queue.popleft()
+                state["busy"] += 1
+            try:
+                if not run_one(serial, dev, slot, helpers, sc, reader):
+                    return  # the device is lost
+            finally:
+                slot.give()
+
+    def parker(serial: str, dev: Device, slot: DeviceSlot, helpers: list, app: str):
+        def on_park(seconds: float, handed: bool) -> None:
+            record.parked(app, serial, seconds, handed)
+            view.note[serial] = f"{app} parked"
+            with cond:
+                if not queue or not handed:
+                    return
+            t = threading.Thread(
+                target=drive, args=(serial, dev, slot, helpers, True), name=f"rack:{serial}", daemon=True
+            )
+            helpers.append(t)
+            t.start()
+
+        def on_resume(waited: float, for_device: float) -> None:
+            record.resumed(app, serial, waited, for_device)
+            view.note[serial] = f"{app} resumed"
+
+        return make_park(dev, slot, on_park, on_resume, hand_over_s)
+
+    def run_one(serial: str, dev: Device, slot: DeviceSlot, helpers: list, sc: Any, reader: Any) -> bool:
+        """One app on the device; False when the device was lost."""
+        att = record.start(sc.id, serial)
+        blips = len(getattr(dev, "reconnects", []))
+        view.since[serial] = time.monotonic()
+        view.note[serial] = "starting"
+        lost = False
+        try:
+            ensure_installed(dev, sc)
+            kwargs = {
+                "progress": lambda m, s=serial: view.note.__setitem__(s, m),
+                "park": parker(serial, dev, slot, helpers, sc.id),
+            }
+            if reader is not None:
+                kwargs["reader"] = reader
+            res = run_app(sc, dev, out_dir, **kwargs)
+            results[sc.id] = res
+            record.finish(sc.id, att, "completed", getattr(res, "status", ""), getattr(res, "steps", 0))
+        except DeviceLost as exc:
+            lost = True
+            with cond:
+                state["alive"] -= 1
+                requeue = state["alive"] > 0
+            # the evidence moves aside and is labelled before another device may start the app
+            evidence, steps = _keep_lost_attempt(out_dir, sc.id, att.n, serial, str(exc), requeue)
+            record.lost(sc.id, att, str(exc), evidence, requeue, steps)
+            write_attempts(out_dir, sc.id, record.apps[sc.id].attempts)
+            with cond:
+                if requeue:
+                    queue.appendleft(sc)
+                else:
+                    results[sc.id] = _app_result(sc, out_dir, f"device lost, no device left: {exc}", serial)
+                state["busy"] -= 1
+                cond.notify_all()
+            return False
+        except Exception as exc:  # not installed, a tool bug: this app fails, the rack goes on
+            results[sc.id] = _app_result(sc, out_dir, f"{type(exc).__name__}: {exc}", serial)
+            record.finish(sc.id, att, "error", str(exc))
+        finally:
+            for r in getattr(dev, "reconnects", [])[blips:]:
+                record.log(
+                    f"{serial}: offline for {r.offline_s:.1f} s during {r.during} while running"
+                    f" {sc.id}; back online, the run went on"
+                )
+            if not lost:
+                with cond:
+                    state["busy"] -= 1
+                    cond.notify_all()
+        return True
 
     threads = [threading.Thread(target=worker, args=(s,), name=f"rack:{s}", daemon=True) for s in serial_list]
     for t in threads:

@@ -133,12 +133,15 @@ def run_app(
     rules: RulePack | None = None,
     reader: Any = None,
     finalize: bool = True,
+    park: Callable[[float], None] | None = None,
 ) -> AppResult:
     """Run every probe of `scenario` on `device` (app installed) and write `out_dir/<scenario.id>/`.
 
     `out_dir` is the suite folder; the app's folder is created inside it. Raises DeviceLost when the
     device vanishes (what was recorded stays on disk); every other failure becomes inconclusive
     verdicts with the error noted. `finalize=False` skips the evidence bundle (video, reports, manifest).
+    `park(seconds)`: how a long wait passes on a device whose clock cannot be moved (the rack frees the
+    device meanwhile); without it the run waits. A moved clock is put back at the end, whatever happens.
     """
     t0 = time.monotonic()
     info = app_info(scenario)
@@ -159,6 +162,7 @@ def run_app(
         scenario.budgets,
         progress=progress,
         on_step=live.on_step if live else None,
+        park=park,
     )
     ctx = ProbeContext(session, scenario, rp, info.package, info.label)
     errors: dict[str, str] = {}
@@ -198,12 +202,14 @@ def run_app(
             result.error = "; ".join(f"{k}: {v}" for k, v in errors.items())
     except DeviceLost as exc:
         result.error = f"device lost: {exc}"
-        _write_run_json(app_dir, scenario, dev_info, session, t0, ctx, rp, status="device_lost")
+        clock = _restore_clock(device, session)
+        _write_run_json(app_dir, scenario, dev_info, session, t0, ctx, rp, "device_lost", clock)
         session.close()
         if live:
             live.abort()
         raise
     except BaseException:
+        _restore_clock(device, session)
         if live:
             live.abort()
         raise
@@ -211,13 +217,14 @@ def run_app(
         if not scored:
             room.unlink(missing_ok=True)
             session.graph.write(app_dir)  # stopped before scoring: the map so far
+    clock = _restore_clock(device, session)
     session.close()
     result.steps = session.n
     result.wall_seconds = time.monotonic() - t0
     _copy_deciding(app_dir, result)
     _write_verdict(app_dir, result, room)  # before anything derived: a full disk costs those, not this
     session.graph.write(app_dir)
-    _write_run_json(app_dir, scenario, dev_info, session, t0, ctx, rp, status=result.status)
+    _write_run_json(app_dir, scenario, dev_info, session, t0, ctx, rp, result.status, clock)
     if finalize:
         _finalize(app_dir, progress, live)
     return result
@@ -271,6 +278,7 @@ def _write_run_json(
     ctx: ProbeContext,
     rp: RulePack,
     status: str,
+    clock: dict[str, Any] | None = None,
 ) -> None:
     run = {
         "tool": "consent-exerciser",
@@ -295,6 +303,7 @@ def _write_run_json(
         "read_ms": round(session.read_ms, 1),
         "read_reused": session.read_hits,
         "wall_seconds": round(time.monotonic() - t0, 2),
+        "clock": clock or {},
         "rules": rp.to_json(),
         "probes": {
             name: {"facts": r.facts, "evidence": r.evidence, "inconclusive": r.inconclusive, "notes": r.notes}
@@ -305,6 +314,23 @@ def _write_run_json(
         "safety": {"test_account": sc.test_account, "refused": session.refusals},
     }
     atomic.write_json(app_dir / "run.json", run, default=str)
+
+
+def _restore_clock(device: Device, session: Session) -> dict[str, Any]:
+    """Put a moved clock back (true time, automatic time as it was); what the run did with the clock."""
+    moves = session.clock_moves
+    out: dict[str, Any] = {
+        "methods": sorted({m.get("method", "") for m in moves}),
+        "moves": len(moves),
+        "moved_s": round(sum(m["seconds"] for m in moves), 1),
+    }
+    restore = getattr(device, "restore_clock", None)
+    if callable(restore):
+        try:
+            out["restored"] = restore()
+        except Exception as exc:  # the device went away: the phone's marker lets the next run undo it
+            out["restored"] = {"error": f"{type(exc).__name__}: {exc}"}
+    return out
 
 
 def _start_live(app_dir: Path, device: Device) -> Any:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from exerciser.device.clockctl import ClockUnavailable
 from exerciser.device.contract import Device, DeviceEvent, EventKind, Key, Observation
 from exerciser.evidence.stepfiles import StepFiles
 from exerciser.evidence.trace import StepRecord, TraceWriter, sha256_hex
@@ -84,6 +85,7 @@ class Session:
     launch_settle_s: float = 1.5  # after app_start: splash timers, launch-time requests
     progress: Callable[[str], None] | None = None
     on_step: Callable[[dict[str, Any]], None] | None = None  # gets each trace line (exerciser.evidence.live)
+    park: Callable[[float], None] | None = None  # a long wait, clock not movable: frees the device
 
     def __post_init__(self) -> None:
         if not isinstance(self.device, GuardedDevice):
@@ -109,10 +111,12 @@ class Session:
         self._readings: dict[tuple[str, str, str, str], tuple[ScreenReading, ScreenState]] = {}
         self.jumped_ms = 0
         self.events_log: list[tuple[int, DeviceEvent]] = []  # (step number, event), whole run
+        self.clock_moves: list[dict[str, Any]] = []  # each advance: seconds and how the time passed
+        self.parked_s = 0.0  # wall seconds of long waits the clock could not skip (not the run's work)
 
     # --- budget ------------------------------------------------------------------------------------
     def wall_used(self) -> float:
-        return time.monotonic() - self.started_wall
+        return time.monotonic() - self.started_wall - self.parked_s
 
     def device_used(self) -> float:
         """Device seconds spent, deliberate clock jumps (`advance`) excluded."""
@@ -293,16 +297,30 @@ class Session:
         )
 
     def advance(self, seconds: float, note: str = "") -> Step:
-        """Let a long time pass (hours): the virtual device jumps its clock, a real one would sleep."""
+        """Let a long time pass (hours): the clock jumps the way the device allows; one that allows none
+        is waited for, parked (`park`: the device serves others meanwhile) when the runner can."""
         dev = self.device
         jump = getattr(dev, "advance_clock", None)
+        action: dict[str, Any] = {"type": "advance_clock", "seconds": seconds}
 
         def perform() -> None:
             t = dev.now_ms()
-            (jump or dev.wait)(seconds)
+            try:
+                if jump is None:
+                    raise ClockUnavailable("the device has no clock control")
+                jump(seconds)
+                action["method"] = getattr(dev, "clock_method", None) or "virtual clock"
+            except ClockUnavailable as exc:
+                action["method"] = "parked" if self.park else "waited"
+                if self.progress and not self.park:
+                    self.progress(f"{exc}: waiting {seconds / 3600:.1f} h in place")
+                w0 = time.monotonic()
+                (self.park or dev.wait)(seconds)
+                self.parked_s += time.monotonic() - w0
             self.jumped_ms += dev.now_ms() - t
+            self.clock_moves.append(dict(action))
 
-        return self._do({"type": "advance_clock", "seconds": seconds}, perform, 0.2, note)
+        return self._do(action, perform, 0.2, note)
 
     def close(self) -> None:
         self.trace.close()

@@ -199,6 +199,9 @@ class VirtualDevice:
         self.tz_offset_min = TZ_OFFSET_MIN[locale]
         epoch = EPOCH_LOCAL - timedelta(minutes=self.tz_offset_min)
         self._clock = int(epoch.replace(tzinfo=UTC).timestamp() * 1000)
+        # Inputs cost a little virtual time. Off when an outside clock drives the device (a served device
+        # runs with wall time: its inputs take real time instead).
+        self.input_costs = True
         self._rng = random.Random(seed)
         self._apps: dict[str, AppRt] = {}
         self._tasks: list[Task] = []  # least recent first; the last one is in front unless _home
@@ -239,6 +242,27 @@ class VirtualDevice:
             raise DeviceError("the clock does not run backwards")
         self._advance(int(round(seconds * 1000)))
 
+    def set_clock(self, ms: int) -> None:
+        """The wall clock is set (`date`, `cmd alarm set-time`, network time). Forward it is time passing,
+        as `advance_clock` (timers fire); backward, what counts from now moves with it (pending timers,
+        background times, crash times), so nothing fires or expires twice."""
+        delta = int(ms) - self._clock
+        if delta >= 0:
+            self._advance(delta)
+            return
+        self._clock = int(ms)
+        for t in self._timers:
+            t.due_ms += delta
+        for app in self._apps.values():
+            if app.bg_since_ms is not None:
+                app.bg_since_ms += delta
+        self._crash_times = {k: v + delta for k, v in self._crash_times.items()}
+        self._changed()
+
+    def screen_key(self) -> tuple[int, str]:
+        """Changes exactly when what the screen shows changes (content or the status-bar clock)."""
+        return (self._version, self._clock_text())
+
     def events(self, since_ms: int = 0) -> list[DeviceEvent]:
         return [e for e in self._events if e.time_ms >= since_ms]
 
@@ -246,7 +270,7 @@ class VirtualDevice:
 
     def frame(self) -> Frame:
         """The current screen as windows (bounds filled by the renderer's layout)."""
-        key = (self._version, self._clock_text())
+        key = self.screen_key()
         if self._cache.get("key") != key:
             frame = self._build_frame()
             self._render().layout(frame)
@@ -569,7 +593,8 @@ class VirtualDevice:
 
     def _cost(self, what: str) -> int:
         lo, hi = COST[what]
-        return self._rng.randint(lo, hi)
+        cost = self._rng.randint(lo, hi)  # drawn either way: the device's random sequence stays the same
+        return cost if self.input_costs else 0
 
     def _changed(self) -> None:
         self._version += 1

@@ -62,12 +62,13 @@ class AdbServer:
         raise AssertionError(f"{serial} never came online: {self.run('devices').stdout}")
 
 
-def serve(devices, adb: AdbServer):
-    """Start an adb front per device on free consecutive ports and `adb connect` each."""
+def serve(devices, adb: AdbServer, **phone):
+    """Start an adb front per device on free consecutive ports and `adb connect` each (`phone`: the
+    fronts' clock_scale, speed, clock_methods)."""
     from exerciser.sim.adbfront import AdbFront
 
     ports = free_ports(len(devices))
-    fronts = [AdbFront(d, p).start() for d, p in zip(devices, ports, strict=True)]
+    fronts = [AdbFront(d, p, **phone).start() for d, p in zip(devices, ports, strict=True)]
     for f in fronts:
         adb.connect(f.serial)
     return fronts

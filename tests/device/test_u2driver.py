@@ -25,15 +25,17 @@ def _twin() -> VirtualDevice:
 
 @pytest.fixture(scope="module")
 def twins(adb_server):
-    """(in-process device, driver on the same device served over adb, its front)."""
+    """(in-process device, driver on the same device served over adb, its front). The served one keeps
+    wall time and lets the shell set its clock (`cmd alarm set-time`); the twin follows its clock."""
     from exerciser.device.u2driver import U2Device
 
     local = _twin()
-    (front,) = serve([_twin()], adb_server)
+    local.input_costs = False  # its time is the served device's, set before each comparison
+    (front,) = serve([_twin()], adb_server, clock_methods=frozenset({"alarm"}))
     drv = U2Device(front.serial, adb_port=adb_server.port)
     yield local, drv, front
     drv.close()
-    front.stop()
+    front.close()
 
 
 def _center(xml: str, text: str) -> tuple[int, int]:
@@ -43,9 +45,11 @@ def _center(xml: str, text: str) -> tuple[int, int]:
     return (x1 + x2) // 2, (y1 + y2) // 2
 
 
-def _same(local: Device, drv: Device) -> str:
-    a, b = local.observe(), drv.observe()
-    assert (b.package, b.activity, b.time_ms) == (a.package, a.activity, a.time_ms)
+def _same(local: VirtualDevice, drv: Device) -> str:
+    b = drv.observe()
+    local.set_clock(b.time_ms)  # the same moment: the status bar shows the same time
+    a = local.observe()
+    assert (b.package, b.activity) == (a.package, a.activity)
     assert b.xml == a.xml
     return b.xml
 
@@ -62,7 +66,6 @@ def test_driver_is_a_device_with_the_same_facts(twins):
         a.width,
         a.height,
     )
-    assert drv.virtual
     assert drv.installed_packages() == local.installed_packages() == [APP]
 
 
@@ -95,16 +98,21 @@ def test_walk_step_for_step(twins):
     assert drv.permissions(APP) == local.permissions(APP)
     for dev in (local, drv):
         dev.key(Key.BACK)
-        dev.wait(3600)  # the virtual clock moves on the served device too (no real sleep)
+    before = drv.now_ms()
+    drv.advance_clock(3600)  # an hour on, the way this phone allows
+    assert drv.clock_method == "cmd alarm set-time"
+    assert drv.now_ms() - before >= 3600_000
     _same(local, drv)
-    assert drv.now_ms() == local.now_ms()
     assert drv.is_alive(APP) and local.is_alive(APP)
     got = drv.events(0)
     want = local.events(0)
-    assert [(e.time_ms, e.kind, e.package) for e in got] == [(e.time_ms, e.kind, e.package) for e in want]
-    since = want[3].time_ms
-    assert [e.time_ms for e in drv.events(since)] == [e.time_ms for e in local.events(since)]
+    assert [(e.kind, e.package) for e in got] == [(e.kind, e.package) for e in want]
+    since = got[3].time_ms
+    assert [e.time_ms for e in drv.events(since)] == [e.time_ms for e in got[3:]]
     assert any(e.kind == EventKind.PERMISSION_REQUEST and e.package == APP for e in got)
+    done = drv.restore_clock()  # the hour taken back, automatic time on again
+    assert done["set_back_ms"] >= 3600_000 and done["auto_time"] == "1"
+    assert drv.now_ms() < before + 60_000
 
 
 def test_permissions_and_app_lifecycle(twins):

@@ -12,7 +12,6 @@ import itertools
 import re
 import threading
 import time
-from datetime import UTC, datetime
 
 from exerciser.device.contract import DeviceLost, Key
 from exerciser.sim.adbfront import dumpsys, syspkgs
@@ -501,23 +500,16 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         ctx.print(" ".join(pids))
         return 0
 
-    def date(ctx: Ctx) -> int:
-        ms = phone.now_ms()
-        fmt = next((a[1:] for a in ctx.argv[1:] if a.startswith("+")), "%a %b %e %H:%M:%S %Z %Y")
-        tz = _tz(phone.props.get("persist.sys.timezone", "UTC"))
-        dt = datetime.fromtimestamp(ms / 1000, tz)
-        fmt = fmt.replace("%3N", f"{ms % 1000:03d}").replace("%N", f"{(ms % 1000) * 1_000_000:09d}")
-        fmt = fmt.replace("%s", str(ms // 1000)).replace("%e", f"{dt.day:>2}")
-        ctx.print(dt.strftime(fmt))
-        return 0
-
     def logcat(ctx: Ctx) -> int:
         from exerciser.sim.adbfront.logcat import logcat_command
 
         return logcat_command(phone, ctx)
 
     def settings(ctx: Ctx) -> int:
-        args = [a for a in ctx.argv[1:] if a not in ("--user", "0", "current") or False]
+        args = list(ctx.argv[1:])
+        while "--user" in args:  # --user USER_ID|current (a value "0" is a value, not a user)
+            i = args.index("--user")
+            del args[i : i + 2]
         if (
             len(args) < 3
             or args[0] not in ("get", "put", "delete", "list")
@@ -691,16 +683,6 @@ def make_commands(phone: Phone) -> dict[str, Command]:
                     return 0
         return 1
 
-    def exerciser_clock(ctx: Ctx) -> int:
-        """Vendor command of the virtual device only: move its clock (a phone's clock runs by itself)."""
-        args = ctx.argv[1:]
-        if len(args) == 2 and args[0] == "advance" and args[1].isdigit():
-            phone.call("wait", int(args[1]) / 1000)
-            ctx.print(str(phone.now_ms()))
-            return 0
-        ctx.eprint("usage: exerciser-clock advance MILLISECONDS")
-        return 1
-
     table = {
         "getprop": getprop,
         "setprop": setprop,
@@ -713,7 +695,6 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         "uiautomator": uiautomator,
         "dumpsys": dumpsys_cmd,
         "pidof": pidof,
-        "date": date,
         "logcat": logcat,
         "settings": settings,
         "ime": ime,
@@ -721,13 +702,17 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         "app_process": app_process,
         "screenrecord": screenrecord,
         "__proc__": proc,
-        "exerciser-clock": exerciser_clock,
         "reboot": lambda ctx: 0,
     }
     table.update(make_system_commands(phone))
-    # /system/bin lists the commands the shell runs (toybox applets and the framework's tools)
+    from exerciser.sim.adbfront.timecmds import time_commands
+
+    table.update(time_commands(phone, table))  # date, sleep, su, cmd alarm
+    # /system/bin lists the commands the shell runs (toybox applets and the framework's tools); `su` only
+    # on a rooted phone
+    hidden = _SH_BUILTINS | (set() if "root" in phone.clock_methods else {"su"})
     for name in sorted(set(table) | set(BUILTINS)):
-        if re.fullmatch(r"[a-z][\w.-]*", name) and name not in _SH_BUILTINS:
+        if re.fullmatch(r"[a-z][\w.-]*", name) and name not in hidden:
             phone.fs.write(f"/system/bin/{name}", b"", mode=0o755)
     phone.fs.write("/system/bin/sh", b"", mode=0o755)
     return table
@@ -754,15 +739,6 @@ def _keycode(k: str) -> int | None:
         return int(k)
     name = k.upper().removeprefix("KEYCODE_")
     return KEYCODES.get(name)
-
-
-def _tz(name: str):
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo(name)
-    except Exception:
-        return UTC
 
 
 __all__ = ["make_commands", "U2_MAIN", "Key", "DeviceLost"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from exerciser.device.contract import Device, DeviceError, Key, Observation, PermissionState
 from exerciser.sim.adbfront import syspkgs
+from exerciser.sim.adbfront.clock import PhoneClock, PhoneSpeed
 from exerciser.sim.adbfront.fs import VirtualFS
 
 # keyevent name -> code (android.view.KeyEvent), the ones input/uiautomator clients send
@@ -91,16 +92,39 @@ class PhoneState:
                 "transition_animation_scale": "1.0",
                 "animator_duration_scale": "1.0",
                 "device_provisioned": "1",
+                "auto_time": "1",  # "Use network-provided time": a phone's default
+                "auto_time_zone": "1",
             },
         }
     )
 
 
 SYSTEM_SERVER_PID = 612
+# Which ways of setting the clock the phone lets the shell use: "root" (`su` exists: toybox `date` and
+# `cmd alarm set-time` as root), "alarm" (the shell user may `cmd alarm set-time`, API 28+). A production
+# build with neither leaves only the Settings app.
+CLOCK_METHODS = frozenset({"root", "alarm"})
+
+# Inputs whose phone-speed latency the phone adds (device method -> PhoneSpeed field).
+_LATENCY = {"tap": "tap", "long_press": "tap", "swipe": "tap", "key": "tap", "type_text": "tap"}
+_LATENCY |= {"app_start": "app_start"}
 
 
 class Phone:
-    def __init__(self, device: Device, serial: str, port: int) -> None:
+    def __init__(
+        self,
+        device: Device,
+        serial: str,
+        port: int,
+        *,
+        clock_scale: float = 1.0,
+        speed: PhoneSpeed | None = None,
+        clock_methods: frozenset[str] = frozenset(),
+    ) -> None:
+        unknown = set(clock_methods) - CLOCK_METHODS
+        if unknown:
+            raise ValueError(f"unknown clock method(s): {', '.join(sorted(unknown))}")
+        self.clock_methods = frozenset(clock_methods)
         self.device = device
         self.serial = serial
         self.port = port
@@ -133,6 +157,9 @@ class Phone:
         self.recorders: list = []
         self.props = self._props()
         self.boot_ms = device.now_ms() - 3_600_000  # "booted" an hour before serving
+        if hasattr(device, "input_costs"):  # inputs take real time here, not virtual time
+            device.input_costs = False
+        self.clock = PhoneClock(self, clock_scale, speed)
 
     # --- identity --------------------------------------------------------------------------------
     def _props(self) -> dict[str, str]:
@@ -188,8 +215,6 @@ class Phone:
             "dev.bootcomplete": "1",
             "init.svc.adbd": "running",
             "service.adb.tcp.port": str(self.port),
-            # vendor marker: lets a driver move this device's clock instead of sleeping (see u2driver)
-            "ro.exerciser.virtual": "1",
         }
         if i.rom == "miui":
             p.update(
@@ -251,15 +276,19 @@ class Phone:
     def call(self, name: str, *args, mutate: bool = True):
         """Run device.<name>(*args) under the lock; mutations invalidate the cached observation."""
         with self.lock:
+            self.clock.sync()
             t0 = time.perf_counter()
             try:
-                return getattr(self.device, name)(*args)
+                out = getattr(self.device, name)(*args)
             finally:
                 st = self.stats[name]
                 st.calls += 1
                 st.seconds += time.perf_counter() - t0
                 if mutate:
                     self._obs = None
+        if name in _LATENCY:
+            self.clock.latency(_LATENCY[name])
+        return out
 
     def observation(self) -> Observation:
         """One capture per device state. With the screen off or locked: the keyguard instead."""

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from exerciser.device.contract import Device
 from exerciser.sim.adbfront.auth import AdbKeys
+from exerciser.sim.adbfront.clock import PhoneSpeed
 from exerciser.sim.adbfront.commands import make_commands
 from exerciser.sim.adbfront.hostsvc import Reverses, serve_framebuffer, serve_tcpip
 from exerciser.sim.adbfront.phone import Phone
@@ -118,10 +119,26 @@ class _V2Session:
 class AdbFront:
     """One virtual device behind one TCP port."""
 
-    def __init__(self, device: Device, port: int = 7401, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        device: Device,
+        port: int = 7401,
+        host: str = "127.0.0.1",
+        *,
+        clock_scale: float = 1.0,
+        speed: PhoneSpeed | None = None,
+        clock_methods: frozenset[str] = frozenset(),
+    ) -> None:
         self.host = host
         self.port = port
-        self.phone = Phone(device, f"{host}:{port}", port)
+        self.phone = Phone(
+            device,
+            f"{host}:{port}",
+            port,
+            clock_scale=clock_scale,
+            speed=speed,
+            clock_methods=clock_methods,
+        )
         self._commands = make_commands(self.phone)
         self._reverses = Reverses()
         self.adb_keys = AdbKeys()  # host keys the phone's user allowed (survive reconnects)
@@ -147,6 +164,7 @@ class AdbFront:
         self._listener = sock
         self._thread = threading.Thread(target=self._accept, daemon=True, name=f"adbfront:{self.port}")
         self._thread.start()
+        self.phone.clock.start()  # the phone's time runs on while unplugged, until close()
         return self
 
     def _accept(self) -> None:
@@ -194,6 +212,11 @@ class AdbFront:
             t.shutdown()
         self.phone.u2_processes = 0
 
+    def close(self) -> None:
+        """Unplug and switch the phone off (its clock stops)."""
+        self.stop()
+        self.phone.clock.stop()
+
     def plug_back(self) -> AdbFront:
         """Listen again after `stop()`, the same phone with its files and state (a cable plugged back)."""
         self.stopped.clear()
@@ -203,7 +226,7 @@ class AdbFront:
         return self.start()
 
     def __exit__(self, *exc) -> None:
-        self.stop()
+        self.close()
 
     # --- services --------------------------------------------------------------------------------
     def _open(self, service: str) -> Callable[[Stream], None] | None:
@@ -285,12 +308,14 @@ class AdbFront:
                 session.emit(prompt, b"")
 
 
-def serve_rack(devices: list[Device], base_port: int = 7401, host: str = "127.0.0.1") -> list[AdbFront]:
-    """N devices on consecutive ports: a virtual rack."""
+def serve_rack(
+    devices: list[Device], base_port: int = 7401, host: str = "127.0.0.1", **phone: object
+) -> list[AdbFront]:
+    """N devices on consecutive ports: a virtual rack (`phone`: clock_scale, speed, clock_methods)."""
     fronts = []
     try:
         for i, dev in enumerate(devices):
-            fronts.append(AdbFront(dev, base_port + i, host).start())
+            fronts.append(AdbFront(dev, base_port + i, host, **phone).start())  # type: ignore[arg-type]
     except OSError:
         for f in fronts:
             f.stop()

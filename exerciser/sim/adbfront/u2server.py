@@ -148,11 +148,14 @@ def call(phone: Phone, method: str, params: Any) -> Any:
 
 
 def _dump(phone: Phone, compressed: bool = False, max_depth: int = 50, root_in_active: bool = False) -> str:
-    return phone.observation().xml
+    xml = phone.observation().xml
+    phone.clock.latency("dump")  # the tree as it was asked for, delivered at a phone's pace
+    return xml
 
 
 def _screenshot(phone: Phone, scale: float = 1.0, quality: int = 80) -> str:
     data = phone.jpeg(int(quality))
+    phone.clock.latency("screenshot")
     if scale and abs(float(scale) - 1.0) > 1e-6:
         from PIL import Image
 
@@ -188,7 +191,7 @@ def _long_click(phone: Phone, sel: dict, *rest) -> bool:
 def _swipe(phone: Phone, fx, fy, tx, ty, steps: int = 55) -> bool:
     ms = max(1, int(steps)) * 5
     phone.swipe(int(fx), int(fy), int(tx), int(ty), ms)
-    _gesture_time(ms)
+    _gesture_time(phone, ms)
     return True
 
 
@@ -196,14 +199,14 @@ def _swipe_points(phone: Phone, points: list, steps: int = 55) -> bool:
     ms = max(1, int(steps)) * 5
     if len(points) >= 4:
         phone.swipe(int(points[0]), int(points[1]), int(points[-2]), int(points[-1]), ms)
-    _gesture_time(ms * max(1, len(points) // 2 - 1))
+    _gesture_time(phone, ms * max(1, len(points) // 2 - 1))
     return True
 
 
-def _gesture_time(ms: int) -> None:
+def _gesture_time(phone: Phone, ms: int) -> None:
     """UiDevice.swipe injects one move per step, 5 ms apart (UiAutomatorBridge): the call returns after
-    the gesture has run, as on a phone."""
-    time.sleep(ms / 1000)
+    the gesture has run, as on a phone (in the phone's time)."""
+    phone.clock.sleep(ms / 1000)
 
 
 def _press_key(phone: Phone, name: str) -> bool:
@@ -406,11 +409,11 @@ def _all_info(phone: Phone, sel: dict) -> list:
 
 
 def _wait_exists(phone: Phone, sel: dict, timeout_ms: int = 0) -> bool:
-    return _poll(lambda: _exist(phone, sel), timeout_ms)
+    return _poll(phone, lambda: _exist(phone, sel), timeout_ms)
 
 
 def _wait_gone(phone: Phone, sel: dict, timeout_ms: int = 0) -> bool:
-    return _poll(lambda: not _exist(phone, sel), timeout_ms)
+    return _poll(phone, lambda: not _exist(phone, sel), timeout_ms)
 
 
 _ROTATIONS = {"n": 0, "natural": 0, "l": 1, "left": 1, "u": 2, "upsidedown": 2, "r": 3, "right": 3}
@@ -431,16 +434,16 @@ def _freeze_rotation(phone: Phone, freeze: bool = True) -> None:
     phone.state.settings.setdefault("system", {})["accelerometer_rotation"] = "0" if freeze else "1"
 
 
-def _poll(cond, timeout_ms: int) -> bool:
-    """UiObject.waitForExists / waitUntilGone: look again until the timeout (the screen can change under
-    the call: another client's input, a watcher, the app's own timers)."""
-    deadline = time.monotonic() + max(0, int(timeout_ms or 0)) / 1000
+def _poll(phone: Phone, cond, timeout_ms: int) -> bool:
+    """UiObject.waitForExists / waitUntilGone: look again until the timeout, in the phone's own time (the
+    screen can change under the call: another client's input, a watcher, the app's own timers)."""
+    end = phone.now_ms() + max(0, int(timeout_ms or 0))
     while True:
         if cond():
             return True
-        if time.monotonic() >= deadline:
+        if phone.now_ms() >= end:
             return False
-        time.sleep(0.05)
+        phone.clock.sleep(0.05)
 
 
 def _count(phone: Phone, sel: dict) -> int:

@@ -1,0 +1,112 @@
+"""Parking in the rack, without adb: a job whose phone cannot move its clock gives the device up for a long
+wait, the device runs the next app meanwhile, and the parked job takes it back first in line; a short wait
+keeps the device. Device and jobs are stand-ins whose clock runs with wall time (scaled)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from exerciser.device.contract import DeviceInfo, Key
+from exerciser.scenario import AppRef, Scenario
+
+SCALE = 1000.0  # device seconds per wall second
+
+
+class TickingPhone:
+    """Just what parking touches: a clock that runs by itself, a HOME key, its facts."""
+
+    def __init__(self, serial: str) -> None:
+        self.info = DeviceInfo(serial, 33, "13", "aosp", "en-US", 1080, 2340)
+        self._t0 = time.monotonic()
+        self.keys: list[Key] = []
+
+    def now_ms(self) -> int:
+        return 1_767_600_000_000 + int((time.monotonic() - self._t0) * SCALE * 1000)
+
+    def key(self, key: Key) -> None:
+        self.keys.append(key)
+
+
+@dataclass
+class Done:
+    app: str
+    serial: str
+    steps: int = 0
+    status: str = "compliant"
+    error: str | None = None
+
+
+class Jobs:
+    """Each app works `work_s` wall seconds; the ones in `waits` then wait that many device seconds."""
+
+    def __init__(self, waits: dict[str, float], work_s: float = 0.3) -> None:
+        self.waits, self.work_s = waits, work_s
+        self.events: list[str] = []
+        self.lock = threading.Lock()
+
+    def note(self, text: str) -> None:
+        with self.lock:
+            self.events.append(text)
+
+    def __call__(self, sc, device, out_dir, park=None, **_):
+        self.note(f"start {sc.id}")
+        time.sleep(self.work_s)
+        if sc.id in self.waits:
+            self.note(f"park {sc.id}")
+            park(self.waits[sc.id])
+            self.note(f"resume {sc.id}")
+            time.sleep(self.work_s)
+        self.note(f"end {sc.id}")
+        return Done(sc.id, device.info.serial)
+
+
+def suite(*ids: str) -> list[Scenario]:
+    return [Scenario(id=i, app=AppRef("package", f"com.example.{i}")) for i in ids]
+
+
+def run(tmp_path: Path, jobs: Jobs, ids: list[str], phone: TickingPhone):
+    from exerciser.rack import run_suite
+
+    return run_suite(
+        suite(*ids),
+        [phone.info.serial],
+        tmp_path,
+        progress=False,
+        device_factory=lambda serial: phone,
+        runner=jobs,
+        hand_over_s=0.5,
+    )
+
+
+def test_a_long_wait_hands_the_device_over_and_resumes_first(tmp_path, monkeypatch):
+    monkeypatch.setattr("exerciser.rack.scheduler.ensure_installed", lambda dev, sc: None)
+    phone = TickingPhone("phone-1")
+    jobs = Jobs({"a": 700.0}, work_s=1.0)  # 0.7 wall seconds: handed over; over while b still runs
+    results = run(tmp_path, jobs, ["a", "b", "c"], phone)
+    assert [r.app for r in results] == ["a", "b", "c"] and all(r.serial == "phone-1" for r in results)
+    ev = jobs.events
+    # b ran while a was parked; when b ended, a took the device back before c started
+    assert ev.index("park a") < ev.index("start b") < ev.index("end b") < ev.index("resume a")
+    assert ev.index("resume a") < ev.index("start c")
+    assert ev.index("end a") < ev.index("start c")  # one app drives the device at a time
+    assert phone.keys == [Key.HOME]  # back at the launcher before a goes on
+    log = (tmp_path / "rack.log").read_text()
+    assert "phone-1: a PARKED for 11.7 min of device time" in log and "serves other apps" in log
+    assert "phone-1: a resumed after a wait of" in log
+    import json
+
+    (dev,) = json.loads((tmp_path / "rack.json").read_text())["devices"]
+    assert dev["parked"] == 1 and 0 < dev["busy_s"] <= dev["span_s"]
+
+
+def test_a_short_wait_keeps_the_device(tmp_path, monkeypatch):
+    monkeypatch.setattr("exerciser.rack.scheduler.ensure_installed", lambda dev, sc: None)
+    phone = TickingPhone("phone-1")
+    jobs = Jobs({"a": 100.0})  # 0.1 wall seconds: not worth handing over
+    run(tmp_path, jobs, ["a", "b"], phone)
+    assert jobs.events == ["start a", "park a", "resume a", "end a", "start b", "end b"]
+    assert phone.keys == []
+    assert "too short to hand the device over" in (tmp_path / "rack.log").read_text()
