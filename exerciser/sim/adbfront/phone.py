@@ -130,6 +130,9 @@ class Phone:
         self.port = port
         self.lock = threading.RLock()
         self.state = PhoneState()
+        if hasattr(device, "input_costs"):  # inputs take real time here, not virtual time
+            device.input_costs = False
+        self.clock = PhoneClock(self, clock_scale, speed)  # before anything reads the time
         self.stats: dict[str, Stat] = defaultdict(Stat)
         self.fs = VirtualFS(clock=lambda: self.now_ms() / 1000)  # file times follow the device clock
         self.info = device.info
@@ -157,9 +160,6 @@ class Phone:
         self.recorders: list = []
         self.props = self._props()
         self.boot_ms = device.now_ms() - 3_600_000  # "booted" an hour before serving
-        if hasattr(device, "input_costs"):  # inputs take real time here, not virtual time
-            device.input_costs = False
-        self.clock = PhoneClock(self, clock_scale, speed)
 
     # --- identity --------------------------------------------------------------------------------
     def _props(self) -> dict[str, str]:
