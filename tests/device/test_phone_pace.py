@@ -25,6 +25,7 @@ SUITE = [
     "no_privacy_dialog_zh",
     "quit_on_policy_refusal_zh",
 ]
+pytestmark = pytest.mark.timeout(600)  # a whole suite at a phone's pace, twice: minutes, not seconds
 PROFILE, LOCALE = "api33", "zh-CN"
 SCALE = 150.0  # device seconds per wall second: the whole phone runs faster, latencies included
 # The protocol's windows, shortened (both are settable conventions) so that a real wait fits a test: the
