@@ -305,12 +305,9 @@ def test_at_least_14_samples():
     assert set(SAMPLES) == set(RECIPES), "every sample needs a recipe here"
 
 
-@pytest.mark.parametrize("app_id", SAMPLES)
-def test_model_and_expected_are_valid(app_id):
-    model = load_sample(app_id)  # schema + cross-references; raises naming file:line: field
-    assert model.app_id == app_id
-    exp = expected(app_id)
-    assert set(exp) == {*CATEGORIES, "notes", "features"}
+def check_expected(exp: dict, model: AppModel) -> None:
+    """An expected.yaml's categories (verdict, figure, notes) and features (scenario format, naming the
+    model's permissions and screens)."""
     for cat in CATEGORIES:
         entry = exp[cat]
         assert set(entry) == {"verdict", "figure", "notes"}, (cat, entry)
@@ -329,6 +326,15 @@ def test_model_and_expected_are_valid(app_id):
             assert full in {s.activity for s in model.screens.values()}, act
 
 
+@pytest.mark.parametrize("app_id", SAMPLES)
+def test_model_and_expected_are_valid(app_id):
+    model = load_sample(app_id)  # schema + cross-references; raises naming file:line: field
+    assert model.app_id == app_id
+    exp = expected(app_id)
+    assert set(exp) == {*CATEGORIES, "notes", "features"}
+    check_expected(exp, model)
+
+
 def test_both_languages_on_both_sides_of_every_category():
     seen = {
         (cat, expected(a)[cat]["verdict"], load_sample(a).language) for a in SAMPLES for cat in CATEGORIES
@@ -345,14 +351,24 @@ def test_readme_catalogue_lists_every_sample():
         assert f"`{app_id}`" in readme, app_id
 
 
-def _model_deletion_depth(model: AppModel, main: str) -> int | None:
+def _tap_targets(actions) -> list[str]:
+    """Screens a tap can open (both branches of an `if` are possible)."""
+    out = []
+    for a in actions:
+        if a.verb in ("goto", "replace", "open_url"):
+            out.append(a.arg)
+        out += _tap_targets(a.then) + _tap_targets(a.else_)
+    return out
+
+
+def _model_deletion_depth(model: AppModel, main: str, is_entry=DELETION.search) -> int | None:
     """Shortest number of taps from `main` to a deletion entry, read from the model's navigation."""
     seen, queue = {main}, deque([(main, 0)])
     while queue:
         name, depth = queue.popleft()
         for w in model.screens[name].widgets:
-            targets = [a.arg for a in w.on_tap if a.verb in ("goto", "replace", "open_url")]
-            if targets and DELETION.search(w.text):
+            targets = _tap_targets(w.on_tap)
+            if targets and is_entry(w.text):
                 return depth + 1
             for t in targets:
                 if t not in seen:
