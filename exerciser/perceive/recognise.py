@@ -334,9 +334,10 @@ def _consent(view: View, lx: Lexicon, res: Result) -> None:
         agree = [i for i in view.with_class("confirm") if i not in refuse]
     declines = refuse or exits or [i for i in cancel if i not in agree]
     body = view.body_compact
-    if declines and not agree:
-        # A second chance whose other button leads back to the agreement (查看协议, 再想想, Review policy)
-        # rather than agreeing itself: that button is the way to agree.
+    if refuse and not agree:
+        # A second chance whose other button leads back to the agreement (查看协议, Review policy) rather
+        # than agreeing itself: that button is the way to agree. (With only an exit to decline, it is a
+        # policy wall.)
         others = [
             i for i in view.buttons if i not in declines and i not in boxes and "close" not in view.classes[i]
         ]

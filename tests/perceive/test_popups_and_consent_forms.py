@@ -111,7 +111,6 @@ def test_consent_boxes_are_read(app, box, agree, refuse):
     ("app", "steps", "agree", "refuse"),
     [
         ("food_second_chance_exit_zh", ("不同意",), "查看协议", "仍不同意"),
-        ("food_second_chance_exit_zh", ("不同意", "仍不同意"), "再想想", "退出应用"),
         ("food_second_chance_browse_en", ("Disagree",), "Review policy", "Still disagree"),
     ],
 )
@@ -119,3 +118,10 @@ def test_second_chance_without_an_agree_button(app, steps, agree, refuse):
     r = screen_after(app, *steps)
     assert r.has("consent_second_chance")
     assert (r.target("agree").text, r.target("refuse").text) == (agree, refuse)
+
+
+def test_the_last_chance_with_only_exit_is_a_policy_wall():
+    """确定不同意吗？ 不同意将退出饱了么App。 退出应用 / 再想想: declining means leaving."""
+    r = screen_after("food_second_chance_exit_zh", "不同意", "仍不同意")
+    assert r.has("blocking_wall") and not r.has("privacy_consent")
+    assert r.target("exit").text == "退出应用"

@@ -43,10 +43,10 @@ def test_preticked_consent_box_is_reported(tmp_path):
 
 def test_policy_refusal_is_followed_through_second_chances(tmp_path):
     """饱了么: 不同意 → 温馨提示 (仍不同意 / 查看协议) → 确定不同意吗？ (退出应用 / 再想想): the refusing
-    user ends outside the app."""
+    user is refused again, and ends at a wall whose only way to decline is leaving the app."""
     res, run_json, _ = run(tmp_path, "food_second_chance_exit_zh", ("consent", "5"))
     pol = run_json["probes"]["consent"]["facts"]["policy_refusal"]
-    assert pol["outcome"] == "killed" and len(pol["second_chance"]) == 2
+    assert pol["outcome"] == "wall" and len(pol["second_chance"]) == 1 and pol["blocked"]
     assert (res.categories["5"].verdict, res.categories["5"].figure) == ("violation", 1)
 
 

@@ -15,6 +15,7 @@ import yaml
 from test_samples import (
     CATEGORIES,
     DELETION,
+    RELAUNCH_AT_MIN,
     _model_deletion_depth,
     check_expected,
     deny,
@@ -138,7 +139,6 @@ def test_consent_figure_and_preticked_box(app_id):
 # after the refusal, counted; +49 h observed only), for the apps whose re-requests depend on time or
 # come as something else than a system prompt. trigger: labels tapped after agreement to reach the first
 # request; nags: (label in front, label that dismisses it without granting).
-SCHEDULE_MIN = (10, 360, 1440)
 LATE_MIN = 49 * 60
 NAGS = (("去开启", "暂不开启"), ("去设置", "取消"), ("Turn on location", "Not now"))
 RERQ: dict[str, tuple[str, ...]] = {
@@ -179,7 +179,7 @@ def test_rerequest_figure_on_the_schedule(app_id):
     deny(d)
     refused_at = d.now_ms()
     count = 0
-    for minutes in SCHEDULE_MIN:
+    for minutes in RELAUNCH_AT_MIN:
         d.app_stop(m.package)
         d.wait((refused_at + minutes * 60_000 - d.now_ms()) / 1000)
         d.app_start(m.package)

@@ -45,7 +45,8 @@ NAG_DISMISS = ("取消", "Cancel")
 DELETION = re.compile(r"注销账号|注销账户|delete account", re.I)
 
 # Protocol of the "6" figure (sample_apks/README.md), device seconds.
-STAY_S, HOME_AWAY_S, OBSERVE_S, RELAUNCHES, RELAUNCH_GAP_S, STEP_S = 20, 5, 10, 3, 600, 1.0
+STAY_S, HOME_AWAY_S, OBSERVE_S, STEP_S = 20, 5, 10, 1.0
+RELAUNCH_AT_MIN = (10, 360, 1440)  # R3: device minutes after the refusal (+10 min, +6 h, +24 h)
 
 
 @cache
@@ -277,21 +278,23 @@ def watch(d: Device, seconds: float) -> int:
 
 
 def rerequests(d: Device, model: AppModel, recipe: Recipe) -> int:
-    """R0 trigger the first request and refuse it; R1 stay; R2 home and back; R3 kill and relaunch ×3.
+    """R0 trigger the first request and refuse it; R1 stay; R2 home and back; R3 kill and relaunch at
+    +10 min, +6 h, +24 h after the refusal.
     Returns the prompts + nags seen after the first refusal (each sample re-asks one group only)."""
     start_and_agree(d, model, recipe)
     if recipe.trigger:
         tap_path(d, list(recipe.trigger))
     if recipe.trigger is not None:
         assert deny_all(d) >= 1, f"{model.package}: the trigger showed no prompt"
+    refused_at = d.now_ms()
     n = watch(d, STAY_S)
     d.key(Key.HOME)
     d.wait(HOME_AWAY_S)
     d.app_start(model.package)
     n += watch(d, OBSERVE_S)
-    for _ in range(RELAUNCHES):
+    for minutes in RELAUNCH_AT_MIN:
         d.app_stop(model.package)
-        d.wait(RELAUNCH_GAP_S)
+        d.wait(max(60.0, (refused_at + minutes * 60_000 - d.now_ms()) / 1000))
         d.app_start(model.package)
         n += watch(d, OBSERVE_S)
     return n
