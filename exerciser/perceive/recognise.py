@@ -14,7 +14,7 @@ from exerciser.device.contract import DeviceInfo
 from exerciser.perceive.lexicon import Lexicon, Phrases, classify_label, lexicon
 from exerciser.perceive.reading import Bounds, Element, KindHit, Source, Target
 from exerciser.perceive.signatures import Signatures, signatures
-from exerciser.perceive.text import compact, is_sentence, text_len
+from exerciser.perceive.text import compact, is_sentence, normalise, text_len
 
 MAX_BUTTON_LEN = 12.0  # text_len of the longest label that still counts as a button / entry
 SHORT_BODY = 70  # compact characters: a body this short is a "short dialog" (second-chance wording)
@@ -627,6 +627,14 @@ def _nav_targets(view: View, lx: Lexicon, res: Result) -> None:
             and _exact(ph, e.text or e.content_desc)
             and view.owner[i] not in cands
         ]
+        if not cands and ph.patterns:
+            # a tab of the bottom bar named after the app (我的淘宝): the account tab
+            cands = [
+                i
+                for i in view.buttons
+                if view.elements[i].bounds[1] >= 0.85 * h
+                and ph.search_patterns(normalise(view.elements[i].label))
+            ]
         if not cands:
             continue
         # a bottom-bar tab first, then top to bottom
