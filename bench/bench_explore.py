@@ -1,6 +1,7 @@
 """Explorer quality and run speed on every sample app: prints figures and ratios, asserts nothing.
 
-    python bench/bench_explore.py [--apps A,B] [--seeds 3] [--budget 300] [--no-full] [--cores N]
+    python bench/bench_explore.py [--corpus corpus2] [--apps A,B] [--seeds 3] [--budget 300] [--no-full]
+                                  [--cores N]
 
 Per sample app, from the main screen of a clean install (policy agreed, prompts allowed):
   shortest  taps from the main screen to the deletion entry, tapping the entry included, on the state
@@ -11,19 +12,27 @@ Per sample app, from the main screen of a clean install (policy agreed, prompts 
             median over --seeds seeds, with how many seeds reached the entry within --budget actions
   run s     wall time of a whole five-probe `run_app` (video and reports included), on --cores cores
             (default 1: the process and its children are pinned to one CPU), with its CPU seconds
+  steps, device s
+            the run's trace steps and the device time they took (deliberate clock jumps apart, in hours),
+            and how many of the five verdicts and figures match expected.yaml
+--corpus corpus2 measures the second sample corpus (sample_apks/corpus2/, scenarios/corpus2/).
 Targets (issue 4): goal <= 1.5x the shortest path on every sample; a full run <= 60 s on one core.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
@@ -82,14 +91,30 @@ def attempt(sc: Scenario, tmp: Path, strategy: str, seed: int, budget: int) -> t
     return (None if r.found is None else r.taps + _entry_tap(r.found)), r.taps
 
 
-def full_run(sc: Scenario, tmp: Path) -> tuple[float, float, int]:
+@dataclass
+class FullRun:
+    wall_s: float
+    cpu_s: float
+    steps: int
+    device_s: float  # device time the steps took, deliberate clock jumps excluded
+    jumped_h: float  # deliberate clock jumps (the re-request schedule)
+    agree: int  # categories whose verdict and figure match expected.yaml
+
+
+def full_run(sc: Scenario, tmp: Path, expected: dict) -> FullRun:
     def cpu() -> float:
         a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
     c0, t0 = cpu(), time.perf_counter()
     r = run_app(sc, virtual_device(sc, "bench-run"), tmp / "runs")
-    return time.perf_counter() - t0, cpu() - c0, r.steps
+    wall, used = time.perf_counter() - t0, cpu() - c0
+    lines = [json.loads(x) for x in (r.out_dir / "trace.jsonl").read_text(encoding="utf-8").splitlines() if x]
+    times = [x["device_time_ms"] for x in lines]
+    jumped = sum(x["action"].get("seconds", 0) for x in lines if x["action"]["type"] == "advance_clock")
+    want = {c: (e["verdict"], e["figure"]) for c, e in expected.items() if c in r.categories}
+    agree = sum((v.verdict, v.figure) == want[c] for c, v in r.categories.items())
+    return FullRun(wall, used, r.steps, (max(times) - min(times)) / 1000 - jumped, jumped / 3600, agree)
 
 
 def _ratio(got: tuple[int | None, int], best: int | None) -> str:
@@ -101,10 +126,8 @@ def _ratio(got: tuple[int | None, int], best: int | None) -> str:
     return f"{taps} ({taps / best:.2f}x)"
 
 
-def _expected(app: str) -> object:
-    import yaml
-
-    return yaml.safe_load((SAMPLES_DIR / app / "expected.yaml").read_text(encoding="utf-8"))["8"]["figure"]
+def _expected(apps_dir: Path, app: str) -> dict:
+    return yaml.safe_load((apps_dir / app / "expected.yaml").read_text(encoding="utf-8"))
 
 
 def main() -> int:
@@ -114,18 +137,21 @@ def main() -> int:
     ap.add_argument("--budget", type=int, default=300, help="actions per exploration")
     ap.add_argument("--no-full", action="store_true", help="skip the whole five-probe runs")
     ap.add_argument("--cores", type=int, default=1, help="CPUs the benchmark may use (0: all)")
+    ap.add_argument("--corpus", default="", help="a sample corpus folder (corpus2) instead of sample_apks/")
     a = ap.parse_args()
     if a.cores and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: a.cores])
-    apps = a.apps.split(",") if a.apps else sorted(p.parent.name for p in SAMPLES_DIR.glob("*/app.yaml"))
+    apps_dir, sc_dir = SAMPLES_DIR / a.corpus, SCENARIOS_DIR / a.corpus
+    apps = a.apps.split(",") if a.apps else sorted(p.parent.name for p in apps_dir.glob("*/app.yaml"))
     default_reader()  # the OCR engines load once, not inside the first measurement
-    cols = ("app", "shortest (exp.)", "goal", "bfs", f"random (median of {a.seeds})", "run s (cpu s, steps)")
-    print(" | ".join(cols))
-    worst_goal, worst_run, missed = 0.0, 0.0, []
+    cols = ("app", "shortest (exp.)", "goal", "bfs", f"random (median of {a.seeds})", "run s (cpu s)")
+    print(" | ".join(cols + ("steps", "device s (+ jumped h)", "verdicts ok")))
+    worst_goal, worst_run, missed, totals = 0.0, 0.0, [], [0, 0.0, 0, 0]
     with tempfile.TemporaryDirectory(prefix="bench-explore-") as td:
         tmp = Path(td)
         for app in apps:
-            sc = load_scenario(SCENARIOS_DIR / f"{app}.yaml")
+            sc = load_scenario(sc_dir / f"{app}.yaml")
+            exp = _expected(apps_dir, app)
             best = shortest(sc, tmp / app, max(a.budget, 400))
             goal = attempt(sc, tmp / app, "goal", 0, a.budget)
             bfs = attempt(sc, tmp / app, "bfs", 0, a.budget)
@@ -135,7 +161,7 @@ def main() -> int:
                 (int(statistics.median(got)) if got else None),
                 int(statistics.median(x for _, x in rnd)),
             )
-            run = full_run(sc, tmp / app) if not a.no_full else None
+            run = full_run(sc, tmp / app, exp) if not a.no_full else None
             if best:
                 if goal[0] is None:
                     missed.append(app)
@@ -145,14 +171,16 @@ def main() -> int:
                 missed.append(f"{app} (entry found where the map has none)")
             row = [
                 app,
-                f"{best if best is not None else 'none'} ({_expected(app)})",
+                f"{best if best is not None else 'none'} ({exp['8']['figure']})",
                 _ratio(goal, best),
                 _ratio(bfs, best),
                 f"{_ratio(rnd_med, best)} [{len(got)}/{a.seeds}]",
-                f"{run[0]:.1f} ({run[1]:.1f}, {run[2]})" if run else "-",
+                f"{run.wall_s:.1f} ({run.cpu_s:.1f})" if run else "-",
             ]
             if run:
-                worst_run = max(worst_run, run[0])
+                row += [str(run.steps), f"{run.device_s:.0f} (+{run.jumped_h:.1f} h)", f"{run.agree}/5"]
+                worst_run = max(worst_run, run.wall_s)
+                totals = [x + y for x, y in zip(totals, (run.steps, run.device_s, run.agree, 5), strict=True)]
             print(" | ".join(row), flush=True)
     print(
         f"goal-directed: worst ratio {worst_goal:.2f}x (target <= {TARGET_RATIO}x)"
@@ -162,7 +190,9 @@ def main() -> int:
         cores = a.cores or os.cpu_count()
         print(
             f"whole five-probe run: slowest {worst_run:.1f} s on {cores} core(s)"
-            f" (target <= {TARGET_RUN_S:g} s)"
+            f" (target <= {TARGET_RUN_S:g} s); {totals[0]} steps and {totals[1]:.0f} device s in all"
+            f" ({totals[1] / max(1, len(apps)):.0f} s per app); verdict and figure as expected in"
+            f" {totals[2]}/{totals[3]} categories"
         )
     return 0
 

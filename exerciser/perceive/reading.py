@@ -49,6 +49,7 @@ ROLES = (
     "deny",
     "deny_dont_ask_again",
     "dont_ask_again_checkbox",
+    "consent_checkbox",
     "go_to_settings",
     "exit",
     "close",

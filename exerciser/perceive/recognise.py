@@ -14,7 +14,7 @@ from exerciser.device.contract import DeviceInfo
 from exerciser.perceive.lexicon import Lexicon, Phrases, classify_label, lexicon
 from exerciser.perceive.reading import Bounds, Element, KindHit, Source, Target
 from exerciser.perceive.signatures import Signatures, signatures
-from exerciser.perceive.text import compact, is_sentence, text_len
+from exerciser.perceive.text import compact, is_sentence, normalise, text_len
 
 MAX_BUTTON_LEN = 12.0  # text_len of the longest label that still counts as a button / entry
 SHORT_BODY = 70  # compact characters: a body this short is a "short dialog" (second-chance wording)
@@ -321,8 +321,11 @@ def _launcher(view: View, lx: Lexicon, sig: Signatures, res: Result) -> bool:
 
 
 def _consent(view: View, lx: Lexicon, res: Result) -> None:
-    agree = view.with_class("agree")
-    refuse = view.with_class("refuse")
+    # A consent box ("我已阅读并同意《隐私政策》", "I have read and agree to the Privacy Notice") is not a
+    # button: the agreement itself when the screen has no refuse button (one "Continue" / "进入App").
+    boxes = [i for i, e in enumerate(view.elements) if e.checkable and lx.consent_docs.find(view.compacts[i])]
+    agree = [i for i in view.with_class("agree") if i not in boxes]
+    refuse = [i for i in view.with_class("refuse") if i not in boxes]
     exits = view.with_class("exit")
     cancel = view.with_class("cancel")
     doc = lx.consent_docs.find(view.all_compact)
@@ -330,9 +333,22 @@ def _consent(view: View, lx: Lexicon, res: Result) -> None:
         # "拒绝 / 确定" on a policy dialog: the confirm button is the agreement
         agree = [i for i in view.with_class("confirm") if i not in refuse]
     declines = refuse or exits or [i for i in cancel if i not in agree]
-    if not (agree and declines):
-        return
     body = view.body_compact
+    if refuse and not agree:
+        # A second chance whose other button leads back to the agreement (查看协议, Review policy) rather
+        # than agreeing itself: that button is the way to agree. (With only an exit to decline, it is a
+        # policy wall.)
+        others = [
+            i for i in view.buttons if i not in declines and i not in boxes and "close" not in view.classes[i]
+        ]
+        back = lx.second_strong.find(body) or (lx.second_weak.find(body) and len(body) <= SHORT_BODY)
+        if len(others) == 1 and back and lx.consent_context.find(body):
+            agree = others
+    if boxes and not agree:
+        rest = [i for i in view.buttons if i not in boxes and i not in declines]
+        agree = rest[:1] if len(rest) == 1 else []
+    if not (agree and (declines or boxes)):
+        return
     strong = lx.second_strong.find(body) or next(
         (h for h in (lx.second_strong.find(view.compacts[i]) for i in agree + declines) if h), None
     )
@@ -343,6 +359,7 @@ def _consent(view: View, lx: Lexicon, res: Result) -> None:
     context = lx.consent_context.find(body) or any(
         lx.consent_refusal.find(view.compacts[i]) for i in declines
     )
+    doc = doc or (lx.consent_docs.find(view.compacts[boxes[0]]) if boxes else None)
     if not (doc or (second and context)):
         return
     if not (view.compact_screen or doc):
@@ -350,17 +367,25 @@ def _consent(view: View, lx: Lexicon, res: Result) -> None:
     evidence = []
     if doc:
         evidence.append(f"doc:{_q(doc)}")
-    a, d = agree[0], declines[0]
-    evidence += [f"button:{_q(view.elements[a].label)}→agree", f"button:{_q(view.elements[d].label)}→refuse"]
+    a = agree[0]
+    evidence.append(f"button:{_q(view.elements[a].label)}→agree")
+    if declines:
+        evidence.append(f"button:{_q(view.elements[declines[0]].label)}→refuse")
+    detail = {}
+    if boxes:
+        ticked = view.elements[boxes[0]].checked
+        detail["checkbox"] = "ticked" if ticked else "unticked"
+        evidence.append(f"checkbox:{_q(view.elements[boxes[0]].label)}={'ticked' if ticked else 'unticked'}")
     conf = 0.95 if view.is_dialog else 0.85
+    res.add_kind(KindHit("privacy_consent", conf, view.source, None, tuple(evidence), detail))
     if second:
         sc_ev = tuple(evidence + [f"text:{_q(strong or weak)}"])
-        res.add_kind(KindHit("privacy_consent", conf, view.source, None, tuple(evidence)))
         res.add_kind(KindHit("consent_second_chance", 0.9 if strong else 0.8, view.source, None, sc_ev))
-    else:
-        res.add_kind(KindHit("privacy_consent", conf, view.source, None, tuple(evidence)))
     res.add_target(view, "agree", a)
-    res.add_target(view, "refuse", d)
+    if declines:
+        res.add_target(view, "refuse", declines[0])
+    for i in boxes[:1]:
+        res.add_target(view, "consent_checkbox", i)
     for i in exits:
         res.add_target(view, "exit", i)
     for i in view.with_class("close"):
@@ -441,12 +466,14 @@ def _rationale(view: View, lx: Lexicon, sig: Signatures, res: Result) -> None:
     title = lx.rationale_titles.find(body)
     if not ((group and (context or title)) or (nag and (context or title))):
         return
-    if not view.is_dialog and not (nag or title):
-        return  # a feature page saying "开启定位，看看附近" is not a request
     gts = view.with_class("go_to_settings")
     confirm = [i for i in view.buttons if view.classes[i] & {"confirm", "allow", "agree"} and i not in gts]
     cancel = [i for i in view.buttons if view.classes[i] & {"cancel", "deny", "refuse"} and i not in gts]
     cancel = [i for i in cancel if i not in confirm]
+    if not view.is_dialog and not (nag or title) and not (group and (gts or confirm) and cancel):
+        # a feature page saying "开启定位，看看附近" is not a request; a page that asks for a group and can be
+        # declined (Turn on location / Not now) is one, like a dialog
+        return
     exits = view.with_class("exit")
     if not (gts or confirm or exits):
         return
@@ -600,6 +627,14 @@ def _nav_targets(view: View, lx: Lexicon, res: Result) -> None:
             and _exact(ph, e.text or e.content_desc)
             and view.owner[i] not in cands
         ]
+        if not cands and ph.patterns:
+            # a tab of the bottom bar named after the app (我的淘宝): the account tab
+            cands = [
+                i
+                for i in view.buttons
+                if view.elements[i].bounds[1] >= 0.85 * h
+                and ph.search_patterns(normalise(view.elements[i].label))
+            ]
         if not cands:
             continue
         # a bottom-bar tab first, then top to bottom

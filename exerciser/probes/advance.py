@@ -88,6 +88,13 @@ def _same_activity(declared: str, activity: str, package: str) -> bool:
     return activity == full or activity.endswith(declared if declared.startswith(".") else "." + declared)
 
 
+def tour_goal(ctx: ProbeContext) -> Goal:
+    """Visit screens without using a feature: controls naming a declared entry or a permission's words
+    are left for later."""
+    feat = feature_goal(ctx)
+    return Goal("non_feature_screens", lambda s: False, lambda c, st: float(feat.score(c, st) <= 1.0))
+
+
 def feature_goal(ctx: ProbeContext) -> Goal:
     entries = [(w, f) for f in ctx.scenario.features for w in (f.entry or (f.name,))]
     gwords = sorted({w for f in ctx.scenario.features for g in f.groups for w in group_words(g)})
@@ -129,10 +136,23 @@ def run(ctx: ProbeContext) -> ProbeResult:
         tap=d.tap,
         relaunch=lambda: _relaunch(ctx, d),
     )
-    # first the declared entries, then everything else; of equal promise the nearest control first,
-    # so covering the app costs few moves between its screens
+    # first the app's other screens, before any feature is used (an app may ask on an unrelated screen
+    # only while its feature is unused); then the declared entries, then everything else; of equal
+    # promise the nearest control first, so covering the app costs few moves between its screens
+    tour = Explorer(
+        s,
+        d.settle,
+        "goal",
+        max_actions=ctx.rules.int("tour_actions"),
+        tap=d.tap,
+        relaunch=lambda: _relaunch(ctx, d),
+    )
+    t = tour.explore(tour_goal(ctx), main)
+    res.facts["tour"] = {"actions": t.actions, "taps": t.taps, "stop": t.reason}
     goal = feature_goal(ctx)
-    ex.explore(Goal("features", lambda st: _all_entries_tried(ctx, ex, st), goal.score), main)
+    # the features from the main screen again (the explorer knows the screens it has seen itself)
+    here = _relaunch(ctx, d) or main
+    ex.explore(Goal("features", lambda st: _all_entries_tried(ctx, ex, st), goal.score), here)
     r = ex.explore(goal, s.current if s.current and s.current.in_app else main)
     res.facts["explore"] = {
         "actions": r.actions,
@@ -203,7 +223,12 @@ def _classify(ctx: ProbeContext, res: ProbeResult, prompts: list[Prompt]) -> Non
         g["feature"] = feat.name if feat else None
         g["declared"] = p.group in declared
         g["burst_position"] = p.page
-        if p.user_tap is None:
+        if p.user_tap is None and p.after_tap is not None:
+            g["reasons"].append(
+                f"asked by the app itself {p.time_ms - p.after_tap['time_ms']} ms after "
+                f"'{p.after_tap.get('label', '')}', not by that tap"
+            )
+        elif p.user_tap is None:
             g["reasons"].append("asked at start-up, before any user action")
         elif feat is None:
             g["reasons"].append(f"asked after '{p.user_tap.get('label', '')}', not by its feature")

@@ -13,6 +13,8 @@ from typing import Any
 
 from exerciser.device.contract import EventKind, Key
 from exerciser.explore.selector import Control, Selector, find, from_target
+from exerciser.perceive.popups import popup
+from exerciser.perceive.signatures import signatures
 from exerciser.runner.session import Session, Step
 from exerciser.scenario import Scenario
 from exerciser.score.rulepack import RulePack
@@ -36,13 +38,16 @@ class Prompt:
     step: int
     time_ms: int
     group: str
-    source: str  # "system" | "in_app"
+    source: str  # "system" | "in_app" | "settings_page" (the app opened the settings page itself)
     phase: str  # what the probe was doing: launch, feature, stay, home, relaunch, after_window, ...
     before_consent: bool
-    user_tap: dict[str, Any] | None  # the last tap on an app control since launch (None: no user action)
+    user_tap: dict[str, Any] | None  # the tap that caused it (None: no user action did; see `_caused_by_tap`)
     screen: str  # activity of the app screen the request came from
     answer: str = ""  # role pressed
     page: int = 0  # position in a burst of prompts with no user action between them (1 = first)
+    # the last tap before it when the event log shows that tap did not cause it (the app asked by itself,
+    # e.g. from a timer, `request_tap_window_ms` or more after the tap)
+    after_tap: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,6 +118,7 @@ class Driver:
         self.nags = nags
         self.phase = phase
         self.prompts: list[Prompt] = []
+        self.suspects: list[str] = []  # groups a request naming none is put down to (those being refused)
         self.consent_steps: list[int] = []
         self.consented = False
         self.user_tap: dict[str, Any] | None = None
@@ -125,6 +131,12 @@ class Driver:
         # pressed something on it: one dialog that stays up is one appearance, however often it is seen.
         self._standing: str | None = None
         self._pressed_standing = False
+        # Consent boxes: ticked by us (steps), and the dialog looks we already ticked once — a box is
+        # ticked exactly once per look, never toggled; one found ticked before we touched it is noted.
+        self.popups: list[dict[str, Any]] = []  # pop-ups dismissed (splash advert, teen mode, update, ...)
+        self.consent_ticks: list[int] = []
+        self.preticked: list[int] = []
+        self._ticked_states: set[str] = set()
 
     # --- actions that count as the user's -----------------------------------------------------------
     def launch(self, note: str = "", clear: bool = False) -> Step | None:
@@ -145,6 +157,7 @@ class Driver:
             "selector": c.selector.to_json(),
             "screen": cur.reading.activity if cur else "",
             "state": cur.state.id if cur else "",
+            "time_ms": self.s.device.now_ms(),  # the moment of the tap, to tie requests to it
         }
         self._burst = 0
         return self.settle(self.s.tap(c, note=note))
@@ -183,6 +196,9 @@ class Driver:
             if r.has("privacy_consent") or r.has("consent_second_chance"):
                 self.consent_steps.append(step.n)
                 agree = self.policy == "agree"
+                if agree and (ticked := self._tick_consent_box(step)) is not None:
+                    step = ticked
+                    continue
                 roles = ("agree",) if agree else ("refuse", "exit", "cancel", "close")
                 nxt = self._press(
                     step, roles, f"{self.phase}: {'agree to' if agree else 'refuse'} the policy"
@@ -217,15 +233,69 @@ class Driver:
                 if r.has("launcher") or self._is_launcher(step):
                     self.left_app.append(step.n)
                     return None
+                if r.package in signatures().settings_packages and not self._tapped_into(step):
+                    # the app opened the system settings page by itself, in place of a prompt: a request
+                    self._settings_page(step)
                 # a foreign app or the settings page the app opened: come back
                 step = self.s.key(Key.BACK, note=f"{self.phase}: leave foreign app {r.package}")
                 if not step.in_app and not step.reading.kinds:
                     self.left_app.append(step.n)
                     return None
                 continue
+            pop = popup(r)
+            if pop is not None:
+                # in the way but asking for nothing measured: dismiss, count nothing, note it
+                seen = {"step": step.n, "kind": pop.kind, "evidence": list(pop.evidence)}
+                e = pop.dismiss
+                c = Control(Selector(e.resource_id, e.label, e.cls, e.index_path), e.bounds, e.label)
+                step = self.s.tap(c, note=f"{self.phase}: dismiss the {pop.kind} pop-up (not counted)")
+                self.popups.append(seen | {"dismiss_step": step.n})
+                continue
             self.last_screen = r.activity
             return step
         return step
+
+    def _tapped_into(self, step: Step) -> bool:
+        """`step` is what a tap of ours led to (not something the app did by itself)."""
+        return step.action.get("type") == "tap"
+
+    def _settings_page(self, step: Step) -> None:
+        """The app put the settings page in front by itself: one in-app request per appearance, put down to
+        the groups the probe refuses (the page names none)."""
+        if step.state.id == self._standing:
+            return
+        self._standing = step.state.id
+        for group in self.suspects or ["unknown"]:
+            self.prompts.append(
+                Prompt(
+                    step.n,
+                    step.time_ms,
+                    group,
+                    "settings_page",
+                    self.phase,
+                    not self.consented,
+                    self.user_tap,
+                    self.last_screen,
+                )
+            )
+
+    def _tick_consent_box(self, step: Step) -> Step | None:
+        """Tick an unticked consent box once before agreeing (the step after the tick); None when there is
+        nothing to tick. A box found ticked that we did not tick is noted as pre-ticked."""
+        k = step.reading.kind("privacy_consent")
+        box = step.reading.target("consent_checkbox")
+        state = k.detail.get("checkbox") if k else None
+        if box is None or state is None:
+            return None
+        if state == "ticked":
+            if not self.consent_ticks and step.n not in self.preticked:
+                self.preticked.append(step.n)
+            return None
+        if step.state.id in self._ticked_states:
+            return None  # ticked once already on this look: agree (or give up) rather than toggle
+        self._ticked_states.add(step.state.id)
+        self.consent_ticks.append(step.n)
+        return self.s.tap(from_target(box), note=f"{self.phase}: tick the consent box")
 
     def stuck(self, step: Step) -> bool:
         """`step` shows an in-app request that stayed up whatever was pressed on it."""
@@ -237,10 +307,27 @@ class Driver:
     def _app_screen(self) -> str:
         return self.last_screen
 
+    def _caused_by_tap(self, step: Step) -> bool:
+        """The event log ties the permission request behind `step` to the last user tap: the app's latest
+        request was logged within `request_tap_window_ms` of the tap. No request logged (a device without
+        the event): the tap is taken as the cause."""
+        tap = self.user_tap
+        if tap is None or tap.get("time_ms") is None:
+            return tap is not None
+        asked = [
+            e.time_ms
+            for n, e in self.s.events_log
+            if n <= step.n and e.kind == EventKind.PERMISSION_REQUEST and e.package == self.ctx.package
+        ]
+        if not asked:
+            return True
+        return asked[-1] - tap["time_ms"] <= self.ctx.rules.value("request_tap_window_ms")
+
     def _on_prompt(self, step: Step) -> Step:
         group = step.prompt_group() or "unknown"
         self._burst += 1
         ans = self._answer_for(group)
+        by_tap = self._caused_by_tap(step)
         p = Prompt(
             step.n,
             step.time_ms,
@@ -248,9 +335,10 @@ class Driver:
             "system",
             self.phase,
             not self.consented,
-            self.user_tap,
+            self.user_tap if by_tap else None,
             self._app_screen(),
             page=self._burst,
+            after_tap=None if by_tap else self.user_tap,
         )
         if ans == "deny" and self.ctx.scenario.dont_ask_again:
             box = step.reading.target("dont_ask_again_checkbox")
@@ -304,6 +392,53 @@ class Driver:
         if p is not None:
             p.answer = "back" if nxt.action.get("type") == "key" else str(nxt.action.get("role", ""))
         return nxt
+
+
+def ask_for(
+    ctx: ProbeContext, d: Driver, step: Step | None, groups: list[str], trigger: dict[str, Any], note: str
+) -> Step | None:
+    """Make the app ask for `groups` the way probe 7 saw it ask: replay the feature path, or (asked by the
+    app itself, at launch or from a timer) wait on the screen up to `ask_wait_seconds`."""
+
+    def asked() -> bool:
+        return all(any(p.group == g for p in d.prompts) for g in groups)
+
+    if trigger.get("phase") == "feature" and step is not None:
+        for sel in trigger.get("path", []):
+            if asked():
+                break
+            step = d.tap_selector(sel, note=note)
+            if step is None:
+                break
+    waited, limit = 0.0, ctx.rules.value("ask_wait_seconds")
+    while step is not None and not asked() and waited < limit:
+        step = d.settle(ctx.session.wait(2.0, note=f"{note}: wait for the app to ask"))
+        waited += 2.0
+    return step
+
+
+NOT_MEASURED = {
+    "not_asked": "not asked on a clean install",
+    "unreachable": "where it is asked could not be reached",
+}
+
+
+def coverage(rows: list[dict[str, Any]], key: str = "group") -> dict[str, Any]:
+    """Which groups a probe really measured, and which not and why: a group the app did not ask for in the
+    probe's own run is reported, never taken as tolerated."""
+    measured = [r[key] for r in rows if r.get("outcome") not in NOT_MEASURED]
+    missing = [
+        {key: r[key], "why": NOT_MEASURED[r["outcome"]]} for r in rows if r.get("outcome") in NOT_MEASURED
+    ]
+    return {"measured": measured, "not_measured": missing}
+
+
+def not_measured_note(facts: dict[str, Any]) -> str:
+    """ " Not measured: camera (not asked on a clean install)." for a verdict's reason, or ""."""
+    missing = (facts.get("coverage") or {}).get("not_measured") or []
+    if not missing:
+        return ""
+    return " Not measured: " + ", ".join(f"{m['group']} ({m['why']})" for m in missing) + "."
 
 
 def _nag_group(step: Step) -> str:

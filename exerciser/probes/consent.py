@@ -104,6 +104,12 @@ def run(ctx: ProbeContext) -> ProbeResult:
             continue
         break
     res.facts["consent_dialog_step"] = dialog.n if dialog else None
+    # A consent box ticked before the user touched it is consent by default (非明示方式征求用户同意).
+    kind = dialog.reading.kind("privacy_consent") if dialog else None
+    res.facts["consent_box"] = kind.detail.get("checkbox") if kind else None
+    res.facts["preticked_consent"] = res.facts["consent_box"] == "ticked"
+    if res.facts["preticked_consent"]:
+        res.cite("preticked_consent", dialog.n)
     res.facts["first_screen_step"] = first.n
     end_n = dialog.n if dialog else s.n
     before = [p for p in d.prompts if p.before_consent]

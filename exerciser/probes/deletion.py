@@ -17,6 +17,7 @@ from typing import Any
 from exerciser.explore.explorer import Explorer, deletion_goal, entry_targets, policy_goal
 from exerciser.explore.selector import Control, controls, from_target
 from exerciser.explore.state import norm_label
+from exerciser.probes import durations
 from exerciser.probes.advance import start_app
 from exerciser.probes.common import Driver, ProbeAborted, ProbeContext, ProbeResult
 from exerciser.runner.session import Step
@@ -67,7 +68,8 @@ def walk_to_confirmation(ctx: ProbeContext, d: Driver, step: Step, res: ProbeRes
     s = ctx.session
     obstacles: list[dict[str, Any]] = []
     stated: list[dict[str, Any]] = []  # processing times the flow states ("within 15 working days")
-    patterns = [re.compile(p, re.I) for p in ctx.rules.rule("8.deletion_processing_time").raw["patterns"]]
+    timing = ctx.rules.rule("8.deletion_processing_time").raw
+    patterns = (durations.patterns(timing), timing.get("calendar") or {})
     taps = 0
     pressed: set[tuple[str, str]] = set()
     confirm_step = None
@@ -151,17 +153,16 @@ def walk_to_confirmation(ctx: ProbeContext, d: Driver, step: Step, res: ProbeRes
     return out
 
 
-def _stated_days(step: Step, patterns: list[re.Pattern[str]]) -> list[dict[str, Any]]:
-    """Processing times the screen states in working days (a range counts by its upper end)."""
+def _stated_days(
+    step: Step, patterns: tuple[list[durations.Pattern], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Processing times the screen states, as working days (a range counts by its upper end)."""
     out = []
     for e in step.reading.elements:
         text = e.label or ""
         if e.clickable or not text:
             continue
-        for rx in patterns:
-            for m in rx.finditer(text):
-                days = max(int(g) for g in m.groups() if g)
-                out.append({"step": step.n, "working_days": days, "text": m.group(0)})
+        out += [{"step": step.n, **t} for t in durations.stated(text, *patterns)]
     return out
 
 
@@ -181,6 +182,11 @@ def run(ctx: ProbeContext) -> ProbeResult:
     except ProbeAborted as exc:
         res.inconclusive = str(exc)
         return res
+    if ctx.scenario.login:
+        # the depth counts from the main screen after login, not from where the login steps ended: open
+        # the app again as a logged-in user does (rule 8.deletion_too_deep, `definition`)
+        s.stop(note="8: relaunch after the login steps")
+        main = d.launch(note="8: the main screen after login") or main
     res.facts["main_step"] = main.n
     res.cite("main_screen", main.n)
     ex = Explorer(s, d.settle, "goal", max_actions=ctx.scenario.budgets.explore_actions, tap=d.tap)
@@ -195,7 +201,10 @@ def run(ctx: ProbeContext) -> ProbeResult:
             res.inconclusive = f"the search for the deletion entry ran out of budget ({r.reason})"
     else:
         found = r.found
-        path = list(r.path)
+        # one definition of the depth (rule 8.deletion_too_deep): taps of the user's way from the main
+        # screen; a pop-up dismissed on the way (coupon, teen mode, update, ...) is not part of it
+        dismissals = {p["dismiss_step"] for p in d.popups}
+        path = [e for e in r.path if not dismissals & set(e.get("steps", []))]
         entries = [] if _past_entry(found) else entry_targets(found)
         stop = None
         if entries:

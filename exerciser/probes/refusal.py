@@ -12,7 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 from exerciser.probes import advance
-from exerciser.probes.common import Driver, ProbeAborted, ProbeContext, ProbeResult, exit_events
+from exerciser.probes.common import (
+    Driver,
+    ProbeAborted,
+    ProbeContext,
+    ProbeResult,
+    ask_for,
+    coverage,
+    exit_events,
+)
 from exerciser.probes.consent import policy_refusal
 
 LOOP_PROMPTS = 3  # the same group asked this often in one watch, with no user action: a pop-up loop
@@ -22,15 +30,9 @@ def refuse_group(ctx: ProbeContext, group: str, trigger: dict[str, Any]) -> dict
     s = ctx.session
     d = Driver(ctx, prompts=lambda g: "deny" if g == group else "allow", policy="agree", phase="refusal")
     step = d.launch(note=f"5: clean install to refuse {group}", clear=True)
-    if trigger.get("phase") == "feature":
-        if step is None:
-            return {"group": group, "outcome": "unreachable", "steps": []}
-        for sel in trigger["path"]:
-            if any(p.group == group for p in d.prompts):
-                break
-            step = d.tap_selector(sel, note=f"5: go to where {group} is asked")
-            if step is None:
-                break
+    if trigger.get("phase") == "feature" and step is None:
+        return {"group": group, "outcome": "unreachable", "steps": []}
+    ask_for(ctx, d, step, [group], trigger, f"5: go to where {group} is asked")
     denials = [p for p in d.prompts if p.group == group and p.source == "system"]
     if not denials:
         return {"group": group, "outcome": "not_asked", "steps": []}
@@ -104,6 +106,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
         res.inconclusive = "the app could not be mapped (probe 7 failed)"
     blocked = [r for r in refusals if r.get("blocked")]
     res.facts["refusals"] = refusals
+    res.facts["coverage"] = coverage([r | {"group": r["what"]} for r in refusals])
     res.facts["blocked"] = [r["what"] for r in blocked]
     res.facts["figure"] = len(blocked)
     for r in blocked:

@@ -8,13 +8,15 @@ own round. What follows within the refusal window (`refusal_observe_seconds`) is
 outcome, scored by 5. Then:
   R1 (a) stay on the screen without input for `stay_observe_seconds`;
   R2 (b) HOME, `home_away_seconds` in the background, back from the launcher, watch `return_observe_seconds`;
-  R3 (c, d) `relaunches` times: force-stop, `relaunch_gap_minutes` later launch, watch the screen the app
-       opens on (no navigation, no feature tap: whatever is asked is unsolicited, e.g. an unrelated
-       group at launch);
+  R3 (c, d) `relaunches` times: force-stop, launch at a device time spread over the window after the
+       refusal (`relaunch_gap_minutes`, `relaunch_2_hours`, `relaunch_3_hours`: +10 min, +6 h, +24 h; the
+       clock is moved, never waited for), watch the screen the app opens on (no navigation, no feature
+       tap: whatever is asked is unsolicited, e.g. an unrelated group at launch);
 and finally one relaunch past the re-prompt window (recorded, not counted).
-Every system prompt and in-app nag for the group in R1-R3 is refused (cancel) and counted, with its device
-time. The don't-ask-again box (API 23-28) or button (API 29) is used only when the scenario says so; on
-API 30+ Android itself stops after the second denial, so the app's in-app nags are what remain to count.
+Every system prompt, in-app nag (dialog or page) and settings page the app opens by itself for the group
+in R1-R3 is refused (cancel, back) and counted, with its device time. The don't-ask-again box (API 23-28)
+or button (API 29) is used only when the scenario says so; on API 30+ Android itself stops after the
+second denial, so the app's in-app nags are what remain to count.
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ from typing import Any
 
 from exerciser.device.contract import Key
 from exerciser.probes import advance
-from exerciser.probes.common import Driver, ProbeAborted, ProbeContext, ProbeResult, Prompt
+from exerciser.probes.common import (
+    Driver,
+    ProbeAborted,
+    ProbeContext,
+    ProbeResult,
+    Prompt,
+    ask_for,
+    coverage,
+)
 from exerciser.score.rulepack import RulePack
 
 HOUR_MS = 3600 * 1000
@@ -41,6 +51,22 @@ def _watch(ctx: ProbeContext, d: Driver, seconds: float, note: str) -> None:
         left -= chunk
 
 
+def relaunch_schedule(rules: RulePack) -> list[float]:
+    """Hours after the refusal of each R3 relaunch: the first `relaunch_gap_minutes` after it, the second
+    and third at `relaunch_2_hours` and `relaunch_3_hours` (an app that waits hours is caught too), any
+    further one 6 h after the one before."""
+    at = [rules.value("relaunch_gap_minutes") / 60, rules.value("relaunch_2_hours")]
+    at.append(rules.value("relaunch_3_hours"))
+    n = rules.int("relaunches")
+    while len(at) < n:
+        at.append(at[-1] + 6)
+    return at[:n]
+
+
+def _span(hours: float) -> str:
+    return f"{hours * 60:g} min" if hours < 1 else f"{hours:g} h"
+
+
 def probe_group(ctx: ProbeContext, group: str, trigger: dict[str, Any]) -> dict[str, Any]:
     return probe_groups(ctx, [group], trigger)[0]
 
@@ -51,14 +77,9 @@ def probe_groups(ctx: ProbeContext, groups: list[str], trigger: dict[str, Any]) 
     rules = ctx.rules
     names = ", ".join(groups)
     d = Driver(ctx, prompts=lambda g: "deny" if g in groups else "allow", policy="agree", phase="R0")
+    d.suspects = list(groups)  # a settings page the app opens names no group: it is about these
     step = d.launch(note=f"6: clean install to refuse {names}", clear=True)
-    if trigger.get("phase") == "feature" and step is not None:
-        for sel in trigger.get("path", []):
-            if all(any(p.group == g for p in d.prompts) for g in groups):
-                break
-            step = d.tap_selector(sel, note=f"6: go to where {names} is asked")
-            if step is None:
-                break
+    ask_for(ctx, d, step, list(groups), trigger, f"6: go to where {names} is asked")
     firsts = {g: next((p for p in d.prompts if p.group == g), None) for g in groups}
     asked = [g for g in groups if firsts[g] is not None]
     if not asked:
@@ -76,12 +97,12 @@ def probe_groups(ctx: ProbeContext, groups: list[str], trigger: dict[str, Any]) 
     d.user_tap = None
     if d.settle(s.start(note="6 R2: back from the launcher", settle=0.5)) is not None:
         _watch(ctx, d, rules.value("return_observe_seconds"), "6 R2: watch after coming back")
-    # R3 (c, d): kill and relaunch
-    gap = rules.value("relaunch_gap_minutes") * 60
-    for i in range(rules.int("relaunches")):
+    # R3 (c, d): kill and relaunch on a schedule spread over the window, timed from the refusal
+    for i, at_h in enumerate(relaunch_schedule(rules)):
         d.phase = f"R3.{i + 1}"
         s.stop(note=f"6 R3: force-stop #{i + 1}")
-        s.advance(gap, note=f"6 R3: {gap / 60:g} min later")
+        jump = max(60.0, t_first / 1000 + at_h * 3600 - s.device.now_ms() / 1000)
+        s.advance(jump, note=f"6 R3: {_span(at_h)} after the refusal")
         if d.launch(note=f"6 R3: relaunch #{i + 1}") is not None:
             _watch(ctx, d, rules.value("return_observe_seconds"), f"6 R3: watch after relaunch #{i + 1}")
     # past the window: allowed again, recorded only
@@ -126,7 +147,8 @@ def _count(group: str, first: Prompt, prompts: list[Prompt], rules: RulePack) ->
         "not_counted": not_counted,
         "count": len(counted),
         "system": sum(1 for r in counted if r["source"] == "system"),
-        "in_app": sum(1 for r in counted if r["source"] == "in_app"),
+        "in_app": sum(1 for r in counted if r["source"] != "system"),
+        "settings_page": sum(1 for r in counted if r["source"] == "settings_page"),
         "every_relaunch": len(relaunch_hits) == rules.int("relaunches") > 0,
     }
 
@@ -157,6 +179,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
                 found.setdefault(g, {"group": g, "outcome": "unreachable", "note": str(exc), "count": 0})
     per_group = [found[g] for g in ctx.appmap.triggers]
     res.facts["groups"] = per_group
+    res.facts["coverage"] = coverage(per_group)
     res.facts["api_level"] = ctx.api_level
     res.facts["dont_ask_again_used"] = ctx.scenario.dont_ask_again
     worst = max(per_group, key=lambda g: g.get("count", 0), default=None)

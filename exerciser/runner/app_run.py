@@ -312,6 +312,8 @@ def _write_run_json(
         "categories": list(CATEGORIES),
         # what the safety guard kept from the phone (never performed), and whether deletion was allowed
         "safety": {"test_account": sc.test_account, "refused": session.refusals},
+        # per probe, the permission groups it really measured and those it could not (and why)
+        "coverage": {name: r.facts["coverage"] for name, r in ctx.results.items() if "coverage" in r.facts},
     }
     atomic.write_json(app_dir / "run.json", run, default=str)
 

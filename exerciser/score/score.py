@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from exerciser.probes.common import ProbeResult
+from exerciser.probes.common import ProbeResult, not_measured_note
 from exerciser.scenario import Scenario
 from exerciser.score.rulepack import RulePack
 
@@ -63,7 +63,10 @@ def score_consent(res: ProbeResult, sc: Scenario, rp: RulePack, language: str) -
     if f.get("consent_dialog_step") is None:
         fired.append("consent.dialog_at_first_run")
         why.append("no privacy-policy dialog at first run")
-    steps = _steps(res, "prompts_before_consent", "consent_dialog", "no_consent_dialog")
+    if f.get("preticked_consent"):
+        fired.append("consent.preticked")
+        why.append("the consent box was ticked before the user touched it")
+    steps = _steps(res, "prompts_before_consent", "consent_dialog", "no_consent_dialog", "preticked_consent")
     if fired:
         return _verdict(rp, fired, figure, "; ".join(why) + ".", steps)
     if res.inconclusive:
@@ -93,11 +96,12 @@ def score_refusal(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVerdi
         return _inconclusive(
             figure, "Nothing to refuse: no privacy dialog and no permission prompt was met.", []
         )
+    measured = len((f.get("coverage") or {}).get("measured", [])) or n
     return _verdict(
         rp,
         [],
         figure,
-        f"All {n} refusal(s) were tolerated; the app stayed usable.",
+        f"All {measured} refusal(s) were tolerated; the app stayed usable." + not_measured_note(f),
         _steps(res, "refusals_tolerated"),
     )
 
@@ -114,7 +118,9 @@ def score_rerequest(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVer
             ["6.frequent_rerequest"],
             figure,
             f"After refusing {g} it was asked again {figure} time(s) within {window:g} h "
-            f"({worst['system']} system prompt(s), {worst['in_app']} in-app)"
+            f"({worst['system']} system prompt(s), {worst['in_app']} in-app"
+            + (f", of which {worst['settings_page']} settings page(s)" if worst.get("settings_page") else "")
+            + ")"
             + (", at every relaunch." if worst.get("every_relaunch") else "."),
             _steps(res, "re_requests"),
         )
@@ -125,12 +131,14 @@ def score_rerequest(res: ProbeResult, sc: Scenario, rp: RulePack) -> CategoryVer
         unreachable = [g["group"] for g in f.get("groups", []) if g.get("outcome") == "unreachable"]
         if unreachable:
             return _inconclusive(figure, f"Could not reach where {', '.join(unreachable)} is asked.", [])
-        return _verdict(rp, [], figure, "The app asks for no permission, so nothing is re-requested.", [])
+        why = "The app asks for no permission, so nothing is re-requested." + not_measured_note(f)
+        return _verdict(rp, [], figure, why, [])
     return _verdict(
         rp,
         [],
         figure,
-        f"No refused group ({', '.join(g['group'] for g in groups)}) was asked again within {window:g} h.",
+        f"No refused group ({', '.join(g['group'] for g in groups)}) was asked again within {window:g} h."
+        + not_measured_note(f),
         _steps(res, "refusals"),
     )
 

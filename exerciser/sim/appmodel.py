@@ -36,6 +36,7 @@ VERBS = (
     "crash",
     "set",
     "incr",
+    "stamp",
     "if",
     "after",
     "open_settings",
@@ -43,7 +44,7 @@ VERBS = (
 )
 # Keys that only make sense next to their verb.
 PARTNERS = {"on_granted": "request", "on_denied": "request", "then": "if", "else": "if", "do": "after"}
-COND_KINDS = ("state", "granted", "denied", "should_show_rationale", "checked", "all", "any", "not")
+COND_KINDS = ("state", "since", "granted", "denied", "should_show_rationale", "checked", "all", "any", "not")
 COND_OPS = ("equals", "gte", "lte")
 BUILTIN_STATE = {"launches": 0}
 
@@ -57,9 +58,9 @@ class AppModelError(UserError):
 
 @dataclass(frozen=True)
 class Cond:
-    kind: str  # state | granted | denied | should_show_rationale | checked | all | any | not
+    kind: str  # state | since | granted | denied | should_show_rationale | checked | all | any | not
     arg: Any = None  # state key, permission, widget id
-    op: str = ""  # equals | gte | lte (state only)
+    op: str = ""  # equals | gte | lte (state, since)
     value: Any = None
     items: tuple[Cond, ...] = ()  # all / any / not (one item)
 
@@ -457,6 +458,8 @@ class _Checker:
             or isinstance(self.state[v], bool)
         ):
             raise self.fail(path + ["incr"], f"{v!r} is not an integer state key")
+        if verb == "stamp" and not self._int_key(v):
+            raise self.fail(path + ["stamp"], f"{v!r} is not an integer state key")
         if verb == "if":
             if "then" not in a:
                 raise self.fail(path, "'if' needs 'then'")
@@ -467,6 +470,10 @@ class _Checker:
             if "do" not in a:
                 raise self.fail(path, "'after' needs 'do'")
             self.actions(a["do"], path + ["do"])
+
+    def _int_key(self, key: str) -> bool:
+        v = self.state.get(key, "")
+        return key != "launches" and isinstance(v, int) and not isinstance(v, bool)
 
     def cond(self, c: dict[str, Any], path: list[Any]) -> None:
         kinds = [k for k in c if k in COND_KINDS]
@@ -479,8 +486,13 @@ class _Checker:
                 raise self.fail(path, "a state condition has exactly one of equals, gte, lte")
             if c["state"] not in self.state:
                 raise self.fail(path + ["state"], self._unknown("state key", c["state"], set(self.state)))
+        elif kind == "since":
+            if [k for k in ops if k != "equals"] != ops or len(ops) != 1:
+                raise self.fail(path, "a since condition has exactly one of gte, lte (minutes)")
+            if not self._int_key(c["since"]):
+                raise self.fail(path + ["since"], f"{c['since']!r} is not an integer state key")
         elif ops:
-            raise self.fail(path + [ops[0]], f"'{ops[0]}' only goes with 'state'")
+            raise self.fail(path + [ops[0]], f"'{ops[0]}' only goes with 'state' or 'since'")
         if kind in ("granted", "denied", "should_show_rationale") and c[kind] not in self.perms:
             raise self.fail(path + [kind], f"{c[kind]} is not declared in `permissions`")
         if kind == "checked" and c["checked"] not in self.toggles:
@@ -515,9 +527,9 @@ def _s(v: Any) -> str:
 def _build(d: dict[str, Any], loc: _Located, app_id: str) -> AppModel:
     def cond(c: dict[str, Any]) -> Cond:
         kind = next(k for k in c if k in COND_KINDS)
-        if kind == "state":
+        if kind in ("state", "since"):
             op = next(k for k in c if k in COND_OPS)
-            return Cond("state", c["state"], op, c[op])
+            return Cond(kind, c[kind], op, c[op])
         if kind in ("all", "any"):
             return Cond(kind, items=tuple(cond(x) for x in c[kind]))
         if kind == "not":

@@ -1072,6 +1072,9 @@ class VirtualDevice:
         elif v == "incr":
             store = app.memory if a.arg in app.model.memory else app.state
             store[a.arg] = int(store.get(a.arg) or 0) + 1
+        elif v == "stamp":
+            # A timestamp in prefs (System.currentTimeMillis() saved by the app), in device minutes.
+            (app.memory if a.arg in app.model.memory else app.state)[a.arg] = self._clock // 60_000
         elif v == "if":
             self._run(app, a.then if self._cond(app, a.cond) else a.else_)
         elif v == "after":
@@ -1094,6 +1097,10 @@ class VirtualDevice:
             if c.op == "gte":
                 return val is not None and val >= c.value
             return val is not None and val <= c.value
+        if k == "since":
+            stamp = app.memory.get(c.arg) if c.arg in app.model.memory else app.state.get(c.arg)
+            age = self._clock // 60_000 - int(stamp or 0)
+            return age >= c.value if c.op == "gte" else age <= c.value
         if k == "granted":
             return self._granted(app, c.arg)
         if k == "denied":

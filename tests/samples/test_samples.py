@@ -45,7 +45,8 @@ NAG_DISMISS = ("取消", "Cancel")
 DELETION = re.compile(r"注销账号|注销账户|delete account", re.I)
 
 # Protocol of the "6" figure (sample_apks/README.md), device seconds.
-STAY_S, HOME_AWAY_S, OBSERVE_S, RELAUNCHES, RELAUNCH_GAP_S, STEP_S = 20, 5, 10, 3, 600, 1.0
+STAY_S, HOME_AWAY_S, OBSERVE_S, STEP_S = 20, 5, 10, 1.0
+RELAUNCH_AT_MIN = (10, 360, 1440)  # R3: device minutes after the refusal (+10 min, +6 h, +24 h)
 
 
 @cache
@@ -277,21 +278,23 @@ def watch(d: Device, seconds: float) -> int:
 
 
 def rerequests(d: Device, model: AppModel, recipe: Recipe) -> int:
-    """R0 trigger the first request and refuse it; R1 stay; R2 home and back; R3 kill and relaunch ×3.
+    """R0 trigger the first request and refuse it; R1 stay; R2 home and back; R3 kill and relaunch at
+    +10 min, +6 h, +24 h after the refusal.
     Returns the prompts + nags seen after the first refusal (each sample re-asks one group only)."""
     start_and_agree(d, model, recipe)
     if recipe.trigger:
         tap_path(d, list(recipe.trigger))
     if recipe.trigger is not None:
         assert deny_all(d) >= 1, f"{model.package}: the trigger showed no prompt"
+    refused_at = d.now_ms()
     n = watch(d, STAY_S)
     d.key(Key.HOME)
     d.wait(HOME_AWAY_S)
     d.app_start(model.package)
     n += watch(d, OBSERVE_S)
-    for _ in range(RELAUNCHES):
+    for minutes in RELAUNCH_AT_MIN:
         d.app_stop(model.package)
-        d.wait(RELAUNCH_GAP_S)
+        d.wait(max(60.0, (refused_at + minutes * 60_000 - d.now_ms()) / 1000))
         d.app_start(model.package)
         n += watch(d, OBSERVE_S)
     return n
@@ -305,12 +308,9 @@ def test_at_least_14_samples():
     assert set(SAMPLES) == set(RECIPES), "every sample needs a recipe here"
 
 
-@pytest.mark.parametrize("app_id", SAMPLES)
-def test_model_and_expected_are_valid(app_id):
-    model = load_sample(app_id)  # schema + cross-references; raises naming file:line: field
-    assert model.app_id == app_id
-    exp = expected(app_id)
-    assert set(exp) == {*CATEGORIES, "notes", "features"}
+def check_expected(exp: dict, model: AppModel) -> None:
+    """An expected.yaml's categories (verdict, figure, notes) and features (scenario format, naming the
+    model's permissions and screens)."""
     for cat in CATEGORIES:
         entry = exp[cat]
         assert set(entry) == {"verdict", "figure", "notes"}, (cat, entry)
@@ -329,6 +329,15 @@ def test_model_and_expected_are_valid(app_id):
             assert full in {s.activity for s in model.screens.values()}, act
 
 
+@pytest.mark.parametrize("app_id", SAMPLES)
+def test_model_and_expected_are_valid(app_id):
+    model = load_sample(app_id)  # schema + cross-references; raises naming file:line: field
+    assert model.app_id == app_id
+    exp = expected(app_id)
+    assert set(exp) == {*CATEGORIES, "notes", "features"}
+    check_expected(exp, model)
+
+
 def test_both_languages_on_both_sides_of_every_category():
     seen = {
         (cat, expected(a)[cat]["verdict"], load_sample(a).language) for a in SAMPLES for cat in CATEGORIES
@@ -345,14 +354,24 @@ def test_readme_catalogue_lists_every_sample():
         assert f"`{app_id}`" in readme, app_id
 
 
-def _model_deletion_depth(model: AppModel, main: str) -> int | None:
+def _tap_targets(actions) -> list[str]:
+    """Screens a tap can open (both branches of an `if` are possible)."""
+    out = []
+    for a in actions:
+        if a.verb in ("goto", "replace", "open_url"):
+            out.append(a.arg)
+        out += _tap_targets(a.then) + _tap_targets(a.else_)
+    return out
+
+
+def _model_deletion_depth(model: AppModel, main: str, is_entry=DELETION.search) -> int | None:
     """Shortest number of taps from `main` to a deletion entry, read from the model's navigation."""
     seen, queue = {main}, deque([(main, 0)])
     while queue:
         name, depth = queue.popleft()
         for w in model.screens[name].widgets:
-            targets = [a.arg for a in w.on_tap if a.verb in ("goto", "replace", "open_url")]
-            if targets and DELETION.search(w.text):
+            targets = _tap_targets(w.on_tap)
+            if targets and is_entry(w.text):
                 return depth + 1
             for t in targets:
                 if t not in seen:

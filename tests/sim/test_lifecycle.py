@@ -6,7 +6,9 @@ import pytest
 from sim_helpers import PKG, find, has, make_device, nodes, sim_model, start_accepted, tap, texts
 
 from exerciser.device.contract import Device, DeviceError, EventKind, Key
+from exerciser.errors import UserError
 from exerciser.sim import VirtualDevice
+from exerciser.sim.appmodel import parse_app_model
 
 
 def kinds(dev, since: int = 0) -> list[EventKind]:
@@ -373,3 +375,37 @@ def test_logcat_lines():
     assert len(req) == 1 and "ActivityTaskManager: START u0" in req[0]
     assert lines[0][:14] == "01-05 09:00:01" or lines[0].startswith("01-05 09:00:0")
     assert dev.logcat_text(buffers=("events",)).count("REQUEST_PERMISSIONS") == 0
+
+
+def test_stamp_and_since_read_the_device_clock():
+    """`stamp` saves the device time (minutes) in prefs; `since` compares it with the clock on a later
+    launch, however long the process was gone — an app that re-asks hours after a refusal."""
+    m = parse_app_model(
+        """
+package: com.example.stamp
+label: Stamp
+state: {seen_at: 0, marked: false}
+on_launch:
+  - if: {all: [{state: marked, equals: true}, {since: seen_at, gte: 240}]}
+    then: [{replace: late}]
+    else: [{replace: early}]
+screens:
+  early:
+    widgets: [{id: btn_mark, type: button, text: Mark, on_tap: [{stamp: seen_at}, {set: {marked: true}}]}]
+  late:
+    widgets: [{type: text, text: Four hours later}]
+""",
+        "stamp.yaml",
+    )
+    dev = VirtualDevice([m])
+    dev.app_start(m.package)
+    tap(dev, text="Mark")
+    assert dev.app_state(m.package)["seen_at"] == dev.now_ms() // 60_000
+    for minutes, screen in ((239, "Early"), (1, "Late")):
+        dev.app_stop(m.package)
+        dev.wait(minutes * 60)
+        dev.app_start(m.package)
+        assert dev.observe().activity == f"com.example.stamp.{screen}Activity"
+    bad = "package: a.b\nlabel: x\nstate: {k: true}\non_launch: [{if: {since: k, gte: 1}, then: []}]\n"
+    with pytest.raises(UserError, match="not an integer state key"):
+        parse_app_model(bad + "screens: {s: {}}\n", "bad.yaml")
