@@ -25,16 +25,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from exerciser.device.contract import DeviceInfo, Observation
-from exerciser.perceive import hierarchy, vision
+from exerciser.perceive import hierarchy, ppocr, vision
+from exerciser.perceive.lexicon import classify_label
 from exerciser.perceive.ocr import PSM_BLOCK, PSM_LINE, Engines, OcrUnavailable, script_of
 from exerciser.perceive.reading import Bounds, Element, ScreenReading
 from exerciser.perceive.recognise import Result, View, page_title, rationale_settled, recognise
-from exerciser.perceive.text import is_sentence, normalise, text_len
+from exerciser.perceive.text import has_cjk, is_sentence, normalise, text_len
 
 # Kinds that settle a screen without OCR even when part of it is blind.
 _SETTLED = frozenset({"permission_prompt", "crash_dialog", "launcher"})
 # Kinds whose dialogs OCR reads to the end: the obstacles they name are evidence.
 _DELETION = frozenset({"deletion_entry", "deletion_confirm", "deletion_obstacle"})
+PAGE_ROW_CJK = 3.0  # text_len of the longest row label on a blind page: 6 ideographs...
+PAGE_ROW_WORDS = 6.0  # ... or 6 Latin words
 PAGE_TITLE_BAND = 0.12  # share of the screen height: a blind page's title sits in the toolbar band
 DEFAULT_LANG = "auto"  # chi_sim and eng resident, chosen per segment by script (ocr.Engines)
 
@@ -63,8 +66,12 @@ class Reader:
         cache_size: int = 256,
         max_segments: int = 40,
         settle: bool = True,
+        backend: str = "auto",
     ):
         self.ocr = ocr
+        # "ppocr": PP-OCR recognition on the segments (more accurate on real screenshots); "tesseract";
+        # "auto": PP-OCR when rapidocr-onnxruntime is installed
+        self.backend = ("ppocr" if ppocr.available() else "tesseract") if backend == "auto" else backend
         self.settle = settle
         self.lang = lang
         self.cache_size = cache_size
@@ -72,7 +79,7 @@ class Reader:
         self._cache: OrderedDict[tuple, OcrOutcome] = OrderedDict()
         self._lock = threading.Lock()
         self.stats = {"reads": 0, "ocr_runs": 0, "ocr_cache_hits": 0, "ocr_segments": 0}
-        self._engine: Engines | None = None
+        self._engine: Engines | ppocr.PPRec | None = None
         self.ocr_error: str | None = None
 
     # --- public ---------------------------------------------------------------------------------
@@ -142,10 +149,10 @@ class Reader:
         return False
 
     # --- OCR ------------------------------------------------------------------------------------
-    def _get_engine(self) -> Engines | None:
+    def _get_engine(self) -> Engines | ppocr.PPRec | None:
         if self._engine is None and self.ocr_error is None:
             try:
-                self._engine = Engines(self.lang)
+                self._engine = ppocr.engine() if self.backend == "ppocr" else Engines(self.lang)
             except OcrUnavailable as exc:
                 self.ocr_error = str(exc)
         return self._engine
@@ -155,7 +162,7 @@ class Reader:
         reading depends on: the dialog window's, or all between the status and navigation bars (a new
         clock time does not make a new screen)."""
         hint = self._hint(tree)
-        ctx = (hint, self.lang, obs.package)
+        ctx = (hint, self.lang, self.backend, obs.package)
         key = ("png", _digest(obs.png), *ctx)
         hit = self._cached(key)
         if hit is not None:
@@ -209,7 +216,7 @@ class Reader:
         self,
         img: np.ndarray,
         hint: tuple[str, Bounds] | None,
-        eng: Engines,
+        eng: Engines | ppocr.PPRec,
         obs: Observation | None = None,
         tree: hierarchy.Tree | None = None,
         info: DeviceInfo | None = None,
@@ -405,8 +412,11 @@ def _settled(res: Result, view: View, body_read: int, body_total: int) -> bool:
     if not res.kinds:
         return False
     kinds = {k.kind for k in res.kinds}
-    if kinds & {"consent_second_chance", "blocking_wall", "permission_prompt", "crash_dialog"}:
+    if kinds & {"consent_second_chance", "blocking_wall", "crash_dialog"}:
         return True
+    prompt = next((k for k in res.kinds if k.kind == "permission_prompt"), None)
+    if prompt is not None:  # its buttons are read; its message names the group
+        return prompt.permission_group is not None or body_read >= body_total
     if body_read >= body_total:
         return True
     if kinds & _DELETION:
@@ -418,7 +428,7 @@ def _settled(res: Result, view: View, body_read: int, body_total: int) -> bool:
 
 
 def _read_segment(
-    eng: Engines,
+    eng: Engines | ppocr.PPRec,
     crop: np.ndarray,
     seg: vision.Segment,
     card: vision.Card,
@@ -432,7 +442,12 @@ def _read_segment(
         text = text.replace(" ", "")
     # On a blind page a short line may be a row or a tab; not the page title, nor a line of a wrapped
     # paragraph or a piece of a sentence (a body line mentioning "delete your account" is no entry).
-    row = card.kind == "page" and label and 0 < text_len(text) <= 6 and not is_sentence(text)
+    # Chinese rows are short (设置与隐私, 个人基本信息): a longer line without punctuation is prose that the
+    # recogniser read without its commas
+    longest = PAGE_ROW_CJK if has_cjk(text) else PAGE_ROW_WORDS
+    n = text_len(text)
+    row = card.kind == "page" and label and n > 0 and not is_sentence(text)
+    row = row and (n <= longest or (n <= PAGE_ROW_WORDS and bool(classify_label(text))))  # 拒绝且不再询问
     clickable = row or _button_like(seg, card, segs)
     return Element(
         text=text,

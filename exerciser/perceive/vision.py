@@ -127,10 +127,24 @@ def find_card(img: np.ndarray) -> Card | None:
             bx = (int(x) * SMALL, int(y) * SMALL, min(w, int(x + cw) * SMALL), min(h, int(y + ch) * SMALL))
             kind = "sheet" if y + ch >= bottom - 2 and cw >= 0.95 * sw else "dialog"
             bg = _bg_colour(img, bx)
+            if y + ch >= bottom - 2:
+                bx = _extend_down(img, bx, bg)
             score = float(cw * ch)
             if best is None or score > best[0]:
                 best = (score, Card(bx, bg, kind, True))
     return best[1] if best else None
+
+
+def _extend_down(img: np.ndarray, b: Bounds, bg: tuple[int, int, int]) -> Bounds:
+    """A card cut at the assumed navigation bar reaches further down on gesture-navigation phones (no bar):
+    follow its side margins down while they keep the card's colour."""
+    h = img.shape[0]
+    x1, y1, x2, y2 = b
+    m = max(2, (x2 - x1) // 100)
+    sides = img[y2:h, [min(x1 + m, x2 - 1), max(x2 - 1 - m, x1)]].astype(np.int16)
+    same = (np.abs(sides - np.array(bg, np.int16)).max(axis=2) <= 24).all(axis=1)
+    stop = np.flatnonzero(~same)
+    return (x1, y1, x2, y2 + (int(stop[0]) if stop.size else h - y2))
 
 
 def card_from_bounds(img: np.ndarray, b: Bounds, kind: str = "dialog") -> Card:
@@ -219,6 +233,7 @@ def segment(img: np.ndarray, card: Card, screen_h: int | None = None) -> list[Se
         for sx1, sx2 in _split_columns(band, gap=max(int(1.4 * lh), int(0.035 * cw) + lh)):
             if sx2 - sx1 < max(6, int(0.25 * lh)) and lh > 0.012 * H:
                 continue  # a vertical divider or a stray mark
+            sx1 = _skip_icon(band[:, sx1:sx2], lh) + sx1
             cols = band[:, sx1:sx2]
             rows = np.flatnonzero(cols.any(axis=1))
             ty1, ty2 = ry1 + int(rows[0]), ry1 + int(rows[-1]) + 1
@@ -272,6 +287,27 @@ def _runs(prof: np.ndarray) -> list[tuple[int, int]]:
     starts = np.flatnonzero(d == 1)
     ends = np.flatnonzero(d == -1)
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _skip_icon(band: np.ndarray, lh: int) -> int:
+    """Columns to drop before a line's text: a leading icon (a row's glyph, a radio / checkbox) is a square
+    blob set apart by a wider gap than the letters of a word have. OCR reads it as an ideograph (莹钱包)."""
+    runs = _runs(band.any(axis=0).astype(np.int8))
+    if len(runs) < 2:
+        return 0
+    # letters: runs closer than a quarter of the line height are one blob
+    blobs = [list(runs[0])]
+    for a, b in runs[1:]:
+        if a - blobs[-1][1] < 0.25 * lh:
+            blobs[-1][1] = b
+        else:
+            blobs.append([a, b])
+    if len(blobs) < 2:
+        return 0
+    (a, b), (c, _) = blobs[0], blobs[1]
+    if 0.6 * lh <= b - a <= 1.6 * lh and c - b >= 0.45 * lh:
+        return c
+    return 0
 
 
 def _split_columns(band: np.ndarray, gap: int) -> list[tuple[int, int]]:
@@ -344,6 +380,7 @@ def ocr_crop(img: np.ndarray, seg: Segment, target_h: int = 36) -> np.ndarray:
     hi = max(40, int(_percentile(diff, 99)))
     g = cv2.LUT(diff, (255 - np.minimum(np.arange(256) * 255 // hi, 255)).astype(np.uint8))
     if seg.kind == "pill":
+        g = _clear_border_ink(g)  # the rounded ends of the pill (card colour in the crop's corners)
         dark = g < 128
         rows = np.flatnonzero(dark.any(axis=1))
         cols = np.flatnonzero(dark.any(axis=0))
@@ -366,3 +403,18 @@ def ocr_crop(img: np.ndarray, seg: Segment, target_h: int = 36) -> np.ndarray:
         )
     pad = max(8, target_h // 3)
     return cv2.copyMakeBorder(g, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+
+
+def _clear_border_ink(g: np.ndarray) -> np.ndarray:
+    """White out dark blobs touching the crop's left or right edge: a label sits inside its padding."""
+    dark = (g < 128).astype(np.uint8)
+    n, lab = cv2.connectedComponents(dark, connectivity=8)
+    if n <= 1:
+        return g
+    edge = set(np.unique(lab[:, 0]).tolist()) | set(np.unique(lab[:, -1]).tolist())
+    edge.discard(0)
+    if not edge:
+        return g
+    out = g.copy()
+    out[np.isin(lab, list(edge))] = 255
+    return out
