@@ -98,19 +98,22 @@ def find_card(img: np.ndarray) -> Card | None:
         centre = b * 8 + 4
         mask = (flat & (np.abs(gray.astype(np.int16) - centre) <= 7)).astype(np.uint8)
         n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
-        for k in range(1, n):
-            x, y, cw, ch, area = stats[k]
+        cands = [(tuple(int(v) for v in stats[k][:4]), [k]) for k in range(1, n)]
+        cands += _stacked(stats, n, sw, sh)
+        for (x, y, cw, ch), ks in cands:
             if cw < 0.5 * sw or ch < 0.07 * sh or cw * ch > 0.9 * content:
                 continue
+            area = sum(int(stats[k][4]) for k in ks)
             if area < 0.25 * cw * ch:
                 continue
             if y <= top + 1 and cw >= 0.95 * sw:
                 continue  # from the top across the screen: the dimmed backdrop above a sheet, not a card
-            comp = (labels[y : y + ch, x : x + cw] == k).astype(np.uint8)
-            contours, _ = cv2.findContours(comp, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-            filled = max(cv2.contourArea(c) for c in contours)
-            if filled < 0.88 * cw * ch:
-                continue
+            comp = np.isin(labels[y : y + ch, x : x + cw], ks).astype(np.uint8)
+            if len(ks) == 1:
+                contours, _ = cv2.findContours(comp, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+                filled = max(cv2.contourArea(c) for c in contours)
+                if filled < 0.88 * cw * ch:
+                    continue
             card_val = float(np.median(gray[y : y + ch, x : x + cw][comp > 0]))
             outside = np.ones((sh, sw), bool)
             outside[:top] = False
@@ -133,6 +136,33 @@ def find_card(img: np.ndarray) -> Card | None:
             if best is None or score > best[0]:
                 best = (score, Card(bx, bg, kind, True))
     return best[1] if best else None
+
+
+def _stacked(stats: np.ndarray, n: int, sw: int, sh: int) -> list[tuple[tuple[int, int, int, int], list[int]]]:
+    """Pieces of one card cut apart by full-width dividers or a highlighted row (a pressed list item):
+    same-colour components with the same left and right edges, stacked with small gaps."""
+    pieces = [k for k in range(1, n) if stats[k][2] >= 0.5 * sw and stats[k][3] >= 0.02 * sh]
+    pieces.sort(key=lambda k: (int(stats[k][0]), int(stats[k][1])))
+    out: list[tuple[tuple[int, int, int, int], list[int]]] = []
+    used: set[int] = set()
+    for a in pieces:
+        if a in used:
+            continue
+        group = [a]
+        for b in pieces:
+            last = stats[group[-1]]
+            sb = stats[b]
+            same_edges = abs(int(sb[0]) - int(last[0])) <= 2 and abs(int(sb[2]) - int(last[2])) <= 3
+            gap = int(sb[1]) - int(last[1] + last[3])
+            if b not in group and same_edges and 0 <= gap <= 0.1 * sh:
+                group.append(b)
+        if len(group) >= 2:
+            used.update(group)
+            x = int(stats[group[0]][0])
+            y1 = min(int(stats[k][1]) for k in group)
+            y2 = max(int(stats[k][1] + stats[k][3]) for k in group)
+            out.append(((x, y1, int(stats[group[0]][2]), y2 - y1), group))
+    return out
 
 
 def _extend_down(img: np.ndarray, b: Bounds, bg: tuple[int, int, int]) -> Bounds:
