@@ -138,12 +138,15 @@ def find_card(img: np.ndarray) -> Card | None:
     return best[1] if best else None
 
 
-def _stacked(stats: np.ndarray, n: int, sw: int, sh: int) -> list[tuple[tuple[int, int, int, int], list[int]]]:
+Box = tuple[int, int, int, int]  # x, y, w, h (OpenCV component stats)
+
+
+def _stacked(stats: np.ndarray, n: int, sw: int, sh: int) -> list[tuple[Box, list[int]]]:
     """Pieces of one card cut apart by full-width dividers or a highlighted row (a pressed list item):
     same-colour components with the same left and right edges, stacked with small gaps."""
     pieces = [k for k in range(1, n) if stats[k][2] >= 0.5 * sw and stats[k][3] >= 0.02 * sh]
     pieces.sort(key=lambda k: (int(stats[k][0]), int(stats[k][1])))
-    out: list[tuple[tuple[int, int, int, int], list[int]]] = []
+    out: list[tuple[Box, list[int]]] = []
     used: set[int] = set()
     for a in pieces:
         if a in used:
