@@ -146,6 +146,16 @@ def page_title(elements: list[Element], owner: list[int], screen_h: int) -> str:
     return ""
 
 
+# An id's role that its label may narrow (ROMs reuse AOSP ids: Huawei's permission_allow_button is
+# labelled 仅使用期间允许, a while-using grant).
+_NARROWER = {"allow": ("allow_foreground", "allow_once"), "deny": ("deny_dont_ask_again",)}
+
+
+def _refine(role: str, label: str) -> str:
+    classes = classify_label(label) if label else frozenset()
+    return next((r for r in _NARROWER.get(role, ()) if r in classes), role)
+
+
 def _checkbox_label(label: str) -> bool:
     """Worded as a "don't ask again" checkbox (不再提示), not as a deny-and-don't-ask button."""
     c = classify_label(label)
@@ -225,7 +235,7 @@ def _permission_prompt(view: View, sig: Signatures, lx: Lexicon, res: Result) ->
         if name in sig.message_ids:
             message = i
         if name in sig.id_roles:
-            id_roles[i] = sig.id_roles[name]
+            id_roles[i] = _refine(sig.id_roles[name], e.text or e.content_desc)
         if name in sig.signature_ids and name.startswith("permission_") or name == "do_not_ask_checkbox":
             aosp_hits += 1
     # ROM ids such as "accept"/"btn_allow" are too common to trust outside a controller package.
@@ -278,6 +288,13 @@ def _permission_prompt(view: View, sig: Signatures, lx: Lexicon, res: Result) ->
     group = None
     texts = [view.elements[message].label] if message is not None else []
     texts += [view.elements[i].label for i in view.body if i != message]
+    # MIUI's sheet is one clickable panel: its title (the group description) is no body text there
+    tapped = {i for _, i in roles}
+    texts += [
+        e.text
+        for i, e in enumerate(view.elements)
+        if e.text and i != message and i not in tapped and i not in view.body and view.owner[i] >= 0
+    ]
     for t in texts:
         group = sig.group_of_message(t)
         if group:

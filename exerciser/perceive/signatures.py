@@ -88,7 +88,9 @@ def signatures() -> Signatures:
     id_roles: dict[str, str] = {ids[k]: role for k, role in _AOSP_ID_ROLES.items() if k in ids}
     for prof in dialogs["profiles"].values():
         for key, name in (prof.get("button_ids") or {}).items():
-            if key in _AOSP_ID_ROLES:
+            # a ROM that gives an AOSP id another role (Huawei's permission_allow_button says 仅使用期间允许)
+            # does not redefine it: the recogniser refines an id's role by its label
+            if key in _AOSP_ID_ROLES and name not in id_roles:
                 id_roles[name] = _AOSP_ID_ROLES[key]
     id_roles.update(rom.get("rom_ids") or {})
     signature_ids = frozenset({ids[k] for k in _AOSP_SIGNATURE_KEYS if k in ids} | set(id_roles))
