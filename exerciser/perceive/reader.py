@@ -80,6 +80,8 @@ class Reader:
         self._lock = threading.Lock()
         self.stats = {"reads": 0, "ocr_runs": 0, "ocr_cache_hits": 0, "ocr_segments": 0}
         self._engine: Engines | ppocr.PPRec | None = None
+        self._last: dict[str, tuple[bytes, bytes]] = {}  # package -> digests of its last dump, screenshot
+        self._cards: dict[bytes, bool] = {}  # screenshot digest -> a dialog card is drawn on it
         self.ocr_error: str | None = None
 
     # --- public ---------------------------------------------------------------------------------
@@ -108,7 +110,7 @@ class Reader:
             dialog_bounds=tree.dialog_bounds,
             screen=tree.screen,
         )
-        if self.ocr and obs.png and self._needs_ocr(tree, res):
+        if self.ocr and obs.png and (self._needs_ocr(tree, res) or self._hidden_dialog(obs, tree, res)):
             out = self._ocr(obs, tree, info)
             if out is not None and out.elements:
                 self._merge(reading, out, obs, tree, info)
@@ -147,6 +149,31 @@ class Reader:
             if not labelled:
                 return True
         return False
+
+    def _hidden_dialog(self, obs: Observation, tree: hierarchy.Tree, res: Result) -> bool:
+        """A dialog drawn on screen that the dump does not show (real dumps may hold only the activity
+        behind it): the dump is the one of the previous observation of this app while the screenshot
+        changed, and the screenshot shows a card over a dimmed backdrop. Comparing digests costs well
+        under a millisecond; only a changed screenshot under an unchanged dump is decoded."""
+        if res.kinds or tree.dialog_bounds is not None or tree.blind_regions:
+            return False
+        xd, pd = _digest(obs.xml.encode("utf-8")), _digest(obs.png)
+        with self._lock:
+            prev = self._last.get(obs.package)
+            self._last[obs.package] = (xd, pd)
+            known = self._cards.get(pd)
+        if prev is None or prev[0] != xd or prev[1] == pd:
+            return False
+        if known is None:
+            try:
+                known = vision.find_card(vision.decode(obs.png)) is not None
+            except ValueError:
+                known = False
+            with self._lock:
+                self._cards[pd] = known
+                while len(self._cards) > self.cache_size:
+                    self._cards.pop(next(iter(self._cards)))
+        return known
 
     # --- OCR ------------------------------------------------------------------------------------
     def _get_engine(self) -> Engines | ppocr.PPRec | None:

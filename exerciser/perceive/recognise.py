@@ -50,8 +50,8 @@ class View:
                 continue
             if not (e.clickable or e.checkable):
                 continue
-            if not e.label or text_len(e.label) > MAX_BUTTON_LEN:
-                continue
+            if not e.label or _prose(e.label):
+                continue  # a clickable sentence is text to read (a clickable TextView body), no button
             out.append(i)
         return out
 
@@ -164,7 +164,7 @@ def _checkbox_label(label: str) -> bool:
 
 def _prose(label: str) -> bool:
     """Too long for a control's label, or a sentence: text to read, whatever node holds it."""
-    return text_len(label) > MAX_BUTTON_LEN or (is_sentence(label) and text_len(label) > 4)
+    return text_len(label) > MAX_BUTTON_LEN or (is_sentence(label) and text_len(label) > 3)
 
 
 def _area(b: Bounds) -> int:

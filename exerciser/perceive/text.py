@@ -15,7 +15,7 @@ _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"'
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SPACE_BETWEEN_CJK = re.compile(r"(?<=[\u3400-\u9fff\uff00-\uffef])\s+(?=[\u3400-\u9fff\uff00-\uffef])")
-_SENTENCE = re.compile(r"[《》，。！？；、]|[.!?;]\s")  # sentence punctuation: body text, not a label
+_SENTENCE = re.compile(r"[《》，。！？；、]|[.!?;]\s|\w\.$")  # sentence punctuation: body text, not a label
 
 
 @lru_cache(maxsize=8192)

@@ -81,6 +81,7 @@ class Sample:
     obstacles: tuple[str, ...] = ()
     blind: bool = False
     painted: str = ""  # the text a blind view of the screen paints (what OCR should read there)
+    before: Observation | None = None  # what the same app showed just before (read first)
 
 
 # --- sim apps ------------------------------------------------------------------------------------
