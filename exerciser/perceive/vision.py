@@ -99,7 +99,7 @@ def find_card(img: np.ndarray) -> Card | None:
         mask = (flat & (np.abs(gray.astype(np.int16) - centre) <= 7)).astype(np.uint8)
         n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
         cands = [(tuple(int(v) for v in stats[k][:4]), [k]) for k in range(1, n)]
-        cands += _stacked(stats, n, sw, sh)
+        cands += _stacked(stats, n, gray)
         for (x, y, cw, ch), ks in cands:
             if cw < 0.5 * sw or ch < 0.07 * sh or cw * ch > 0.9 * content:
                 continue
@@ -141,9 +141,11 @@ def find_card(img: np.ndarray) -> Card | None:
 Box = tuple[int, int, int, int]  # x, y, w, h (OpenCV component stats)
 
 
-def _stacked(stats: np.ndarray, n: int, sw: int, sh: int) -> list[tuple[Box, list[int]]]:
+def _stacked(stats: np.ndarray, n: int, gray: np.ndarray) -> list[tuple[Box, list[int]]]:
     """Pieces of one card cut apart by full-width dividers or a highlighted row (a pressed list item):
-    same-colour components with the same left and right edges, stacked with small gaps."""
+    same-colour components with the same left and right edges, stacked with small gaps across which the
+    card's edge goes on (two image placeholders on a page have the page between them)."""
+    sh, sw = gray.shape
     pieces = [k for k in range(1, n) if stats[k][2] >= 0.5 * sw and stats[k][3] >= 0.02 * sh]
     pieces.sort(key=lambda k: (int(stats[k][0]), int(stats[k][1])))
     out: list[tuple[Box, list[int]]] = []
@@ -158,7 +160,9 @@ def _stacked(stats: np.ndarray, n: int, sw: int, sh: int) -> list[tuple[Box, lis
             same_edges = abs(int(sb[0]) - int(last[0])) <= 2 and abs(int(sb[2]) - int(last[2])) <= 3
             gap = int(sb[1]) - int(last[1] + last[3])
             if b not in group and same_edges and 0 <= gap <= 0.1 * sh:
-                group.append(b)
+                x, top, w = int(last[0]), int(last[1] + last[3]), int(last[2])
+                if _edge_goes_on(gray, x, w, top, top + gap):
+                    group.append(b)
         if len(group) >= 2:
             used.update(group)
             x = int(stats[group[0]][0])
@@ -166,6 +170,20 @@ def _stacked(stats: np.ndarray, n: int, sw: int, sh: int) -> list[tuple[Box, lis
             y2 = max(int(stats[k][1] + stats[k][3]) for k in group)
             out.append(((x, y1, int(stats[group[0]][2]), y2 - y1), group))
     return out
+
+
+def _edge_goes_on(gray: np.ndarray, x: int, w: int, y1: int, y2: int) -> bool:
+    """Rows y1..y2 continue a card spanning columns x..x+w: just inside its edges they differ from just
+    outside (a divider or a highlighted row runs edge to edge; the page between two cards does not)."""
+    if y2 <= y1:
+        return True
+    sw = gray.shape[1]
+    if x < 2 or x + w + 2 > sw:
+        return y2 - y1 <= 3  # a full-width card: only a divider's rows can be told apart here
+    band = gray[y1:y2].astype(np.int16)
+    inside = band[:, [x + 1, x + w - 2]]
+    outside = band[:, [x - 2, x + w + 1]]
+    return float(np.abs(inside - outside).mean()) >= 20
 
 
 def _extend_down(img: np.ndarray, b: Bounds, bg: tuple[int, int, int]) -> Bounds:
@@ -194,7 +212,18 @@ def page_region(img: np.ndarray, b: Bounds | None = None) -> Card:
     if b is None:
         b = (0, top, w, bottom)
     b = (max(0, b[0]), max(top, b[1]), min(w, b[2]), min(bottom, b[3]))
-    return Card(b, _bg_colour(img, b), "page", False)
+    bg = _bg_colour(img, b)
+    if b[3] == bottom and _crossed(img, bottom, bg):
+        b = (b[0], b[1], b[2], h)  # no navigation bar there (gesture navigation): content goes on
+    return Card(b, bg, "page", False)
+
+
+def _crossed(img: np.ndarray, y: int, bg: tuple[int, int, int]) -> bool:
+    """Something wide (a full-width button) runs across row `y`, where a navigation bar would start."""
+    if y >= img.shape[0]:
+        return False
+    row = img[y : y + 1]
+    return float((ink_mask(row, bg) > 0).mean()) > 0.5
 
 
 def _bg_colour(img: np.ndarray, b: Bounds) -> tuple[int, int, int]:
@@ -408,7 +437,7 @@ def ocr_crop(img: np.ndarray, seg: Segment, target_h: int = 36) -> np.ndarray:
         side = max(inset, int(0.18 * h))
         x1, y1, x2, y2 = x1 + side, y1 + inset, x2 - side, y2 - inset
     crop = img[y1:y2, x1:x2]
-    diff = _distance(crop, seg.bg)
+    diff = _distance(crop, _local_bg(img, seg) if seg.kind == "line" else seg.bg)
     # Stretch: the strongest ink becomes black, the background white.
     hi = max(40, int(_percentile(diff, 99)))
     g = cv2.LUT(diff, (255 - np.minimum(np.arange(256) * 255 // hi, 255)).astype(np.uint8))
@@ -436,6 +465,24 @@ def ocr_crop(img: np.ndarray, seg: Segment, target_h: int = 36) -> np.ndarray:
         )
     pad = max(8, target_h // 3)
     return cv2.copyMakeBorder(g, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+
+
+def _local_bg(img: np.ndarray, seg: Segment) -> tuple[int, int, int]:
+    """The colour right around a text line: a highlighted (pressed) row or a tinted band is not the card's
+    colour, and measuring ink against the card's would grey the line's own background."""
+    x1, y1, x2, y2 = seg.bounds
+    h, w = img.shape[:2]
+    pad = max(2, (y2 - y1) // 6)
+    ring = np.concatenate(
+        [
+            img[max(0, y1 - pad) : y1, x1:x2].reshape(-1, 3),
+            img[y2 : min(h, y2 + pad), x1:x2].reshape(-1, 3),
+        ]
+    )
+    if ring.size == 0:
+        return seg.bg
+    local = tuple(int(v) for v in np.median(ring, axis=0))
+    return local if max(abs(a - b) for a, b in zip(local, seg.bg, strict=True)) > 12 else seg.bg
 
 
 def _clear_border_ink(g: np.ndarray) -> np.ndarray:
