@@ -16,6 +16,7 @@ characters is what saves time.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 import time
@@ -30,7 +31,7 @@ from exerciser.perceive.lexicon import classify_label
 from exerciser.perceive.ocr import PSM_BLOCK, PSM_LINE, Engines, OcrUnavailable, script_of
 from exerciser.perceive.reading import Bounds, Element, ScreenReading
 from exerciser.perceive.recognise import Result, View, page_title, rationale_settled, recognise
-from exerciser.perceive.text import has_cjk, is_sentence, normalise, text_len
+from exerciser.perceive.text import compact, has_cjk, is_sentence, normalise, text_len
 
 # Kinds that settle a screen without OCR even when part of it is blind.
 _SETTLED = frozenset({"permission_prompt", "crash_dialog", "launcher"})
@@ -39,6 +40,8 @@ _DELETION = frozenset({"deletion_entry", "deletion_confirm", "deletion_obstacle"
 PAGE_ROW_CJK = 3.0  # text_len of the longest row label on a blind page: 6 ideographs...
 PAGE_ROW_WORDS = 6.0  # ... or 6 Latin words
 PAGE_TITLE_BAND = 0.12  # share of the screen height: a blind page's title sits in the toolbar band
+TAB_BAR = 0.06  # share of a blind page's height at its bottom where a tab bar's labels sit
+TINT = 60  # HSV saturation of a label's ink above which it is coloured (the current tab), not grey
 DEFAULT_LANG = "auto"  # chi_sim and eng resident, chosen per segment by script (ocr.Engines)
 
 
@@ -306,6 +309,8 @@ class Reader:
             body_read = sum(1 for k in order[:pos] if k not in buttons)
             if _settled(res, view, body_read=body_read, body_total=body_total):
                 break
+        if card.kind == "page":
+            _mark_selected_tab(img, segs, elements, card)
         found = [e for e in elements if e is not None and e.label]
         return OcrOutcome(found, card, len(segs), n_read, (time.perf_counter() - t0) * 1000)
 
@@ -424,11 +429,35 @@ def _page_title(segs: list[vision.Segment], card: vision.Card, w: int, h: int) -
     return lines[0] if taller or centred else None
 
 
+def _mark_selected_tab(
+    img: np.ndarray, segs: list[vision.Segment], elements: list[Element | None], card: vision.Card
+) -> None:
+    """In a tab bar the current tab is the one tinted: of the labels in the bottom band, exactly one with
+    coloured ink among grey ones is `selected` (what the hierarchy says of a real tab)."""
+    y2 = card.bounds[3]
+    band = [
+        k
+        for k, s in enumerate(segs)
+        if (e := elements[k]) is not None
+        and len(compact(e.label)) >= 2  # a label, not an icon read as one glyph
+        and s.bounds[1] >= y2 - TAB_BAR * (y2 - card.bounds[1])
+    ]
+    if len(band) < 3:
+        return
+    tinted = [k for k in band if vision.ink_saturation(img, segs[k]) >= TINT]
+    if len(tinted) == 1:
+        k = tinted[0]
+        elements[k] = dataclasses.replace(elements[k], selected=True, clickable=True)
+
+
 def _priority(segs: list[vision.Segment], card: vision.Card) -> list[int]:
     """Buttons first, then the title (short, and it often names the dialog: 用户协议与隐私政策, 权限申请),
     then the body top to bottom."""
     if card.kind == "page":
-        return list(range(len(segs)))
+        # the tab bar first: its 我的 / Me is the way on, and a long page may not be read to its end
+        y2 = card.bounds[3]
+        tabs = [k for k, s in enumerate(segs) if s.bounds[1] >= y2 - TAB_BAR * (y2 - card.bounds[1])]
+        return tabs + [k for k in range(len(segs)) if k not in tabs]
     buttons = [k for k, s in enumerate(segs) if _button_like(s, card, segs)]
     title = _title(segs, card)
     body = [k for k in range(len(segs)) if k not in buttons and k != title]

@@ -297,13 +297,13 @@ def segment(img: np.ndarray, card: Card, screen_h: int | None = None) -> list[Se
                 continue  # a vertical divider or a stray mark
             sx1 = _skip_icon(band[:, sx1:sx2], lh) + sx1
             cols = band[:, sx1:sx2]
-            rows = np.flatnonzero(cols.any(axis=1))
-            ty1, ty2 = ry1 + int(rows[0]), ry1 + int(rows[-1]) + 1
-            if ty2 - ty1 < max(8, int(0.006 * H)):
-                continue  # too small to be text at phone density (dots, underlines)
-            if ty2 - ty1 > MAX_LINE * H:
-                continue  # an image or icon, not a text line
-            segs.append(Segment((sx1 + x1, ty1 + y1, sx2 + x1, ty2 + y1), "line", card.bg))
+            for a, b in _stacked_rows(cols):  # a tab's icon above its label: two pieces
+                ty1, ty2 = ry1 + a, ry1 + b
+                if ty2 - ty1 < max(8, int(0.006 * H)):
+                    continue  # too small to be text at phone density (dots, underlines)
+                if ty2 - ty1 > MAX_LINE * H:
+                    continue  # an image or icon, not a text line
+                segs.append(Segment((sx1 + x1, ty1 + y1, sx2 + x1, ty2 + y1), "line", card.bg))
     segs.sort(key=lambda s: (s.bounds[1] // max(1, int(0.01 * H)), s.bounds[0]))
     for k, s in enumerate(segs):
         s.order = k
@@ -349,6 +349,22 @@ def _runs(prof: np.ndarray) -> list[tuple[int, int]]:
     starts = np.flatnonzero(d == 1)
     ends = np.flatnonzero(d == -1)
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _stacked_rows(cols: np.ndarray) -> list[tuple[int, int]]:
+    """The ink rows of one column group, cut where a blank gap is wider than a glyph's own gaps (over an
+    eighth of the whole): an icon stacked over its label, not the strokes of 二 or 三."""
+    runs = _runs(cols.any(axis=1).astype(np.int8))
+    if not runs:
+        return []
+    total = runs[-1][1] - runs[0][0]
+    out = [list(runs[0])]
+    for a, b in runs[1:]:
+        if a - out[-1][1] < max(4, 0.12 * total):
+            out[-1][1] = b
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
 
 
 def _skip_icon(band: np.ndarray, lh: int) -> int:
@@ -498,3 +514,16 @@ def _clear_border_ink(g: np.ndarray) -> np.ndarray:
     out = g.copy()
     out[np.isin(lab, list(edge))] = 255
     return out
+
+
+def ink_saturation(img: np.ndarray, seg: Segment) -> float:
+    """Median HSV saturation of a segment's ink (its text strokes): grey text ≈ 0, a tinted label high."""
+    x1, y1, x2, y2 = seg.bounds
+    crop = img[y1:y2, x1:x2]
+    if crop.size == 0:
+        return 0.0
+    ink = ink_mask(crop, seg.bg) > 0
+    if not ink.any():
+        return 0.0
+    sat = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)[:, :, 1]
+    return float(np.median(sat[ink]))
