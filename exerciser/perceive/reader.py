@@ -31,7 +31,7 @@ from exerciser.perceive.lexicon import classify_label
 from exerciser.perceive.ocr import PSM_BLOCK, PSM_LINE, Engines, OcrUnavailable, script_of
 from exerciser.perceive.reading import Bounds, Element, ScreenReading
 from exerciser.perceive.recognise import Result, View, page_title, rationale_settled, recognise
-from exerciser.perceive.text import compact, has_cjk, is_sentence, normalise, text_len
+from exerciser.perceive.text import compact, has_cjk, is_prose, normalise, text_len
 
 # Kinds that settle a screen without OCR even when part of it is blind.
 _SETTLED = frozenset({"permission_prompt", "crash_dialog", "launcher"})
@@ -502,7 +502,7 @@ def _read_segment(
     # recogniser read without its commas
     longest = PAGE_ROW_CJK if has_cjk(text) else PAGE_ROW_WORDS
     n = text_len(text)
-    row = card.kind == "page" and label and n > 0 and not is_sentence(text)
+    row = card.kind == "page" and label and n > 0 and not is_prose(text)
     row = row and (n <= longest or (n <= PAGE_ROW_WORDS and bool(classify_label(text))))  # 拒绝且不再询问
     clickable = row or _button_like(seg, card, segs)
     return Element(

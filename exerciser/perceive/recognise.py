@@ -14,7 +14,7 @@ from exerciser.device.contract import DeviceInfo
 from exerciser.perceive.lexicon import Lexicon, Phrases, classify_label, lexicon
 from exerciser.perceive.reading import Bounds, Element, KindHit, Source, Target
 from exerciser.perceive.signatures import Signatures, signatures
-from exerciser.perceive.text import compact, is_sentence, normalise, text_len
+from exerciser.perceive.text import compact, is_prose, is_sentence, normalise, text_len
 
 MAX_BUTTON_LEN = 12.0  # text_len of the longest label that still counts as a button / entry
 SHORT_BODY = 70  # compact characters: a body this short is a "short dialog" (second-chance wording)
@@ -164,7 +164,7 @@ def _checkbox_label(label: str) -> bool:
 
 def _prose(label: str) -> bool:
     """Too long for a control's label, or a sentence: text to read, whatever node holds it."""
-    return text_len(label) > MAX_BUTTON_LEN or (is_sentence(label) and text_len(label) > 3)
+    return text_len(label) > MAX_BUTTON_LEN or (is_prose(label) and text_len(label) > 3)
 
 
 def _area(b: Bounds) -> int:
