@@ -41,9 +41,9 @@ class PPRec:
         self._rec = TextRecognizer(
             {
                 "model_path": str(root / "models" / "ch_PP-OCRv4_rec_infer.onnx"),
-                # inputs at least 3.3 heights wide (the package pads every crop to 320 px, 6.7): a short
+                # inputs at least 2 heights wide (the package pads every crop to 320 px, 6.7): a short
                 # label costs a third less, read the same (real screens, bench_perceive)
-                "rec_img_shape": [3, REC_HEIGHT, 160],
+                "rec_img_shape": [3, REC_HEIGHT, 2 * REC_HEIGHT],
                 "rec_batch_num": 6,
                 # one core: a reader runs beside other apps' readers (runner --jobs, one per core)
                 "intra_op_num_threads": 1,

@@ -270,7 +270,7 @@ class Reader:
         elements: list[Element | None] = [None] * len(segs)
         n_read = 0
         buttons = {k for k in order if _button_like(segs[k], card, segs)}
-        prose = vision.paragraph_lines(segs, card) if card.kind == "page" else set()
+        prose = vision.paragraph_lines(segs, card)  # lines of wrapped paragraphs: text, no controls
         body_total = len(segs) - len(buttons)
         order = order[: self.max_segments]
         crops: dict[int, np.ndarray] = {}
@@ -295,7 +295,14 @@ class Reader:
             step = max(1, len(buttons)) if pos == 0 else 1
             for k in order[pos : pos + step]:
                 elements[k] = _read_segment(
-                    eng, crop(k), segs[k], card, segs, script, label=k != page_title and k not in prose
+                    eng,
+                    crop(k),
+                    segs[k],
+                    card,
+                    segs,
+                    script,
+                    label=k != page_title and k not in prose,
+                    prose=k in prose,
                 )
                 n_read += 1
                 if script is None:  # known after the first legible segment: no more double reads
@@ -491,6 +498,7 @@ def _read_segment(
     segs: list[vision.Segment],
     script: str | None = None,
     label: bool = True,
+    prose: bool = False,
 ) -> Element:
     out = eng.read(crop, PSM_BLOCK if seg.kind == "pill" and seg.lines > 1 else PSM_LINE, script)
     text = normalise(out.text.replace("\n", " "))
@@ -509,6 +517,7 @@ def _read_segment(
         text=text,
         bounds=seg.bounds,
         source="ocr",
-        cls="ocr.pill" if seg.kind == "pill" else "ocr.line",
+        # a line of a wrapped paragraph is "ocr.prose": words to read, nothing to tap
+        cls="ocr.pill" if seg.kind == "pill" else "ocr.prose" if prose and not clickable else "ocr.line",
         clickable=clickable,
     )
