@@ -15,6 +15,10 @@
    could not change the reading), and the same dialogs read to the end (`Reader(settle=False)`).
 3. Button labels: how many buttons of the blind dialogs each OCR mode reads word for word.
 
+4. Real screens (../shared/real_screens, issue 15) with each OCR backend (tesseract, PP-OCR recognition on
+   the reader's own segments): exact kinds, permission groups, target roles, OCR-only CPU median; and
+   full-screen PP-OCR (its own detector) on a few of them.
+
 Targets (issue 3): precision and recall >= 0.97 per kind; hierarchy-only <= 15 ms median; blind dialog
 read <= 150 ms median on one core with every button label right.
 """
@@ -78,7 +82,14 @@ def main() -> None:
         "--quick", action="store_true", help="App screens on api33 only; fewer full-screen reads."
     )
     ap.add_argument("--full-screen", type=int, default=None, help="Screens read by full-screen OCR.")
+    ap.add_argument(
+        "--real-full", type=int, default=3, help="Real screenshots read by full-screen PP-OCR (det+rec)."
+    )
+    ap.add_argument("--real-only", action="store_true", help="Only the real screens (section 4).")
     args = ap.parse_args()
+    if args.real_only:
+        real_screens_report(args.real_full)
+        return
 
     t0 = time.perf_counter()
     passes = (
@@ -238,7 +249,40 @@ def main() -> None:
         f"  blind dialog <= {BLIND_TARGET_MS:.0f} ms median, every button right: {med(d_cpu):.1f} ms, "
         f"{d_bad} wrong  {verdict(ok)}"
     )
+    real_screens_report(args.real_full)
     print(f"\n(total {time.perf_counter() - t0:.0f} s; CPU time is what one core spends on the read)")
+
+
+def real_screens_report(n_full: int) -> None:
+    """The same reader on screens nobody here drew (../shared/real_screens), per OCR backend."""
+    import real_screens as R
+
+    from exerciser.perceive import ppocr
+
+    if not R.available():
+        print(f"\nreal screens: none at {R.REAL_DIR} (skipped)")
+        return
+    print(f"\nreal screens ({R.REAL_DIR}), read as `exerciser classify` reads them:")
+    backends = ["tesseract"] + (["ppocr"] if ppocr.available() else [])
+    for backend in backends:
+        reader = Reader(backend=backend)
+        R.measure(reader)  # load the engines, warm the caches of the lexicons
+        m = R.measure(reader)
+        s = m.score
+        print(
+            f"  {backend:9s}: exact kinds {s.kinds_exact}/{s.screens} (target 44), permission group "
+            f"{s.groups}/{s.groups_total} (13), target roles {s.targets}/{s.targets_total} (47); "
+            f"OCR-only screens cpu median {m.ocr_only_median:.0f} ms (target 300) n={len(m.ocr_only_cpu_ms)}"
+        )
+        for line in s.wrong:
+            print("      " + line)
+    if n_full and ppocr.available():
+        from rapidocr_onnxruntime import RapidOCR
+
+        full = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
+        shots = [s for s in R.screens() if s.screenshot_only][:n_full]
+        cpu = [timed(lambda s=s: full(vision.decode(s.obs.png)))[1] for s in shots]
+        print(f"  PP-OCR full screen (det + cls + rec), {len(cpu)} screens: cpu median {med(cpu):.0f} ms")
 
 
 def _is_page(s) -> bool:

@@ -44,7 +44,7 @@ def build_devices(apps: tuple[str, ...], profile: str, locale: str, count: int, 
 )
 @click.option("--app", "apps", multiple=True, help="Sample app id or path to an app.yaml; repeatable.")
 @click.option(
-    "--profile", default="api33", show_default=True, help="Device profile (api23 ... api34, miui...)."
+    "--profile", default="api33", show_default=True, help="Device profile (exerciser sim profiles)."
 )
 @click.option("--locale", default="en-US", show_default=True, help="en-US or zh-CN.")
 @click.option(
@@ -81,6 +81,15 @@ def build_devices(apps: tuple[str, ...], profile: str, locale: str, count: int, 
     help="How the clock may be set: 'none' (a production phone), 'alarm' (the shell may `cmd alarm "
     "set-time`), 'root' (a rooted phone: `su`), or 'alarm,root'.",
 )
+@click.option(
+    "--dump",
+    "dump_form",
+    type=click.Choice(["aosp", "u2"]),
+    default="aosp",
+    show_default=True,
+    help="What dumpWindowHierarchy answers: the top window as `uiautomator dump` writes it, or every "
+    "window as uiautomator2's own dumper does (visible-to-user, drawing-order, hint, display-id).",
+)
 def serve(
     apps: tuple[str, ...],
     port: int,
@@ -91,6 +100,7 @@ def serve(
     clock_scale: float,
     phone_speed: str,
     clock_methods: str,
+    dump_form: str,
 ) -> None:
     """Serve virtual devices as adb devices until interrupted (Ctrl-C or SIGTERM). Their clocks run with
     wall time, as a phone's do."""
@@ -113,7 +123,9 @@ def serve(
     phone = {"clock_scale": clock_scale, "speed": speed, "clock_methods": methods}
     try:
         for i, dev in enumerate(devices):
-            fronts.append(AdbFront(dev, port + i, **phone).start())
+            front = AdbFront(dev, port + i, **phone)
+            front.phone.dump_form = dump_form
+            fronts.append(front.start())
     except OSError as exc:
         for f in fronts:
             f.stop()

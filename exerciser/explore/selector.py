@@ -71,8 +71,8 @@ def controls(reading: ScreenReading) -> list[Control]:
             continue
         if e.source == "hierarchy" and not (e.clickable or e.checkable):
             continue
-        if e.source == "ocr" and not e.text.strip():
-            continue
+        if e.source == "ocr" and (not e.text.strip() or e.cls == "ocr.prose"):
+            continue  # nothing read, or a line of a wrapped paragraph (the reader's "ocr.prose")
         if e.source == "hierarchy" and not e.label:
             # a clickable container without text: use the first labelled descendant's text
             inner = next(

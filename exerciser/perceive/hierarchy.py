@@ -84,7 +84,11 @@ def parse(xml: str | bytes, screen: tuple[int, int] | None = None) -> Tree:
     if root.tag == "node":  # a bare node dump
         tops = [root]
     elif root.tag == "hierarchy":
-        tops = [n for n in root if n.tag == "node"]
+        windows = [n for n in root if n.tag == "node"]
+        if (screen is None or screen == (0, 0)) and len(windows) > 1:  # the extent of all windows
+            ext = [parse_bounds(n.get("bounds", "")) for n in windows]
+            screen = (max(b[2] for b in ext), max(b[3] for b in ext))
+        tops = _top_window(windows, screen)
     else:
         raise HierarchyError(f"not a uiautomator dump: root element <{root.tag}>")
 
@@ -108,6 +112,8 @@ def parse(xml: str | bytes, screen: tuple[int, int] | None = None) -> Tree:
     while stack:
         node, path, anc = stack.pop()
         a = node.attrib
+        if a.get("visible-to-user") == "false":
+            continue  # uiautomator2 marks nodes scrolled or covered out of sight
         b = parse_bounds(a.get("bounds", ""))
         cls = a.get("class", "")
         rid = a.get("resource-id", "")
@@ -198,6 +204,25 @@ def parse(xml: str | bytes, screen: tuple[int, int] | None = None) -> Tree:
         blind_regions=blind_regions,
         has_text=labels_seen > 0,
     )
+
+
+SYSTEM_BARS = ("com.android.systemui",)  # status bar, navigation bar, notification shade windows
+
+
+def _top_window(roots: list[etree._Element], screen: tuple[int, int] | None) -> list[etree._Element]:
+    """The window the user faces. `uiautomator dump` writes only the active window; uiautomator2's dump
+    writes every window root (the dialog above the activity, the system bars) in no fixed order. The
+    front one is the smallest app window that is more than a sliver (a dialog is smaller than the activity
+    it covers); among equal ones the first, where uiautomator2 puts the active window."""
+    if len(roots) <= 1:
+        return roots
+    apps = [r for r in roots if r.get("package", "") not in SYSTEM_BARS] or roots
+    areas = [_area(parse_bounds(r.get("bounds", ""))) for r in apps]
+    big = max(areas)
+    floor = 0.05 * (screen[0] * screen[1] if screen and screen[0] else big)
+    cands = [k for k, a in enumerate(areas) if a >= floor] or list(range(len(apps)))
+    best = min(cands, key=lambda k: (areas[k], k))
+    return [apps[best]]
 
 
 def _enclosing_card(path: str, node_bounds: dict[str, Bounds], screen: tuple[int, int]) -> Bounds:

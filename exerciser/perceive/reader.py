@@ -16,6 +16,7 @@ characters is what saves time.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 import time
@@ -25,17 +26,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from exerciser.device.contract import DeviceInfo, Observation
-from exerciser.perceive import hierarchy, vision
+from exerciser.perceive import hierarchy, ppocr, vision
+from exerciser.perceive.lexicon import classify_label
 from exerciser.perceive.ocr import PSM_BLOCK, PSM_LINE, Engines, OcrUnavailable, script_of
 from exerciser.perceive.reading import Bounds, Element, ScreenReading
 from exerciser.perceive.recognise import Result, View, page_title, rationale_settled, recognise
-from exerciser.perceive.text import is_sentence, normalise, text_len
+from exerciser.perceive.text import compact, has_cjk, is_prose, normalise, text_len
 
 # Kinds that settle a screen without OCR even when part of it is blind.
 _SETTLED = frozenset({"permission_prompt", "crash_dialog", "launcher"})
 # Kinds whose dialogs OCR reads to the end: the obstacles they name are evidence.
 _DELETION = frozenset({"deletion_entry", "deletion_confirm", "deletion_obstacle"})
+PAGE_ROW_CJK = 3.0  # text_len of the longest row label on a blind page: 6 ideographs...
+PAGE_ROW_WORDS = 6.0  # ... or 6 Latin words
 PAGE_TITLE_BAND = 0.12  # share of the screen height: a blind page's title sits in the toolbar band
+TAB_BAR = 0.06  # share of a blind page's height at its bottom where a tab bar's labels sit
+TINT = 60  # HSV saturation of a label's ink above which it is coloured (the current tab), not grey
 DEFAULT_LANG = "auto"  # chi_sim and eng resident, chosen per segment by script (ocr.Engines)
 
 
@@ -63,8 +69,12 @@ class Reader:
         cache_size: int = 256,
         max_segments: int = 40,
         settle: bool = True,
+        backend: str = "auto",
     ):
         self.ocr = ocr
+        # "ppocr": PP-OCR recognition on the segments (more accurate on real screenshots); "tesseract";
+        # "auto": PP-OCR when rapidocr-onnxruntime is installed
+        self.backend = ("ppocr" if ppocr.available() else "tesseract") if backend == "auto" else backend
         self.settle = settle
         self.lang = lang
         self.cache_size = cache_size
@@ -72,7 +82,9 @@ class Reader:
         self._cache: OrderedDict[tuple, OcrOutcome] = OrderedDict()
         self._lock = threading.Lock()
         self.stats = {"reads": 0, "ocr_runs": 0, "ocr_cache_hits": 0, "ocr_segments": 0}
-        self._engine: Engines | None = None
+        self._engine: Engines | ppocr.PPRec | None = None
+        self._last: dict[str, tuple[bytes, bytes]] = {}  # package -> digests of its last dump, screenshot
+        self._cards: dict[bytes, bool] = {}  # screenshot digest -> a dialog card is drawn on it
         self.ocr_error: str | None = None
 
     # --- public ---------------------------------------------------------------------------------
@@ -101,7 +113,7 @@ class Reader:
             dialog_bounds=tree.dialog_bounds,
             screen=tree.screen,
         )
-        if self.ocr and obs.png and self._needs_ocr(tree, res):
+        if self.ocr and obs.png and (self._needs_ocr(tree, res) or self._hidden_dialog(obs, tree, res)):
             out = self._ocr(obs, tree, info)
             if out is not None and out.elements:
                 self._merge(reading, out, obs, tree, info)
@@ -141,11 +153,36 @@ class Reader:
                 return True
         return False
 
+    def _hidden_dialog(self, obs: Observation, tree: hierarchy.Tree, res: Result) -> bool:
+        """A dialog drawn on screen that the dump does not show (real dumps may hold only the activity
+        behind it): the dump is the one of the previous observation of this app while the screenshot
+        changed, and the screenshot shows a card over a dimmed backdrop. Comparing digests costs well
+        under a millisecond; only a changed screenshot under an unchanged dump is decoded."""
+        if res.kinds or tree.dialog_bounds is not None or tree.blind_regions:
+            return False
+        xd, pd = _digest(obs.xml.encode("utf-8")), _digest(obs.png)
+        with self._lock:
+            prev = self._last.get(obs.package)
+            self._last[obs.package] = (xd, pd)
+            known = self._cards.get(pd)
+        if prev is None or prev[0] != xd or prev[1] == pd:
+            return False
+        if known is None:
+            try:
+                known = vision.find_card(vision.decode(obs.png)) is not None
+            except ValueError:
+                known = False
+            with self._lock:
+                self._cards[pd] = known
+                while len(self._cards) > self.cache_size:
+                    self._cards.pop(next(iter(self._cards)))
+        return known
+
     # --- OCR ------------------------------------------------------------------------------------
-    def _get_engine(self) -> Engines | None:
+    def _get_engine(self) -> Engines | ppocr.PPRec | None:
         if self._engine is None and self.ocr_error is None:
             try:
-                self._engine = Engines(self.lang)
+                self._engine = ppocr.engine() if self.backend == "ppocr" else Engines(self.lang)
             except OcrUnavailable as exc:
                 self.ocr_error = str(exc)
         return self._engine
@@ -155,7 +192,7 @@ class Reader:
         reading depends on: the dialog window's, or all between the status and navigation bars (a new
         clock time does not make a new screen)."""
         hint = self._hint(tree)
-        ctx = (hint, self.lang, obs.package)
+        ctx = (hint, self.lang, self.backend, obs.package)
         key = ("png", _digest(obs.png), *ctx)
         hit = self._cached(key)
         if hit is not None:
@@ -209,7 +246,7 @@ class Reader:
         self,
         img: np.ndarray,
         hint: tuple[str, Bounds] | None,
-        eng: Engines,
+        eng: Engines | ppocr.PPRec,
         obs: Observation | None = None,
         tree: hierarchy.Tree | None = None,
         info: DeviceInfo | None = None,
@@ -233,7 +270,7 @@ class Reader:
         elements: list[Element | None] = [None] * len(segs)
         n_read = 0
         buttons = {k for k in order if _button_like(segs[k], card, segs)}
-        prose = vision.paragraph_lines(segs, card) if card.kind == "page" else set()
+        prose = vision.paragraph_lines(segs, card)  # lines of wrapped paragraphs: text, no controls
         body_total = len(segs) - len(buttons)
         order = order[: self.max_segments]
         crops: dict[int, np.ndarray] = {}
@@ -258,7 +295,14 @@ class Reader:
             step = max(1, len(buttons)) if pos == 0 else 1
             for k in order[pos : pos + step]:
                 elements[k] = _read_segment(
-                    eng, crop(k), segs[k], card, segs, script, label=k != page_title and k not in prose
+                    eng,
+                    crop(k),
+                    segs[k],
+                    card,
+                    segs,
+                    script,
+                    label=k != page_title and k not in prose,
+                    prose=k in prose,
                 )
                 n_read += 1
                 if script is None:  # known after the first legible segment: no more double reads
@@ -272,6 +316,8 @@ class Reader:
             body_read = sum(1 for k in order[:pos] if k not in buttons)
             if _settled(res, view, body_read=body_read, body_total=body_total):
                 break
+        if card.kind == "page":
+            _mark_selected_tab(img, segs, elements, card)
         found = [e for e in elements if e is not None and e.label]
         return OcrOutcome(found, card, len(segs), n_read, (time.perf_counter() - t0) * 1000)
 
@@ -390,11 +436,35 @@ def _page_title(segs: list[vision.Segment], card: vision.Card, w: int, h: int) -
     return lines[0] if taller or centred else None
 
 
+def _mark_selected_tab(
+    img: np.ndarray, segs: list[vision.Segment], elements: list[Element | None], card: vision.Card
+) -> None:
+    """In a tab bar the current tab is the one tinted: of the labels in the bottom band, exactly one with
+    coloured ink among grey ones is `selected` (what the hierarchy says of a real tab)."""
+    y2 = card.bounds[3]
+    band = [
+        k
+        for k, s in enumerate(segs)
+        if (e := elements[k]) is not None
+        and len(compact(e.label)) >= 2  # a label, not an icon read as one glyph
+        and s.bounds[1] >= y2 - TAB_BAR * (y2 - card.bounds[1])
+    ]
+    if len(band) < 3:
+        return
+    tinted = [k for k in band if vision.ink_saturation(img, segs[k]) >= TINT]
+    if len(tinted) == 1:
+        k = tinted[0]
+        elements[k] = dataclasses.replace(elements[k], selected=True, clickable=True)
+
+
 def _priority(segs: list[vision.Segment], card: vision.Card) -> list[int]:
     """Buttons first, then the title (short, and it often names the dialog: 用户协议与隐私政策, 权限申请),
     then the body top to bottom."""
     if card.kind == "page":
-        return list(range(len(segs)))
+        # the tab bar first: its 我的 / Me is the way on, and a long page may not be read to its end
+        y2 = card.bounds[3]
+        tabs = [k for k, s in enumerate(segs) if s.bounds[1] >= y2 - TAB_BAR * (y2 - card.bounds[1])]
+        return tabs + [k for k in range(len(segs)) if k not in tabs]
     buttons = [k for k, s in enumerate(segs) if _button_like(s, card, segs)]
     title = _title(segs, card)
     body = [k for k in range(len(segs)) if k not in buttons and k != title]
@@ -405,8 +475,11 @@ def _settled(res: Result, view: View, body_read: int, body_total: int) -> bool:
     if not res.kinds:
         return False
     kinds = {k.kind for k in res.kinds}
-    if kinds & {"consent_second_chance", "blocking_wall", "permission_prompt", "crash_dialog"}:
+    if kinds & {"consent_second_chance", "blocking_wall", "crash_dialog"}:
         return True
+    prompt = next((k for k in res.kinds if k.kind == "permission_prompt"), None)
+    if prompt is not None:  # its buttons are read; its message names the group
+        return prompt.permission_group is not None or body_read >= body_total
     if body_read >= body_total:
         return True
     if kinds & _DELETION:
@@ -418,13 +491,14 @@ def _settled(res: Result, view: View, body_read: int, body_total: int) -> bool:
 
 
 def _read_segment(
-    eng: Engines,
+    eng: Engines | ppocr.PPRec,
     crop: np.ndarray,
     seg: vision.Segment,
     card: vision.Card,
     segs: list[vision.Segment],
     script: str | None = None,
     label: bool = True,
+    prose: bool = False,
 ) -> Element:
     out = eng.read(crop, PSM_BLOCK if seg.kind == "pill" and seg.lines > 1 else PSM_LINE, script)
     text = normalise(out.text.replace("\n", " "))
@@ -432,12 +506,18 @@ def _read_segment(
         text = text.replace(" ", "")
     # On a blind page a short line may be a row or a tab; not the page title, nor a line of a wrapped
     # paragraph or a piece of a sentence (a body line mentioning "delete your account" is no entry).
-    row = card.kind == "page" and label and 0 < text_len(text) <= 6 and not is_sentence(text)
+    # Chinese rows are short (设置与隐私, 个人基本信息): a longer line without punctuation is prose that the
+    # recogniser read without its commas
+    longest = PAGE_ROW_CJK if has_cjk(text) else PAGE_ROW_WORDS
+    n = text_len(text)
+    row = card.kind == "page" and label and n > 0 and not is_prose(text)
+    row = row and (n <= longest or (n <= PAGE_ROW_WORDS and bool(classify_label(text))))  # 拒绝且不再询问
     clickable = row or _button_like(seg, card, segs)
     return Element(
         text=text,
         bounds=seg.bounds,
         source="ocr",
-        cls="ocr.pill" if seg.kind == "pill" else "ocr.line",
+        # a line of a wrapped paragraph is "ocr.prose": words to read, nothing to tap
+        cls="ocr.pill" if seg.kind == "pill" else "ocr.prose" if prose and not clickable else "ocr.line",
         clickable=clickable,
     )

@@ -14,7 +14,7 @@ from exerciser.device.contract import DeviceInfo
 from exerciser.perceive.lexicon import Lexicon, Phrases, classify_label, lexicon
 from exerciser.perceive.reading import Bounds, Element, KindHit, Source, Target
 from exerciser.perceive.signatures import Signatures, signatures
-from exerciser.perceive.text import compact, is_sentence, normalise, text_len
+from exerciser.perceive.text import compact, is_prose, is_sentence, normalise, text_len
 
 MAX_BUTTON_LEN = 12.0  # text_len of the longest label that still counts as a button / entry
 SHORT_BODY = 70  # compact characters: a body this short is a "short dialog" (second-chance wording)
@@ -50,19 +50,22 @@ class View:
                 continue
             if not (e.clickable or e.checkable):
                 continue
-            if not e.label or text_len(e.label) > MAX_BUTTON_LEN:
-                continue
+            if not e.label or _prose(e.label):
+                continue  # a clickable sentence is text to read (a clickable TextView body), no button
             out.append(i)
         return out
 
     @cached_property
     def body(self) -> list[int]:
-        """Indexes of read-only texts (not buttons, not inside a clickable container)."""
+        """Indexes of read-only texts (not buttons, not inside a clickable container). Prose is body
+        wherever it sits: apps put dialog text in clickable TextViews, EditTexts and nested ScrollViews."""
         bset = set(self.buttons)
         return [
             i
             for i, e in enumerate(self.elements)
-            if (e.text or e.content_desc) and i not in bset and self.owner[i] < 0 and not e.clickable
+            if (e.text or e.content_desc)
+            and i not in bset
+            and ((self.owner[i] < 0 and not e.clickable) or _prose(e.text or e.content_desc))
         ]
 
     @cached_property
@@ -143,6 +146,27 @@ def page_title(elements: list[Element], owner: list[int], screen_h: int) -> str:
     return ""
 
 
+# An id's role that its label may narrow (ROMs reuse AOSP ids: Huawei's permission_allow_button is
+# labelled 仅使用期间允许, a while-using grant).
+_NARROWER = {"allow": ("allow_foreground", "allow_once"), "deny": ("deny_dont_ask_again",)}
+
+
+def _refine(role: str, label: str) -> str:
+    classes = classify_label(label) if label else frozenset()
+    return next((r for r in _NARROWER.get(role, ()) if r in classes), role)
+
+
+def _checkbox_label(label: str) -> bool:
+    """Worded as a "don't ask again" checkbox (不再提示), not as a deny-and-don't-ask button."""
+    c = classify_label(label)
+    return "dont_ask_checkbox" in c and "deny_dont_ask_again" not in c
+
+
+def _prose(label: str) -> bool:
+    """Too long for a control's label, or a sentence: text to read, whatever node holds it."""
+    return text_len(label) > MAX_BUTTON_LEN or (is_prose(label) and text_len(label) > 3)
+
+
 def _area(b: Bounds) -> int:
     return max(0, b[2] - b[0]) * max(0, b[3] - b[1])
 
@@ -211,7 +235,7 @@ def _permission_prompt(view: View, sig: Signatures, lx: Lexicon, res: Result) ->
         if name in sig.message_ids:
             message = i
         if name in sig.id_roles:
-            id_roles[i] = sig.id_roles[name]
+            id_roles[i] = _refine(sig.id_roles[name], e.text or e.content_desc)
         if name in sig.signature_ids and name.startswith("permission_") or name == "do_not_ask_checkbox":
             aosp_hits += 1
     # ROM ids such as "accept"/"btn_allow" are too common to trust outside a controller package.
@@ -231,7 +255,7 @@ def _permission_prompt(view: View, sig: Signatures, lx: Lexicon, res: Result) ->
         for i in view.buttons:
             e = view.elements[i]
             own = e.text or e.content_desc  # a prompt's buttons carry their own text, list rows do not
-            if not own or e.checkable:
+            if not own or e.checkable or _checkbox_label(own):
                 continue
             role = next((r for r in order if r in classify_label(own)), None)
             if role:
@@ -242,7 +266,8 @@ def _permission_prompt(view: View, sig: Signatures, lx: Lexicon, res: Result) ->
     if not any(r == "dont_ask_again_checkbox" for r, _ in roles):  # a ROM checkbox without a known id
         for i in view.buttons:
             e = view.elements[i]
-            if e.checkable and "dont_ask_checkbox" in classify_label(e.text or e.content_desc):
+            # OCR sees no checkable flag: a tappable line worded as the checkbox is the checkbox
+            if (e.checkable or view.source == "ocr") and _checkbox_label(e.text or e.content_desc):
                 roles.append(("dont_ask_again_checkbox", i))
                 evidence.append(f"checkbox:{_q(e.label)}")
                 break
@@ -263,15 +288,25 @@ def _permission_prompt(view: View, sig: Signatures, lx: Lexicon, res: Result) ->
     group = None
     texts = [view.elements[message].label] if message is not None else []
     texts += [view.elements[i].label for i in view.body if i != message]
+    # MIUI's sheet is one clickable panel: its title (the group description) is no body text there
+    tapped = {i for _, i in roles}
+    texts += [
+        e.text
+        for i, e in enumerate(view.elements)
+        if e.text and i != message and i not in tapped and i not in view.body and view.owner[i] >= 0
+    ]
     for t in texts:
         group = sig.group_of_message(t)
         if group:
             evidence.append(f"message:{_q(t)}")
             break
+    joined = " ".join(texts)  # OCR reads a wrapped message as several lines
+    if group is None and (group := sig.group_named_in(joined)):
+        evidence.append(f"wording:{_q(joined[:40])}")
     if group is None:
-        group, _ = _first_group(lx, [compact(t) for t in texts])
+        group, _ = _first_group(lx, [compact(t) for t in texts] + [compact(joined)])
         if group:
-            evidence.append(f"group word in {_q(texts[0])}")
+            evidence.append(f"group word in {_q(joined[:40])}")
     conf = 0.99 if (by_pkg or by_act) and id_roles else 0.9 if (by_pkg or by_act) else 0.85
     detail = {"buttons": " ".join(r for r, _ in roles)}
     if by_pkg:
@@ -333,6 +368,9 @@ def _consent(view: View, lx: Lexicon, res: Result) -> None:
         # "拒绝 / 确定" on a policy dialog: the confirm button is the agreement
         agree = [i for i in view.with_class("confirm") if i not in refuse]
     declines = refuse or exits or [i for i in cancel if i not in agree]
+    if doc and not declines and not boxes and view.is_dialog:
+        _one_button_consent(view, lx, res, doc)
+        return
     body = view.body_compact
     if refuse and not agree:
         # A second chance whose other button leads back to the agreement (查看协议, Review policy) rather
@@ -390,6 +428,43 @@ def _consent(view: View, lx: Lexicon, res: Result) -> None:
         res.add_target(view, "exit", i)
     for i in view.with_class("close"):
         res.add_target(view, "close", i)
+
+
+def _one_button_consent(view: View, lx: Lexicon, res: Result, doc: str) -> None:
+    """A policy dialog with one labelled button (确定 / OK / 好的 / 同意): agreeing is that button, refusing
+    is its close control (an unlabelled image in the card's top corner, or ×) or the back key."""
+    labelled = [i for i in view.buttons if not view.elements[i].checkable]
+    if len(labelled) != 1:
+        return
+    a = labelled[0]
+    if not view.classes[a] & {"agree", "confirm", "acknowledge"}:
+        return
+    closes = view.with_class("close") or _corner_controls(view)
+    label = view.elements[a].label
+    evidence = (f"doc:{_q(doc)}", f"button:{_q(label)}→agree", f"close controls:{len(closes)}")
+    res.add_kind(KindHit("privacy_consent", 0.85, view.source, None, evidence))
+    res.add_target(view, "agree", a)
+    for i in closes:
+        res.add_target(view, "close", i)
+
+
+def _corner_controls(view: View) -> list[int]:
+    """Unlabelled tappable elements in the top corner band of the dialog: its close (×) control."""
+    if view.dialog_bounds is None:
+        return []
+    x1, y1, x2, y2 = view.dialog_bounds
+    w, h = x2 - x1, y2 - y1
+    out = []
+    for i, e in enumerate(view.elements):
+        b = e.bounds
+        if not e.clickable or e.label or not _area(b):
+            continue
+        small = (b[2] - b[0]) <= 0.2 * w and (b[3] - b[1]) <= 0.2 * max(h, w)
+        top = b[1] >= y1 - 0.1 * h and b[3] <= y1 + 0.25 * h
+        side = b[0] >= x1 + 0.7 * w or b[2] <= x1 + 0.3 * w
+        if small and top and side:
+            out.append(i)
+    return out
 
 
 def _wall(view: View, lx: Lexicon, res: Result) -> None:
@@ -477,6 +552,12 @@ def _rationale(view: View, lx: Lexicon, sig: Signatures, res: Result) -> None:
     exits = view.with_class("exit")
     if not (gts or confirm or exits):
         return
+    if nag and not gts:
+        # the body sends the user to the settings: its positive action (去允许, 去开启) goes there
+        gts = [i for i in confirm if "acknowledge" not in view.classes[i]]
+    # what dismisses the rationale without granting: its cancel, else a lone acknowledgement (确定)
+    acks = [i for i in confirm if "acknowledge" in view.classes[i]]
+    dismiss = cancel or (acks if len(view.buttons) == 1 else [])
     evidence = []
     if group:
         evidence.append(f"group:{group}")
@@ -497,8 +578,12 @@ def _rationale(view: View, lx: Lexicon, sig: Signatures, res: Result) -> None:
         res.add_target(view, "cancel", i)
     for i in exits:
         res.add_target(view, "exit", i)
-    for i in view.with_class("close"):
+    for i in view.with_class("close") + dismiss:
         res.add_target(view, "close", i)
+    for i in view.buttons:
+        e = view.elements[i]
+        if (e.checkable or view.source == "ocr") and _checkbox_label(e.label):
+            res.add_target(view, "dont_ask_again_checkbox", i)
 
 
 def _document(view: View, lx: Lexicon) -> bool:
@@ -605,7 +690,13 @@ def _account_page(view: View, lx: Lexicon, sig: Signatures, res: Result) -> None
             items.append(label)
     items = list(dict.fromkeys(items))
     toggles = sum(1 for e in view.elements if e.checkable and e.clickable)
-    if len(items) >= 3 or (title and (items or toggles >= 2)):
+    # under a settings / account title, a stack of short tappable rows is that page whatever they say
+    rows = {
+        e.label.split("\n", 1)[0]
+        for i in view.buttons
+        if (e := view.elements[i]).bounds[1] > 0.16 * h and not e.checkable and text_len(e.label) <= 8
+    }
+    if len(items) >= 3 or (title and (items or toggles >= 2 or len(rows) >= 3)):
         ev = ([f"title:{_q(title)}"] if title else []) + [f"item:{_q(t)}" for t in items[:6]]
         conf = min(0.95, 0.6 + 0.1 * len(items) + (0.15 if title else 0))
         res.add_kind(KindHit("account_page", conf, view.source, None, tuple(ev)))

@@ -49,6 +49,7 @@ class Signatures:
     signature_ids: frozenset[str]
     message_ids: frozenset[str]
     templates: tuple[Template, ...]
+    group_phrases: tuple[tuple[str, str], ...] = ()  # (compact wording, group), see group_named_in
 
     def group_of_message(self, text: str) -> str | None:
         """Permission group named by a system prompt message, from the AOSP templates."""
@@ -59,6 +60,17 @@ class Signatures:
                 score = len(t.prefix) + len(t.suffix)
                 if best is None or score > best[0]:
                     best = (score, t.group)
+        return best[1] if best else None
+
+    def group_named_in(self, text: str) -> str | None:
+        """Permission group whose AOSP wording (a template's text after the app label, or the framework
+        group description) appears anywhere in `text`: prompts whose message OCR split over lines or
+        glued to an icon glyph, and ROM prompts whose title is the group description (MIUI)."""
+        c = compact(text)
+        best: tuple[int, str] | None = None
+        for phrase, group in self.group_phrases:
+            if phrase in c and (best is None or len(phrase) > best[0]):
+                best = (len(phrase), group)
         return best[1] if best else None
 
 
@@ -76,7 +88,9 @@ def signatures() -> Signatures:
     id_roles: dict[str, str] = {ids[k]: role for k, role in _AOSP_ID_ROLES.items() if k in ids}
     for prof in dialogs["profiles"].values():
         for key, name in (prof.get("button_ids") or {}).items():
-            if key in _AOSP_ID_ROLES:
+            # a ROM that gives an AOSP id another role (Huawei's permission_allow_button says 仅使用期间允许)
+            # does not redefine it: the recogniser refines an id's role by its label
+            if key in _AOSP_ID_ROLES and name not in id_roles:
                 id_roles[name] = _AOSP_ID_ROLES[key]
     id_roles.update(rom.get("rom_ids") or {})
     signature_ids = frozenset({ids[k] for k in _AOSP_SIGNATURE_KEYS if k in ids} | set(id_roles))
@@ -98,7 +112,11 @@ def signatures() -> Signatures:
         lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in tmpl) else "en"
         for group, desc in dialogs["group_descriptions"][lang].items():
             templates.append(Template(group, *_split(tmpl, desc)))
+    phrases = {(compact(d), g) for descs in dialogs["group_descriptions"].values() for g, d in descs.items()}
+    # a suffix this short ("吗") names nothing
+    phrases |= {(t.suffix, t.group) for t in templates if len(t.suffix) >= 4 and "%" not in t.suffix}
     return Signatures(
+        group_phrases=tuple(sorted(phrases)),
         controller_packages=frozenset(controllers),
         launcher_packages=frozenset(launchers),
         settings_packages=frozenset(settings),

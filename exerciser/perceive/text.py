@@ -15,7 +15,10 @@ _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"'
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SPACE_BETWEEN_CJK = re.compile(r"(?<=[\u3400-\u9fff\uff00-\uffef])\s+(?=[\u3400-\u9fff\uff00-\uffef])")
-_SENTENCE = re.compile(r"[《》，。！？；]|[.!?;]\s")  # sentence punctuation: body text, not a label
+_SENTENCE = re.compile(r"[《》，。！？；]|[.!?;]\s")
+# ... and, for reading (not for the safety guard, which keeps to the above): an enumeration comma or a
+# closing full stop is prose too ("电话、相机权限", "This cannot be undone.")
+_PROSE = re.compile(r"、|\w\.$")  # sentence punctuation: body text, not a label
 
 
 @lru_cache(maxsize=8192)
@@ -46,3 +49,8 @@ def text_len(text: str) -> float:
 def is_sentence(text: str) -> bool:
     """Sentence punctuation inside: a piece of body text ("ride. Delete your account"), not a label."""
     return _SENTENCE.search(text) is not None
+
+
+def is_prose(text: str) -> bool:
+    """A sentence, or a line punctuated like one (an enumeration comma, a closing full stop)."""
+    return is_sentence(text) or _PROSE.search(text) is not None

@@ -98,19 +98,22 @@ def find_card(img: np.ndarray) -> Card | None:
         centre = b * 8 + 4
         mask = (flat & (np.abs(gray.astype(np.int16) - centre) <= 7)).astype(np.uint8)
         n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
-        for k in range(1, n):
-            x, y, cw, ch, area = stats[k]
+        cands = [(tuple(int(v) for v in stats[k][:4]), [k]) for k in range(1, n)]
+        cands += _stacked(stats, n, gray)
+        for (x, y, cw, ch), ks in cands:
             if cw < 0.5 * sw or ch < 0.07 * sh or cw * ch > 0.9 * content:
                 continue
+            area = sum(int(stats[k][4]) for k in ks)
             if area < 0.25 * cw * ch:
                 continue
             if y <= top + 1 and cw >= 0.95 * sw:
                 continue  # from the top across the screen: the dimmed backdrop above a sheet, not a card
-            comp = (labels[y : y + ch, x : x + cw] == k).astype(np.uint8)
-            contours, _ = cv2.findContours(comp, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-            filled = max(cv2.contourArea(c) for c in contours)
-            if filled < 0.88 * cw * ch:
-                continue
+            comp = np.isin(labels[y : y + ch, x : x + cw], ks).astype(np.uint8)
+            if len(ks) == 1:
+                contours, _ = cv2.findContours(comp, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+                filled = max(cv2.contourArea(c) for c in contours)
+                if filled < 0.88 * cw * ch:
+                    continue
             card_val = float(np.median(gray[y : y + ch, x : x + cw][comp > 0]))
             outside = np.ones((sh, sw), bool)
             outside[:top] = False
@@ -127,10 +130,72 @@ def find_card(img: np.ndarray) -> Card | None:
             bx = (int(x) * SMALL, int(y) * SMALL, min(w, int(x + cw) * SMALL), min(h, int(y + ch) * SMALL))
             kind = "sheet" if y + ch >= bottom - 2 and cw >= 0.95 * sw else "dialog"
             bg = _bg_colour(img, bx)
+            if y + ch >= bottom - 2:
+                bx = _extend_down(img, bx, bg)
             score = float(cw * ch)
             if best is None or score > best[0]:
                 best = (score, Card(bx, bg, kind, True))
     return best[1] if best else None
+
+
+Box = tuple[int, int, int, int]  # x, y, w, h (OpenCV component stats)
+
+
+def _stacked(stats: np.ndarray, n: int, gray: np.ndarray) -> list[tuple[Box, list[int]]]:
+    """Pieces of one card cut apart by full-width dividers or a highlighted row (a pressed list item):
+    same-colour components with the same left and right edges, stacked with small gaps across which the
+    card's edge goes on (two image placeholders on a page have the page between them)."""
+    sh, sw = gray.shape
+    pieces = [k for k in range(1, n) if stats[k][2] >= 0.5 * sw and stats[k][3] >= 0.02 * sh]
+    pieces.sort(key=lambda k: (int(stats[k][0]), int(stats[k][1])))
+    out: list[tuple[Box, list[int]]] = []
+    used: set[int] = set()
+    for a in pieces:
+        if a in used:
+            continue
+        group = [a]
+        for b in pieces:
+            last = stats[group[-1]]
+            sb = stats[b]
+            same_edges = abs(int(sb[0]) - int(last[0])) <= 2 and abs(int(sb[2]) - int(last[2])) <= 3
+            gap = int(sb[1]) - int(last[1] + last[3])
+            if b not in group and same_edges and 0 <= gap <= 0.1 * sh:
+                x, top, w = int(last[0]), int(last[1] + last[3]), int(last[2])
+                if _edge_goes_on(gray, x, w, top, top + gap):
+                    group.append(b)
+        if len(group) >= 2:
+            used.update(group)
+            x = int(stats[group[0]][0])
+            y1 = min(int(stats[k][1]) for k in group)
+            y2 = max(int(stats[k][1] + stats[k][3]) for k in group)
+            out.append(((x, y1, int(stats[group[0]][2]), y2 - y1), group))
+    return out
+
+
+def _edge_goes_on(gray: np.ndarray, x: int, w: int, y1: int, y2: int) -> bool:
+    """Rows y1..y2 continue a card spanning columns x..x+w: just inside its edges they differ from just
+    outside (a divider or a highlighted row runs edge to edge; the page between two cards does not)."""
+    if y2 <= y1:
+        return True
+    sw = gray.shape[1]
+    if x < 2 or x + w + 2 > sw:
+        return y2 - y1 <= 3  # a full-width card: only a divider's rows can be told apart here
+    band = gray[y1:y2].astype(np.int16)
+    inside = band[:, [x + 1, x + w - 2]]
+    outside = band[:, [x - 2, x + w + 1]]
+    return float(np.abs(inside - outside).mean()) >= 20
+
+
+def _extend_down(img: np.ndarray, b: Bounds, bg: tuple[int, int, int]) -> Bounds:
+    """A card cut at the assumed navigation bar reaches further down on gesture-navigation phones (no bar):
+    follow its side margins down while they keep the card's colour."""
+    h = img.shape[0]
+    x1, y1, x2, y2 = b
+    m = max(2, (x2 - x1) // 100)
+    sides = img[y2:h, [min(x1 + m, x2 - 1), max(x2 - 1 - m, x1)]].astype(np.int16)
+    same = (np.abs(sides - np.array(bg, np.int16)).max(axis=2) <= 24).all(axis=1)
+    stop = np.flatnonzero(~same)
+    return (x1, y1, x2, y2 + (int(stop[0]) if stop.size else h - y2))
 
 
 def card_from_bounds(img: np.ndarray, b: Bounds, kind: str = "dialog") -> Card:
@@ -147,7 +212,18 @@ def page_region(img: np.ndarray, b: Bounds | None = None) -> Card:
     if b is None:
         b = (0, top, w, bottom)
     b = (max(0, b[0]), max(top, b[1]), min(w, b[2]), min(bottom, b[3]))
-    return Card(b, _bg_colour(img, b), "page", False)
+    bg = _bg_colour(img, b)
+    if b[3] == bottom and _crossed(img, bottom, bg):
+        b = (b[0], b[1], b[2], h)  # no navigation bar there (gesture navigation): content goes on
+    return Card(b, bg, "page", False)
+
+
+def _crossed(img: np.ndarray, y: int, bg: tuple[int, int, int]) -> bool:
+    """Something wide (a full-width button) runs across row `y`, where a navigation bar would start."""
+    if y >= img.shape[0]:
+        return False
+    row = img[y : y + 1]
+    return float((ink_mask(row, bg) > 0).mean()) > 0.5
 
 
 def _bg_colour(img: np.ndarray, b: Bounds) -> tuple[int, int, int]:
@@ -219,14 +295,15 @@ def segment(img: np.ndarray, card: Card, screen_h: int | None = None) -> list[Se
         for sx1, sx2 in _split_columns(band, gap=max(int(1.4 * lh), int(0.035 * cw) + lh)):
             if sx2 - sx1 < max(6, int(0.25 * lh)) and lh > 0.012 * H:
                 continue  # a vertical divider or a stray mark
+            sx1 = _skip_icon(band[:, sx1:sx2], lh) + sx1
             cols = band[:, sx1:sx2]
-            rows = np.flatnonzero(cols.any(axis=1))
-            ty1, ty2 = ry1 + int(rows[0]), ry1 + int(rows[-1]) + 1
-            if ty2 - ty1 < max(8, int(0.006 * H)):
-                continue  # too small to be text at phone density (dots, underlines)
-            if ty2 - ty1 > MAX_LINE * H:
-                continue  # an image or icon, not a text line
-            segs.append(Segment((sx1 + x1, ty1 + y1, sx2 + x1, ty2 + y1), "line", card.bg))
+            for a, b in _stacked_rows(cols):  # a tab's icon above its label: two pieces
+                ty1, ty2 = ry1 + a, ry1 + b
+                if ty2 - ty1 < max(8, int(0.006 * H)):
+                    continue  # too small to be text at phone density (dots, underlines)
+                if ty2 - ty1 > MAX_LINE * H:
+                    continue  # an image or icon, not a text line
+                segs.append(Segment((sx1 + x1, ty1 + y1, sx2 + x1, ty2 + y1), "line", card.bg))
     segs.sort(key=lambda s: (s.bounds[1] // max(1, int(0.01 * H)), s.bounds[0]))
     for k, s in enumerate(segs):
         s.order = k
@@ -272,6 +349,43 @@ def _runs(prof: np.ndarray) -> list[tuple[int, int]]:
     starts = np.flatnonzero(d == 1)
     ends = np.flatnonzero(d == -1)
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _stacked_rows(cols: np.ndarray) -> list[tuple[int, int]]:
+    """The ink rows of one column group, cut where a blank gap is wider than a glyph's own gaps (over an
+    eighth of the whole): an icon stacked over its label, not the strokes of 二 or 三."""
+    runs = _runs(cols.any(axis=1).astype(np.int8))
+    if not runs:
+        return []
+    total = runs[-1][1] - runs[0][0]
+    out = [list(runs[0])]
+    for a, b in runs[1:]:
+        if a - out[-1][1] < max(4, 0.12 * total):
+            out[-1][1] = b
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def _skip_icon(band: np.ndarray, lh: int) -> int:
+    """Columns to drop before a line's text: a leading icon (a row's glyph, a radio / checkbox) is a square
+    blob set apart by a wider gap than the letters of a word have. OCR reads it as an ideograph (莹钱包)."""
+    runs = _runs(band.any(axis=0).astype(np.int8))
+    if len(runs) < 2:
+        return 0
+    # letters: runs closer than a quarter of the line height are one blob
+    blobs = [list(runs[0])]
+    for a, b in runs[1:]:
+        if a - blobs[-1][1] < 0.25 * lh:
+            blobs[-1][1] = b
+        else:
+            blobs.append([a, b])
+    if len(blobs) < 2:
+        return 0
+    (a, b), (c, _) = blobs[0], blobs[1]
+    if 0.6 * lh <= b - a <= 1.6 * lh and c - b >= 0.45 * lh:
+        return c
+    return 0
 
 
 def _split_columns(band: np.ndarray, gap: int) -> list[tuple[int, int]]:
@@ -339,11 +453,12 @@ def ocr_crop(img: np.ndarray, seg: Segment, target_h: int = 36) -> np.ndarray:
         side = max(inset, int(0.18 * h))
         x1, y1, x2, y2 = x1 + side, y1 + inset, x2 - side, y2 - inset
     crop = img[y1:y2, x1:x2]
-    diff = _distance(crop, seg.bg)
+    diff = _distance(crop, _local_bg(img, seg) if seg.kind == "line" else seg.bg)
     # Stretch: the strongest ink becomes black, the background white.
     hi = max(40, int(_percentile(diff, 99)))
     g = cv2.LUT(diff, (255 - np.minimum(np.arange(256) * 255 // hi, 255)).astype(np.uint8))
     if seg.kind == "pill":
+        g = _clear_border_ink(g)  # the rounded ends of the pill (card colour in the crop's corners)
         dark = g < 128
         rows = np.flatnonzero(dark.any(axis=1))
         cols = np.flatnonzero(dark.any(axis=0))
@@ -366,3 +481,49 @@ def ocr_crop(img: np.ndarray, seg: Segment, target_h: int = 36) -> np.ndarray:
         )
     pad = max(8, target_h // 3)
     return cv2.copyMakeBorder(g, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+
+
+def _local_bg(img: np.ndarray, seg: Segment) -> tuple[int, int, int]:
+    """The colour right around a text line: a highlighted (pressed) row or a tinted band is not the card's
+    colour, and measuring ink against the card's would grey the line's own background."""
+    x1, y1, x2, y2 = seg.bounds
+    h, w = img.shape[:2]
+    pad = max(2, (y2 - y1) // 6)
+    ring = np.concatenate(
+        [
+            img[max(0, y1 - pad) : y1, x1:x2].reshape(-1, 3),
+            img[y2 : min(h, y2 + pad), x1:x2].reshape(-1, 3),
+        ]
+    )
+    if ring.size == 0:
+        return seg.bg
+    local = tuple(int(v) for v in np.median(ring, axis=0))
+    return local if max(abs(a - b) for a, b in zip(local, seg.bg, strict=True)) > 12 else seg.bg
+
+
+def _clear_border_ink(g: np.ndarray) -> np.ndarray:
+    """White out dark blobs touching the crop's left or right edge: a label sits inside its padding."""
+    dark = (g < 128).astype(np.uint8)
+    n, lab = cv2.connectedComponents(dark, connectivity=8)
+    if n <= 1:
+        return g
+    edge = set(np.unique(lab[:, 0]).tolist()) | set(np.unique(lab[:, -1]).tolist())
+    edge.discard(0)
+    if not edge:
+        return g
+    out = g.copy()
+    out[np.isin(lab, list(edge))] = 255
+    return out
+
+
+def ink_saturation(img: np.ndarray, seg: Segment) -> float:
+    """Median HSV saturation of a segment's ink (its text strokes): grey text ≈ 0, a tinted label high."""
+    x1, y1, x2, y2 = seg.bounds
+    crop = img[y1:y2, x1:x2]
+    if crop.size == 0:
+        return 0.0
+    ink = ink_mask(crop, seg.bg) > 0
+    if not ink.any():
+        return 0.0
+    sat = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)[:, :, 1]
+    return float(np.median(sat[ink]))

@@ -671,10 +671,10 @@ def _size_holders(ctx: _Ctx, node: Node, default: Rect) -> Rect | None:
 
 def _plan_card(frame: Frame, win: Window) -> WindowPlan:
     """Dialog, system dialog and bottom sheet: a padded card; shrinks the longest text if too tall."""
-    ctx = _Ctx(frame, win.kind)
+    sheet = win.kind == "bottom_sheet" or win.sheet
+    ctx = _Ctx(frame, "bottom_sheet" if sheet else win.kind)
     ctx.group = any(n.resource_id.endswith(BUTTON_GROUP_SUFFIX) for n in win.root.walk())
     W, H = frame.width, frame.height
-    sheet = win.kind == "bottom_sheet"
     cw = W if sheet else int(round(W * DIALOG_FRACTION))
     x = (W - cw) // 2
     avail = H - frame.status_bar_height - frame.nav_bar_height - (0 if sheet else 2 * MARGIN)

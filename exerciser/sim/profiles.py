@@ -38,6 +38,7 @@ class Profile:
     second_denial_fixes: bool
     button_ids: dict[str, str]  # per-profile id overrides (role -> id name)
     text_keys: dict[str, str]  # language -> texts key
+    tree: str = "aosp"  # shape of the grant dialog's view tree: aosp | miui | harmony
 
     @property
     def button_set(self) -> str:
@@ -95,6 +96,8 @@ def system_strings() -> dict[str, Any]:
 def _launcher_activity(rom: str, api: int) -> str:
     if rom == "miui":
         return "com.miui.home.launcher.Launcher"
+    if rom == "harmony":  # Huawei's launcher (C)
+        return "com.huawei.android.launcher.unihome.UniHomeLauncher"
     # Launcher3 QuickStep's activity from Android 11 on; the plain Launcher before.
     return (
         "com.android.launcher3.uioverride.QuickstepLauncher"
@@ -134,6 +137,7 @@ def _load_profiles() -> dict[str, Profile]:
             second_denial_fixes=bool(p["second_denial_fixes"]),
             button_ids=dict(p.get("button_ids") or {}),
             text_keys=dict(p["texts"]),
+            tree=str(p.get("tree", "aosp")),
         )
     return out
 

@@ -290,6 +290,15 @@ class VirtualDevice:
             xml=self._cache["xml"], png=self._cache["png"], package=pkg, activity=act, time_ms=self._clock
         )
 
+    def hierarchy_u2(self) -> str:
+        """The screen as uiautomator2's dumper writes it: every visible window (uixml.dump_u2)."""
+        from exerciser.sim import uixml
+
+        self.frame()
+        if "xml_u2" not in self._cache:
+            self._cache["xml_u2"] = uixml.dump_u2(self._cache["frame"], self.profile.api_level)
+        return self._cache["xml_u2"]
+
     def foreground(self) -> tuple[str, str]:
         """(package, activity) as `app_current()` reports them."""
         if self._crash is not None:

@@ -80,6 +80,10 @@ def grant_window(profile: Profile, language: str, view: GrantView) -> Window:
             action=("perm", role),
         )
 
+    if profile.tree == "miui":
+        return _miui_grant_window(profile, language, view, button, icon)
+    if profile.tree == "harmony":
+        return _harmony_grant_window(profile, view, button, icon, msg)
     if profile.layout == "checkbox":
         # 6-9 grant_permissions.xml: dialog_container > desc_container > perm_desc_root (icon | message),
         # the checkbox, and the ButtonBarLayout button_group: page counter, then DENY ALLOW in a row.
@@ -148,6 +152,61 @@ def grant_window(profile: Profile, language: str, view: GrantView) -> Window:
         "system_dialog",
         profile.controller_package,
         Node("container", FRAME, children=[card]),
+        dim_behind=True,
+    )
+
+
+def _rom_id(profile: Profile, key: str) -> str:
+    return profile.id_prefix + dialog_facts()["rom_ids"][key]
+
+
+def _miui_grant_window(profile: Profile, language: str, view: GrantView, button, icon: Node) -> Window:
+    """MIUI / HyperOS: a full-width bottom sheet; dialog_root_view > parentPanel (clickable) > the icon,
+    the group description as title, the app label, and buttonPanel with id-less buttons, deny first."""
+    facts = dialog_facts()
+    desc = facts["group_descriptions"].get(language, {}).get(view.group)
+    title = desc or profile.request_message(language, view.group, view.label, view.media)
+    head = Node(
+        "container",
+        LINEAR,
+        children=[icon, Node("title", TEXT, text=title), Node("text", TEXT, text=view.label, style="muted")],
+    )
+    roles = list(reversed(grant_buttons(profile, view)))  # deny at the top, the primary choice last
+    buttons = []
+    for k, role in enumerate(roles):
+        b = button(role)
+        b.resource_id = ""  # MIUI's sheet buttons carry no ids
+        b.style = "primary" if k == len(roles) - 1 else "tonal"
+        buttons.append(b)
+    panel = Node("container", LINEAR, resource_id=_rom_id(profile, "button_panel"), children=buttons)
+    parent = Node(
+        "container",
+        LINEAR,
+        resource_id=_rom_id(profile, "parent_panel"),
+        clickable=True,
+        children=[head, panel],
+    )
+    root = Node("container", FRAME, resource_id=_rom_id(profile, "dialog_root_view"), children=[parent])
+    return Window("system_dialog", profile.controller_package, root, dim_behind=True, sheet=True)
+
+
+def _harmony_grant_window(profile: Profile, view: GrantView, button, icon: Node, msg: Node) -> Window:
+    """HarmonyOS: LinearLayout > RelativeLayout > grant_dialog_container > [icon + message,
+    perm_button_container > perm_button_root > buttons]."""
+    buttons = [button(r) for r in grant_buttons(profile, view)]
+    if len(buttons) == 2:  # 禁止 | 始终允许, deny on the left
+        buttons.reverse()
+    root_row = Node("container", LINEAR, resource_id=_rom_id(profile, "perm_button_root"), children=buttons)
+    bar = Node("container", FRAME, resource_id=_rom_id(profile, "perm_button_container"), children=[root_row])
+    desc = Node("container", LINEAR, children=[icon, msg])
+    box = Node(
+        "container", LINEAR, resource_id=_rom_id(profile, "grant_dialog_container"), children=[desc, bar]
+    )
+    rel = Node("container", "android.widget.RelativeLayout", children=[box])
+    return Window(
+        "system_dialog",
+        profile.controller_package,
+        Node("container", LINEAR, children=[rel]),
         dim_behind=True,
     )
 

@@ -70,6 +70,7 @@ class Window:
     root: Node
     dim_behind: bool = False  # dialogs dim the windows below them
     dark: bool = False  # dark theme (dialog card dark grey, white text)
+    sheet: bool = False  # a system dialog drawn as a full-width bottom sheet with pill buttons (MIUI)
 
 
 @dataclass

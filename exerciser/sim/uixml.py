@@ -39,6 +39,29 @@ def dump(frame: Frame) -> str:
     return "".join(out)
 
 
+def dump_u2(frame: Frame, api_level: int = 33) -> str:
+    """The hierarchy as uiautomator2's on-device server writes it (`dumpWindowHierarchy`): every window
+    the user sees, the active one first (a dialog, then the activity dimmed behind it), indented, with the
+    attributes `visible-to-user`, `drawing-order` (API 24+), `hint` (26+) and `display-id` (30+) after
+    `bounds`. Source: openatx/android-uiautomator-server AccessibilityNodeInfoDumper.dumpWindowHierarchy
+    (getWindowRoots: the active root plus every window's root; XmlSerializer with indent-output)."""
+    layout_frame(frame)
+    wins = [frame.top]
+    if frame.top.kind in DIALOG_WINDOWS:  # the windows behind a dialog stay on screen, down to a full one
+        for win in reversed(frame.windows[:-1]):
+            wins.append(win)
+            if win.kind not in DIALOG_WINDOWS:
+                break
+    out: list[str] = [HEADER, '\n<hierarchy rotation="0">']
+    for win in wins:
+        _node(out, decor(frame, win), 0, win.package, frame.width, frame.height, u2=(api_level, 1))
+    out.append("\n</hierarchy>")
+    return "".join(out)
+
+
+DIALOG_WINDOWS = ("dialog", "system_dialog", "bottom_sheet")
+
+
 def decor(frame: Frame, win: Window) -> Node:
     """The window root wrapped in the framework's decor views (laid-out nodes, bounds filled).
 
@@ -68,7 +91,15 @@ def _visible(node: Node) -> bool:
     return b is not None and b[2] > b[0] and b[3] > b[1]
 
 
-def _node(out: list[str], node: Node, index: int, package: str, w: int, h: int) -> None:
+def _node(
+    out: list[str],
+    node: Node,
+    index: int,
+    package: str,
+    w: int,
+    h: int,
+    u2: tuple[int, int] | None = None,  # (API level, depth) for uiautomator2's form
+) -> None:
     blind = node.blind
     text = "" if blind else node.text
     desc = "" if blind else node.content_desc
@@ -94,6 +125,18 @@ def _node(out: list[str], node: Node, index: int, package: str, w: int, h: int) 
         ("selected", _b(node.selected)),
         ("bounds", _bounds(node, w, h)),
     ]
+    if u2 is not None:
+        api, depth = u2
+        attrs.insert(-1, ("visible-to-user", "true"))  # invisible children are not dumped
+        if api >= 24:  # a child's place in its parent's drawing order; 0 for a window root
+            attrs.append(("drawing-order", str(index + 1 if depth > 1 else 0)))
+        if api >= 26:
+            # an empty EditText reports its hint as text too (TextView shows the hint); the sim's inputs
+            # hold their placeholder as text
+            attrs.append(("hint", text if node.cls.endswith("EditText") else ""))
+        if api >= 30:
+            attrs.append(("display-id", "0"))
+        out.append("\n" + "  " * depth)
     out.append("<node")
     for name, value in attrs:
         out.append(_attribute(name, value))
@@ -103,7 +146,9 @@ def _node(out: list[str], node: Node, index: int, package: str, w: int, h: int) 
         return
     out.append(">")
     for i, c in children:
-        _node(out, c, i, package, w, h)
+        _node(out, c, i, package, w, h, None if u2 is None else (u2[0], u2[1] + 1))
+    if u2 is not None:
+        out.append("\n" + "  " * u2[1])
     out.append("</node>")
 
 

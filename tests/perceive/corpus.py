@@ -38,7 +38,7 @@ from exerciser.sim.ui import Frame
 HERE = Path(__file__).parent
 APPS_DIR = HERE / "apps"
 XML_DIR = HERE / "corpus"
-ALL_PROFILES = ("api23", "api28", "api29", "api30", "api33", "api34", "miui14")
+ALL_PROFILES = ("api23", "api28", "api29", "api30", "api33", "api34", "miui14", "hyperos", "harmony3")
 LOCALES = ("en-US", "zh-CN")
 
 # sysui button role -> reader target role; written out, not imported from exerciser.perceive.signatures:
@@ -81,6 +81,7 @@ class Sample:
     obstacles: tuple[str, ...] = ()
     blind: bool = False
     painted: str = ""  # the text a blind view of the screen paints (what OCR should read there)
+    before: Observation | None = None  # what the same app showed just before (read first)
 
 
 # --- sim apps ------------------------------------------------------------------------------------
@@ -249,7 +250,7 @@ def prompt_samples(
                         continue  # this profile has no message for the group in this language
                     frame = Frame(base.width, base.height, [base.windows[0], win])
                     dev._render().layout(frame)
-                    roles = [GRANT_ROLES[r] for r in sysui.grant_buttons(prof, view)]
+                    roles = [_grant_role(prof, lang, r) for r in sysui.grant_buttons(prof, view)]
                     targets: dict[str, str | None] = {r: None for r in roles}
                     if repeat and prof.layout == "checkbox":
                         targets["dont_ask_again_checkbox"] = None
@@ -264,6 +265,15 @@ def prompt_samples(
                         group=g,
                         targets=targets,
                     )
+
+
+def _grant_role(prof, lang: str, role: str) -> str:
+    """The role a reader can tell: a deny-and-don't-ask button without an id (MIUI's sheet) labelled
+    like the plain deny is, on screen, a deny button."""
+    texts = prof.texts(lang)
+    if role == "deny_repeat" and prof.tree == "miui" and texts.get("deny_repeat") == texts.get("deny"):
+        return "deny"
+    return GRANT_ROLES[role]
 
 
 def system_samples(

@@ -150,6 +150,10 @@ class Phone:
         self.u2_ready_at = 0.0  # monotonic time the running server starts answering
         self.rpc_delay_s = 0.0  # added to every JSON-RPC call (a slow phone)
         self.shell_delay_s = 0.0  # added to every shell command
+        # What dumpWindowHierarchy answers: "aosp" (the top window as `uiautomator dump` writes it, byte
+        # for byte what the in-process device observes) or "u2" (uiautomator2's own dumper: every window,
+        # indented, visible-to-user / drawing-order / hint / display-id; uixml.dump_u2)
+        self.dump_form = "aosp"
         self.history: deque[str] = deque(maxlen=5000)  # shell command lines, newest last
         self.logcat_cleared_ms = 0
         self._obs: Observation | None = None
@@ -305,6 +309,16 @@ class Phone:
 
                 return shade_observation(self.info, self._obs, self.state.shade)
             return self._obs
+
+    def hierarchy(self) -> str:
+        """dumpWindowHierarchy's answer, in `dump_form`."""
+        with self.lock:
+            obs = self.observation()
+            if self.dump_form != "u2" or obs is not self._obs:  # the keyguard or the shade in front
+                return obs.xml
+            if not hasattr(self.device, "hierarchy_u2"):
+                return obs.xml  # a test double without the virtual device's windows
+            return self.call("hierarchy_u2", mutate=False)
 
     def jpeg(self, quality: int) -> bytes:
         """takeScreenshot's JPEG of the current screen (cached per PNG content and quality)."""

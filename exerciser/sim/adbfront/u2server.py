@@ -148,7 +148,7 @@ def call(phone: Phone, method: str, params: Any) -> Any:
 
 
 def _dump(phone: Phone, compressed: bool = False, max_depth: int = 50, root_in_active: bool = False) -> str:
-    xml = phone.observation().xml
+    xml = phone.hierarchy()
     phone.clock.latency("dump")  # the tree as it was asked for, delivered at a phone's pace
     return xml
 

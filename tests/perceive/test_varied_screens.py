@@ -1,0 +1,49 @@
+"""The generated corpus of tests/perceive/varied.py: the labelled dialogs drawn at 1080-1440 px widths and
+rewritten as real apps and dumps differ (obfuscated or no ids, TextView buttons, clickable body text in a
+nested ScrollView, 1-2 px dividers, a dump without the dialog window, a light card over a dark app)."""
+
+from __future__ import annotations
+
+import pytest
+import scoring
+import varied
+
+from exerciser.perceive import Reader
+
+
+@pytest.fixture(scope="module")
+def readings():
+    reader = Reader()
+    out = []
+    for s in varied.samples():
+        if s.before is not None:
+            reader.read(s.before, s.info)  # the app's screen just before the dialog appeared
+        out.append((s, reader.read(s.obs, s.info)))
+    return out
+
+
+def test_there_are_at_least_a_hundred(readings):
+    assert len(readings) >= 100
+    assert {s.name.split("/")[-1].split("@")[0] for s, _ in readings} == set(
+        varied.TREE_VARIANTS + varied.PIXEL_VARIANTS
+    )
+    assert len({s.info.width for s, _ in readings}) >= 3
+
+
+def test_every_variant_reads_like_the_original(readings):
+    wrong = [f"{s.name}: {'; '.join(p)}" for s, r in readings if (p := scoring.problems(s, r))]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_a_dialog_missing_from_the_dump_is_read_from_the_screenshot(readings):
+    hidden = [(s, r) for s, r in readings if s.name.split("/")[-1].startswith("not_in_tree")]
+    assert hidden and all(r.blind and r.kinds for _, r in hidden)
+
+
+def test_an_unchanged_screen_under_an_unchanged_dump_is_not_decoded():
+    """The hidden-dialog check costs nothing while the app's screen stays as it was."""
+    s = next(s for s in varied.samples(tree_variants=(), pixel_variants=("not_in_tree",)))
+    reader = Reader()
+    reader.read(s.before, s.info)
+    r = reader.read(s.before, s.info)
+    assert not r.blind and not r.kinds and reader.stats["ocr_runs"] == 0
