@@ -41,6 +41,7 @@ VERBS = (
     "after",
     "open_settings",
     "open_url",
+    "toast",
 )
 # Keys that only make sense next to their verb.
 PARTNERS = {"on_granted": "request", "on_denied": "request", "then": "if", "else": "if", "do": "after"}
@@ -91,6 +92,7 @@ class Widget:
     selected: bool = False
     style: str = ""
     on_tap: tuple[Action, ...] = ()
+    enabled_if: Cond | None = None  # enabled while this holds (e.g. a ticked checkbox), else disabled
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,8 @@ class Screen:
     on_enter: tuple[Action, ...] = ()
     on_back: tuple[Action, ...] | None = None  # None: default back (pop / finish at the root)
     list: bool = False  # a ListActivity: the widgets are the rows of android:id/list
+    scroll: str = "page"  # page (ScrollView) | recycler (RecyclerView): the class shown once it overflows
+    on_scroll_end: tuple[Action, ...] = ()  # the page is scrolled to its end (or fits the screen)
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,7 @@ class Dialog:
     widgets: tuple[Widget, ...] = ()
     buttons: tuple[Widget, ...] = ()  # type "button"
     on_back: tuple[Action, ...] | None = None
+    on_scroll_end: tuple[Action, ...] = ()  # the body is scrolled to its end (or fits the card)
 
 
 @dataclass(frozen=True)
@@ -344,7 +349,7 @@ class _Checker:
                 )
             activities[act] = name
             self.widgets(s.get("widgets") or [], ["screens", name, "widgets"])
-            for key in ("on_enter", "on_back"):
+            for key in ("on_enter", "on_back", "on_scroll_end"):
                 self.actions(s.get(key) or [], ["screens", name, key])
         for name, dg in (d.get("dialogs") or {}).items():
             dg = dg or {}
@@ -357,7 +362,10 @@ class _Checker:
                     raise self.fail(["dialogs", name, "buttons", i, "id"], f"duplicate widget id {b['id']!r}")
             for i, b in enumerate(buttons):
                 self.actions(b.get("on_tap") or [], ["dialogs", name, "buttons", i, "on_tap"])
-            self.actions(dg.get("on_back") or [], ["dialogs", name, "on_back"])
+                if "enabled_if" in b:
+                    self.cond(b["enabled_if"], ["dialogs", name, "buttons", i, "enabled_if"])
+            for key in ("on_back", "on_scroll_end"):
+                self.actions(dg.get(key) or [], ["dialogs", name, key])
         self.entry_loops()
 
     def entry_loops(self) -> None:
@@ -410,6 +418,8 @@ class _Checker:
         self.unique_ids(widgets, path)
         for i, w in enumerate(widgets):
             self.actions(w.get("on_tap") or [], path + [i, "on_tap"])
+            if "enabled_if" in w:
+                self.cond(w["enabled_if"], path + [i, "enabled_if"])
 
     def _unknown(self, what: str, name: Any, known: set[str]) -> str:
         return f"unknown {what} {name!r} (known: {', '.join(sorted(known)) or 'none'})"
@@ -577,6 +587,7 @@ def _build(d: dict[str, Any], loc: _Located, app_id: str) -> AppModel:
                     selected=w.get("selected", False),
                     style=w.get("style", ""),
                     on_tap=actions(w.get("on_tap"), path + [i, "on_tap"]),
+                    enabled_if=cond(w["enabled_if"]) if "enabled_if" in w else None,
                 )
             )
         return tuple(out)
@@ -596,6 +607,8 @@ def _build(d: dict[str, Any], loc: _Located, app_id: str) -> AppModel:
             widgets=widgets(s.get("widgets"), p + ["widgets"]),
             on_enter=actions(s.get("on_enter"), p + ["on_enter"]),
             on_back=actions(s["on_back"], p + ["on_back"]) if s.get("on_back") is not None else None,
+            scroll=s.get("scroll", "page"),
+            on_scroll_end=actions(s.get("on_scroll_end"), p + ["on_scroll_end"]),
         )
     dialogs = {}
     for name, dg in (d.get("dialogs") or {}).items():
@@ -612,6 +625,7 @@ def _build(d: dict[str, Any], loc: _Located, app_id: str) -> AppModel:
             widgets=widgets(dg.get("widgets"), p + ["widgets"]),
             buttons=widgets(dg.get("buttons"), p + ["buttons"], default_type="button"),
             on_back=actions(dg["on_back"], p + ["on_back"]) if dg.get("on_back") is not None else None,
+            on_scroll_end=actions(dg.get("on_scroll_end"), p + ["on_scroll_end"]),
         )
     return AppModel(
         package=pkg,

@@ -67,6 +67,8 @@ class WindowPlan:
     content: Rect | None = None  # activity content area (clip)
     tab_bar: Rect | None = None
     toolbar: Rect | None = None
+    # scroll containers by root.walk() index: (range, offset) in px; range 0 = the content fits
+    extents: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,6 +78,9 @@ class _Ctx:
     boxes: dict[int, Box] = field(default_factory=dict)
     max_lines: dict[int, int] = field(default_factory=dict)
     group: bool = False  # the window has an Android 6–9 style button_group
+    scroll_bottom: int = 0  # activity: bottom of the content area, where a page's scroll view ends
+    scroll_limit: dict[int, int] = field(default_factory=dict)  # card: viewport height per scroll node
+    extents: dict[int, tuple[int, int]] = field(default_factory=dict)  # id(node) -> (range, offset)
 
     @property
     def dialog(self) -> bool:
@@ -180,8 +185,37 @@ def _button_run(children: list[Node], i: int) -> list[Node]:
 
 def place(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
     """Lay out one node (and its subtree) at x, y within width w; returns the bottom y."""
+    if node.scroll is not None:
+        return _place_scroll(ctx, node, x, y, w)
     fn = _PLACERS.get(node.role, _place_container)
     return fn(ctx, node, x, y, w)
+
+
+PAGE_END_PAD = 33  # a scrolled page ends this far below its last block (its top padding)
+
+
+def _place_scroll(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
+    """A scroll container: its children flow at full height; the viewport is what fits (the content
+    area of an activity, the height left in a dialog card); the offset moves the children up."""
+    end = _flow(ctx, node.children, x, y, w)
+    natural = end - y
+    if ctx.kind == "activity" and ctx.scroll_bottom:
+        limit: int | None = ctx.scroll_bottom - y
+        natural += PAGE_END_PAD
+    else:
+        limit = ctx.scroll_limit.get(id(node))
+    assert node.scroll is not None
+    if limit is None or natural <= limit:
+        ctx.extents[id(node)] = (0, 0)
+        ctx.boxes[id(node)] = Box((x, y, x + w, end), "none")
+        return end
+    rng = natural - limit
+    off = min(max(node.scroll.offset, 0), rng)
+    for c in node.children:
+        _shift(ctx, c, -off)
+    ctx.extents[id(node)] = (rng, off)
+    ctx.boxes[id(node)] = Box((x, y, x + w, y + limit), "none")
+    return y + limit
 
 
 def _place_container(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
@@ -440,7 +474,8 @@ def _finish(ctx: _Ctx, win: Window, rect: Rect, clip_for: ClipFn | None, **kw: o
     boxes: list[Box] = []
     bounds: list[Rect] = []
     _collect(ctx, win.root, (0, 0, ctx.frame.width, ctx.frame.height), clip_for, boxes, bounds)
-    return WindowPlan(rect, boxes, bounds, **kw)
+    extents = {i: ctx.extents[id(n)] for i, n in enumerate(win.root.walk()) if id(n) in ctx.extents}
+    return WindowPlan(rect, boxes, bounds, extents=extents, **kw)
 
 
 def _collect(
@@ -490,6 +525,7 @@ def _plan_activity(frame: Frame, win: Window) -> WindowPlan:
         _place_tabs(ctx, tabs, tab_rect)
         bottom -= TABBAR_H
     content = (0, top, W, bottom)
+    ctx.scroll_bottom = bottom
     end = _flow(ctx, win.root.children, 0, top + 33, W)
     _fill_last_webview(ctx, win.root, top, bottom)
     ctx.boxes[id(win.root)] = Box((0, 0, W, H), "none")
@@ -689,7 +725,9 @@ def _plan_card(frame: Frame, win: Window) -> WindowPlan:
             end = _text_block(ctx, win.root, x + MARGIN, MARGIN, cw - 2 * MARGIN)
         height = end + MARGIN + (22 if sheet else 0)
         overflow = height - avail
-        if overflow <= 0 or not _shrink_longest(ctx, win.root, overflow):
+        if overflow <= 0:
+            break
+        if not (_limit_scroll(ctx, win.root, overflow) or _shrink_longest(ctx, win.root, overflow)):
             break
     height = min(height, avail)
     if sheet:
@@ -704,6 +742,23 @@ def _plan_card(frame: Frame, win: Window) -> WindowPlan:
     _shift(ctx, win.root, top)
     rect = (x, top, x + cw, top + height)
     return _finish(ctx, win, rect, None, radius=CARD_RADIUS + (4 if sheet else 0), top_radius_only=sheet)
+
+
+MIN_SCROLL_VIEW = 220  # a dialog's scrolling body keeps at least this much height (about 3 lines)
+
+
+def _limit_scroll(ctx: _Ctx, root: Node, overflow: int) -> bool:
+    """A card with a scrolling body (AlertDialog's message ScrollView) fits the screen by shortening the
+    body's viewport: the words stay whole and scroll, as on a phone."""
+    for n in root.walk():
+        if n.scroll is None or id(n) in ctx.scroll_limit:
+            continue
+        x1, y1, x2, y2 = ctx.boxes[id(n)].rect
+        if y2 - y1 <= MIN_SCROLL_VIEW:
+            continue
+        ctx.scroll_limit[id(n)] = max(MIN_SCROLL_VIEW, y2 - y1 - overflow)
+        return True
+    return False
 
 
 def _shrink_longest(ctx: _Ctx, root: Node, overflow: int) -> bool:
@@ -726,7 +781,7 @@ def _shrink_longest(ctx: _Ctx, root: Node, overflow: int) -> bool:
 def node_key(n: Node) -> tuple:
     return (
         n.role,
-        n.cls,
+        n.cls if n.scroll is None else n.scroll,  # a scroll node's class and flag follow its extent
         n.text,
         n.resource_id,
         n.content_desc,
@@ -735,7 +790,7 @@ def node_key(n: Node) -> tuple:
         n.checked,
         n.enabled,
         n.focusable,
-        n.scrollable,
+        n.scrollable if n.scroll is None else None,
         n.selected,
         n.blind,
         n.style,
@@ -772,8 +827,15 @@ def plans_for(frame: Frame, key: tuple | None = None) -> list[WindowPlan]:
 
 def apply_bounds(frame: Frame, plans: list[WindowPlan]) -> None:
     for win, plan in zip(frame.windows, plans, strict=True):
-        for node, b in zip(win.root.walk(), plan.bounds, strict=True):
+        for i, (node, b) in enumerate(zip(win.root.walk(), plan.bounds, strict=True)):
             node.bounds = b
+            extent = plan.extents.get(i)
+            if extent is not None and node.scroll is not None:
+                node.scroll_extent = extent
+                # AccessibilityNodeInfo.isScrollable: only a container that can move
+                node.scrollable = extent[0] > 0
+                if extent[0] > 0:
+                    node.cls = node.scroll.cls
 
 
 def layout_frame(frame: Frame) -> list[WindowPlan]:

@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw
 
 from exerciser.sim import fonts
 from exerciser.sim.layout import Box, Rect, WindowPlan, apply_bounds, frame_key, layout_frame, plans_for
+from exerciser.sim.scroll import scroll_clips
 from exerciser.sim.ui import Frame, Node, Window
 
 PNG_CACHE_SIZE = 16
@@ -289,11 +290,14 @@ def _paint_window(img: Image.Image, frame: Frame, win: Window, plan: WindowPlan)
         _card(draw, plan, t, frame.height)
     deferred: list[tuple[Node, Box]] = []
     bar_nodes = _bar_subtree_ids(win.root) if win.kind == "activity" else set()
-    for node, box in zip(win.root.walk(), plan.boxes, strict=True):
+    clips = scroll_clips(win.root, plan)
+    for i, (node, box) in enumerate(zip(win.root.walk(), plan.boxes, strict=True)):
+        clips.enter(img, i)
         if id(node) in bar_nodes:
             deferred.append((node, box))
         else:
             paint_node(draw, node, box, t)
+        clips.leave(img, i)
     if win.kind == "activity":
         _paint_activity_chrome(draw, frame, plan, t, deferred)
 

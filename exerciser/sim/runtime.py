@@ -41,6 +41,7 @@ from exerciser.device.contract import (
 )
 from exerciser.sim import profiles as P
 from exerciser.sim import screens as S
+from exerciser.sim import scroll as SC
 from exerciser.sim import sysui
 from exerciser.sim.appmodel import Action, AppModel, AppModelError, Cond
 from exerciser.sim.ui import Frame, Node, Window
@@ -51,6 +52,7 @@ EPOCH_LOCAL = datetime(2026, 1, 5, 9, 0, 0)
 # Device time zone per locale in January (America/New_York, Asia/Shanghai), as persist.sys.timezone says.
 TZ_OFFSET_MIN = {"en-US": -300, "zh-CN": 480}
 ONE_TIME_TIMEOUT_MS = 60_000
+LONG_PRESS_MS = 500  # ViewConfiguration.getLongPressTimeout(): a longer still touch is a long press
 MIN_CRASH_INTERVAL_MS = 60_000  # ProcessList.MIN_CRASH_INTERVAL: a crash within it is "repeating"
 FIRST_PID = 4012
 FIRST_UID = 10123
@@ -221,6 +223,7 @@ class VirtualDevice:
         self._version = 0  # bumps on every change of what the screen shows
         self._cache: dict[str, Any] = {}
         self._renderer: Any = None
+        self.toasts: list[tuple[int, str, str]] = []  # (device ms, package, text) of every Toast shown
         for m in apps:
             self.install(m)
 
@@ -270,11 +273,15 @@ class VirtualDevice:
 
     def frame(self) -> Frame:
         """The current screen as windows (bounds filled by the renderer's layout)."""
-        key = self.screen_key()
-        if self._cache.get("key") != key:
-            frame = self._build_frame()
-            self._render().layout(frame)
-            self._cache = {"key": key, "frame": frame, "parents": _parents(frame)}
+        for _ in range(4):  # an on_scroll_end that changes the screen is laid out again
+            key = self.screen_key()
+            if self._cache.get("key") != key:
+                frame = self._build_frame()
+                self._render().layout(frame)
+                self._cache = {"key": key, "frame": frame, "parents": _parents(frame)}
+                if self._scroll_ends(frame):
+                    continue
+            break
         return self._cache["frame"]
 
     def observe(self) -> Observation:
@@ -337,8 +344,59 @@ class VirtualDevice:
         self._advance(duration_ms + self._cost("tap"))
 
     def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int = 300) -> None:
-        # Screens fit the display (long bodies are cut by the renderer); there is nothing to scroll.
+        """A straight drag: a tap while it stays within the touch slop; else the scroll container under
+        its start takes it (see `scroll`: drag plus fling, stopped at the ends)."""
+        self._check_xy(x1, y1)
+        duration_ms = max(int(duration_ms), 1)
+        if SC.is_tap(x2 - x1, y2 - y1) and duration_ms < LONG_PRESS_MS:
+            self.tap(x1, y1)
+            self._advance(duration_ms)
+            return
+        frame = self.frame()
+        node = SC.container_at(frame.top.root, x1, y1)
+        if node is not None and node.scroll is not None and abs(y2 - y1) >= abs(x2 - x1):
+            new = SC.scrolled(node, SC.gesture_delta(y1 - y2, duration_ms))
+            self._set_scroll(node.scroll.handle, new)
         self._advance(duration_ms + self._cost("tap"))
+
+    def _set_scroll(self, handle: object, offset: int) -> None:
+        token, name = handle  # type: ignore[misc]
+        act = self._act_of(token)
+        if act is not None and act.values.get((name, S.SCROLL), 0) != offset:
+            act.values[(name, S.SCROLL)] = offset
+            self._changed()
+
+    def _act_of(self, token: int) -> ScreenAct | None:
+        for task in self._tasks:
+            for act in task.acts:
+                if isinstance(act, ScreenAct) and act.token == token:
+                    return act
+        return None
+
+    def _scroll_ends(self, frame: Frame) -> bool:
+        """Run `on_scroll_end` of the page or dialog body in front whose content is scrolled to its end
+        (or fits: an app checks `canScrollVertically` once laid out), once per activity. True when
+        something ran."""
+        task = self._front_task()
+        if task is None or self._crash is not None or not isinstance(task.top, ScreenAct):
+            return False
+        app = self._apps[task.package]
+        act = task.top
+        ran = False
+        for node in SC.scroll_nodes(frame.top.root):
+            assert node.scroll is not None and node.scroll_extent is not None
+            token, name = node.scroll.handle  # type: ignore[misc]
+            rng, off = node.scroll_extent
+            if token != act.token or off < rng or act.values.get((name, S.SCROLL_END)):
+                continue
+            act.values[(name, S.SCROLL_END)] = True
+            model = app.model
+            actions = model.dialogs[name].on_scroll_end if name else model.screens[act.screen].on_scroll_end
+            if actions:
+                self._run_safe(app, actions)
+                self._changed()
+                ran = True
+        return ran
 
     def type_text(self, text: str) -> None:
         target = self._focused_input()
@@ -1093,6 +1151,8 @@ class VirtualDevice:
             )
         elif v == "open_settings" and task is not None:
             task.acts.append(SettingsAct(self._token(), app.package))
+        elif v == "toast":
+            self.toasts.append((self._clock, app.package, str(a.arg)))
         self._changed()
 
     def _cond(self, app: AppRt, c: Cond | None) -> bool:
@@ -1449,9 +1509,13 @@ class VirtualDevice:
             return [self._launcher()]
         app = self._apps[task.package]
         model = app.model
-        out = [S.screen_window(model, model.screens[act.screen], act.token, act.values)]
+
+        def cond(c: Cond) -> bool:
+            return self._cond(app, c)
+
+        out = [S.screen_window(model, model.screens[act.screen], act.token, act.values, cond)]
         for d in act.dialogs:
-            out.append(S.dialog_window(model, model.dialogs[d], act.token, act.values))
+            out.append(S.dialog_window(model, model.dialogs[d], act.token, act.values, cond))
         return out
 
 

@@ -8,11 +8,12 @@ tuples the runtime routes back to the widget.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from exerciser.sim.appmodel import AppModel, Dialog, Screen, Widget
-from exerciser.sim.ui import Node, Window
+from exerciser.sim.appmodel import AppModel, Cond, Dialog, Screen, Widget
+from exerciser.sim.ui import Node, Scroll, Window
 
 WIDGET_CLASS = {
     "button": "android.widget.Button",
@@ -31,17 +32,31 @@ FRAME = "android.widget.FrameLayout"
 LINEAR = "android.widget.LinearLayout"
 WEBVIEW = "android.webkit.WebView"
 
-# Widget values kept by the runtime per activity: (dialog name or "", widget index) -> checked / typed text.
+# Widget values kept by the runtime per activity: (dialog name or "", widget index) -> checked / typed text;
+# index SCROLL holds the scroll offset of the screen's page or the dialog's body.
 Values = dict[tuple[str, int], Any]
+SCROLL = -1
+SCROLL_END = -2  # on_scroll_end has run for this page / body
+SCROLL_CLASS = {"page": "android.widget.ScrollView", "list": "androidx.recyclerview.widget.RecyclerView"}
 
 
-def widget_node(pkg: str, w: Widget, action: object, values: Values, key: tuple[str, int]) -> Node:
+def scroll_of(token: int, name: str, values: Values, cls: str = SCROLL_CLASS["page"]) -> Scroll:
+    return Scroll((token, name), int(values.get((name, SCROLL), 0)), cls)
+
+
+CondFn = Callable[[Cond], bool]  # the runtime's condition check for `enabled_if`
+
+
+def widget_node(
+    pkg: str, w: Widget, action: object, values: Values, key: tuple[str, int], cond: CondFn | None = None
+) -> Node:
     rid = f"{pkg}:id/{w.id}" if w.id else ""
+    enabled = w.enabled and (w.enabled_if is None or cond is None or cond(w.enabled_if))
     common: dict[str, Any] = dict(
         cls=WIDGET_CLASS[w.type],
         resource_id=rid,
         content_desc=w.desc,
-        enabled=w.enabled,
+        enabled=enabled,
         style=w.style,
         action=action,
     )
@@ -79,12 +94,14 @@ def widget_node(pkg: str, w: Widget, action: object, values: Values, key: tuple[
     raise ValueError(f"unknown widget type {t}")
 
 
-def screen_window(model: AppModel, screen: Screen, token: int, values: Values) -> Window:
+def screen_window(
+    model: AppModel, screen: Screen, token: int, values: Values, cond: CondFn | None = None
+) -> Window:
     pkg = model.package
     body: list[Node] = []
     tabs: list[Node] = []
     for i, w in enumerate(screen.widgets):
-        node = widget_node(pkg, w, ("w", token, "", i), values, ("", i))
+        node = widget_node(pkg, w, ("w", token, "", i), values, ("", i), cond)
         (tabs if w.type == "tab" else body).append(node)
     if screen.blind:
         # Flutter/WebView/game screen: one opaque view; the title is painted inside it.
@@ -105,35 +122,61 @@ def screen_window(model: AppModel, screen: Screen, token: int, values: Values) -
                 children=[Node("title", TEXT, text=screen.title)],
             )
         )
+    # The page scrolls when its content is taller than the screen (a ScrollView, a RecyclerView for
+    # `scroll: list`, a ListActivity's ListView); while it fits, the dump shows the plain layout it is.
     if screen.list:
         # ListActivity: a ListView android:id/list whose rows are simple_list_item_1 TextViews (text1)
         rows = [
             replace(n, resource_id=n.resource_id or "android:id/text1") if n.role == "text" else n
             for n in body
         ]
+        page = scroll_of(token, "", values, "android.widget.ListView")
         children.append(
-            Node("container", "android.widget.ListView", resource_id="android:id/list", children=rows)
+            Node(
+                "container",
+                "android.widget.ListView",
+                resource_id="android:id/list",
+                children=rows,
+                scroll=page,
+            )
         )
     else:
-        children.append(Node("container", LINEAR, resource_id=f"{pkg}:id/content_frame", children=body))
+        page = scroll_of(token, "", values, SCROLL_CLASS[screen.scroll])
+        children.append(
+            Node("container", LINEAR, resource_id=f"{pkg}:id/content_frame", children=body, scroll=page)
+        )
     if tabs:
         children.append(Node("container", LINEAR, resource_id=f"{pkg}:id/bottom_navigation", children=tabs))
     root = Node("container", FRAME, children=children)
     return Window("activity", pkg, root, dark=screen.dark)
 
 
-def dialog_window(model: AppModel, dialog: Dialog, token: int, values: Values) -> Window:
+def dialog_window(
+    model: AppModel, dialog: Dialog, token: int, values: Values, cond: CondFn | None = None
+) -> Window:
     pkg = model.package
     kids: list[Node] = []
     if dialog.title:
         kids.append(Node("title", TEXT, text=dialog.title, resource_id="android:id/alertTitle"))
     if dialog.body:
-        kids.append(Node("message", TEXT, text=dialog.body, resource_id="android:id/message"))
+        # AlertDialog: the message sits in android:id/scrollView > LinearLayout, and scrolls when long.
+        msg = Node("message", TEXT, text=dialog.body, resource_id="android:id/message")
+        inner = Node("container", LINEAR, children=[msg])
+        kids.append(
+            Node(
+                "container",
+                SCROLL_CLASS["page"],
+                resource_id="android:id/scrollView",
+                children=[inner],
+                scroll=scroll_of(token, dialog.name, values),
+            )
+        )
     for i, w in enumerate(dialog.widgets):
-        kids.append(widget_node(pkg, w, ("w", token, dialog.name, i), values, (dialog.name, i)))
+        kids.append(widget_node(pkg, w, ("w", token, dialog.name, i), values, (dialog.name, i), cond))
     off = len(dialog.widgets)
     for j, b in enumerate(dialog.buttons):
-        kids.append(widget_node(pkg, b, ("w", token, dialog.name, off + j), values, (dialog.name, off + j)))
+        key = (dialog.name, off + j)
+        kids.append(widget_node(pkg, b, ("w", token, dialog.name, off + j), values, key, cond))
     if dialog.blind:
         kids = [Node("webview", WEBVIEW, blind=True, children=kids)]
     kind = {"dialog": "dialog", "bottom_sheet": "bottom_sheet", "fullscreen": "fullscreen"}[dialog.style]

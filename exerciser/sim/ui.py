@@ -30,6 +30,17 @@ Role = Literal[
     "launcher_icon",
 ]
 
+
+@dataclass(frozen=True)
+class Scroll:
+    """A scroll container (ScrollView, RecyclerView, a dialog's message ScrollView): the runtime keeps
+    its offset, the layout clamps it to the content and reports it scrollable only when it overflows."""
+
+    handle: object  # routes a swipe back to the runtime: (activity token, container key)
+    offset: int = 0  # px scrolled from the top, as the runtime holds it
+    cls: str = "android.widget.ScrollView"  # class the dump shows once the content overflows
+
+
 WindowKind = Literal["activity", "dialog", "bottom_sheet", "fullscreen", "system_dialog", "launcher"]
 
 
@@ -56,6 +67,9 @@ class Node:
     # Opaque handle the runtime uses to route a tap (e.g. ("widget", "btn_agree")). Not dumped.
     action: object = None
     bounds: tuple[int, int, int, int] | None = None  # filled by layout: x1, y1, x2, y2
+    scroll: Scroll | None = None  # set on scroll containers
+    # filled by layout on scroll containers: (range, offset) in px; range 0 = content fits
+    scroll_extent: tuple[int, int] | None = None
 
     def walk(self):
         yield self

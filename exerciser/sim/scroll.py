@@ -1,0 +1,137 @@
+"""Scrolling in the virtual device: gesture physics, the container under a finger, and painting clips.
+
+Distances follow Android's own numbers at 440 dpi (1 dp = 2.75 px): the touch slop (8 dp) is eaten
+before the content moves (ScrollView/RecyclerView subtract it when a drag starts), the content follows
+the finger for the rest of the drag, and a release faster than the minimum fling velocity (50 dp/s)
+flings on by SplineOverScroller's distance for that velocity (capped at 8000 dp/s). Injected swipes
+(`input swipe`, uiautomator's `swipe(steps)`) move linearly, so the release velocity is the distance
+over the duration: a fast swipe travels much further than a slow drag of the same length. Scrolling
+stops at both ends.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from PIL import Image
+
+from exerciser.sim.ui import Node
+
+DENSITY = 2.75
+TOUCH_SLOP = round(8 * DENSITY)  # ViewConfiguration.TOUCH_SLOP
+MIN_FLING = 50 * DENSITY  # px/s, ViewConfiguration.MINIMUM_FLING_VELOCITY
+MAX_FLING = 8000 * DENSITY  # px/s, ViewConfiguration.MAXIMUM_FLING_VELOCITY
+# SplineOverScroller constants
+_DECELERATION_RATE = math.log(0.78) / math.log(0.9)
+_INFLEXION = 0.35
+_FRICTION = 0.015  # ViewConfiguration.getScrollFriction()
+_PHYSICAL = 9.80665 * 39.37 * (160 * DENSITY) * 0.84  # gravity * inch/m * ppi * 0.84
+
+
+def fling_distance(velocity: float) -> int:
+    """How far a fling released at `velocity` px/s travels (SplineOverScroller.getSplineFlingDistance)."""
+    v = min(abs(velocity), MAX_FLING)
+    if v < MIN_FLING:
+        return 0
+    coeff = _FRICTION * _PHYSICAL
+    l = math.log(_INFLEXION * v / coeff)  # noqa: E741 - the name AOSP uses
+    return int(round(coeff * math.exp(_DECELERATION_RATE / (_DECELERATION_RATE - 1.0) * l)))
+
+
+def gesture_delta(dy: int, duration_ms: int) -> int:
+    """Content movement (px, positive = towards the end) of a vertical drag of `dy` px (finger moving up
+    is positive) lasting `duration_ms`: the drag beyond the touch slop plus the fling it releases."""
+    dist = abs(dy)
+    if dist <= TOUCH_SLOP:
+        return 0
+    velocity = dist / max(duration_ms, 1) * 1000.0
+    moved = dist - TOUCH_SLOP + fling_distance(velocity)
+    return moved if dy > 0 else -moved
+
+
+def is_tap(dx: int, dy: int) -> bool:
+    """A gesture that never left the touch slop is a click, as a View sees it."""
+    return abs(dx) <= TOUCH_SLOP and abs(dy) <= TOUCH_SLOP
+
+
+def container_at(root: Node, x: int, y: int) -> Node | None:
+    """The innermost scroll container that can move and holds (x, y): the one that takes the drag."""
+    best: Node | None = None
+    for n in root.walk():
+        b = n.bounds
+        ext = n.scroll_extent
+        if n.scroll is None or ext is None or ext[0] <= 0 or b is None:
+            continue
+        if b[0] <= x < b[2] and b[1] <= y < b[3]:
+            best = n  # walk order: a later hit is nested deeper
+    return best
+
+
+def scrolled(node: Node, delta: int) -> int:
+    """The container's new offset after moving its content by `delta` px: clamped to its ends."""
+    rng, off = node.scroll_extent or (0, 0)
+    return min(max(off + delta, 0), rng)
+
+
+def scroll_nodes(root: Node) -> Iterator[Node]:
+    for n in root.walk():
+        if n.scroll is not None and n.scroll_extent is not None:
+            yield n
+
+
+@dataclass
+class _Clip:
+    end: int  # walk index after the container's subtree
+    view: tuple[int, int, int, int]
+    band: tuple[int, int]  # rows saved before painting the subtree
+    saved: Image.Image | None = None
+
+
+class ScrollClips:
+    """Paints a scrolled container's subtree clipped to its viewport: the rows outside it (a title above,
+    buttons below) are restored after the subtree is drawn."""
+
+    def __init__(self, pending: dict[int, _Clip]):
+        self.pending = pending
+        self.active: list[_Clip] = []
+
+    def enter(self, img: Image.Image, i: int) -> None:
+        clip = self.pending.get(i)
+        if clip is None:
+            return
+        y1, y2 = clip.band[0], min(clip.band[1], img.height)
+        clip.band = (y1, max(y2, y1 + 1))
+        clip.saved = img.crop((0, y1, img.width, clip.band[1]))
+        self.active.append(clip)
+
+    def leave(self, img: Image.Image, i: int) -> None:
+        while self.active and self.active[-1].end == i + 1:
+            clip = self.active.pop()
+            view = img.crop(clip.view)
+            assert clip.saved is not None
+            img.paste(clip.saved, (0, clip.band[0]))
+            img.paste(view, clip.view[:2])
+
+
+def scroll_clips(root: Node, plan: object) -> ScrollClips:
+    """Clips for the containers of `plan` (a layout WindowPlan) that are scrolled or overflow."""
+    extents: dict[int, tuple[int, int]] = getattr(plan, "extents", {})
+    if not any(rng > 0 for rng, _ in extents.values()):
+        return ScrollClips({})
+    nodes = list(root.walk())
+    boxes = plan.boxes  # type: ignore[attr-defined]
+    bounds = plan.bounds  # type: ignore[attr-defined]
+    pending: dict[int, _Clip] = {}
+    for i, (rng, _off) in extents.items():
+        if rng <= 0:
+            continue
+        size = sum(1 for _ in nodes[i].walk())
+        view = bounds[i]
+        rows = [boxes[j].rect for j in range(i, i + size)]
+        y1 = max(0, min([view[1]] + [r[1] for r in rows]))
+        y2 = max([view[3]] + [r[3] for r in rows])
+        if view[2] > view[0] and view[3] > view[1]:
+            pending[i] = _Clip(i + size, view, (y1, max(y2, y1 + 1)))
+    return ScrollClips(pending)
