@@ -35,6 +35,12 @@ STRATEGIES = ("goal", "bfs", "random")
 RELAUNCH_COST = 2.5  # force-stop + start (+ what the launch brings up): dearer than two taps
 MAX_REPLANS = 3
 MAX_GOTO_FAILS = 2  # a state that could not be reached this often is given up
+# A scroll reveals what a page holds below the fold without a tap: the goal strategy looks at the whole
+# page before choosing (scores above every navigation hint but the goal's own words, which end the search
+# as soon as they show). A container is done when a scroll no longer changes the screen.
+SCROLL_SCORE = 50.0
+MAX_SCROLLS = 25  # per container and state: a feed that never ends is left after this many
+SCROLL = "scroll"
 RANDOM_BACK = 0.1  # share of BACK presses of the random baseline, as monkey-style explorers do
 
 # Controls an explorer must never press: they end the session, log out, or leave the app for good.
@@ -44,6 +50,20 @@ _NEVER_WORDS = re.compile(
     r"|uninstall|卸载|quit app|exit app|退出应用|退出app)",
     re.I,
 )
+
+
+def scrollers(step: Step) -> list[Control]:
+    """The scroll containers on screen that can move (scrollable="true" in the hierarchy)."""
+    out = []
+    for e in step.reading.elements:
+        b = e.bounds
+        if e.scrollable and e.source == "hierarchy" and b[2] > b[0] and b[3] > b[1]:
+            out.append(Control(Selector(e.resource_id, "", e.cls, e.index_path, SCROLL), b, SCROLL))
+    return out
+
+
+def is_scroll(c: Control) -> bool:
+    return c.selector.role == SCROLL
 
 
 def hint_of(label: str) -> str | None:
@@ -149,9 +169,10 @@ def _is_policy_page(s: Step) -> bool:
 class ExploreResult:
     found: Step | None
     taps: int  # taps on app controls the explorer made (its choices and the replays to get there)
-    actions: int  # every action: taps, back keys, relaunches, answers of interruptions
+    actions: int  # every action: taps, scrolls, back keys, relaunches, answers of interruptions
     reason: str = ""
     path: list[dict] = field(default_factory=list)  # shortest known tap path main -> found (edge data)
+    scrolls: int = 0  # scrolls the explorer made (not taps: they count in no depth)
 
 
 def allowed(c: Control, step: Step, allow_confirm: bool = False) -> bool:
@@ -209,6 +230,8 @@ class Explorer:
         self.tried: dict[str, set[str]] = {}
         self.effects: dict[str, set[str]] = {}  # selector key -> states its taps led to (elsewhere)
         self.own_taps = 0
+        self.own_scrolls = 0
+        self.scroll_counts: Counter[tuple[str, str]] = Counter()
 
     # --- moving around -----------------------------------------------------------------------------
     def relaunch(self) -> Step | None:
@@ -230,18 +253,70 @@ class Explorer:
             return self.relaunch()
         return step
 
+    def _scroll(self, c: Control, step: Step, forward: bool = True) -> Step | None:
+        self.own_scrolls += 1
+        self.scroll_counts[(step.state.id, c.selector.key())] += 1
+        direction = "forward" if forward else "backward"
+        return self._calm(self.s.scroll(c, forward, note=f"explorer: scroll {direction}"))
+
+    def _scroll_once(self, c: Control, step: Step) -> Step | None:
+        """One scroll of a candidate container; it is done when the screen did not change or after
+        MAX_SCROLLS."""
+        sid, key = step.state.id, c.selector.key()
+        there = find(step.reading, c.selector) or c
+        after = self._scroll(there, step)
+        if after is None:
+            return None
+        same = after.state.id == sid and after.state.content == step.state.content
+        # a scroll that led to another state is that state's to continue (no loop back to this one)
+        if same or after.state.id != sid or self.scroll_counts[(sid, key)] >= MAX_SCROLLS:
+            self.tried.setdefault(sid, set()).add(key)
+        return after
+
+    def _reveal(self, step: Step, sel: Selector) -> tuple[Step | None, Control | None]:
+        """Find a control that may have scrolled out of view: back to the top of the page's scroll
+        container, then down one scroll at a time until it shows or the end is reached."""
+        c = find(step.reading, sel)
+        if c is not None or sel.role == SCROLL:
+            return step, c
+        cur: Step | None = step
+        for forward in (False, True):
+            for _ in range(MAX_SCROLLS):
+                if cur is None:
+                    return None, None
+                box = next(iter(scrollers(cur)), None)
+                if box is None:
+                    return cur, None
+                nxt = self._scroll(box, cur, forward)
+                if nxt is None:
+                    return None, None
+                moved = nxt.state.content != cur.state.content
+                cur = nxt
+                c = find(cur.reading, sel)
+                if c is not None:
+                    return cur, c
+                if not moved:
+                    break
+        return cur, None
+
     def _back(self, note: str) -> Step | None:
         return self._calm(self.s.key(Key.BACK, note=note))
 
     def _note(self, step: Step, goal: Goal) -> None:
+        """Candidates of the state: its scroll containers first, then its controls. A state seen again
+        at another scroll offset adds the controls that have scrolled into view."""
         sid = step.state.id
-        if sid in self.cands:
-            return
+        known = {c.selector.key() for _, c in self.cands.get(sid, [])}
+        new = [(SCROLL_SCORE, c) for c in scrollers(step) if c.selector.key() not in known]
         # what the safety guard would refuse is not even tried (it would only cost a refused step)
         guard = self.s.guard
-        cs = [c for c in controls(step.reading) if allowed(c, step) and guard.judge_point(*c.point).allowed]
+        cs = [
+            c
+            for c in controls(step.reading)
+            if allowed(c, step) and c.selector.key() not in known and guard.judge_point(*c.point).allowed
+        ]
         scored = [(goal.score(c, step), c) for c in cs]
-        self.cands[sid] = [(sc, c) for sc, c in scored if sc > 0]
+        self.cands.setdefault(sid, []).extend(new + [(sc, c) for sc, c in scored if sc > 0])
 
     def _untried(self, sid: str) -> list[tuple[float, Control]]:
         tried = self.tried.get(sid, set())
@@ -315,8 +390,8 @@ class Explorer:
                 (kind, expect, data), assumed = plan[i]
                 src = step.state.id
                 if kind == "tap":
-                    c = find(step.reading, Selector(**data["selector"]))
-                    if c is None:
+                    step, c = self._reveal(step, Selector(**data["selector"]))
+                    if step is None or c is None:
                         break
                     step = self._tap(c, "explorer: replay path")
                 elif kind == "back":
@@ -342,7 +417,7 @@ class Explorer:
     # --- the loop ----------------------------------------------------------------------------------
     def explore(self, goal: Goal, start: Step) -> ExploreResult:
         s = self.s
-        taps0, acts0 = self.own_taps, s.actions
+        taps0, acts0, scrolls0 = self.own_taps, s.actions, self.own_scrolls
         step: Step | None = start
         if self.home is None:
             self.home = start.state.id
@@ -356,7 +431,14 @@ class Explorer:
 
         def result(found: Step | None, reason: str) -> ExploreResult:
             path = s.graph.tap_path(self.home, found.state.id) if found and self.home else None
-            return ExploreResult(found, self.own_taps - taps0, s.actions - acts0, reason, path or [])
+            return ExploreResult(
+                found,
+                self.own_taps - taps0,
+                s.actions - acts0,
+                reason,
+                path or [],
+                self.own_scrolls - scrolls0,
+            )
 
         if goal.known and self.strategy == "goal":
             step = self._shortcut(goal, start) or step
@@ -387,9 +469,23 @@ class Explorer:
                     step = s.current if s.current is not None and s.current.in_app else self.relaunch()
                     continue
                 step = there
-                c = find(step.reading, c.selector) or c
             before = step.state.id
-            self.tried.setdefault(before, set()).add(c.selector.key())
+            if is_scroll(c):
+                step = self._scroll_once(c, step)
+                continue
+            key = c.selector.key()
+            revealed, c2 = self._reveal(step, c.selector)
+            if revealed is None:
+                step = self.relaunch()
+                continue
+            if c2 is None and revealed is step and not scrollers(step):
+                c2 = c  # nothing scrolls here: the control as it was seen (a blind page's OCR word)
+            if c2 is None or revealed.state.id != before:  # gone from the page (or the page changed)
+                self.tried.setdefault(before, set()).add(key)
+                step = revealed
+                continue
+            step, c = revealed, c2
+            self.tried.setdefault(before, set()).add(key)
             step = self._tap(c, f"explorer ({self.strategy}, goal {goal.name})")
             if step is not None and step.state.id != before:
                 self.parents.setdefault(step.state.id, before)

@@ -12,6 +12,7 @@ from exerciser import atomic
 from exerciser.explore.state import ScreenState
 
 TAP = "tap"
+SCROLL = "scroll"  # a scroll edge costs no tap: it moves a page, it opens nothing
 
 
 class StateGraph:
@@ -59,7 +60,7 @@ class StateGraph:
         if src not in taps or dst not in taps:
             return None
         try:
-            nodes = nx.shortest_path(taps, src, dst)
+            nodes = nx.shortest_path(taps, src, dst, weight="weight")
         except nx.NetworkXNoPath:
             return None
         return [(b, taps.edges[a, b]["data"]) for a, b in zip(nodes, nodes[1:], strict=False)]
@@ -67,7 +68,7 @@ class StateGraph:
     def tap_path(self, src: str, dst: str) -> list[dict] | None:
         """Shortest sequence of tap edges from src to dst (edge data dicts), or None."""
         route = self.tap_route(src, dst)
-        return None if route is None else [d for _, d in route]
+        return None if route is None else [d for _, d in route if d["action"] == TAP]
 
     def back_edges(self) -> dict[str, str]:
         """Where BACK was seen to lead from each state (the last time it was pressed there)."""
@@ -80,15 +81,18 @@ class StateGraph:
     def _taps(self) -> nx.DiGraph:
         taps = nx.DiGraph()
         for u, v, d in self.g.edges(data=True):
-            if d["action"] == TAP and u != v and not taps.has_edge(u, v):
-                taps.add_edge(u, v, data=d)
+            if u == v or d["action"] not in (TAP, SCROLL):
+                continue
+            w = 1 if d["action"] == TAP else 0
+            if not taps.has_edge(u, v) or w < taps.edges[u, v]["weight"]:
+                taps.add_edge(u, v, data=d, weight=w)
         return taps
 
     def tap_distances(self, src: str) -> dict[str, int]:
         taps = self._taps()
         if src not in taps:
             return {src: 0}
-        return dict(nx.single_source_shortest_path_length(taps, src))
+        return {k: int(v) for k, v in nx.single_source_dijkstra_path_length(taps, src).items()}
 
     # --- export ------------------------------------------------------------------------------------
     def to_json(self) -> dict:

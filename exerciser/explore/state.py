@@ -2,10 +2,12 @@
 
 What changes inside one screen must not change its id: the clock, counters and other digits, the rows of
 a list (their number and texts; rows are sibling shapes repeated three times, or numbered ids such as
-item_1, item_2), ads. What tells two screens or dialogs apart must: package, activity,
-the layout skeleton (classes, resource-ids, depth), the recognised kinds (a privacy dialog vs. its second
-chance, the camera vs. the contacts prompt), and the labels of the controls one can tap (excluding list
-rows). The content hash keeps everything, so a reviewer can tell two visits of one state apart.
+item_1, item_2), ads, and what a scroll container shows at its current offset (the page is the same
+whatever its scroll position; the container itself counts). What tells two screens or dialogs apart
+must: package, activity, the layout skeleton (classes, resource-ids, depth), the recognised kinds (a
+privacy dialog vs. its second chance, the camera vs. the contacts prompt), and the labels of the
+controls one can tap (excluding list rows). The content hash keeps everything, so a reviewer can tell
+two visits of one state apart.
 """
 
 from __future__ import annotations
@@ -88,8 +90,19 @@ def _h(parts: list[str]) -> str:
     return hashlib.sha1("\x1f".join(parts).encode()).hexdigest()[:12]
 
 
+def _scrolled_content(elements: list[Element]) -> set[str]:
+    """index paths inside a scroll container that can move: which of them show depends on the offset."""
+    roots = [e.index_path for e in elements if e.scrollable and e.source == "hierarchy" and e.index_path]
+    return {
+        e.index_path
+        for e in elements
+        if e.index_path and any(e.index_path.startswith(r + "/") for r in roots)
+    }
+
+
 def state_of(reading: ScreenReading) -> ScreenState:
-    elements = [e for e in reading.elements if not _is_ad(e)]
+    scrolled = _scrolled_content(list(reading.elements))
+    elements = [e for e in reading.elements if not _is_ad(e) and e.index_path not in scrolled]
     rows = _list_rows(elements)
     skeleton: list[str] = []
     seen_row_shapes: set[tuple[str, str]] = set()
@@ -114,7 +127,7 @@ def state_of(reading: ScreenReading) -> ScreenState:
         sorted({k.kind + (f":{k.permission_group}" if k.permission_group else "") for k in reading.kinds})
     )
     # On blind screens the words come from OCR; the targets the reader found stand in for the controls.
-    roles = sorted({t.role for t in reading.targets})
+    roles = sorted({t.role for t in reading.targets if t.index_path not in scrolled})
     if reading.blind:
         labels += sorted({norm_label(t.text) for t in reading.targets if t.text})
     structure = _h([reading.package, reading.activity, *skeleton])

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from exerciser.device.contract import EventKind, Key
+from exerciser.explore.explorer import scrollers
 from exerciser.explore.selector import Control, Selector, find, from_target
 from exerciser.perceive.popups import popup
 from exerciser.perceive.signatures import signatures
@@ -24,6 +25,13 @@ ALLOW_ROLES = ("allow_foreground", "allow", "allow_once")
 DENY_ROLES = ("deny", "deny_dont_ask_again")
 NAG_DISMISS_ROLES = ("cancel", "close", "deny", "refuse")
 NAG_PROCEED_ROLES = ("allow", "confirm", "agree")
+MAX_UNLOCK = 12  # scrolls / ticks to enable a policy dialog's agree button
+
+
+def _enabled(step: Step, bounds: tuple[int, int, int, int]) -> bool:
+    return all(e.enabled for e in step.reading.elements if e.bounds == bounds and e.source == "hierarchy")
+
+
 MAX_SETTLE = 12  # interruptions answered in a row before giving up (a pop-up loop)
 
 
@@ -181,6 +189,28 @@ class Driver:
                 return self.s.tap(from_target(t), note=note)
         return None
 
+    def _unlock_agree(self, step: Step) -> Step:
+        """An agree button that is disabled until the policy is read to its end (or its "I have read"
+        box ticked): scroll the dialog's body down, then tick the box, until it is enabled."""
+        for _ in range(MAX_UNLOCK):
+            t = step.reading.target("agree")
+            if t is None or _enabled(step, t.bounds):
+                return step
+            boxes = scrollers(step)
+            ticks = [e for e in step.reading.elements if e.checkable and not e.checked and e.enabled]
+            before = step.state.content
+            if boxes:
+                step = self.s.scroll(boxes[0], note=f"{self.phase}: read the policy to its end")
+            if (not boxes or step.state.content == before) and ticks:
+                e = ticks[0]
+                step = self.s.tap(
+                    Control(Selector(e.resource_id, e.label, e.cls, e.index_path), e.bounds, e.label),
+                    note=f"{self.phase}: tick I have read",
+                )
+            elif not boxes:
+                return step
+        return step
+
     def _answer_for(self, group: str) -> str:
         a = self.prompt_answer
         return a(group) if callable(a) else a
@@ -202,6 +232,8 @@ class Driver:
                     step = ticked
                     continue
                 roles = ("agree",) if agree else ("refuse", "exit", "cancel", "close")
+                if agree:
+                    step = self._unlock_agree(step)
                 nxt = self._press(
                     step, roles, f"{self.phase}: {'agree to' if agree else 'refuse'} the policy"
                 )

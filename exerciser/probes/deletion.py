@@ -191,7 +191,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
     res.cite("main_screen", main.n)
     ex = Explorer(s, d.settle, "goal", max_actions=ctx.scenario.budgets.explore_actions, tap=d.tap)
     r = ex.explore(deletion_goal(), main)
-    res.facts["search"] = {"taps": r.taps, "actions": r.actions, "stop": r.reason}
+    res.facts["search"] = {"taps": r.taps, "scrolls": r.scrolls, "actions": r.actions, "stop": r.reason}
     if r.found is None:
         res.facts["figure"] = None
         res.facts["entry_found"] = False

@@ -233,6 +233,8 @@ class Session:
             attrs = (
                 {"selector": action["selector"], "point": action["point"]} if action["type"] == TAP else {}
             )
+            if action["type"] == SCROLL:
+                attrs = {"selector": action["selector"], "direction": action["direction"]}
             self.graph.add_edge(before, state.id, action["type"], _edge_key(action), n, **attrs)
         self.events_log.extend((n, e) for e in events)
         step = Step(n, self.probe, action, obs, reading, state, events, self.package)
@@ -271,6 +273,19 @@ class Session:
         if not step.refused:
             self.taps += 1
         return step
+
+    def scroll(self, c: Control, forward: bool = True, note: str = "") -> Step:
+        """Drag the content of scroll container `c` by about half its height (see `scroll_gesture`)."""
+        (x1, y1), (x2, y2), ms = scroll_gesture(c.bounds, forward)
+        action = {
+            "type": SCROLL,
+            "direction": "forward" if forward else "backward",
+            "selector": c.selector.to_json(),
+            "from": [x1, y1],
+            "to": [x2, y2],
+            "duration_ms": ms,
+        }
+        return self._do(action, lambda: self.device.swipe(x1, y1, x2, y2, ms), self.settle_s, note)
 
     def key(self, key: Key, note: str = "") -> Step:
         return self._do({"type": "key", "key": str(key)}, lambda: self.device.key(key), self.settle_s, note)
@@ -334,10 +349,29 @@ class Session:
         self.trace.close()
 
 
+SCROLL = "scroll"
+# A scroll drags from 75 % to 25 % of the container's height in 1.5 s: slow enough that the release
+# barely flings (a few dp), so each scroll moves about half a viewport and no row is skipped unseen.
+SCROLL_SPAN = (0.75, 0.25)
+SCROLL_MS = 1500
+
+
+def scroll_gesture(
+    bounds: tuple[int, int, int, int], forward: bool
+) -> tuple[tuple[int, int], tuple[int, int], int]:
+    """(from, to, duration ms) of the drag that scrolls a container with these bounds."""
+    x1, y1, x2, y2 = bounds
+    cx, h = (x1 + x2) // 2, y2 - y1
+    low, high = y1 + int(h * SCROLL_SPAN[0]), y1 + int(h * SCROLL_SPAN[1])
+    return ((cx, low), (cx, high), SCROLL_MS) if forward else ((cx, high), (cx, low), SCROLL_MS)
+
+
 def _edge_key(action: dict[str, Any]) -> str:
     t = action["type"]
     if t == TAP:
         return Selector(**{k: v for k, v in action["selector"].items()}).key()
+    if t == SCROLL:  # a scroll is an edge too, replayed by its container's selector
+        return f"{action['direction']}:" + Selector(**action["selector"]).key()
     if t == "key":
         return action["key"]
     return ""

@@ -790,6 +790,7 @@ def node_key(n: Node) -> tuple:
         n.checked,
         n.enabled,
         n.focusable,
+        n.focused,
         n.scrollable if n.scroll is None else None,
         n.selected,
         n.blind,

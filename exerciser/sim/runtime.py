@@ -409,11 +409,17 @@ class VirtualDevice:
         self._advance(sum(self._cost("type_char") for _ in text) + 100)
 
     def clear_text(self) -> None:
-        """Delete the focused input's text (an input method's deleteSurroundingText over all of it)."""
+        """Empty the focused field (an input method's deleteSurroundingText over all of it; u2 `clear_text`,
+        `send_keys(clear=True)`, UiObject.setText)."""
+        self.delete_text(None)
+
+    def delete_text(self, count: int | None = 1) -> None:
+        """KEYCODE_DEL `count` times on the focused field (None: everything)."""
         target = self._focused_input()
         if target is not None:
             app, act, key = target
-            act.values[key] = ""
+            current = str(act.values.get(key, self._widget(app, act, key).text))
+            act.values[key] = "" if count is None else current[: max(len(current) - count, 0)]
             self._changed()
         self._advance(self._cost("key"))
 
@@ -1516,6 +1522,10 @@ class VirtualDevice:
         out = [S.screen_window(model, model.screens[act.screen], act.token, act.values, cond)]
         for d in act.dialogs:
             out.append(S.dialog_window(model, model.dialogs[d], act.token, act.values, cond))
+        if app.focus is not None and app.focus[0] == act.token:
+            handle = ("w", *app.focus)
+            for n in out[-1].root.walk():  # a tapped field has the focus (focused="true")
+                n.focused = n.action == handle
         return out
 
 

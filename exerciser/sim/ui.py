@@ -56,6 +56,7 @@ class Node:
     checked: bool = False
     enabled: bool = True
     focusable: bool = False
+    focused: bool = False  # the input that has the keyboard focus
     scrollable: bool = False
     selected: bool = False
     # Painted but absent from the hierarchy (WebView/Flutter/game text). On a blind node the dump shows

@@ -118,7 +118,7 @@ def _node(
         ("clickable", _b(node.clickable)),
         ("enabled", _b(node.enabled)),
         ("focusable", _b(node.focusable)),
-        ("focused", "false"),
+        ("focused", _b(node.focused)),
         ("scrollable", _b(node.scrollable)),
         ("long-clickable", "false"),
         ("password", "false"),

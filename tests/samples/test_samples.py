@@ -103,8 +103,28 @@ def find(obs: Observation, text: str | None = None, rid: str | None = None) -> U
     return None
 
 
-def tap(d: Device, text: str | None = None, rid: str | None = None) -> None:
+def scroll_to(d: Device, text: str | None = None, rid: str | None = None) -> Observation:
+    """Drag the scrollable container down (slowly, half a page at a time) until the node shows or the
+    content stops moving."""
     obs = d.observe()
+    for _ in range(12):
+        if find(obs, text, rid) is not None:
+            break
+        box = next(
+            (n for n in ET.fromstring(obs.xml.encode()).iter("node") if n.get("scrollable") == "true"), None
+        )
+        if box is None:
+            break
+        x1, y1, x2, y2 = (int(v) for v in re.findall(r"-?\d+", box.get("bounds", "")))
+        d.swipe((x1 + x2) // 2, y1 + (y2 - y1) * 3 // 4, (x1 + x2) // 2, y1 + (y2 - y1) // 4, 1500)
+        before, obs = obs.xml, d.observe()
+        if obs.xml == before:
+            break
+    return obs
+
+
+def tap(d: Device, text: str | None = None, rid: str | None = None) -> None:
+    obs = scroll_to(d, text, rid)
     node = find(obs, text, rid)
     assert node is not None, f"no {text or rid!r} on screen {obs.activity}: {texts(obs)}"
     d.tap(*node.centre)
@@ -215,6 +235,16 @@ RECIPES: dict[str, Recipe] = {
     "blind_privacy_dialog_zh": Recipe(
         agree="blind", trigger=("扫码登录网页版", "打开相机扫码"), delete_path=ZH_DEL
     ),
+    # rows below the fold are reached by `tap`, which scrolls as a user does
+    "scroll_deletion_below_fold_en": Recipe(
+        trigger=("Record a hike", "Start recording"), delete_path=("Me", "Settings", "Delete account")
+    ),
+    "scroll_feature_below_feed_en": Recipe(
+        trigger=("Scan a food label", "Open camera"),
+        delete_path=("Me", "Settings", "Account", "Delete account"),
+    ),
+    "scroll_no_deletion_long_settings_en": Recipe(trigger=None, delete_path=None),
+    "scroll_policy_link_bottom_zh": Recipe(trigger=("语音输入", "按住说话"), delete_path=ZH_DEL),
 }
 
 

@@ -502,6 +502,9 @@ class Phone:
                     self.collapse_shade()
                 if code != KEYCODES["HOME"]:
                     return True
+            if code == KEYCODES["DEL"] and hasattr(self.device, "delete_text"):
+                self.call("delete_text", 1)
+                return True
             key = CODE_TO_KEY.get(code)
             if key is None:
                 return True

@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from exerciser.device.contract import DeviceError, Key
+from exerciser.sim.adbfront import u2scroll
 from exerciser.sim.adbfront.phone import KEYCODES, Phone
 from exerciser.sim.adbfront.wire import Stream, StreamClosed
 
@@ -446,6 +447,35 @@ def _poll(phone: Phone, cond, timeout_ms: int) -> bool:
         phone.clock.sleep(0.05)
 
 
+_toast_cleared: dict[int, int] = {}  # id(phone) -> device ms of the last clearLastToast
+
+
+def _last_toast(phone: Phone, *args) -> str | None:
+    """The newest Toast the device showed since the last clearLastToast (None: none)."""
+    since = _toast_cleared.get(id(phone), -1)
+    shown = [t for t in getattr(phone.device, "toasts", []) if t[0] > since]
+    return shown[-1][2] if shown else None
+
+
+def _clear_toast(phone: Phone, *args) -> None:
+    _toast_cleared[id(phone)] = phone.now_ms()
+
+
+def _clear_focused(phone: Phone) -> bool:
+    if hasattr(phone.device, "clear_text"):
+        phone.call("clear_text")
+        return True
+    return False
+
+
+def _clear_field(phone: Phone, sel: dict) -> bool:
+    node = _find(phone, sel)
+    if node is None:
+        raise _not_found(sel)
+    phone.tap(*_center(node))
+    return _clear_focused(phone)
+
+
 def _count(phone: Phone, sel: dict) -> int:
     return len(_find_all(phone, sel))
 
@@ -462,6 +492,7 @@ def _set_text(phone: Phone, sel: dict, text: str) -> bool:
     if node is None:
         raise _not_found(sel)
     phone.tap(*_center(node))
+    _clear_focused(phone)  # UiObject.setText replaces the field's text
     phone.type_text(text)
     return True
 
@@ -481,13 +512,13 @@ _METHODS = {
     "setClipboard": _set_clipboard,
     "getClipboard": _get_clipboard,
     "pasteClipboard": _paste,
-    "clearInputText": _null,
+    "clearInputText": lambda p, *a: _clear_focused(p),
     "wakeUp": _wake,
     "sleep": _sleep,
     "setOrientation": _set_orientation,
     "freezeRotation": _freeze_rotation,
-    "getLastToast": _null,
-    "clearLastToast": _null,
+    "getLastToast": _last_toast,
+    "clearLastToast": _clear_toast,
     "makeToast": _null,
     "getLastTraversedText": _null,
     "clearLastTraversedText": _null,
@@ -501,7 +532,8 @@ _METHODS = {
     "count": _count,
     "getText": _get_text,
     "setText": _set_text,
-    "clearTextField": lambda p, sel: True,
+    "clearTextField": _clear_field,
+    **u2scroll.METHODS,
 }
 
 __all__ = ["serve_http", "call", "RpcError", "Key"]
