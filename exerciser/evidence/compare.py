@@ -96,12 +96,22 @@ def action_key(action: dict[str, Any]) -> str:
     return t
 
 
+CLOCK_SLACK_S = 30.0  # advance_clock jumps this close (or within CLOCK_SLACK_SHARE) are the same move
+CLOCK_SLACK_SHARE = 0.001
+
+
 def same_action(a: dict[str, Any], b: dict[str, Any]) -> tuple[bool, str]:
     """(same, how): the same action by key, or — for taps on words read by OCR (no id, no role), whose
     spelling varies with the screen size — by similar text (SequenceMatcher ratio >= 0.6)."""
     ka, kb = action_key(a), action_key(b)
     if ka == kb:
         return True, "same"
+    if a.get("type") == b.get("type") == "advance_clock":
+        # a jump "to 48 h after the refusal" is measured from now: a replay whose scrolls took another
+        # swipe or two on a smaller screen jumps a little less far, to the same moment
+        da, db = float(a.get("seconds") or 0), float(b.get("seconds") or 0)
+        if abs(da - db) <= max(CLOCK_SLACK_S, CLOCK_SLACK_SHARE * db):
+            return True, f"close jump ({da - db:+.1f} s)"
     if ka.startswith(("tap text=", "long_press text=")) and kb.split("=", 1)[0] == ka.split("=", 1)[0]:
         ta, tb = ka.split("=", 1)[1].lower(), kb.split("=", 1)[1].lower()
         ratio = difflib.SequenceMatcher(None, ta, tb).ratio()

@@ -446,6 +446,8 @@ def _session_class() -> type:
                         dev.tap(x, y)
 
                 action = {**action, "point": [x, y]}
+            if action.get("type") == "scroll":
+                perform = scroll_until(self, rec, perform)
             action = {**action, "replay": {"of": rec.get("n")} | ({"resolved_by": method} if method else {})}
             step = super()._do(action, perform, settle, note)
             self._rp_i += 1
@@ -473,6 +475,8 @@ def _session_class() -> type:
                     jump()
                     self.jumped_ms += dev.now_ms() - t
 
+            if action.get("type") == "scroll":
+                perform = scroll_until(self, rec, perform)
             method = f"{method}, substituted" if method else "substituted"
             action["replay"] = {"of": rec.get("n"), "resolved_by": method}
             chk.res.substituted += 1
@@ -588,6 +592,49 @@ def _settle_for(rec: dict[str, Any]) -> float:
     return DEFAULT_SETTLE.get(a.get("type", ""), 0.6)
 
 
+MAX_SCROLL_REPEATS = 12  # swipes one recorded scroll may take on a smaller screen
+
+
+def _scroll_box(reading: Any, sel: dict[str, Any]) -> tuple[int, int, int, int]:
+    """Bounds of the recorded scroll container on this screen: by resource-id, else class, else the
+    first one that scrolls."""
+    boxes = [e for e in reading.elements if e.scrollable and e.source == "hierarchy"]
+    rid, cls = sel.get("resource_id", ""), sel.get("cls", "")
+    for ok in (lambda e: rid and e.resource_id == rid, lambda e: cls and e.cls == cls, lambda e: True):
+        hit = next((e for e in boxes if ok(e)), None)
+        if hit is not None:
+            return hit.bounds
+    raise LookupError("no scroll container on screen")
+
+
+def scroll_until(session: Any, rec: dict[str, Any], perform: Callable[[], None]) -> Callable[[], None]:
+    """A recorded scroll on another screen size: how far one swipe moves the page depends on the screen,
+    what the user saw after it does not. Swipe again until the screen matches the recorded one or the
+    content stops moving."""
+    from exerciser.evidence.trace import sha256_hex
+
+    expected = ScreenSig.from_record(rec)
+
+    def run() -> None:
+        last = None
+        for _ in range(MAX_SCROLL_REPEATS):
+            perform()
+            obs = session.device.observe()
+            reading, state = session._read(obs, sha256_hex(obs.xml.encode()), sha256_hex(obs.png))
+            got = {
+                "state_after": state.id,
+                "package": obs.package,
+                "activity": obs.activity,
+                "kinds": [k.kind for k in reading.kinds],
+                "extra": {"structure": state.structure},
+            }
+            if screens_match(expected, ScreenSig.from_record(got))[0] or obs.xml == last:
+                return
+            last = obs.xml
+
+    return run
+
+
 def recorded_action(
     dev: Device, current: Any, rec: dict[str, Any], scale: tuple[float, float], package: str
 ) -> tuple[dict[str, Any], Callable[[], None], str]:
@@ -605,6 +652,15 @@ def recorded_action(
         if t == "long_press":
             return a, lambda: dev.long_press(x, y, int(a.get("duration_ms", 800))), r.method
         return a, lambda: dev.tap(x, y), r.method
+    if t == "scroll":
+        if current is None:
+            raise LookupError("a scroll before any screen was observed")
+        from exerciser.runner.session import scroll_gesture
+
+        box = _scroll_box(current.reading, a.get("selector") or {})
+        (x1, y1), (x2, y2), ms = scroll_gesture(box, a.get("direction") != "backward")
+        a["from"], a["to"], a["duration_ms"] = [x1, y1], [x2, y2], ms
+        return a, lambda: dev.swipe(x1, y1, x2, y2, ms), ""
     if t == "key":
         return a, lambda: dev.key(Key(a["key"])), ""
     if t in ("type", "type_text"):
@@ -665,6 +721,8 @@ class TraceReplayer:
                     break
                 action["replay"] = {"of": rec.get("n")} | ({"resolved_by": method} if method else {})
                 before = s.current.state.id if s.current else None
+                if action.get("type") == "scroll":
+                    perform = scroll_until(s, rec, perform)
                 perform()
                 # let the device run until this step's recorded offset (self-correcting, never negative)
                 target = rec.get("device_time_ms", 0) - rec_origin
