@@ -88,6 +88,27 @@ class View:
         return [i for i in self.buttons if name in self.classes[i]]
 
     @cached_property
+    def disabled_buttons(self) -> list[int]:
+        """Short-labelled controls that are shown but disabled (an agree button waiting for a tick)."""
+        return [
+            i
+            for i, e in enumerate(self.elements)
+            if not e.enabled
+            and (e.clickable or e.checkable)
+            and e.label
+            and text_len(e.label) <= MAX_BUTTON_LEN
+            and _area(e.bounds) > 0
+        ]
+
+    def agree_buttons(self) -> list[int]:
+        """The agreement first: a plain agree button (enabled, else one disabled until the policy is read
+        to its end or its box ticked), then an "I have read and agree" checkbox, which only unlocks it."""
+        enabled = self.with_class("agree")
+        disabled = [i for i in self.disabled_buttons if "agree" in classify_label(self.elements[i].label)]
+        plain = [i for i in enabled + disabled if not self.elements[i].checkable]
+        return plain + [i for i in enabled if self.elements[i].checkable]
+
+    @cached_property
     def title(self) -> str:
         """The page's title: `title_hint`, else the first short read-only text in the toolbar band."""
         return self.title_hint or page_title(self.elements, self.owner, self.screen[1])
@@ -358,8 +379,10 @@ def _launcher(view: View, lx: Lexicon, sig: Signatures, res: Result) -> bool:
 def _consent(view: View, lx: Lexicon, res: Result) -> None:
     # A consent box ("我已阅读并同意《隐私政策》", "I have read and agree to the Privacy Notice") is not a
     # button: the agreement itself when the screen has no refuse button (one "Continue" / "进入App").
+    # A plain agree button comes first even while it is disabled (it waits for the box or for the body
+    # to be read to its end).
     boxes = [i for i, e in enumerate(view.elements) if e.checkable and lx.consent_docs.find(view.compacts[i])]
-    agree = [i for i in view.with_class("agree") if i not in boxes]
+    agree = [i for i in view.agree_buttons() if i not in boxes]
     refuse = [i for i in view.with_class("refuse") if i not in boxes]
     exits = view.with_class("exit")
     cancel = view.with_class("cancel")
@@ -506,7 +529,7 @@ def _wall_possible(view: View) -> bool:
 
 def _consent_possible(view: View) -> bool:
     """The buttons make an agree / decline pair, as `_consent` pairs them once a policy is named."""
-    agree = view.with_class("agree")
+    agree = view.agree_buttons()
     refuse = view.with_class("refuse")
     if not agree and refuse:
         agree = [i for i in view.with_class("confirm") if i not in refuse]

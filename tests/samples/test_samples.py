@@ -103,6 +103,17 @@ def find(obs: Observation, text: str | None = None, rid: str | None = None) -> U
     return None
 
 
+def scroll_once(d: Device, obs: Observation) -> bool:
+    """One slow drag (half the container, 1.5 s) in the first scrollable container; False: none."""
+    nodes = ET.fromstring(obs.xml.encode()).iter("node")
+    box = next((n for n in nodes if n.get("scrollable") == "true"), None)
+    if box is None:
+        return False
+    x1, y1, x2, y2 = (int(v) for v in re.findall(r"-?\d+", box.get("bounds", "")))
+    d.swipe((x1 + x2) // 2, y1 + (y2 - y1) * 3 // 4, (x1 + x2) // 2, y1 + (y2 - y1) // 4, 1500)
+    return True
+
+
 def scroll_to(d: Device, text: str | None = None, rid: str | None = None) -> Observation:
     """Drag the scrollable container down (slowly, half a page at a time) until the node shows or the
     content stops moving."""
@@ -110,13 +121,8 @@ def scroll_to(d: Device, text: str | None = None, rid: str | None = None) -> Obs
     for _ in range(12):
         if find(obs, text, rid) is not None:
             break
-        box = next(
-            (n for n in ET.fromstring(obs.xml.encode()).iter("node") if n.get("scrollable") == "true"), None
-        )
-        if box is None:
+        if not scroll_once(d, obs):
             break
-        x1, y1, x2, y2 = (int(v) for v in re.findall(r"-?\d+", box.get("bounds", "")))
-        d.swipe((x1 + x2) // 2, y1 + (y2 - y1) * 3 // 4, (x1 + x2) // 2, y1 + (y2 - y1) // 4, 1500)
         before, obs = obs.xml, d.observe()
         if obs.xml == before:
             break
@@ -245,6 +251,11 @@ RECIPES: dict[str, Recipe] = {
     ),
     "scroll_no_deletion_long_settings_en": Recipe(trigger=None, delete_path=None),
     "scroll_policy_link_bottom_zh": Recipe(trigger=("语音输入", "按住说话"), delete_path=ZH_DEL),
+    # agree is disabled until the policy is scrolled to its end / its box ticked (`agree` unlocks it)
+    "scroll_agree_after_read_zh": Recipe(trigger=("扫一扫", "打开相机"), delete_path=ZH_DEL),
+    "scroll_checkbox_agree_en": Recipe(
+        trigger=("Edit", "Take a photo"), delete_path=("Me", "Settings", "Delete account")
+    ),
 }
 
 
@@ -278,7 +289,23 @@ def agree(d: Device, recipe: Recipe) -> None:
     if recipe.agree == "blind":
         d.tap(*blind_buttons(d.observe())[1])
     else:
+        unlock(d, recipe.agree)
         tap(d, rid=recipe.agree)
+
+
+def unlock(d: Device, rid: str) -> None:
+    """An agree button disabled until the policy is read: scroll its body to the end; still disabled,
+    tick the "I have read" box."""
+    for _ in range(12):
+        obs = d.observe()
+        node = find(obs, rid=rid)
+        if node is None or node.enabled:
+            return
+        before = obs.xml
+        if scroll_once(d, obs) and d.observe().xml != before:
+            continue
+        box = next(n for n in ui_nodes(obs) if n.cls == "android.widget.CheckBox")
+        d.tap(*box.centre)
 
 
 def start_and_agree(d: Device, model: AppModel, recipe: Recipe) -> None:
