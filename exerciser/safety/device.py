@@ -12,6 +12,10 @@ from typing import Any
 from exerciser.device.contract import Device, DeviceInfo, Key, Observation
 from exerciser.safety.guard import Judgement, SafetyGuard
 
+# A drag shorter than this in both axes may be a click (ViewConfiguration's touch slop is 8 dp: 32 px at
+# 4x density): the guard judges it as a tap at its start.
+SWIPE_TAP_PX = 32
+
 
 class ActionRefused(Exception):
     """The guard refused an input: it was not sent to the device."""
@@ -65,7 +69,13 @@ class GuardedDevice:
         self.guard.performed(j)
 
     def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int = 300) -> None:
-        # a swipe scrolls: it presses nothing, but what was read before it is no longer on screen
+        # a swipe scrolls: it presses nothing, but what was read before it is no longer on screen;
+        # one that stays within the touch slop is a click where it started, and is judged as one
+        if abs(x2 - x1) <= SWIPE_TAP_PX and abs(y2 - y1) <= SWIPE_TAP_PX:
+            j = self._check(self.guard.judge_point(x1, y1, "tap"))
+            self.inner.swipe(x1, y1, x2, y2, duration_ms)
+            self.guard.performed(j)
+            return
         self.inner.swipe(x1, y1, x2, y2, duration_ms)
         self.guard.performed()
 

@@ -46,6 +46,8 @@ def test_a_direct_device_tap_is_judged_too(tmp_path: Path, reader: Reader) -> No
     assert exc.value.judgement.category == "account_deletion"
     with pytest.raises(ActionRefused):
         s.device.long_press(x, y)
+    with pytest.raises(ActionRefused):
+        s.device.swipe(x, y, x + 3, y - 5, 100)  # a drag within the touch slop is a click
     assert not dev.observe().activity.endswith(HARM)
 
 
