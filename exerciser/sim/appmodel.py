@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -42,12 +43,22 @@ VERBS = (
     "open_settings",
     "open_url",
     "toast",
+    "decr",
+    "cancel",
 )
 # Keys that only make sense next to their verb.
-PARTNERS = {"on_granted": "request", "on_denied": "request", "then": "if", "else": "if", "do": "after"}
+PARTNERS = {
+    "on_granted": "request",
+    "on_denied": "request",
+    "then": "if",
+    "else": "if",
+    "do": "after",
+    "name": "after",
+}
 COND_KINDS = ("state", "since", "granted", "denied", "should_show_rationale", "checked", "all", "any", "not")
 COND_OPS = ("equals", "gte", "lte")
 BUILTIN_STATE = {"launches": 0}
+TEMPLATE = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")  # "跳过 {skip_left}" in a widget's text
 
 
 class AppModelError(UserError):
@@ -76,6 +87,7 @@ class Action:
     then: tuple[Action, ...] = ()
     else_: tuple[Action, ...] = ()
     do: tuple[Action, ...] = ()  # `after`
+    name: str = ""  # `after`: the timer's name, for `cancel`
     where: str = ""  # "file:line", for messages
 
 
@@ -93,6 +105,8 @@ class Widget:
     style: str = ""
     on_tap: tuple[Action, ...] = ()
     enabled_if: Cond | None = None  # enabled while this holds (e.g. a ticked checkbox), else disabled
+    visible_if: Cond | None = None  # shown only while this holds (e.g. logged in)
+    password: bool = False  # input: masked (password="true", text as dots)
 
 
 @dataclass(frozen=True)
@@ -317,6 +331,7 @@ class _Checker:
         self.dialogs = set(data.get("dialogs") or {})
         self.perms = set(data.get("permissions") or [])
         self.state = dict(BUILTIN_STATE) | dict(data.get("state") or {}) | dict(data.get("memory") or {})
+        self.timers = set(_timer_names(data))
         self.toggles: set[str] = set()
         for kind in ("screens", "dialogs"):
             for obj in (data.get(kind) or {}).values():
@@ -418,8 +433,15 @@ class _Checker:
         self.unique_ids(widgets, path)
         for i, w in enumerate(widgets):
             self.actions(w.get("on_tap") or [], path + [i, "on_tap"])
-            if "enabled_if" in w:
-                self.cond(w["enabled_if"], path + [i, "enabled_if"])
+            for key in ("enabled_if", "visible_if"):
+                if key in w:
+                    self.cond(w[key], path + [i, key])
+            for key in ("text", "subtitle"):
+                for name in TEMPLATE.findall(str(w.get(key) or "")):
+                    if name not in self.state:
+                        raise self.fail(
+                            path + [i, key], self._unknown("state key {" + name + "}", name, set(self.state))
+                        )
 
     def _unknown(self, what: str, name: Any, known: set[str]) -> str:
         return f"unknown {what} {name!r} (known: {', '.join(sorted(known)) or 'none'})"
@@ -461,15 +483,17 @@ class _Checker:
                         path + ["set", k],
                         f"{val!r} is {_kind(val)}, {k!r} holds {_kind(self.state[k])}",
                     )
-        if verb == "incr" and (
+        if verb in ("incr", "decr") and (
             v not in self.state
             or v == "launches"
             or not isinstance(self.state[v], int)
             or isinstance(self.state[v], bool)
         ):
-            raise self.fail(path + ["incr"], f"{v!r} is not an integer state key")
+            raise self.fail(path + [verb], f"{v!r} is not an integer state key")
         if verb == "stamp" and not self._int_key(v):
             raise self.fail(path + ["stamp"], f"{v!r} is not an integer state key")
+        if verb == "cancel" and v not in self.timers:
+            raise self.fail(path + [verb], self._unknown("timer", v, self.timers))
         if verb == "if":
             if "then" not in a:
                 raise self.fail(path, "'if' needs 'then'")
@@ -514,6 +538,16 @@ class _Checker:
                 self.cond(sub, path + [kind, i])
         if kind == "not":
             self.cond(c["not"], path + ["not"])
+
+
+def _timer_names(node: Any) -> list[str]:
+    """Names given to `after` timers anywhere in the model."""
+    if isinstance(node, dict):
+        own = [node["name"]] if "after" in node and isinstance(node.get("name"), str) else []
+        return own + [n for v in node.values() for n in _timer_names(v)]
+    if isinstance(node, list):
+        return [n for v in node for n in _timer_names(v)]
+    return []
 
 
 def _kind(v: Any) -> str:
@@ -564,6 +598,7 @@ def _build(d: dict[str, Any], loc: _Located, app_id: str) -> AppModel:
                     then=actions(a.get("then"), p + ["then"]),
                     else_=actions(a.get("else"), p + ["else"]),
                     do=actions(a.get("do"), p + ["do"]),
+                    name=a.get("name", ""),
                     where=f"{loc.filename}:{loc.line(p)}",
                 )
             )
@@ -588,6 +623,8 @@ def _build(d: dict[str, Any], loc: _Located, app_id: str) -> AppModel:
                     style=w.get("style", ""),
                     on_tap=actions(w.get("on_tap"), path + [i, "on_tap"]),
                     enabled_if=cond(w["enabled_if"]) if "enabled_if" in w else None,
+                    visible_if=cond(w["visible_if"]) if "visible_if" in w else None,
+                    password=w.get("password", False),
                 )
             )
         return tuple(out)

@@ -791,6 +791,7 @@ def node_key(n: Node) -> tuple:
         n.enabled,
         n.focusable,
         n.focused,
+        n.password,
         n.scrollable if n.scroll is None else None,
         n.selected,
         n.blind,

@@ -134,6 +134,7 @@ class Timer:
     package: str
     pid: int
     actions: tuple[Action, ...]
+    name: str = ""  # `after ... name:` — what `cancel` stops
 
 
 @dataclass
@@ -625,9 +626,10 @@ class VirtualDevice:
             raise DeviceError(
                 f"no dialog {dialog!r} in {package} (dialogs: {', '.join(model.dialogs) or 'none'})"
             )
-        windows = [S.screen_window(model, model.screens[name], 0, {})]
+        env = self._env(app)
+        windows = [S.screen_window(model, model.screens[name], 0, {}, env)]
         if dialog is not None:
-            windows.append(S.dialog_window(model, model.dialogs[dialog], 0, {}))
+            windows.append(S.dialog_window(model, model.dialogs[dialog], 0, {}, env))
         if permission is not None:
             if permission not in app.perms:
                 raise DeviceError(
@@ -1142,18 +1144,22 @@ class VirtualDevice:
         elif v == "set":
             for k, val in a.arg.items():
                 (app.memory if k in app.model.memory else app.state)[k] = val
-        elif v == "incr":
+        elif v in ("incr", "decr"):
             store = app.memory if a.arg in app.model.memory else app.state
-            store[a.arg] = int(store.get(a.arg) or 0) + 1
+            store[a.arg] = int(store.get(a.arg) or 0) + (1 if v == "incr" else -1)
         elif v == "stamp":
             # A timestamp in prefs (System.currentTimeMillis() saved by the app), in device minutes.
             (app.memory if a.arg in app.model.memory else app.state)[a.arg] = self._clock // 60_000
+        elif v == "cancel":  # Handler.removeCallbacks: the named timers of this app stop
+            self._timers = [t for t in self._timers if not (t.package == app.package and t.name == a.arg)]
         elif v == "if":
             self._run(app, a.then if self._cond(app, a.cond) else a.else_)
         elif v == "after":
             self._timer_seq += 1
             self._timers.append(
-                Timer(self._clock + int(a.arg * 1000), self._timer_seq, app.package, app.pid or 0, a.do)
+                Timer(
+                    self._clock + int(a.arg * 1000), self._timer_seq, app.package, app.pid or 0, a.do, a.name
+                )
             )
         elif v == "open_settings" and task is not None:
             task.acts.append(SettingsAct(self._token(), app.package))
@@ -1499,6 +1505,16 @@ class VirtualDevice:
         assert top is not None
         return self._act_windows(task, top)
 
+    def _env(self, app: AppRt) -> S.Env:
+        """Conditions and variables of the app, as its windows are built (enabled_if, visible_if, {key})."""
+
+        def cond(c: Cond) -> bool:
+            return self._cond(app, c)
+
+        return S.Env(
+            cond, {**app.state, **app.memory} if app.pid is not None else {**app.state, **app.model.memory}
+        )
+
     def _act_windows(self, task: Task, act: Activity) -> list[Window]:
         if isinstance(act, SettingsAct):
             target = self._apps[act.target]
@@ -1516,12 +1532,10 @@ class VirtualDevice:
         app = self._apps[task.package]
         model = app.model
 
-        def cond(c: Cond) -> bool:
-            return self._cond(app, c)
-
-        out = [S.screen_window(model, model.screens[act.screen], act.token, act.values, cond)]
+        env = self._env(app)
+        out = [S.screen_window(model, model.screens[act.screen], act.token, act.values, env)]
         for d in act.dialogs:
-            out.append(S.dialog_window(model, model.dialogs[d], act.token, act.values, cond))
+            out.append(S.dialog_window(model, model.dialogs[d], act.token, act.values, env))
         if app.focus is not None and app.focus[0] == act.token:
             handle = ("w", *app.focus)
             for n in out[-1].root.walk():  # a tapped field has the focus (focused="true")

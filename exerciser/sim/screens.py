@@ -8,11 +8,11 @@ tuples the runtime routes back to the widget.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from exerciser.sim.appmodel import AppModel, Cond, Dialog, Screen, Widget
+from exerciser.sim.appmodel import TEMPLATE, AppModel, Cond, Dialog, Screen, Widget
 from exerciser.sim.ui import Node, Scroll, Window
 
 WIDGET_CLASS = {
@@ -44,14 +44,33 @@ def scroll_of(token: int, name: str, values: Values, cls: str = SCROLL_CLASS["pa
     return Scroll((token, name), int(values.get((name, SCROLL), 0)), cls)
 
 
-CondFn = Callable[[Cond], bool]  # the runtime's condition check for `enabled_if`
+PASSWORD_DOT = "\u2022"  # a password field's text as accessibility reports it
+
+
+@dataclass(frozen=True)
+class Env:
+    """What the runtime lends the window builder: its condition check and the app's variables."""
+
+    cond: Callable[[Cond], bool] = lambda c: True
+    vars: Mapping[str, Any] = field(default_factory=dict)
+
+    def holds(self, c: Cond | None) -> bool:
+        return c is None or self.cond(c)
+
+    def text(self, s: str) -> str:
+        if "{" not in s:
+            return s
+        return TEMPLATE.sub(lambda m: str(self.vars[m[1]]) if m[1] in self.vars else m[0], s)
+
+
+NO_ENV = Env()
 
 
 def widget_node(
-    pkg: str, w: Widget, action: object, values: Values, key: tuple[str, int], cond: CondFn | None = None
+    pkg: str, w: Widget, action: object, values: Values, key: tuple[str, int], env: Env = NO_ENV
 ) -> Node:
     rid = f"{pkg}:id/{w.id}" if w.id else ""
-    enabled = w.enabled and (w.enabled_if is None or cond is None or cond(w.enabled_if))
+    enabled = w.enabled and env.holds(w.enabled_if)
     common: dict[str, Any] = dict(
         cls=WIDGET_CLASS[w.type],
         resource_id=rid,
@@ -61,47 +80,52 @@ def widget_node(
         action=action,
     )
     t = w.type
+    text = env.text(w.text)
     if t == "button":
-        return Node("button", text=w.text, clickable=True, focusable=True, **common)
+        return Node("button", text=text, clickable=True, focusable=True, **common)
     if t == "text":
-        return Node("text", text=w.text, clickable=bool(w.on_tap), **common)
+        return Node("text", text=text, clickable=bool(w.on_tap), **common)
     if t == "link":
-        return Node("link", text=w.text, clickable=True, focusable=True, **common)
+        return Node("link", text=text, clickable=True, focusable=True, **common)
     if t == "input":
         typed = values.get(key, w.text)
+        if w.password and typed:  # PasswordTransformationMethod: dots on screen and in the dump
+            typed = PASSWORD_DOT * len(typed)
         # The dump reports the hint as text while the field is empty (TextView.getTextForAccessibility).
-        return Node("input", text=typed or w.hint, clickable=True, focusable=True, **common)
+        node = Node("input", text=typed or w.hint, clickable=True, focusable=True, **common)
+        node.password = w.password
+        return node
     if t in ("checkbox", "switch"):
         checked = bool(values.get(key, w.checked))
-        return Node(t, text=w.text, clickable=True, focusable=True, checkable=True, checked=checked, **common)
+        return Node(t, text=text, clickable=True, focusable=True, checkable=True, checked=checked, **common)
     if t == "image":
         return Node("image", clickable=bool(w.on_tap), **common)
     if t == "list_item":
-        kids = [Node("text", TEXT, text=w.text)]
+        kids = [Node("text", TEXT, text=text)]
         if w.subtitle:
-            kids.append(Node("text", TEXT, text=w.subtitle, style="muted"))
+            kids.append(Node("text", TEXT, text=env.text(w.subtitle), style="muted"))
         return Node("list_item", clickable=True, focusable=True, children=kids, **common)
     if t == "tab":
         # BottomNavigationItemView: the item (a FrameLayout) carries the label as content-desc.
-        common["content_desc"] = w.desc or w.text
+        common["content_desc"] = w.desc or text
         kids = [
             Node("icon", "android.widget.ImageView", resource_id=f"{pkg}:id/navigation_bar_item_icon_view"),
-            Node("text", TEXT, text=w.text, resource_id=f"{pkg}:id/navigation_bar_item_large_label_view"),
+            Node("text", TEXT, text=text, resource_id=f"{pkg}:id/navigation_bar_item_large_label_view"),
         ]
         return Node("tab", clickable=True, focusable=True, selected=w.selected, children=kids, **common)
     if t == "webview":
-        return Node("webview", text=w.text, blind=True, **common)
+        return Node("webview", text=text, blind=True, **common)
     raise ValueError(f"unknown widget type {t}")
 
 
-def screen_window(
-    model: AppModel, screen: Screen, token: int, values: Values, cond: CondFn | None = None
-) -> Window:
+def screen_window(model: AppModel, screen: Screen, token: int, values: Values, env: Env = NO_ENV) -> Window:
     pkg = model.package
     body: list[Node] = []
     tabs: list[Node] = []
     for i, w in enumerate(screen.widgets):
-        node = widget_node(pkg, w, ("w", token, "", i), values, ("", i), cond)
+        if not env.holds(w.visible_if):
+            continue  # View.GONE: neither drawn nor in the dump
+        node = widget_node(pkg, w, ("w", token, "", i), values, ("", i), env)
         (tabs if w.type == "tab" else body).append(node)
     if screen.blind:
         # Flutter/WebView/game screen: one opaque view; the title is painted inside it.
@@ -151,16 +175,14 @@ def screen_window(
     return Window("activity", pkg, root, dark=screen.dark)
 
 
-def dialog_window(
-    model: AppModel, dialog: Dialog, token: int, values: Values, cond: CondFn | None = None
-) -> Window:
+def dialog_window(model: AppModel, dialog: Dialog, token: int, values: Values, env: Env = NO_ENV) -> Window:
     pkg = model.package
     kids: list[Node] = []
     if dialog.title:
         kids.append(Node("title", TEXT, text=dialog.title, resource_id="android:id/alertTitle"))
     if dialog.body:
         # AlertDialog: the message sits in android:id/scrollView > LinearLayout, and scrolls when long.
-        msg = Node("message", TEXT, text=dialog.body, resource_id="android:id/message")
+        msg = Node("message", TEXT, text=env.text(dialog.body), resource_id="android:id/message")
         inner = Node("container", LINEAR, children=[msg])
         kids.append(
             Node(
@@ -172,11 +194,13 @@ def dialog_window(
             )
         )
     for i, w in enumerate(dialog.widgets):
-        kids.append(widget_node(pkg, w, ("w", token, dialog.name, i), values, (dialog.name, i), cond))
+        if env.holds(w.visible_if):
+            kids.append(widget_node(pkg, w, ("w", token, dialog.name, i), values, (dialog.name, i), env))
     off = len(dialog.widgets)
     for j, b in enumerate(dialog.buttons):
         key = (dialog.name, off + j)
-        kids.append(widget_node(pkg, b, ("w", token, dialog.name, off + j), values, key, cond))
+        if env.holds(b.visible_if):
+            kids.append(widget_node(pkg, b, ("w", token, dialog.name, off + j), values, key, env))
     if dialog.blind:
         kids = [Node("webview", WEBVIEW, blind=True, children=kids)]
     kind = {"dialog": "dialog", "bottom_sheet": "bottom_sheet", "fullscreen": "fullscreen"}[dialog.style]

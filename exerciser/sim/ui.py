@@ -57,6 +57,7 @@ class Node:
     enabled: bool = True
     focusable: bool = False
     focused: bool = False  # the input that has the keyboard focus
+    password: bool = False  # a masked input (its text is dots)
     scrollable: bool = False
     selected: bool = False
     # Painted but absent from the hierarchy (WebView/Flutter/game text). On a blind node the dump shows

@@ -121,7 +121,7 @@ def _node(
         ("focused", _b(node.focused)),
         ("scrollable", _b(node.scrollable)),
         ("long-clickable", "false"),
-        ("password", "false"),
+        ("password", _b(node.password)),
         ("selected", _b(node.selected)),
         ("bounds", _bounds(node, w, h)),
     ]
