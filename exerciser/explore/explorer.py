@@ -35,10 +35,10 @@ STRATEGIES = ("goal", "bfs", "random")
 RELAUNCH_COST = 2.5  # force-stop + start (+ what the launch brings up): dearer than two taps
 MAX_REPLANS = 3
 MAX_GOTO_FAILS = 2  # a state that could not be reached this often is given up
-# A scroll reveals what a page holds below the fold without a tap: the goal strategy looks at the whole
-# page before choosing (scores above every navigation hint but the goal's own words, which end the search
-# as soon as they show). A container is done when a scroll no longer changes the screen.
-SCROLL_SCORE = 50.0
+# A scroll reveals what a page holds below the fold without a tap. Its worth is the goal's: above the
+# controls that only might lead there, below those whose words point at the goal (Goal.scroll_score). A
+# container is done when a scroll no longer changes the screen.
+SCROLL_SCORE = 5.0
 MAX_SCROLLS = 25  # per container and state: a feed that never ends is left after this many
 SCROLL = "scroll"
 RANDOM_BACK = 0.1  # share of BACK presses of the random baseline, as monkey-style explorers do
@@ -79,6 +79,7 @@ class Goal:
     # a state already in the graph (seen by an earlier probe) that satisfies the goal: go straight there
     # (rank: lower is better, None: not a goal state)
     known: Callable[[dict], int | None] | None = None
+    scroll_score: float = SCROLL_SCORE  # what scrolling a page further is worth to this goal
 
 
 HINT_SCORES = {
@@ -122,6 +123,8 @@ def deletion_goal() -> Goal:
             (kinds.index(k.split(":")[0]) for k in node.get("kinds", []) if k.split(":")[0] in kinds),
             default=None,
         ),
+        # below the account (50), settings (60) and security (80) leads, above privacy settings (25)
+        scroll_score=30.0,
     )
 
 
@@ -151,7 +154,8 @@ def policy_goal() -> Goal:
             return not any(hint_of(c.label) == "privacy_policy" for c in controls(s.reading))
         return False
 
-    return Goal("privacy_policy", reached, hint_score("privacy_policy"))
+    # below a privacy-policy (10) or settings (5) lead, above an account page (4): the link ends settings
+    return Goal("privacy_policy", reached, hint_score("privacy_policy"), scroll_score=4.5)
 
 
 _POLICY_TITLE = re.compile(r"privacy policy|隐私政策|隐私协议|个人信息保护政策|privacy notice", re.I)
@@ -307,7 +311,7 @@ class Explorer:
         at another scroll offset adds the controls that have scrolled into view."""
         sid = step.state.id
         known = {c.selector.key() for _, c in self.cands.get(sid, [])}
-        new = [(SCROLL_SCORE, c) for c in scrollers(step) if c.selector.key() not in known]
+        new = [(goal.scroll_score, c) for c in scrollers(step) if c.selector.key() not in known]
         # what the safety guard would refuse is not even tried (it would only cost a refused step)
         guard = self.s.guard
         cs = [
