@@ -357,10 +357,11 @@ class _Checker:
         for name, s in (d.get("screens") or {}).items():
             s = s or {}
             act = _activity_name(d["package"], name, s.get("activity"))
-            if act in activities:
+            if act in activities and not s.get("fragment"):
                 raise self.fail(
                     ["screens", name, "activity"] if "activity" in s else ["screens", name],
-                    f"activity {act} is also the activity of screen {activities[act]!r}",
+                    f"activity {act} is also the activity of screen {activities[act]!r}"
+                    " (a second screen of one activity says `fragment: true`)",
                 )
             activities[act] = name
             self.widgets(s.get("widgets") or [], ["screens", name, "widgets"])

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
 from sim_helpers import FIXTURES
 
 from exerciser.device.contract import EventKind
-from exerciser.sim import VirtualDevice, load_app_model, uixml
+from exerciser.sim import AppModelError, VirtualDevice, load_app_model, uixml
+from exerciser.sim.appmodel import parse_app_model
 
 PKG = "com.example.features"
 LOCATION = "android.permission.ACCESS_FINE_LOCATION"
@@ -91,3 +93,19 @@ def test_a_condition_on_the_device_clock() -> None:
     dev.app_start(PKG)
     tap(dev, "btn_skip")
     assert prompts(dev) == 2  # more than 6 hours after the refusal: asked again
+
+
+def test_two_screens_of_one_activity() -> None:
+    text = (FIXTURES / "featureapp.yaml").read_text(encoding="utf-8")
+    two = text.replace(
+        "  login:\n    title: Log in\n", "  login:\n    title: Log in\n    activity: .HomeActivity\n"
+    )
+    with pytest.raises(AppModelError) as info:
+        parse_app_model(two, "x/app.yaml")
+    assert "also the activity of screen 'home'" in info.value.message and info.value.message.startswith(
+        "x/app.yaml:"
+    )
+    model = parse_app_model(
+        two.replace("activity: .HomeActivity\n", "activity: .HomeActivity\n    fragment: true\n")
+    )
+    assert model.screens["login"].activity == model.screens["home"].activity == f"{PKG}.HomeActivity"
