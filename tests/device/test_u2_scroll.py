@@ -99,6 +99,9 @@ def test_text_focus_clear_and_toast(u2) -> None:
     field.set_text("12")
     d.clear_text()  # the focused field, without an IME
     assert field.get_text() == "Calories"
+    field.set_text("5")
+    d.send_keys("77", clear=True)  # clear, then paste into the focused field
+    assert field.get_text() == "77"
 
 
 def test_wait_for_exists_honours_its_timeout(u2) -> None:
