@@ -36,10 +36,10 @@ def test_the_run_scrolls_and_counts_no_scroll_as_a_tap(scroll_run: Path) -> None
     assert any(e["action"] == "scroll" for e in graph["edges"])  # a scroll is an edge of the graph
 
 
-@pytest.mark.parametrize("size", [("1080", "1920"), ("1080", "2640")])
-def test_replay_on_another_screen_size_agrees(scroll_run: Path, tmp_path: Path, size) -> None:
+@pytest.mark.parametrize("width, height, mode", [("1080", "1920", "probes"), ("1080", "2640", "probes")])
+def test_replay_on_another_screen_size_agrees(scroll_run: Path, tmp_path: Path, width, height, mode) -> None:
     out = tmp_path / "replay"
-    p = cli("replay", str(scroll_run), "--profile", "api28", "--width", size[0], "--height", size[1],
-            "--out", str(out), "--no-video")  # fmt: skip
+    p = cli("replay", str(scroll_run), "--profile", "api28", "--width", width, "--height", height,
+            "--mode", mode, "--out", str(out), "--no-video")  # fmt: skip
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-1500:]
     assert verdicts(out) == verdicts(scroll_run)
