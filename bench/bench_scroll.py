@@ -34,7 +34,7 @@ from exerciser.runner.app_run import default_reader, run_app  # noqa: E402
 from exerciser.runner.parallel import virtual_device  # noqa: E402
 from exerciser.runner.session import Session  # noqa: E402
 from exerciser.scenario import load_scenario  # noqa: E402
-from exerciser.sim import VirtualDevice, load_sample  # noqa: E402
+from exerciser.sim import VirtualDevice, layout, load_sample  # noqa: E402
 
 APP = "scroll_deletion_below_fold_en"
 
@@ -60,7 +60,25 @@ def device_step_cost(repeat: int) -> None:
         dev.swipe(x, y1, x, y2, 1500)
         dev.observe()
         scroll_ms.append((time.perf_counter() - t0) * 1000)
-    print(f"device: swipe + observe at a new offset {_ms(scroll_ms)} (n={len(scroll_ms)})")
+    # the same for a tap that opens another page, its caches emptied first (a screen never seen before)
+    tap_ms = []
+    ren = dev._render()
+    for _ in range(repeat // 3):
+        dev.swipe(x, 1700, x, 300, 50)  # to the end: the deletion row shows
+        row = next(n for n in dev.frame().top.root.walk() if n.resource_id.endswith("row_delete_account"))
+        b = row.bounds or (0, 0, 0, 0)
+        layout._PLANS.clear()
+        ren._png_cache.clear()
+        ren._layers.clear()
+        t0 = time.perf_counter()
+        dev.tap((b[0] + b[2]) // 2, (b[1] + b[3]) // 2)
+        dev.observe()
+        tap_ms.append((time.perf_counter() - t0) * 1000)
+        dev.key(Key.BACK)
+    print(
+        f"device: swipe + observe at a new offset {_ms(scroll_ms)} (n={len(scroll_ms)}); "
+        f"tap + observe of a new page {_ms(tap_ms)} (n={len(tap_ms)})"
+    )
     # through a Session (read, state, trace line, step files): scroll to the end and back, against
     # opening the deletion page; every screen read afresh (the session's reading cache emptied)
     ss, st = [], []
