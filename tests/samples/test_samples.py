@@ -253,6 +253,7 @@ RECIPES: dict[str, Recipe] = {
     "scroll_policy_link_bottom_zh": Recipe(trigger=("语音输入", "按住说话"), delete_path=ZH_DEL),
     # agree is disabled until the policy is scrolled to its end / its box ticked (`agree` unlocks it)
     "scroll_agree_after_read_zh": Recipe(trigger=("扫一扫", "打开相机"), delete_path=ZH_DEL),
+    "scroll_splash_login_zh": Recipe(trigger=("附近", "开启定位"), delete_path=ZH_DEL),
     "scroll_checkbox_agree_en": Recipe(
         trigger=("Edit", "Take a photo"), delete_path=("Me", "Settings", "Delete account")
     ),
