@@ -107,6 +107,7 @@ class Widget:
     enabled_if: Cond | None = None  # enabled while this holds (e.g. a ticked checkbox), else disabled
     visible_if: Cond | None = None  # shown only while this holds (e.g. logged in)
     password: bool = False  # input: masked (password="true", text as dots)
+    place: str = ""  # fill | top_left | top_right | bottom_left | bottom_right: out of the flow
 
 
 @dataclass(frozen=True)
@@ -626,6 +627,7 @@ def _build(d: dict[str, Any], loc: _Located, app_id: str) -> AppModel:
                     enabled_if=cond(w["enabled_if"]) if "enabled_if" in w else None,
                     visible_if=cond(w["visible_if"]) if "visible_if" in w else None,
                     password=w.get("password", False),
+                    place=w.get("place", ""),
                 )
             )
         return tuple(out)

@@ -159,8 +159,8 @@ def _flow(ctx: _Ctx, children: list[Node], x: int, y: int, w: int) -> int:
     i, prev = 0, None
     while i < len(children):
         c = children[i]
-        if ctx.kind == "activity" and c.role in ("toolbar", "tab"):
-            i += 1
+        if (ctx.kind == "activity" and c.role in ("toolbar", "tab")) or c.place:
+            i += 1  # bars and floating widgets are placed by their window
             continue
         rows = prev is not None and prev.role == "list_item" and c.role == "list_item"
         gap = 0 if prev is None or rows else GAP
@@ -527,6 +527,7 @@ def _plan_activity(frame: Frame, win: Window) -> WindowPlan:
     content = (0, top, W, bottom)
     ctx.scroll_bottom = bottom
     end = _flow(ctx, win.root.children, 0, top + 33, W)
+    _place_floating(ctx, win.root, content)
     _fill_last_webview(ctx, win.root, top, bottom)
     ctx.boxes[id(win.root)] = Box((0, 0, W, H), "none")
     _grow_bar_ancestors(ctx, win.root)
@@ -541,6 +542,33 @@ def _plan_activity(frame: Frame, win: Window) -> WindowPlan:
 
     del end
     return _finish(ctx, win, (0, 0, W, H), clip_for, content=content, tab_bar=tab_rect, toolbar=tb_rect)
+
+
+CORNER_MARGIN = 44
+CORNER_H = 110
+
+
+def _place_floating(ctx: _Ctx, root: Node, area: Rect) -> None:
+    """Widgets out of the flow: `fill` takes the whole area (a full-bleed advert), a corner widget floats
+    in its corner of the area, sized to its label (a "跳过 3" pill on the advert)."""
+    x1, y1, x2, y2 = area
+    parents = {id(c): n for n in root.walk() for c in n.children}
+    for n in root.walk():
+        if not n.place:
+            continue
+        if n.place == "fill":
+            ctx.boxes[id(n)] = Box(area, "image" if n.role == "image" else "none")
+            _place_inner(ctx, n, area)
+        else:
+            w = min(fonts.text_width(_display_text(n), SIZE_BUTTON, True) + 2 * 44, x2 - x1)
+            left = x1 + CORNER_MARGIN if n.place.endswith("left") else x2 - CORNER_MARGIN - w
+            top = y1 + CORNER_MARGIN if n.place.startswith("top") else y2 - CORNER_MARGIN - CORNER_H
+            _button_box(ctx, n, (left, top, left + w, top + CORNER_H), "btn_tonal")
+        rect, up = ctx.boxes[id(n)].rect, parents.get(id(n))
+        while up is not None and up is not root:  # its holders enclose it (else it is clipped away)
+            box = ctx.boxes[id(up)]
+            box.rect = rect if box.rect[3] == box.rect[1] else _union(box.rect, rect)
+            rect, up = box.rect, parents.get(id(up))
 
 
 def _bar_holders(root: Node, bars: set[int]) -> set[int]:
@@ -647,6 +675,7 @@ def _plan_fullscreen(frame: Frame, win: Window) -> WindowPlan:
     else:
         end = _flow(ctx, kids, 0, 0, W)
         _shift(ctx, win.root, max((H - end) // 2, 0))
+    _place_floating(ctx, win.root, (0, frame.status_bar_height, W, H - frame.nav_bar_height))
     ctx.boxes[id(win.root)] = Box((0, 0, W, H), "none")
     return _finish(ctx, win, (0, 0, W, H), None)
 
@@ -792,6 +821,7 @@ def node_key(n: Node) -> tuple:
         n.focusable,
         n.focused,
         n.password,
+        n.place,
         n.scrollable if n.scroll is None else None,
         n.selected,
         n.blind,

@@ -69,6 +69,12 @@ NO_ENV = Env()
 def widget_node(
     pkg: str, w: Widget, action: object, values: Values, key: tuple[str, int], env: Env = NO_ENV
 ) -> Node:
+    node = _widget_node(pkg, w, action, values, key, env)
+    node.place = w.place
+    return node
+
+
+def _widget_node(pkg: str, w: Widget, action: object, values: Values, key: tuple[str, int], env: Env) -> Node:
     rid = f"{pkg}:id/{w.id}" if w.id else ""
     enabled = w.enabled and env.holds(w.enabled_if)
     common: dict[str, Any] = dict(

@@ -58,6 +58,9 @@ class Node:
     focusable: bool = False
     focused: bool = False  # the input that has the keyboard focus
     password: bool = False  # a masked input (its text is dots)
+    # out of the vertical flow: "fill" takes the whole content area (a full-bleed advert), a corner
+    # ("top_right", ...) floats there above the rest (the skip button on it)
+    place: str = ""
     scrollable: bool = False
     selected: bool = False
     # Painted but absent from the hierarchy (WebView/Flutter/game text). On a blind node the dump shows

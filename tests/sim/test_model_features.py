@@ -32,7 +32,7 @@ def nodes(dev: VirtualDevice) -> dict[str, dict[str, str]]:
 
 
 def tap(dev: VirtualDevice, rid: str) -> None:
-    x1, y1, x2, y2 = (int(v) for v in nodes(dev)[rid]["bounds"].replace("][", ",")[1:-1].split(","))
+    x1, y1, x2, y2 = _rect(nodes(dev)[rid])
     dev.tap((x1 + x2) // 2, (y1 + y2) // 2)
 
 
@@ -40,6 +40,19 @@ def prompts(dev: VirtualDevice) -> int:
     return sum(
         1 for e in dev.events() if e.kind == EventKind.PERMISSION_REQUEST and e.detail["shown"] == "true"
     )
+
+
+def _rect(n: dict[str, str]) -> tuple[int, ...]:
+    return tuple(int(v) for v in n["bounds"].replace("][", ",")[1:-1].split(","))
+
+
+def test_a_full_bleed_advert_with_a_skip_button_in_its_corner() -> None:
+    dev = device()
+    ad, skip = _rect(nodes(dev)["iv_ad"]), _rect(nodes(dev)["btn_skip"])
+    w, h = dev.info.width, dev.info.height
+    assert ad[0] == 0 and ad[2] == w and ad[3] - ad[1] > 0.85 * h  # the whole screen
+    assert skip[2] > 0.9 * w and skip[1] < 0.1 * h and skip[2] - skip[0] < w // 3  # a pill, top right
+    assert ad[0] <= skip[0] and skip[3] <= ad[3]  # on the advert, and tappable there (drawn above it)
 
 
 def test_a_countdown_runs_out_and_a_tap_cancels_it() -> None:
