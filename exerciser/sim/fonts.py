@@ -3,7 +3,9 @@
 Widths are summed per character from a cache (no kerning in the BASIC layout engine, so the sum equals
 what PIL draws), which makes wrapping long privacy texts cheap. The SC face draws the curly quotes
 ‘ ’ “ ” full-width; Android takes them from Roboto (narrow, as in "Don’t allow"), so they come from the
-JP face of the same collection, which has proportional ones: `runs()` splits a line by face.
+JP face of the same collection, which has proportional ones: `runs()` splits a line by face. Symbols the
+CJK faces lack (✗ ✕ ✔ ⋮ ☰ ⌫, drawn as an empty box) come from DejaVu Sans, as Android falls back to its
+symbol fonts.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ BOLD = "NotoSansCJK-Bold.ttc"
 SC_INDEX = 2  # face order in the .ttc: JP, KR, SC, TC, HK
 JP_INDEX = 0
 PROPORTIONAL = frozenset("‘’“”")  # drawn narrow (Roboto's on a phone), not full-width
+SYMBOL_DIRS = ("/usr/share/fonts/truetype/dejavu",)
+SYMBOL_REGULAR, SYMBOL_BOLD = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"
+SYMBOL = -1  # face key of the symbol fallback
 
 # Characters that must not start a line (closing punctuation) or end one (opening punctuation).
 _NO_LINE_START = set("，。、；：？！）》」』】〕…—,.;:?!)]}%’”·")
@@ -40,20 +45,59 @@ def font(size: int, bold: bool = False, face: int = SC_INDEX) -> ImageFont.FreeT
     return ImageFont.truetype(path, size, index=face, layout_engine=ImageFont.Layout.BASIC)
 
 
+@lru_cache(maxsize=8)
+def _symbol_path(bold: bool) -> str | None:
+    for d in SYMBOL_DIRS:
+        path = os.path.join(d, SYMBOL_BOLD if bold else SYMBOL_REGULAR)
+        if os.path.exists(path):
+            return path
+    return None
+
+
+@lru_cache(maxsize=64)
+def symbol_font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | None:
+    path = _symbol_path(bold)
+    return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC) if path else None
+
+
+def _notdef(f: ImageFont.FreeTypeFont) -> bytes:
+    m = f.getmask("\uffff")
+    return bytes(m) + repr(m.size).encode()
+
+
+@lru_cache(maxsize=4096)
+def face_of(ch: str) -> int:
+    """Which face draws `ch`: the SC face, the JP one (narrow curly quotes), or the symbol fallback."""
+    if ch in PROPORTIONAL:
+        return JP_INDEX
+    if ch.isascii() or _is_cjk(ch):
+        return SC_INDEX
+    sc = font(48)
+    m = sc.getmask(ch)
+    if bytes(m) + repr(m.size).encode() != _notdef(sc) or symbol_font(48) is None:
+        return SC_INDEX
+    return SYMBOL
+
+
+def _face(size: int, bold: bool, key: int) -> ImageFont.FreeTypeFont:
+    return (symbol_font(size, bold) if key == SYMBOL else None) or font(size, bold, max(key, 0))
+
+
 def runs(line: str, size: int, bold: bool = False) -> list[tuple[str, ImageFont.FreeTypeFont]]:
-    """The line cut into pieces drawn with one face each (curly quotes from the JP face)."""
-    if not PROPORTIONAL.intersection(line):
+    """The line cut into pieces drawn with one face each (curly quotes from the JP face, symbols the CJK
+    faces lack from the symbol font)."""
+    if line.isascii():
         return [(line, font(size, bold))]
     out: list[tuple[str, ImageFont.FreeTypeFont]] = []
-    cur, cur_jp = "", False
+    cur, cur_key = "", SC_INDEX
     for ch in line:
-        jp = ch in PROPORTIONAL
-        if cur and jp != cur_jp:
-            out.append((cur, font(size, bold, JP_INDEX if cur_jp else SC_INDEX)))
+        key = face_of(ch)
+        if cur and key != cur_key:
+            out.append((cur, _face(size, bold, cur_key)))
             cur = ""
-        cur, cur_jp = cur + ch, jp
+        cur, cur_key = cur + ch, key
     if cur:
-        out.append((cur, font(size, bold, JP_INDEX if cur_jp else SC_INDEX)))
+        out.append((cur, _face(size, bold, cur_key)))
     return out
 
 
@@ -66,7 +110,7 @@ def char_width(ch: str, size: int, bold: bool = False) -> float:
     table = _advances(size, bold)
     w = table.get(ch)
     if w is None:
-        w = font(size, bold, JP_INDEX if ch in PROPORTIONAL else SC_INDEX).getlength(ch)
+        w = _face(size, bold, face_of(ch)).getlength(ch)
         table[ch] = w
     return w
 

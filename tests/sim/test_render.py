@@ -467,3 +467,18 @@ def test_ocr_reads_system_dialog_text_button(renderer: Renderer) -> None:
     f = frame(activity(), grant_api28())
     img = decode(renderer.png(f))
     assert "ALLOW" in _ocr(img.crop(by_action(f, "permission_allow_button").bounds)).upper()
+
+
+@pytest.mark.skipif(fonts.symbol_font(44) is None, reason="DejaVu Sans not installed (fonts-dejavu-core)")
+def test_symbols_the_cjk_faces_lack_are_drawn_not_boxed() -> None:
+    """✗ ✕ ✔ ⋮ ☰ are missing from Noto Sans CJK (an empty box); they come from the symbol font, as on a
+    phone, while letters, CJK and the curly quotes keep their faces."""
+    box = np.asarray(fonts.font(44).getmask("\uffff"))
+    for ch in "✗✕✔⋮☰":
+        assert fonts.face_of(ch) == fonts.SYMBOL
+        (_, f), *_ = fonts.runs(ch, 44)
+        assert not np.array_equal(np.asarray(f.getmask(ch)), box), ch
+    assert [fonts.face_of(c) for c in "a中×‘"] == [fonts.SC_INDEX] * 3 + [fonts.JP_INDEX]
+    runs = fonts.runs("关闭 ✗", 44)
+    assert [t for t, _ in runs] == ["关闭 ", "✗"]
+    assert fonts.text_width("✗", 44) == round(fonts.symbol_font(44).getlength("✗"))
