@@ -30,6 +30,7 @@ divergence report (step, expected vs got, both screenshots). The replay folder i
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -422,6 +423,7 @@ def _session_class() -> type:
                 raise self._stop(f"step {rec.get('n')}: {why}")
             method = ""
             if action.get("type") in TAP_TYPES:
+                self._reveal(rec)
                 r = None
                 if self.current is not None:
                     try:
@@ -447,7 +449,7 @@ def _session_class() -> type:
 
                 action = {**action, "point": [x, y]}
             if action.get("type") == "scroll":
-                perform = scroll_until(self, rec, perform)
+                perform = scroll_until(self, rec, perform, following_tap(self._rp_run, rec), self._rp_scale)
             action = {**action, "replay": {"of": rec.get("n")} | ({"resolved_by": method} if method else {})}
             step = super()._do(action, perform, settle, note)
             self._rp_i += 1
@@ -455,11 +457,52 @@ def _session_class() -> type:
                 raise self._stop(f"step {rec.get('n')}: screen differs")
             return step
 
+        def _reveal(self, rec: dict[str, Any]) -> None:
+            """The control of a recorded tap has scrolled out of view on this screen size (the page
+            scrolled further than in the recording): scroll its page back to the top, then down, until it
+            shows. Each scroll is a step of the replay, made for `rec`."""
+            from exerciser.runner.session import SCROLL, scroll_gesture
+
+            ra = rec.get("action") or {}
+            sel = ra.get("selector") or {}
+            if not (sel.get("resource_id") or sel.get("text") or ra.get("role") or sel.get("role")):
+                return  # a tap known by its point only: nothing to look for
+            for forward in (False, True):
+                for _ in range(MAX_SCROLL_REPEATS):
+                    cur = self.current
+                    if cur is None or usable(cur.reading, ra, self._rp_scale):
+                        return
+                    box = next(
+                        (e for e in cur.reading.elements if e.scrollable and e.source == "hierarchy"), None
+                    )
+                    if box is None:
+                        return
+                    (x1, y1), (x2, y2), ms = scroll_gesture(box.bounds, forward)
+                    action = {
+                        "type": SCROLL,
+                        "direction": "forward" if forward else "backward",
+                        "selector": {
+                            k: v for k, v in (("resource_id", box.resource_id), ("cls", box.cls)) if v
+                        },
+                        "from": [x1, y1],
+                        "to": [x2, y2],
+                        "duration_ms": ms,
+                        "replay": {"of": rec.get("n"), "resolved_by": "reveal"},
+                    }
+                    dev = self.device
+                    before = cur.obs.xml
+                    swipe = functools.partial(dev.swipe, x1, y1, x2, y2, ms)
+                    step = Session._do(self, action, swipe, self.settle_s, "replay: reveal")
+                    if step.obs.xml == before:
+                        break
+
         def _substitute(self, rec: dict[str, Any], note: str):
             """The explorer picked another move than the recorded one (its order of targets follows the
             layout, which another screen size changes): make the recorded move, as trace mode would,
             and hand its screen to the probe."""
             chk = self._rp_checker
+            if (rec.get("action") or {}).get("type") in TAP_TYPES:
+                self._reveal(rec)
             try:
                 action, perform, method = recorded_action(
                     self.device, self.current, rec, self._rp_scale, self.package
@@ -476,7 +519,7 @@ def _session_class() -> type:
                     self.jumped_ms += dev.now_ms() - t
 
             if action.get("type") == "scroll":
-                perform = scroll_until(self, rec, perform)
+                perform = scroll_until(self, rec, perform, following_tap(self._rp_run, rec), self._rp_scale)
             method = f"{method}, substituted" if method else "substituted"
             action["replay"] = {"of": rec.get("n"), "resolved_by": method}
             chk.res.substituted += 1
@@ -607,10 +650,44 @@ def _scroll_box(reading: Any, sel: dict[str, Any]) -> tuple[int, int, int, int]:
     raise LookupError("no scroll container on screen")
 
 
-def scroll_until(session: Any, rec: dict[str, Any], perform: Callable[[], None]) -> Callable[[], None]:
+def usable(reading: Any, action: dict[str, Any], scale: tuple[float, float]) -> bool:
+    """The control of a recorded tap is on this screen, found by its selector, and enabled."""
+    try:
+        r = resolve_tap(reading, action, scale)
+    except LookupError:
+        return False
+    sel = action.get("selector") or {}
+    if r.method == "point" or (r.method == "path" and (sel.get("resource_id") or sel.get("text"))):
+        return False  # a class path finds another row of a list that has scrolled
+    x, y = r.point
+    under = [
+        e
+        for e in reading.elements
+        if e.source == "hierarchy"
+        and (e.clickable or e.checkable)
+        and e.bounds[0] <= x < e.bounds[2]
+        and e.bounds[1] <= y < e.bounds[3]
+    ]
+    return all(e.enabled for e in under)
+
+
+def following_tap(run: RunFolder, rec: dict[str, Any]) -> dict[str, Any] | None:
+    """The action of the record after `rec` when it is a tap (what a scroll was made for), else None."""
+    nxt = run.step(int(rec.get("n", 0)) + 1)
+    a = (nxt or {}).get("action") or {}
+    return a if a.get("type") in TAP_TYPES else None
+
+
+def scroll_until(
+    session: Any,
+    rec: dict[str, Any],
+    perform: Callable[[], None],
+    then: dict[str, Any] | None = None,
+    scale: tuple[float, float] = (1.0, 1.0),
+) -> Callable[[], None]:
     """A recorded scroll on another screen size: how far one swipe moves the page depends on the screen,
-    what the user saw after it does not. Swipe again until the screen matches the recorded one or the
-    content stops moving."""
+    what the user saw after it does not. Swipe again until the screen matches the recorded one and the
+    control the next recorded tap (`then`) aims at shows, enabled — or the content stops moving."""
     from exerciser.evidence.trace import sha256_hex
 
     expected = ScreenSig.from_record(rec)
@@ -628,7 +705,8 @@ def scroll_until(session: Any, rec: dict[str, Any], perform: Callable[[], None])
                 "kinds": [k.kind for k in reading.kinds],
                 "extra": {"structure": state.structure},
             }
-            if screens_match(expected, ScreenSig.from_record(got))[0] or obs.xml == last:
+            seen = screens_match(expected, ScreenSig.from_record(got))[0]
+            if (seen and (then is None or usable(reading, then, scale))) or obs.xml == last:
                 return
             last = obs.xml
 
@@ -722,7 +800,7 @@ class TraceReplayer:
                 action["replay"] = {"of": rec.get("n")} | ({"resolved_by": method} if method else {})
                 before = s.current.state.id if s.current else None
                 if action.get("type") == "scroll":
-                    perform = scroll_until(s, rec, perform)
+                    perform = scroll_until(s, rec, perform, following_tap(self.run, rec), self.scale)
                 perform()
                 # let the device run until this step's recorded offset (self-correcting, never negative)
                 target = rec.get("device_time_ms", 0) - rec_origin
