@@ -37,7 +37,7 @@ WEBVIEW = "android.webkit.WebView"
 Values = dict[tuple[str, int], Any]
 SCROLL = -1
 SCROLL_END = -2  # on_scroll_end has run for this page / body
-SCROLL_CLASS = {"page": "android.widget.ScrollView", "list": "androidx.recyclerview.widget.RecyclerView"}
+SCROLL_CLASS = {"page": "android.widget.ScrollView", "recycler": "androidx.recyclerview.widget.RecyclerView"}
 
 
 def scroll_of(token: int, name: str, values: Values, cls: str = SCROLL_CLASS["page"]) -> Scroll:
@@ -153,7 +153,7 @@ def screen_window(model: AppModel, screen: Screen, token: int, values: Values, e
             )
         )
     # The page scrolls when its content is taller than the screen (a ScrollView, a RecyclerView for
-    # `scroll: list`, a ListActivity's ListView); while it fits, the dump shows the plain layout it is.
+    # `scroll: recycler`, a ListActivity's ListView); while it fits, the dump shows the plain layout it is.
     if screen.list:
         # ListActivity: a ListView android:id/list whose rows are simple_list_item_1 TextViews (text1)
         rows = [

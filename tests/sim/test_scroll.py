@@ -184,3 +184,18 @@ def test_model_errors_name_file_line_and_field(old, new, needle, field, words) -
     prefix, path, rest = info.value.message.split(": ", 2)
     line = next(i for i, ln in enumerate(bad.splitlines(), 1) if needle in ln)
     assert prefix == f"x/app.yaml:{line}" and path.endswith(field) and words in rest, info.value.message
+
+
+def test_a_list_activity_scrolls_as_its_list_view() -> None:
+    rows = "\n".join(f"      - {{type: text, text: Demo {i}, on_tap: [{{goto: two}}]}}" for i in range(30))
+    model = parse_app_model(
+        "package: com.example.listdemo\nlabel: Demos\nscreens:\n"
+        f"  one:\n    list: true\n    widgets:\n{rows}\n  two:\n    title: Two\n"
+    )
+    dev = VirtualDevice([model])
+    dev.app_start("com.example.listdemo")
+    box = scroller(dev)
+    assert box["class"] == "android.widget.ListView" and box["resource-id"] == "android:id/list"
+    assert "Demo 29" not in [n["text"] for n in dump(dev)]
+    dev.swipe(540, 2000, 540, 300, 20)
+    assert "Demo 29" in [n["text"] for n in dump(dev)]
