@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import Image
 
@@ -85,13 +85,13 @@ def scroll_nodes(root: Node) -> Iterator[Node]:
 class _Clip:
     end: int  # walk index after the container's subtree
     view: tuple[int, int, int, int]
-    band: tuple[int, int]  # rows saved before painting the subtree
-    saved: Image.Image | None = None
+    band: tuple[int, int]  # rows the subtree may paint
+    saved: list[tuple[int, Image.Image]] = field(default_factory=list)  # (top row, pixels) outside the view
 
 
 class ScrollClips:
-    """Paints a scrolled container's subtree clipped to its viewport: the rows outside it (a title above,
-    buttons below) are restored after the subtree is drawn."""
+    """Paints a scrolled container's subtree clipped to its viewport: the rows above and below it (a title,
+    buttons, the toolbar) are saved before the subtree is drawn and put back after."""
 
     def __init__(self, pending: dict[int, _Clip]):
         self.pending = pending
@@ -102,17 +102,15 @@ class ScrollClips:
         if clip is None:
             return
         y1, y2 = clip.band[0], min(clip.band[1], img.height)
-        clip.band = (y1, max(y2, y1 + 1))
-        clip.saved = img.crop((0, y1, img.width, clip.band[1]))
+        top, bottom = clip.view[1], clip.view[3]
+        clip.saved = [(a, img.crop((0, a, img.width, b))) for a, b in ((y1, top), (bottom, y2)) if b > a]
         self.active.append(clip)
 
     def leave(self, img: Image.Image, i: int) -> None:
         while self.active and self.active[-1].end == i + 1:
             clip = self.active.pop()
-            view = img.crop(clip.view)
-            assert clip.saved is not None
-            img.paste(clip.saved, (0, clip.band[0]))
-            img.paste(view, clip.view[:2])
+            for top, pixels in clip.saved:
+                img.paste(pixels, (0, top))
 
 
 def scroll_clips(root: Node, plan: object) -> ScrollClips:
