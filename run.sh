@@ -16,12 +16,14 @@ if [ -n "$need" ]; then
   $SUDO apt-get update -qq
   # What the main job needs (OCR, CJK fonts, video, adb), and what the tests need besides (aapt, redis, chromium).
   $SUDO apt-get install -y -qq tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng fonts-noto-cjk adb ffmpeg \
-    aapt redis-server chromium >/dev/null
+    aapt redis-server chromium libgl1 libglib2.0-0 >/dev/null
 fi
-if [ ! -x .venv/bin/exerciser ]; then
-  python3 -m venv .venv
+# (re)install when there is no venv yet, or the dependencies changed since the last install
+if [ ! -x .venv/bin/exerciser ] || [ pyproject.toml -nt .venv/.installed ]; then
+  [ -d .venv ] || python3 -m venv .venv
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e '.[dev]'
+  touch .venv/.installed
 fi
 if [ $# -eq 0 ]; then
   # A run never overwrites another: each gets its own folder.
