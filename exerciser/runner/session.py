@@ -110,7 +110,6 @@ class Session:
         self.read_hits = 0  # captures whose reading was reused
         self._readings: dict[tuple[str, str, str, str], tuple[ScreenReading, ScreenState]] = {}
         self.jumped_ms = 0
-        self.tap_done_ms: int | None = None  # see tap(stamp=True)
         self.events_log: list[tuple[int, DeviceEvent]] = []  # (step number, event), whole run
         self.clock_moves: list[dict[str, Any]] = []  # each advance: seconds and how the time passed
         self.parked_s = 0.0  # wall seconds of long waits the clock could not skip (not the run's work)
@@ -251,9 +250,7 @@ class Session:
     def wait(self, seconds: float, note: str = "") -> Step:
         return self._do({"type": "wait", "seconds": seconds}, lambda: None, seconds, note)
 
-    def tap(self, c: Control, note: str = "", settle: float | None = None, stamp: bool = False) -> Step:
-        """Tap `c`. With `stamp`, `tap_done_ms` is the device clock right after the tap went through
-        (before settling): a request the tap's handler made is logged by then, however slow the link."""
+    def tap(self, c: Control, note: str = "", settle: float | None = None) -> Step:
         x, y = c.point
         action = {
             "type": TAP,
@@ -262,14 +259,9 @@ class Session:
             "selector": c.selector.to_json(),
             "point": [x, y],
         }
-
-        def perform() -> None:
-            self.device.tap(x, y)
-            if stamp:
-                self.tap_done_ms = self.device.now_ms()
-
-        self.tap_done_ms = None
-        step = self._do(action, perform, self.settle_s if settle is None else settle, note)
+        step = self._do(
+            action, lambda: self.device.tap(x, y), self.settle_s if settle is None else settle, note
+        )
         if not step.refused:
             self.taps += 1
         return step
