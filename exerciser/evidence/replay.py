@@ -53,6 +53,7 @@ from exerciser.evidence.compare import (
 )
 from exerciser.paths import safe_id
 from exerciser.report.model import RunFolder, load_run
+from exerciser.safety import ActionRefused
 
 DEFAULT_SETTLE = {"app_start": 1.5, "app_stop": 0.2, "app_clear": 0.2, "advance_clock": 0.2, "observe": 0.0}
 TAP_TYPES = ("tap", "long_press")
@@ -719,6 +720,7 @@ def recorded_action(
     """(action as it will be recorded, the call that performs it on `dev`, how a tap was resolved) for
     the recorded step `rec`, on the screen `current` (a runner Step) of the replaying device."""
     a = dict(rec.get("action") or {})
+    a.pop("refused", None)  # the guard judges again on this device; its word is recorded anew
     t = a.get("type", "")
     if t in TAP_TYPES:
         if current is None:
@@ -779,7 +781,9 @@ class TraceReplayer:
         self.scale = _scale(run, device)
 
     def _perform(self, rec: dict[str, Any]) -> tuple[dict[str, Any], Callable[[], None], str]:
-        return recorded_action(self.device, self.session.current, rec, self.scale, self.package)
+        # through the session's guarded device: a replay on a phone never performs what the guard
+        # refuses (a refused step of the recording is refused again, and recorded as such)
+        return recorded_action(self.session.device, self.session.current, rec, self.scale, self.package)
 
     def run_all(self, stop_on_divergence: bool = True) -> ReplayResult:
         t_wall = time.perf_counter()
@@ -801,14 +805,20 @@ class TraceReplayer:
                 before = s.current.state.id if s.current else None
                 if action.get("type") == "scroll":
                     perform = scroll_until(s, rec, perform, following_tap(self.run, rec), self.scale)
-                perform()
-                # let the device run until this step's recorded offset (self-correcting, never negative)
-                target = rec.get("device_time_ms", 0) - rec_origin
-                settle = max(0.0, (target - (self.device.now_ms() - replay_origin)) / 1000)
-                if settle > 0:
-                    self.device.wait(settle)
+                note = rec.get("note", "")
+                try:
+                    perform()
+                except ActionRefused as exc:  # not performed, as in the recording: the screen stays
+                    j = exc.judgement.to_json()
+                    action, note = {**action, "refused": j}, f"REFUSED by the safety guard: {j['reason']}"
+                else:
+                    # let the device run until this step's recorded offset (self-correcting, never negative)
+                    target = rec.get("device_time_ms", 0) - rec_origin
+                    settle = max(0.0, (target - (self.device.now_ms() - replay_origin)) / 1000)
+                    if settle > 0:
+                        self.device.wait(settle)
                 s.actions += 1
-                step = s._record(action, before, rec.get("note", ""))
+                step = s._record(action, before, note)
                 if not checker.check(rec, step, method) and stop_on_divergence:
                     break
         finally:

@@ -30,7 +30,16 @@ PROFILE, LOCALE = "api33", "zh-CN"
 SCALE = 150.0  # device seconds per wall second: the whole phone runs faster, latencies included
 # The protocol's windows, shortened (both are settable conventions) so that a real wait fits a test: the
 # longest wait (past the window, plus an hour) is then ~1.7 device hours = ~41 wall seconds.
-RULES = {"reprompt_window_hours": 1, "relaunch_gap_minutes": 2}
+# The relaunch schedule inside the window shrinks with it; and a tap's round trip over adb (a few ms of
+# host time) lasts seconds of device time at this scale, so the window that puts a request down to the tap
+# grows by the same factor (300 ms on a phone).
+RULES = {
+    "reprompt_window_hours": 1,
+    "relaunch_gap_minutes": 2,
+    "relaunch_2_hours": 0.25,
+    "relaunch_3_hours": 0.5,
+    "request_tap_window_ms": 300 * 100,
+}
 
 
 def suite():

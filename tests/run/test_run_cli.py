@@ -82,14 +82,16 @@ def test_rules_file_changes_a_convention(tmp_path):
     assert proc.returncode == 1
     cat = verdict(tmp_path / "default" / "d")["categories"]["8"]
     assert (cat["verdict"], cat["figure"]) == ("violation", 7)
-    assert [r["id"] for r in cat["rules"]] == ["8.deletion_too_deep"]
+    # too deep, and its page says the account is removed after 30 days (22 working days, over 15)
+    assert sorted(r["id"] for r in cat["rules"]) == ["8.deletion_processing_time", "8.deletion_too_deep"]
 
     rules = tmp_path / "rules.yaml"
     rules.write_text("deletion_max_taps: 7\n", encoding="utf-8")
     proc = exerciser("run", str(sc), "--out", str(tmp_path / "seven"), "--rules", str(rules), "--quiet")
-    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert proc.returncode == 1, proc.stdout[-2000:]
     cat = verdict(tmp_path / "seven" / "d")["categories"]["8"]
-    assert (cat["verdict"], cat["figure"]) == ("compliant", 7)
+    assert (cat["verdict"], cat["figure"]) == ("violation", 7)
+    assert [r["id"] for r in cat["rules"]] == ["8.deletion_processing_time"]  # 7 taps are within 7
     run = json.loads((tmp_path / "seven" / "d" / "run.json").read_text(encoding="utf-8"))
     th = run["rules"]["thresholds"]["deletion_max_taps"]
     assert th["value"] == 7 and th["default"] == 5 and th["kind"] == "convention"
