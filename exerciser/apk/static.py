@@ -206,6 +206,13 @@ def write_junit(path: Path, chk: StaticCheck) -> Path:
         ts.set(k, v)
     root = ET.Element("testsuites", {"name": f"exerciser check {a.package}", **counts})
     root.append(ts)
+    return write_xml(root, path)
+
+
+def write_xml(root: Any, path: str | Path) -> Path:
+    """An indented XML document (an ElementTree element) at `path`, its folder made: a JUnit report."""
+    import xml.etree.ElementTree as ET
+
     ET.indent(root)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -94,11 +94,9 @@ def write_junit(path: Path, result) -> Path:
     root = ET.Element("testsuites", {k: ts.get(k, "0") for k in ("tests", "failures", "skipped", "errors")})
     root.set("name", f"exerciser check {result.app}")
     root.append(ts)
-    ET.indent(root)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
-    return path
+    from exerciser.apk.static import write_xml
+
+    return write_xml(root, path)
 
 
 def register(cli: click.Group) -> None:
