@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -178,7 +178,10 @@ def suite() -> list[Scenario]:
     from exerciser import SCENARIOS_DIR
     from exerciser.scenario import load_scenario
 
-    return [load_scenario(SCENARIOS_DIR / f"{a}.yaml") for a in SUITE]
+    # a tap's adb round trip lasts CLOCK_SCALE times longer in device time: so does the window that puts
+    # a permission request down to the tap (300 ms on a phone)
+    rules = {"request_tap_window_ms": 300 * CLOCK_SCALE}
+    return [replace(load_scenario(SCENARIOS_DIR / f"{a}.yaml"), rules=rules) for a in SUITE]
 
 
 def _run_app_or_skip():
