@@ -6,7 +6,9 @@ CHECKOUT holds public checkouts of the two projects (never copied into this repo
 `CHECKOUT/uiautomator2` (https://github.com/openatx/uiautomator2) and `CHECKOUT/adbutils`
 (https://github.com/openatx/adbutils). Their tests run with the uiautomator2 and adbutils installed
 here (the checkouts give only the tests), against one virtual device that runs the stand-in app models
-of `tests/device/client_apps/`, through a private real adb server on a free port. Prints each test's
+of `tests/device/client_apps/`, through a real adb server the script starts: on adb's default port 5037
+as on a user's machine (some tests hard-code it), or on a free port when another server holds 5037 (those
+tests are then reported skipped, with the reason). Prints each test's
 pass / fail / skip with the reason, and the tests known not to pass on a virtual device with theirs
 (`tests/device/client_apps/exceptions.yaml`).
 """
@@ -28,6 +30,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 APPS = ROOT / "tests" / "device" / "client_apps"
+ADB_DEFAULT_PORT = 5037
 SUITES = {  # suite -> (project folder, tests folder)
     "demo_tests": ("uiautomator2", "demo_tests"),
     "mobile_tests": ("uiautomator2", "mobile_tests"),
@@ -48,25 +51,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def wait_listening(port: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
+        if listening(port):
+            return
         time.sleep(0.1)
     raise SystemExit(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
 
 
 class Rig:
-    """`exerciser sim serve` with the stand-in apps and a private adb server connected to it."""
+    """`exerciser sim serve` with the stand-in apps and its own adb server connected to it."""
 
     def __init__(self, profile: str, adb_port: int = 0) -> None:
         self.dev_port = free_port()
-        self.adb_port = adb_port or free_port()
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", self.adb_port)) == 0:  # never borrow (and kill) another server
-                raise SystemExit(f"an adb server already listens on 127.0.0.1:{self.adb_port}")
+        # adb's default port, as on a user's machine, when nobody listens there; else a free one
+        self.adb_port = adb_port or (ADB_DEFAULT_PORT if not listening(ADB_DEFAULT_PORT) else free_port())
+        if listening(self.adb_port):  # never borrow (and kill) another server
+            raise SystemExit(f"an adb server already listens on 127.0.0.1:{self.adb_port}")
         self.serial = f"127.0.0.1:{self.dev_port}"
         self.env = dict(os.environ, ANDROID_ADB_SERVER_PORT=str(self.adb_port))
         exe = Path(sys.executable).with_name("exerciser")
@@ -100,7 +107,7 @@ class Rig:
 
 
 # tests that connect to an adb server at 127.0.0.1:5037 whatever the environment says: run only when the
-# private server is there (--adb-port 5037), never against another user's server
+# rig's own server is there (5037 was free), never against another user's server
 DEFAULT_PORT_TESTS = {
     "e2etests": (
         "test_adb.py::test_server_version",
@@ -116,7 +123,7 @@ def run_suite(rig: Rig, checkout: Path, suite: str, extra: list[str]) -> list[Ou
     tests = checkout / project / folder
     if not tests.is_dir():
         raise SystemExit(f"no {tests}: check out {project} there")
-    deselect = DEFAULT_PORT_TESTS.get(suite, ()) if rig.adb_port != 5037 else ()
+    deselect = DEFAULT_PORT_TESTS.get(suite, ()) if rig.adb_port != ADB_DEFAULT_PORT else ()
     extra = [*extra, *(f"--deselect={t}" for t in deselect)]  # node ids relative to --rootdir
     with tempfile.TemporaryDirectory(prefix=f"client-{suite}-") as tmp:
         junit = Path(tmp) / "junit.xml"
@@ -142,7 +149,7 @@ def run_suite(rig: Rig, checkout: Path, suite: str, extra: list[str]) -> list[Ou
         subprocess.run(cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if not junit.exists():
             raise SystemExit(f"{suite}: pytest wrote no report")
-        why = "not run: hard-codes the adb server 127.0.0.1:5037 (use --adb-port 5037)"
+        why = f"not run: hard-codes adb's port 5037, which another server holds (rig on {rig.adb_port})"
         return parse_junit(junit, tests) + [Outcome(t, "skip", why) for t in deselect]
 
 
@@ -168,7 +175,10 @@ def main() -> int:
     ap.add_argument("--profile", default="api33")
     ap.add_argument("-k", dest="keyword", help="pytest -k expression")
     ap.add_argument(
-        "--adb-port", type=int, default=0, help="port of the private adb server (default: a free one)"
+        "--adb-port",
+        type=int,
+        default=0,
+        help="port of the rig's adb server (default: 5037 when free, else a free one)",
     )
     args = ap.parse_args()
     known = yaml.safe_load((APPS / "exceptions.yaml").read_text(encoding="utf-8")) or {}

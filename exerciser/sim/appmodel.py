@@ -45,6 +45,7 @@ VERBS = (
     "toast",
     "decr",
     "cancel",
+    "sum",
 )
 # Keys that only make sense next to their verb.
 PARTNERS = {
@@ -54,11 +55,13 @@ PARTNERS = {
     "else": "if",
     "do": "after",
     "name": "after",
+    "into": "sum",
 }
 COND_KINDS = ("state", "since", "granted", "denied", "should_show_rationale", "checked", "all", "any", "not")
 COND_OPS = ("equals", "gte", "lte")
 BUILTIN_STATE = {"launches": 0}
-TEMPLATE = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")  # "跳过 {skip_left}" in a widget's text
+# "跳过 {skip_left}" or "Scale: {scale:.2f}" (a Python format spec) in a widget's text
+TEMPLATE = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)(?::([^{}]*))?\}")
 
 
 class AppModelError(UserError):
@@ -108,6 +111,17 @@ class Widget:
     visible_if: Cond | None = None  # shown only while this holds (e.g. logged in)
     password: bool = False  # input: masked (password="true", text as dots)
     place: str = ""  # fill | top_left | top_right | bottom_left | bottom_right: out of the flow
+    zoom: Zoom | None = None  # pinch-to-zoom: a two-finger gesture scales this number
+
+
+@dataclass(frozen=True)
+class Zoom:
+    """A transformable view (Compose detectTransformGestures): each move of a two-finger gesture
+    multiplies `var` by its zoom change, clamped to [min, max]."""
+
+    var: str
+    min: float = 0.0
+    max: float = float("inf")
 
 
 @dataclass(frozen=True)
@@ -334,11 +348,14 @@ class _Checker:
         self.state = dict(BUILTIN_STATE) | dict(data.get("state") or {}) | dict(data.get("memory") or {})
         self.timers = set(_timer_names(data))
         self.toggles: set[str] = set()
+        self.inputs: set[str] = set()
         for kind in ("screens", "dialogs"):
             for obj in (data.get(kind) or {}).values():
                 for w in (obj or {}).get("widgets") or []:
                     if w.get("type") in ("checkbox", "switch") and w.get("id"):
                         self.toggles.add(w["id"])
+                    if w.get("type") == "input" and w.get("id"):
+                        self.inputs.add(w["id"])
 
     def fail(self, path: list[Any], msg: str) -> AppModelError:
         return self.loc.error(path, msg)
@@ -438,8 +455,15 @@ class _Checker:
             for key in ("enabled_if", "visible_if"):
                 if key in w:
                     self.cond(w[key], path + [i, key])
+            zoom = w.get("zoom")
+            if zoom is not None:
+                val = self.state.get(zoom["var"])
+                if not isinstance(val, int | float) or isinstance(val, bool) or zoom["var"] == "launches":
+                    raise self.fail(path + [i, "zoom", "var"], f"{zoom['var']!r} is not a number state key")
+                if zoom.get("min", 0) > zoom.get("max", float("inf")):
+                    raise self.fail(path + [i, "zoom"], "min is above max")
             for key in ("text", "subtitle"):
-                for name in TEMPLATE.findall(str(w.get(key) or "")):
+                for name, _ in TEMPLATE.findall(str(w.get(key) or "")):
                     if name not in self.state:
                         raise self.fail(
                             path + [i, key], self._unknown("state key {" + name + "}", name, set(self.state))
@@ -494,6 +518,14 @@ class _Checker:
             raise self.fail(path + [verb], f"{v!r} is not an integer state key")
         if verb == "stamp" and not self._int_key(v):
             raise self.fail(path + ["stamp"], f"{v!r} is not an integer state key")
+        if verb == "sum":
+            if "into" not in a:
+                raise self.fail(path, "'sum' needs 'into'")
+            for j, wid in enumerate(v):
+                if wid not in self.inputs:
+                    raise self.fail(path + ["sum", j], self._unknown("input id", wid, self.inputs))
+            if a["into"] not in self.inputs:
+                raise self.fail(path + ["into"], self._unknown("input id", a["into"], self.inputs))
         if verb == "cancel" and v not in self.timers:
             raise self.fail(path + [verb], self._unknown("timer", v, self.timers))
         if verb == "if":
@@ -590,6 +622,8 @@ def _build(d: dict[str, Any], loc: _Located, app_id: str) -> AppModel:
             arg = a[verb]
             if verb == "request":
                 arg = (arg,) if isinstance(arg, str) else tuple(arg)
+            if verb == "sum":  # (input ids to add, input id written)
+                arg = (tuple(arg), a["into"])
             out.append(
                 Action(
                     verb=verb,
@@ -628,6 +662,7 @@ def _build(d: dict[str, Any], loc: _Located, app_id: str) -> AppModel:
                     visible_if=cond(w["visible_if"]) if "visible_if" in w else None,
                     password=w.get("password", False),
                     place=w.get("place", ""),
+                    zoom=Zoom(**w["zoom"]) if "zoom" in w else None,
                 )
             )
         return tuple(out)

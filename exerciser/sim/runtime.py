@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -43,6 +44,7 @@ from exerciser.sim import profiles as P
 from exerciser.sim import screens as S
 from exerciser.sim import scroll as SC
 from exerciser.sim import sysui
+from exerciser.sim import transform as T
 from exerciser.sim.appmodel import Action, AppModel, AppModelError, Cond
 from exerciser.sim.ui import Frame, Node, Window
 
@@ -359,6 +361,43 @@ class VirtualDevice:
             new = SC.scrolled(node, SC.gesture_delta(y1 - y2, duration_ms))
             self._set_scroll(node.scroll.handle, new)
         self._advance(duration_ms + self._cost("tap"))
+
+    def multi_touch(self, frames: Sequence[dict[int, tuple[float, float]]], duration_ms: int = 0) -> None:
+        """A multi-finger gesture, as injected MotionEvents (see `transform`: the fingers down at each
+        event). The transformable view (`zoom`) under the first finger takes it; other views ignore
+        a second finger, so it changes nothing but time."""
+        first = frames[0].get(0) if frames else None
+        if first is not None:
+            self._check_xy(int(first[0]), int(first[1]))
+            target = self._zoom_target(int(first[0]), int(first[1]))
+            if target is not None:
+                app, act, zoom = target
+                slop = 8 * self._info.density / 160  # ViewConfiguration's touch slop, 8 dp
+                store = app.memory if zoom.var in app.model.memory else app.state
+                old = float(store.get(zoom.var) or 0.0)
+                new = T.apply_zoom(old, T.zoom_changes(frames, slop), zoom.min, zoom.max)
+                if new != old:
+                    store[zoom.var] = new
+                    self._changed()
+        self._advance(max(int(duration_ms), 1) + self._cost("tap"))
+
+    def _zoom_target(self, x: int, y: int):
+        """(app, activity, zoom) of the innermost `zoom` widget of the top screen under (x, y)."""
+        task = self._front_task()
+        if task is None or self._crash is not None or not isinstance(task.top, ScreenAct):
+            return None
+        frame = self.frame()
+        self._render().hit_test(frame, x, y)  # lays the frame out: bounds below
+        app, act = self._apps[task.package], task.top
+        best = None
+        for node in frame.top.root.walk():
+            a, b = node.action, node.bounds
+            if not (isinstance(a, tuple) and a[0] == "w" and a[1] == act.token and b is not None):
+                continue
+            if b[0] <= x < b[2] and b[1] <= y < b[3]:
+                zoom = self._widget(app, act, (a[2], a[3])).zoom
+                best = (app, act, zoom) if zoom is not None else best
+        return best
 
     def _set_scroll(self, handle: object, offset: int) -> None:
         token, name = handle  # type: ignore[misc]
@@ -1165,7 +1204,31 @@ class VirtualDevice:
             task.acts.append(SettingsAct(self._token(), app.package))
         elif v == "toast":
             self.toasts.append((self._clock, app.package, str(a.arg)))
+        elif v == "sum" and top is not None:
+            self._sum_inputs(app, top, *a.arg)
         self._changed()
+
+    def _sum_inputs(self, app: AppRt, act: ScreenAct, ids: tuple[str, ...], into: str) -> None:
+        """Input fields of the screen (or its top dialog) read as integers, their sum written into `into`:
+        Kotlin's `text.toIntOrNull() ?: 0`, so a field that is not a whole number adds 0."""
+        where = [act.dialogs[-1]] if act.dialogs else []
+        keys: dict[str, tuple[str, int]] = {}
+        for dialog in ["", *where]:
+            items = (
+                S.dialog_widgets(app.model.dialogs[dialog])
+                if dialog
+                else app.model.screens[act.screen].widgets
+            )
+            keys.update({w.id: (dialog, i) for i, w in enumerate(items) if w.type == "input" and w.id})
+        if into not in keys:
+            return
+        total = 0
+        for wid in ids:
+            if wid in keys:
+                text = str(act.values.get(keys[wid], self._widget(app, act, keys[wid]).text))
+                n = int(text) if re.fullmatch(r"[+-]?\d+", text) else 0
+                total += n if -(2**31) <= n < 2**31 else 0  # toIntOrNull: null beyond Int
+        act.values[keys[into]] = str((total + 2**31) % 2**32 - 2**31)  # Int addition wraps
 
     def _cond(self, app: AppRt, c: Cond | None) -> bool:
         if c is None:

@@ -8,6 +8,7 @@ tuples the runtime routes back to the widget.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -60,10 +61,21 @@ class Env:
     def text(self, s: str) -> str:
         if "{" not in s:
             return s
-        return TEMPLATE.sub(lambda m: str(self.vars[m[1]]) if m[1] in self.vars else m[0], s)
+        return TEMPLATE.sub(lambda m: _fill(m, self.vars), s)
 
 
 NO_ENV = Env()
+
+
+def _fill(m: re.Match, values: Mapping[str, Any]) -> str:
+    """One `{key}` / `{key:spec}` of a text: the value (formatted by the spec), or the braces as they are
+    for an unknown key or a spec the value does not take."""
+    if m[1] not in values:
+        return m[0]
+    try:
+        return format(values[m[1]], m[2]) if m[2] else str(values[m[1]])
+    except (TypeError, ValueError):
+        return m[0]
 
 
 def widget_node(

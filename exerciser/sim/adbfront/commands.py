@@ -493,8 +493,12 @@ def make_commands(phone: Phone) -> dict[str, Command]:
 
     # --- processes, time, logs ---------------------------------------------------------------------
     def pidof(ctx: Ctx) -> int:
-        pids = [phone.pid_of(p) for p in ctx.argv[1:] if not p.startswith("-")]
-        pids = [str(p) for p in pids if p]
+        """toybox pidof: the processes named so (apps by package, and system_server, zygote64, adbd...)."""
+        from exerciser.sim.adbfront.sysinfo import processes
+
+        names = [p for p in ctx.argv[1:] if not p.startswith("-")]
+        procs = [p for p in processes(phone, 0) if p.pid]
+        pids = [str(p.pid) for n in names for p in procs if p.name == n]
         if not pids:
             return 1
         ctx.print(" ".join(pids))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from exerciser.device.contract import DeviceEvent, EventKind
+from exerciser.sim.adbfront import chatter
 from exerciser.sim.adbfront.phone import Phone
 from exerciser.sim.adbfront.shell import Ctx
 
@@ -64,10 +65,14 @@ def records(phone: Phone, since_ms: int = 0) -> list[Record]:
                         )
             else:
                 out += _generic(e)
-        # lines processes logged themselves (`log`, am's START lines), merged in time order
+        # lines processes logged themselves (`log`, am's START lines) and the system's own chatter,
+        # merged in time order
         logged = [Record(ms, buf, pid, pid, lvl, tag, msg) for ms, buf, pid, lvl, tag, msg in phone.logs]
+        logged = [r for r in logged if r.ms >= since_ms]
+        if use_sim:
+            logged += [Record(*line) for line in chatter.lines(phone, since_ms, phone.now_ms())]
         if logged:
-            out = sorted(out + [r for r in logged if r.ms >= since_ms], key=lambda r: r.ms)
+            out = sorted(out + logged, key=lambda r: r.ms)
     return out
 
 

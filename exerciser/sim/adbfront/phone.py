@@ -562,6 +562,12 @@ class Phone:
                 return
             self.call("swipe", x1, y1, x2, y2, duration_ms)
 
+    def multi_touch(self, frames: list[dict[int, tuple[float, float]]], duration_ms: int) -> None:
+        """A multi-finger gesture (sim.transform's touch frames), for the app in front."""
+        with self.lock:
+            if self.state.screen_on and not self.state.locked and not self.state.shade:
+                self.call("multi_touch", frames, duration_ms)
+
     def type_text(self, text: str) -> None:
         with self.lock:
             if self.state.screen_on and not self.state.locked:

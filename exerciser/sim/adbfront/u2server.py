@@ -19,6 +19,7 @@ from exerciser.device.contract import DeviceError, Key
 from exerciser.sim.adbfront import u2scroll
 from exerciser.sim.adbfront.phone import KEYCODES, Phone
 from exerciser.sim.adbfront.wire import Stream, StreamClosed
+from exerciser.sim.transform import two_pointer_frames
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +236,52 @@ def _inject(phone: Phone, action: int, x, y, meta: int = 0) -> bool:
         else:
             phone.swipe(x0, y0, int(x), int(y), 300)
     return True
+
+
+FINGER_TOUCH_HALF_WIDTH = 20  # androidx.test.uiautomator UiObject: the fingers' gap at the centre
+
+
+def _two_pointer(phone: Phone, p1: dict, p2: dict, e1: dict, e2: dict, steps: int) -> bool:
+    """UiObject.performTwoPointerGesture: steps + 2 points per finger, `step = (end - start) / steps` in
+    int arithmetic (Point holds ints), then performMultiPointerGesture's events, 5 ms per move."""
+    steps = int(steps) or 1
+    tracks = []
+    for (sx, sy), (ex, ey) in (
+        ((p1["x"], p1["y"]), (e1["x"], e1["y"])),
+        ((p2["x"], p2["y"]), (e2["x"], e2["y"])),
+    ):
+        sx, sy, ex, ey = int(sx), int(sy), int(ex), int(ey)
+        dx, dy = int((ex - sx) / steps), int((ey - sy) / steps)  # Java int division truncates
+        tracks.append([(sx + dx * i, sy + dy * i) for i in range(steps + 1)] + [(ex, ey)])
+    phone.multi_touch(two_pointer_frames(*tracks), steps * 5)
+    _gesture_time(phone, steps * 5)
+    return True
+
+
+def _pinch(phone: Phone, sel: dict, percent: int, steps: int, inward: bool) -> bool:
+    """UiObject.pinchIn / pinchOut: two fingers on the object's horizontal centre line, between its
+    edges (`percent` of its half width out) and 20 px either side of its centre."""
+    if not 0 <= int(percent) <= 100:
+        raise RpcError(-32001, "java.lang.IllegalArgumentException: Percent must be between 0 and 100")
+    node = _find(phone, sel)
+    if node is None:
+        raise _not_found(sel)
+    b = _bounds(node)
+    width = b["right"] - b["left"]
+    if width <= FINGER_TOUCH_HALF_WIDTH * 2:
+        raise RpcError(-32001, "java.lang.IllegalStateException: Object width is too small for operation")
+    cx, cy = (b["left"] + b["right"]) // 2, (b["top"] + b["bottom"]) // 2  # Rect.centerX/Y
+    out = int((width // 2) * (int(percent) / 100))
+    edge = ({"x": cx - out, "y": cy}, {"x": cx + out, "y": cy})
+    centre = ({"x": cx - FINGER_TOUCH_HALF_WIDTH, "y": cy}, {"x": cx + FINGER_TOUCH_HALF_WIDTH, "y": cy})
+    start, end = (edge, centre) if inward else (centre, edge)
+    return _two_pointer(phone, *start, *end, steps)
+
+
+def _gesture(phone: Phone, sel: dict, s1: dict, s2: dict, e1: dict, e2: dict, steps: int = 100) -> bool:
+    """gesture(selector, start1, start2, end1, end2, steps): screen points; UiObject's
+    performTwoPointerGesture never looks the object up."""
+    return _two_pointer(phone, s1, s2, e1, e2, steps)
 
 
 def _device_info(phone: Phone) -> dict:
@@ -508,6 +555,9 @@ _METHODS = {
     "pressKey": _press_key,
     "pressKeyCode": _press_keycode,
     "injectInputEvent": _inject,
+    "pinchIn": lambda p, sel, percent=100, steps=50: _pinch(p, sel, percent, steps, inward=True),
+    "pinchOut": lambda p, sel, percent=100, steps=50: _pinch(p, sel, percent, steps, inward=False),
+    "gesture": _gesture,
     "deviceInfo": _device_info,
     "setClipboard": _set_clipboard,
     "getClipboard": _get_clipboard,
