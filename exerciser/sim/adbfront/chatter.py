@@ -11,6 +11,7 @@ they follow the device clock (a clock set forward brings no flood: logd keeps on
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 # (ms, buffer, pid, tid, level, tag, message): the shape of a logcat record
 Line = tuple[int, str, int, int, str, str, str]
+Keep = Callable[[str, str, str], bool]  # (buffer, tag, level) -> does the reader want such lines
 
 
 @dataclass(frozen=True)
@@ -115,15 +117,18 @@ def _block(seed: int, index: int, block: int) -> tuple[tuple[int, str], ...]:
         out.append((t, msg))
 
 
-def lines(phone: Phone, since_ms: int, until_ms: int) -> list[Line]:
-    """The system's own log lines from `since_ms` to `until_ms` (device ms), oldest first."""
+def lines(phone: Phone, since_ms: int, until_ms: int, keep: Keep | None = None) -> list[Line]:
+    """The system's own log lines from `since_ms` to `until_ms` (device ms), oldest first; only the
+    sources `keep` wants are drawn (a reader filtering by tag costs nothing)."""
     retain_s, sources = _table()
     start = max(since_ms, until_ms - retain_s * 1000, phone.boot_ms)
     api = phone.info.api_level
     seed = int(getattr(phone, "port", 0) or 0)
     out: list[Line] = []
     for i, src in enumerate(sources):
-        if not src.api[0] <= api <= src.api[1]:
+        if not src.api[0] <= api <= src.api[1] or (
+            keep is not None and not keep(src.buffer, src.tag, src.level)
+        ):
             continue
         pid = phone.pid_of("android" if src.process == "system_server" else src.process)
         if pid is None:

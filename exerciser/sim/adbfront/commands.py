@@ -13,13 +13,13 @@ import re
 import threading
 import time
 
-from exerciser.device.contract import DeviceLost, Key
+from exerciser.device.contract import DeviceError, DeviceLost, Key
 from exerciser.sim.adbfront import dumpsys, syspkgs
 from exerciser.sim.adbfront.keyguard import KEYGUARD_WINDOW, SYSTEMUI
 from exerciser.sim.adbfront.phone import KEYCODES, SYSTEM_SERVER_PID, Phone
 from exerciser.sim.adbfront.pmcmd import PackageManagerCommand
 from exerciser.sim.adbfront.shell import BUILTINS, Command, Ctx
-from exerciser.sim.adbfront.sysinfo import ADBD_PID, Proc, make_system_commands
+from exerciser.sim.adbfront.sysinfo import ADBD_PID, Proc, make_system_commands, native_processes
 
 U2_MAIN = "com.wetest.uia2.Main"
 SYSTEM_IME = "com.android.inputmethod.latin/.LatinIME"  # the image's own keyboard (LatinIME)
@@ -494,11 +494,14 @@ def make_commands(phone: Phone) -> dict[str, Command]:
     # --- processes, time, logs ---------------------------------------------------------------------
     def pidof(ctx: Ctx) -> int:
         """toybox pidof: the processes named so (apps by package, and system_server, zygote64, adbd...)."""
-        from exerciser.sim.adbfront.sysinfo import processes
-
-        names = [p for p in ctx.argv[1:] if not p.startswith("-")]
-        procs = [p for p in processes(phone, 0) if p.pid]
-        pids = [str(p.pid) for n in names for p in procs if p.name == n]
+        pids = []
+        for name in (a for a in ctx.argv[1:] if not a.startswith("-")):
+            try:
+                pid = phone.pid_of(name)
+            except DeviceError:  # no such package: maybe a native process
+                pid = next((p.pid for p in native_processes() if p.name == name), None)
+            if pid:
+                pids.append(str(pid))
         if not pids:
             return 1
         ctx.print(" ".join(pids))

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from exerciser.device.contract import DeviceEvent, EventKind
 from exerciser.sim.adbfront import chatter
-from exerciser.sim.adbfront.phone import Phone
+from exerciser.sim.adbfront.phone import SYSTEM_SERVER_PID, Phone
 from exerciser.sim.adbfront.shell import Ctx
 
 _LINE = re.compile(r"^(\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) +(\d+) +(\d+) ([VDIWEF]) (.+?): (.*)$")
@@ -37,8 +37,13 @@ def _tz_offset_min(phone: Phone) -> int:
     return int(getattr(phone.device, "tz_offset_min", 0) or 0)
 
 
-def records(phone: Phone, since_ms: int = 0) -> list[Record]:
+def records(
+    phone: Phone, since_ms: int = 0, chatter_from: int = 0, keep: chatter.Keep | None = None
+) -> list[Record]:
+    """The device's records from `since_ms` on; the system's chatter from `chatter_from` on, of the
+    sources `keep` lets through (drawn after the phone's lock is released: it holds no device state)."""
     with phone.lock:
+        now = phone.now_ms()
         events = phone.device.events(since_ms)
         out: list[Record] = []
         try:
@@ -52,11 +57,13 @@ def records(phone: Phone, since_ms: int = 0) -> list[Record]:
                 for buf, line in sim_logcat.event_lines(phone.device, e):
                     m = _LINE.match(line)
                     if m:
+                        pid = int(m.group(2))
                         out.append(
                             Record(
                                 e.time_ms,
                                 buf,
-                                int(m.group(2)),
+                                # system_server is the process `ps` and `pidof` show on this phone
+                                SYSTEM_SERVER_PID if pid == sim_logcat.SYSTEM_SERVER else pid,
                                 int(m.group(3)),
                                 m.group(4),
                                 m.group(5),
@@ -69,11 +76,9 @@ def records(phone: Phone, since_ms: int = 0) -> list[Record]:
         # merged in time order
         logged = [Record(ms, buf, pid, pid, lvl, tag, msg) for ms, buf, pid, lvl, tag, msg in phone.logs]
         logged = [r for r in logged if r.ms >= since_ms]
-        if use_sim:
-            logged += [Record(*line) for line in chatter.lines(phone, since_ms, phone.now_ms())]
-        if logged:
-            out = sorted(out + logged, key=lambda r: r.ms)
-    return out
+    if use_sim:
+        logged += [Record(*ln) for ln in chatter.lines(phone, max(since_ms, chatter_from), now, keep)]
+    return sorted(out + logged, key=lambda r: r.ms) if logged else out
 
 
 def _generic(e: DeviceEvent) -> list[Record]:
@@ -239,7 +244,10 @@ def logcat_command(phone: Phone, ctx: Ctx) -> int:
             return False
         return regex is None or regex.search(r.msg) is not None
 
-    recs = [r for r in records(phone) if wanted(r)]
+    def source_wanted(buffer: str, tag: str, level: str) -> bool:
+        return wanted(Record(floor, buffer, 0, 0, level, tag, "")) if regex is None else buffer in buffers
+
+    recs = [r for r in records(phone, 0, floor, source_wanted) if wanted(r)]
     if tail is not None:
         recs = recs[-tail:] if tail else []
     if max_count is not None:
@@ -263,7 +271,11 @@ def logcat_command(phone: Phone, ctx: Ctx) -> int:
     shown = {(r.ms, r.tag, r.msg) for r in recs if r.ms == last}
     while not session.stream.peer_closed:
         time.sleep(0.1)
-        new = [r for r in records(phone, last) if wanted(r) and (r.ms, r.tag, r.msg) not in shown]
+        new = [
+            r
+            for r in records(phone, last, floor, source_wanted)
+            if wanted(r) and (r.ms, r.tag, r.msg) not in shown
+        ]
         for r in new:
             if max_count is not None and count >= max_count:
                 return 0

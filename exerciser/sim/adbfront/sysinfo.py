@@ -37,14 +37,19 @@ def user_name(uid: int) -> str:
     return fixed.get(uid, f"u0_a{uid - 10000}" if uid >= 10000 else str(uid))
 
 
-def processes(phone: Phone, shell_pid: int) -> list[Proc]:
-    procs = [
+def native_processes() -> list[Proc]:
+    """The processes that are no app: init, the kernel's thread daemon, zygote, system_server, adbd."""
+    return [
         Proc("root", 1, 0, "init", "/system/bin/init second_stage"),
         Proc("root", 2, 0, "[kthreadd]"),
         Proc("root", ZYGOTE_PID, 1, "zygote64", "zygote64"),
         Proc("system", SYSTEM_SERVER_PID, ZYGOTE_PID, "system_server"),
         Proc("shell", ADBD_PID, 1, "adbd", "/apex/com.android.adbd/bin/adbd --root_seclabel=u:r:su:s0"),
     ]
+
+
+def processes(phone: Phone, shell_pid: int) -> list[Proc]:
+    procs = native_processes()
     seen = {p.pid for p in procs}
     for pkg in phone.system_packages() + phone.installed():
         pid = phone.pid_of(pkg)
