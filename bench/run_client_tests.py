@@ -141,7 +141,7 @@ def run_suite(rig: Rig, checkout: Path, suite: str, extra: list[str]) -> list[Ou
             f"--rootdir={tests}",
             "-c",
             os.devnull,
-            "--timeout=60",
+            "--timeout=120",  # adbutils' logcat reader stops at the next line: an idle log may pause a minute
             f"--junitxml={junit}",
             *extra,
         ]
