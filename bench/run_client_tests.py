@@ -124,7 +124,6 @@ def run_suite(rig: Rig, checkout: Path, suite: str, extra: list[str]) -> list[Ou
     if not tests.is_dir():
         raise SystemExit(f"no {tests}: check out {project} there")
     deselect = DEFAULT_PORT_TESTS.get(suite, ()) if rig.adb_port != ADB_DEFAULT_PORT else ()
-    extra = [*extra, *(f"--deselect={t}" for t in deselect)]  # node ids relative to --rootdir
     with tempfile.TemporaryDirectory(prefix=f"client-{suite}-") as tmp:
         junit = Path(tmp) / "junit.xml"
         # cwd outside the checkout and importlib mode: the installed packages are imported, not the
@@ -141,12 +140,21 @@ def run_suite(rig: Rig, checkout: Path, suite: str, extra: list[str]) -> list[Ou
             f"--rootdir={tests}",
             "-c",
             os.devnull,
-            "--timeout=120",  # adbutils' logcat reader stops at the next line: an idle log may pause a minute
-            f"--junitxml={junit}",
             *extra,
         ]
         env = dict(rig.env, ANDROID_SERIAL=rig.serial)
-        subprocess.run(cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if deselect and extra:  # report only the port's tests that -k would have run
+            listed = subprocess.run(
+                [*cmd, "--collect-only"], cwd=tmp, env=env, capture_output=True, text=True
+            )
+            deselect = tuple(t for t in deselect if t in listed.stdout)
+        run = [
+            *cmd,
+            "--timeout=120",  # adbutils' logcat reader stops at the next line: an idle log may pause a minute
+            f"--junitxml={junit}",
+            *(f"--deselect={t}" for t in deselect),  # node ids relative to --rootdir
+        ]
+        subprocess.run(run, cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if not junit.exists():
             raise SystemExit(f"{suite}: pytest wrote no report")
         why = f"not run: hard-codes adb's port 5037, which another server holds (rig on {rig.adb_port})"
