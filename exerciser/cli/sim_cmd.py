@@ -179,9 +179,10 @@ def register(cli: click.Group) -> None:
         """List the device profiles."""
         from exerciser.sim import PROFILES
 
-        click.echo(f"{'profile':<8} {'api':>3} {'release':<7} {'rom':<5} {'permission dialog':<32} launcher")
+        head = f"{'profile':<9} {'api':>3} {'release':<7} {'rom':<8} {'permission dialog':<40} launcher"
+        click.echo(head)
         for name, p in PROFILES.items():
-            row = f"{name:<8} {p.api_level:>3} {p.release:<7} {p.rom:<5} {p.controller_package:<32}"
+            row = f"{name:<9} {p.api_level:>3} {p.release:<7} {p.rom:<8} {p.controller_package:<40}"
             click.echo(f"{row} {p.launcher_package}")
         click.echo("locales: en-US, zh-CN")
 

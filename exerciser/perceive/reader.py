@@ -314,7 +314,9 @@ class Reader:
             view = self._ocr_view(els, card, obs, tree, info, unread=len(segs) - n_read)
             res = recognise(view)
             body_read = sum(1 for k in order[:pos] if k not in buttons)
-            if _settled(res, view, body_read=body_read, body_total=body_total):
+            tops = [segs[k].bounds[1] for k in order[:pos] if k not in buttons]
+            below = bool(tops) and any(segs[k].bounds[1] > min(tops) for k in order[pos:])
+            if _settled(res, view, body_read=body_read, body_total=body_total, unread_below=below):
                 break
         if card.kind == "page":
             _mark_selected_tab(img, segs, elements, card)
@@ -471,15 +473,18 @@ def _priority(segs: list[vision.Segment], card: vision.Card) -> list[int]:
     return buttons + ([title] if title is not None else []) + body
 
 
-def _settled(res: Result, view: View, body_read: int, body_total: int) -> bool:
+def _settled(res: Result, view: View, body_read: int, body_total: int, unread_below: bool = False) -> bool:
+    """`unread_below`: a segment below the first body line read is still unread."""
     if not res.kinds:
         return False
     kinds = {k.kind for k in res.kinds}
     if kinds & {"consent_second_chance", "blocking_wall", "crash_dialog"}:
         return True
     prompt = next((k for k in res.kinds if k.kind == "permission_prompt"), None)
-    if prompt is not None:  # its buttons are read; its message names the group
-        return prompt.permission_group is not None or body_read >= body_total
+    if prompt is not None:  # its message names the group; its choices sit below the message
+        # (a choice that does not look like a button, e.g. AOSP's text-only "While using the app", is read
+        # as a body line after the message)
+        return (prompt.permission_group is not None and not unread_below) or body_read >= body_total
     if body_read >= body_total:
         return True
     if kinds & _DELETION:

@@ -296,14 +296,22 @@ def segment(img: np.ndarray, card: Card, screen_h: int | None = None) -> list[Se
             if sx2 - sx1 < max(6, int(0.25 * lh)) and lh > 0.012 * H:
                 continue  # a vertical divider or a stray mark
             sx1 = _skip_icon(band[:, sx1:sx2], lh) + sx1
-            cols = band[:, sx1:sx2]
-            for a, b in _stacked_rows(cols):  # a tab's icon above its label: two pieces
+            pieces = [(sx1, a, b) for a, b in _stacked_rows(band[:, sx1:sx2])]  # a tab's icon over its label
+            while pieces:
+                px, a, b = pieces.pop(0)
                 ty1, ty2 = ry1 + a, ry1 + b
                 if ty2 - ty1 < max(8, int(0.006 * H)):
                     continue  # too small to be text at phone density (dots, underlines)
                 if ty2 - ty1 > MAX_LINE * H:
-                    continue  # an image or icon, not a text line
-                segs.append(Segment((sx1 + x1, ty1 + y1, sx2 + x1, ty2 + y1), "line", card.bg))
+                    # an image or icon; or an icon as tall as the wrapped message beside it (the system
+                    # prompt of Android 6-9 and One UI): the message's own lines follow the icon
+                    tx = _text_beside_icon(band[a:b, px:sx2])
+                    if tx:
+                        pieces[:0] = [
+                            (px + tx, a + c, a + d) for c, d in _stacked_rows(band[a:b, px + tx : sx2])
+                        ]
+                    continue
+                segs.append(Segment((px + x1, ty1 + y1, sx2 + x1, ty2 + y1), "line", card.bg))
     segs.sort(key=lambda s: (s.bounds[1] // max(1, int(0.01 * H)), s.bounds[0]))
     for k, s in enumerate(segs):
         s.order = k
@@ -365,6 +373,21 @@ def _stacked_rows(cols: np.ndarray) -> list[tuple[int, int]]:
         else:
             out.append([a, b])
     return [(a, b) for a, b in out]
+
+
+def _text_beside_icon(piece: np.ndarray) -> int:
+    """Columns to drop before the text of a too-tall piece that starts with a square icon as tall as the
+    piece, set apart from the text by a clear gap (0 when the piece is not an icon beside text)."""
+    h = piece.shape[0]
+    runs = _runs(piece.any(axis=0).astype(np.int8))
+    if len(runs) < 2:
+        return 0
+    (a, b), (c, _) = runs[0], runs[1]
+    icon_rows = _runs(piece[:, a:b].any(axis=1).astype(np.int8))
+    tall = bool(icon_rows) and icon_rows[-1][1] - icon_rows[0][0] >= 0.6 * h
+    if tall and 0.6 * h <= b - a <= 1.6 * h and c - b >= 0.15 * h:
+        return c
+    return 0
 
 
 def _skip_icon(band: np.ndarray, lh: int) -> int:

@@ -761,6 +761,8 @@ def _plan_card(frame: Frame, win: Window) -> WindowPlan:
     height = min(height, avail)
     if sheet:
         top = H - frame.nav_bar_height - height
+    elif win.bottom:
+        top = H - frame.nav_bar_height - MARGIN - height
     else:
         top = frame.status_bar_height + (H - frame.status_bar_height - frame.nav_bar_height - height) // 2
     root_box = ctx.boxes.get(id(win.root))

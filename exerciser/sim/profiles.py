@@ -38,7 +38,9 @@ class Profile:
     second_denial_fixes: bool
     button_ids: dict[str, str]  # per-profile id overrides (role -> id name)
     text_keys: dict[str, str]  # language -> texts key
-    tree: str = "aosp"  # shape of the grant dialog's view tree: aosp | miui | harmony
+    tree: str = "aosp"  # shape of the grant dialog's view tree: aosp | miui | harmony | vivo
+    position: str = "center"  # where the grant dialog's card sits: center | bottom (One UI)
+    manufacturer: str = ""  # ro.product.manufacturer of the ROM's phones ("" = the emulator's)
 
     @property
     def button_set(self) -> str:
@@ -128,7 +130,7 @@ def _load_profiles() -> dict[str, Profile]:
             grant_activity=p["activity"],
             id_prefix=p["id_prefix"],
             launcher_package=p["launcher_package"],
-            launcher_activity=_launcher_activity(p["rom"], int(p["api_level"])),
+            launcher_activity=p.get("launcher_activity") or _launcher_activity(p["rom"], int(p["api_level"])),
             settings_package=p["settings_package"],
             settings_activity=_settings_activity(int(p["api_level"])),
             layout=p["layout"],
@@ -138,6 +140,8 @@ def _load_profiles() -> dict[str, Profile]:
             button_ids=dict(p.get("button_ids") or {}),
             text_keys=dict(p["texts"]),
             tree=str(p.get("tree", "aosp")),
+            position=str(p.get("position", "center")),
+            manufacturer=str(p.get("manufacturer", "")),
         )
     return out
 

@@ -199,7 +199,7 @@ class VirtualDevice:
             locale=locale,
             width=width,
             height=height,
-            manufacturer="Xiaomi" if self.profile.rom == "miui" else "exerciser",
+            manufacturer=self.profile.manufacturer or "exerciser",
         )
         self.tz_offset_min = TZ_OFFSET_MIN[locale]
         epoch = EPOCH_LOCAL - timedelta(minutes=self.tz_offset_min)

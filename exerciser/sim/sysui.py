@@ -142,7 +142,16 @@ def grant_window(profile: Profile, language: str, view: GrantView) -> Window:
             Node("container", LINEAR, resource_id=rid("content_container"), children=content),
             Node("container", LINEAR, children=[button(r) for r in grant_buttons(profile, view)]),
         ]
-        if profile.api_level >= 30:
+        if profile.tree == "vivo":
+            # vivo: its own ScrollView id around the dialog; what it holds inside is not known
+            inner = Node("container", LINEAR, children=parts)
+            card = Node(
+                "container",
+                "android.widget.ScrollView",
+                resource_id=_rom_id(profile, "grant_scroll"),
+                children=[inner],
+            )
+        elif profile.api_level >= 30:
             dialog = Node("container", LINEAR, resource_id=rid("grant_dialog"), children=parts)
             single = Node("container", LINEAR, resource_id=rid("grant_singleton"), children=[dialog])
             card = Node("container", "android.widget.ScrollView", children=[single])
@@ -153,6 +162,7 @@ def grant_window(profile: Profile, language: str, view: GrantView) -> Window:
         profile.controller_package,
         Node("container", FRAME, children=[card]),
         dim_behind=True,
+        bottom=profile.position == "bottom",
     )
 
 

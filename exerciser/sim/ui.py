@@ -90,6 +90,7 @@ class Window:
     dim_behind: bool = False  # dialogs dim the windows below them
     dark: bool = False  # dark theme (dialog card dark grey, white text)
     sheet: bool = False  # a system dialog drawn as a full-width bottom sheet with pill buttons (MIUI)
+    bottom: bool = False  # a dialog card anchored above the navigation bar, not centred (One UI)
 
 
 @dataclass

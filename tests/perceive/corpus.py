@@ -38,7 +38,9 @@ from exerciser.sim.ui import Frame
 HERE = Path(__file__).parent
 APPS_DIR = HERE / "apps"
 XML_DIR = HERE / "corpus"
-ALL_PROFILES = ("api23", "api28", "api29", "api30", "api33", "api34", "miui14", "hyperos", "harmony3")
+AOSP_PROFILES = ("api23", "api28", "api29", "api30", "api33", "api34")
+ROM_PROFILES = ("miui14", "hyperos", "harmony3", "coloros12", "originos3", "oneui1", "oneui5")
+ALL_PROFILES = AOSP_PROFILES + ROM_PROFILES
 LOCALES = ("en-US", "zh-CN")
 
 # sysui button role -> reader target role; written out, not imported from exerciser.perceive.signatures:
@@ -217,6 +219,39 @@ def _host(lang: str) -> AppModel:
     return load_app_model(APPS_DIR / ("realworld_zh.yaml" if lang == "zh" else "realworld_en.yaml"))
 
 
+def prompt_frame(
+    dev: VirtualDevice, base: Frame, prof_name: str, lang: str, group: str, repeat: bool
+) -> tuple[Frame, dict[str, str | None]] | None:
+    """The system prompt of `prof_name` for `group` over `base`, laid out, and the roles a reader must find
+    (None: this profile has no message for the group in this language)."""
+    prof = PROFILES[prof_name]
+    view = sysui.GrantView(
+        label=_PROMPT_APP[lang],
+        group=group,
+        media=False,
+        page=1,
+        pages=1,
+        denied_before=repeat,
+        checkbox_checked=False,
+        background=False,
+        fine=group == "location",
+        precise=True,
+    )
+    try:
+        win = sysui.grant_window(prof, lang, view)
+    except (KeyError, TypeError):
+        return None
+    frame = Frame(base.width, base.height, [base.windows[0], win])
+    dev._render().layout(frame)
+    roles = [_grant_role(prof, lang, r) for r in sysui.grant_buttons(prof, view)]
+    targets: dict[str, str | None] = {r: None for r in roles}
+    if repeat and prof.layout == "checkbox":
+        targets["dont_ask_again_checkbox"] = None
+    if "deny_dont_ask_again" in targets:
+        targets["deny"] = None
+    return frame, targets
+
+
 def prompt_samples(
     profiles: tuple[str, ...] = ALL_PROFILES, locales: tuple[str, ...] = LOCALES, png: bool = False
 ) -> Iterator[Sample]:
@@ -232,30 +267,10 @@ def prompt_samples(
                     continue
                 g = P.group_of(perm, prof.api_level) or group
                 for repeat in (False, True):
-                    view = sysui.GrantView(
-                        label=_PROMPT_APP[lang],
-                        group=g,
-                        media=False,
-                        page=1,
-                        pages=1,
-                        denied_before=repeat,
-                        checkbox_checked=False,
-                        background=False,
-                        fine=group == "location",
-                        precise=True,
-                    )
-                    try:
-                        win = sysui.grant_window(prof, lang, view)
-                    except (KeyError, TypeError):
-                        continue  # this profile has no message for the group in this language
-                    frame = Frame(base.width, base.height, [base.windows[0], win])
-                    dev._render().layout(frame)
-                    roles = [_grant_role(prof, lang, r) for r in sysui.grant_buttons(prof, view)]
-                    targets: dict[str, str | None] = {r: None for r in roles}
-                    if repeat and prof.layout == "checkbox":
-                        targets["dont_ask_again_checkbox"] = None
-                    if "deny_dont_ask_again" in targets:
-                        targets["deny"] = None
+                    made = prompt_frame(dev, base, prof_name, lang, g, repeat)
+                    if made is None:
+                        continue
+                    frame, targets = made
                     yield Sample(
                         name=f"prompt:{g}{'+repeat' if repeat else ''}@{prof_name}/{loc}",
                         source="prompt",

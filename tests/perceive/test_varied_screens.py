@@ -4,6 +4,8 @@ nested ScrollView, 1-2 px dividers, a dump without the dialog window, a light ca
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import scoring
 import varied
@@ -11,15 +13,19 @@ import varied
 from exerciser.perceive import Reader
 
 
-@pytest.fixture(scope="module")
-def readings():
+def _read(samples) -> list:
     reader = Reader()
     out = []
-    for s in varied.samples():
+    for s in samples:
         if s.before is not None:
             reader.read(s.before, s.info)  # the app's screen just before the dialog appeared
         out.append((s, reader.read(s.obs, s.info)))
     return out
+
+
+@pytest.fixture(scope="module")
+def readings():
+    return _read(varied.samples())
 
 
 def test_there_are_at_least_a_hundred(readings):
@@ -47,3 +53,26 @@ def test_an_unchanged_screen_under_an_unchanged_dump_is_not_decoded():
     reader.read(s.before, s.info)
     r = reader.read(s.before, s.info)
     assert not r.blind and not r.kinds and reader.stats["ocr_runs"] == 0
+
+
+@pytest.fixture(scope="module")
+def rom_readings():
+    return _read(varied.rom_prompts())
+
+
+def test_rom_prompts_are_read_without_their_ids_and_from_the_screenshot(rom_readings):
+    """ColorOS, OriginOS and One UI prompts: by their labels alone, every choice; from the screenshot alone,
+    the prompt, its group and every choice but AOSP 12's while-using one (a wide text-only button high in
+    the card, read as a body line: AOSP's own layout, not the ROMs'; api33 reads it the same way)."""
+    assert {s.name.split("@")[1].split("/")[0] for s, _ in rom_readings} == set(varied.ROM_PROMPT_PROFILES)
+    wrong = []
+    for s, r in rom_readings:
+        if s.blind:
+            told = {role: label for role, label in s.targets.items() if role != "allow_foreground"}
+            p = scoring.problems(dataclasses.replace(s, targets=told), r)
+            p += [] if r.blind else ["not read from the screenshot"]
+        else:
+            p = scoring.problems(s, r)
+        if p:
+            wrong.append(f"{s.name}: {'; '.join(p)}")
+    assert not wrong, "\n".join(wrong)

@@ -8,6 +8,10 @@ real apps and dumps differ from the sim's tidy tree:
 - `not_in_tree`: a dump with only the activity behind the dialog (the screenshot must be read);
 - `dark_behind`: a light card over a dark app, read from the screenshot alone (blind dialog).
 
+`rom_prompts` adds the system permission prompts of the ColorOS, OriginOS and One UI profiles (issue 15):
+a foreground group per locale, with the ROM's ids stripped (`no_ids`: read by its labels) and missing from
+the dump's words (`screenshot_only`: read from the screenshot).
+
 Nothing is written to disk; every screen is made at test time from the app models.
 """
 
@@ -17,11 +21,21 @@ import dataclasses
 import hashlib
 from collections.abc import Iterator
 
-from corpus import BLIND_DIALOGS, Sample, _button_bounds, _obs, app_models, labels
+from corpus import (
+    BLIND_DIALOGS,
+    LOCALES,
+    Sample,
+    _button_bounds,
+    _host,
+    _obs,
+    app_models,
+    labels,
+    prompt_frame,
+)
 from lxml import etree
 
 from exerciser.device.contract import Observation
-from exerciser.sim import VirtualDevice, uixml
+from exerciser.sim import PROFILES, VirtualDevice, uixml
 from exerciser.sim.ui import Frame
 
 # The sim draws at fixed pixel sizes (no density scaling): at 720 px and below its dialog labels are
@@ -29,6 +43,9 @@ from exerciser.sim.ui import Frame
 SIZES = ((1080, 1920), (1080, 2340), (1220, 2712), (1440, 3120))
 TREE_VARIANTS = ("obfuscated", "no_ids", "textviews", "clickable_body", "dividers")
 PIXEL_VARIANTS = ("not_in_tree", "dark_behind")
+ROM_PROMPT_PROFILES = ("coloros12", "originos3", "oneui1", "oneui5")
+ROM_PROMPT_GROUPS = {"zh": "location", "en": "camera"}  # foreground groups: the ROMs' while-using wording
+ROM_PROMPT_VARIANTS = ("no_ids", "screenshot_only")
 
 
 def samples(
@@ -81,6 +98,45 @@ def samples(
                 before=before,
                 **meta,
             )
+
+
+def rom_prompts(profiles: tuple[str, ...] = ROM_PROMPT_PROFILES) -> Iterator[Sample]:
+    """The ROM profiles' permission prompts, their ids stripped or their window missing from the dump."""
+    n = 0
+    for prof_name in profiles:
+        prof = PROFILES[prof_name]
+        for loc in LOCALES:
+            lang = loc.split("-")[0]
+            host = _host(lang)
+            group = ROM_PROMPT_GROUPS[lang]
+            for variant in ROM_PROMPT_VARIANTS:
+                w, h = SIZES[n % len(SIZES)]
+                n += 1
+                dev = VirtualDevice([host], profile=prof_name, locale=loc, width=w, height=h)
+                base = dev.frame_for(host.package, screen=host.launch_screen)
+                made = prompt_frame(dev, base, prof_name, lang, group, repeat=False)
+                assert made is not None, (prof_name, lang, group)
+                frame, targets = made
+                pixels = variant == "screenshot_only"
+                obs = _obs(dev, frame, prof.controller_package, prof.grant_activity, pixels)
+                if pixels:  # the dump holds the prompt's window without a word of it (as real_screens 023)
+                    top = frame.windows[-1]
+                    blank = dataclasses.replace(top, root=dataclasses.replace(top.root, blind=True))
+                    dumped = Frame(frame.width, frame.height, [*frame.windows[:-1], blank])
+                    obs = dataclasses.replace(obs, xml=uixml.dump(dumped))
+                else:
+                    obs = dataclasses.replace(obs, xml=rewrite(obs.xml, variant, prof.controller_package))
+                yield Sample(
+                    name=f"rom_prompt:{group}@{prof_name}/{loc}/{variant}@{w}x{h}",
+                    source="varied",
+                    obs=obs,
+                    info=dev.info,
+                    kinds=frozenset({"permission_prompt"}),
+                    group=group,
+                    targets=targets,
+                    truth=_button_bounds(frame) if pixels else {},
+                    blind=pixels,
+                )
 
 
 def rewrite(xml: str, variant: str, package: str) -> str:

@@ -385,6 +385,55 @@ def test_miui_dialog():
     assert find(dev, rid="permission_deny_button")["text"] == "拒绝"
 
 
+def test_one_ui_dialogs_are_bottom_cards_in_samsung_packages():
+    """One UI 1: AOSP 9's checkbox dialog in Samsung's wording, anchored above the navigation bar; One UI 5:
+    AOSP's ids under com.samsung.android.permissioncontroller (permission_dialogs.yaml oneui1 / oneui5)."""
+    dev = make_device("oneui1", "zh-CN")
+    start_accepted(dev)
+    tap(dev, rid="btn_camera")
+    obs = dev.observe()
+    assert obs.package == "com.samsung.android.packageinstaller"
+    assert "是否允许Sim Test拍摄照片和录制视频？" in texts(dev)
+    assert (
+        find(dev, rid="com.samsung.android.packageinstaller:id/permission_allow_button")["text"] == "总是允许"
+    )
+    tap(dev, rid="permission_deny_button")
+    dismiss_app_dialog(dev)
+    tap(dev, rid="btn_camera")  # denied before: the checkbox in Samsung's words
+    assert find(dev, rid="do_not_ask_checkbox")["text"] == "点击【拒绝】后不再提示"
+    y2 = int(re.findall(r"\d+", find(dev, rid="dialog_container")["bounds"])[3])
+    info = dev.info
+    assert info.height - 300 < y2 < info.height, "the card sits at the bottom, above the navigation bar"
+
+    dev = make_device("oneui5", "en-US")
+    start_accepted(dev)
+    tap(dev, rid="btn_camera")
+    assert dev.observe().package == "com.samsung.android.permissioncontroller"
+    rid = "com.samsung.android.permissioncontroller:id/permission_allow_foreground_only_button"
+    assert find(dev, rid=rid)["text"] == "While using the app"
+    assert dev.info.manufacturer == "samsung"
+
+
+@pytest.mark.parametrize(
+    ("profile", "while_using", "container"),
+    [
+        ("coloros12", "使用时允许", "com.android.permissioncontroller:id/grant_singleton"),
+        ("originos3", "使用应用时允许", "com.android.permissioncontroller:id/grant_scroll"),
+    ],
+)
+def test_coloros_and_originos_keep_aosps_controller_with_their_own_words(profile, while_using, container):
+    dev = make_device(profile, "zh-CN")
+    start_accepted(dev)
+    tap(dev, rid="btn_camera")
+    obs = dev.observe()
+    assert obs.package == "com.android.permissioncontroller"
+    assert obs.activity == "com.android.permissioncontroller.permission.ui.GrantPermissionsActivity"
+    assert has(dev, rid=container)
+    assert find(dev, rid="permission_allow_foreground_only_button")["text"] == while_using
+    tap(dev, rid="permission_allow_foreground_only_button")
+    assert dev.permissions(PKG)[CAMERA].granted
+
+
 def test_revoke_kills_and_pm_clear_resets():
     dev = make_device("api33")
     start_accepted(dev)

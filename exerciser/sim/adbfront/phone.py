@@ -233,6 +233,10 @@ class Phone:
             p.update({"ro.build.version.emui": "EmotionUI_9.1.0", "ro.product.brand": "HUAWEI"})
         elif i.rom == "coloros":
             p.update({"ro.build.version.opporom": "V13", "ro.product.brand": "OPPO"})
+        elif i.rom == "originos":  # the properties u2driver.rom_of reads (value formats C)
+            p.update({"ro.vivo.os.version": i.release, "ro.product.brand": "vivo"})
+        elif i.rom == "oneui":
+            p.update({"ro.build.version.oneui": "50000" if i.api_level >= 33 else "10000"})
         return p
 
     def banner(self) -> str:
