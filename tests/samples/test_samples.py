@@ -27,6 +27,7 @@ from PIL import Image
 
 from exerciser import SAMPLES_DIR, SCENARIOS_DIR
 from exerciser.device.contract import Device, EventKind, Key, Observation
+from exerciser.sim import PROFILES as SIM_PROFILES
 from exerciser.sim.appmodel import AppModel
 from exerciser.sim.appmodel import load_sample as _load_sample
 from exerciser.sim.runtime import VirtualDevice
@@ -35,10 +36,15 @@ SAMPLES = sorted(p.parent.name for p in Path(SAMPLES_DIR).glob("*/app.yaml"))
 CATEGORIES = ("consent", "5", "6", "7", "8")
 PROFILES = ("api28", "api33")
 # Where the system's side differs (checkbox 23/28, two deny buttons on 29, permanent second denial from
-# 30, the MIUI controller), behaviours are checked on every profile.
-ALL_PROFILES = ("api23", "api28", "api29", "api30", "api33", "api34", "miui14")
-LAUNCHERS = ("com.android.launcher3", "com.miui.home")
-CONTROLLERS = ("com.android.packageinstaller", "com.android.permissioncontroller", "com.lbe.security.miui")
+# 30, the MIUI, ColorOS, OriginOS and One UI controllers), behaviours are checked on every profile.
+ALL_PROFILES = ("api23", "api28", "api29", "api30", "api33", "api34", "miui14") + (
+    "coloros12",
+    "originos3",
+    "oneui1",
+    "oneui5",
+)
+LAUNCHERS = tuple({p.launcher_package for p in SIM_PROFILES.values()})
+CONTROLLERS = tuple({p.controller_package for p in SIM_PROFILES.values()})
 SETTINGS = "com.android.settings"
 NAG_BUTTONS = ("去设置", "Go to settings")
 NAG_DISMISS = ("取消", "Cancel")
