@@ -95,6 +95,8 @@ class ProbeContext:
     label: str = ""
     appmap: AppMap | None = None
     results: dict[str, ProbeResult] = field(default_factory=dict)
+    # a probe's own progress, kept as JSON so that a run stopped at a long wait can go on elsewhere
+    progress: dict[str, Any] = field(default_factory=dict)
 
     @property
     def api_level(self) -> int:
@@ -145,6 +147,35 @@ class Driver:
         self.consent_ticks: list[int] = []
         self.preticked: list[int] = []
         self._ticked_states: set[str] = set()
+
+    # what a checkpoint keeps of the driver (the answers are the probe's to set again)
+    _KEEP = (
+        "phase",
+        "suspects",
+        "consent_steps",
+        "consented",
+        "user_tap",
+        "last_screen",
+        "left_app",
+        "walls",
+        "crashes",
+        "_burst",
+        "_standing",
+        "_pressed_standing",
+        "popups",
+        "consent_ticks",
+        "preticked",
+    )
+
+    def snapshot(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in self._KEEP}
+        return out | {"prompts": [p.to_json() for p in self.prompts], "_ticked": sorted(self._ticked_states)}
+
+    def restore(self, d: dict[str, Any]) -> None:
+        for k in self._KEEP:
+            setattr(self, k, d[k])
+        self.prompts = [Prompt(**p) for p in d["prompts"]]
+        self._ticked_states = set(d["_ticked"])
 
     # --- actions that count as the user's -----------------------------------------------------------
     def launch(self, note: str = "", clear: bool = False) -> Step | None:

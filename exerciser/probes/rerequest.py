@@ -67,40 +67,58 @@ def _span(hours: float) -> str:
     return f"{hours * 60:g} min" if hours < 1 else f"{hours:g} h"
 
 
-def probe_group(ctx: ProbeContext, group: str, trigger: dict[str, Any]) -> dict[str, Any]:
-    return probe_groups(ctx, [group], trigger)[0]
+def probe_group(ctx: ProbeContext, group: str, trigger: dict[str, Any], key: str = "") -> dict[str, Any]:
+    return probe_groups(ctx, [group], trigger, key)[0]
 
 
-def probe_groups(ctx: ProbeContext, groups: list[str], trigger: dict[str, Any]) -> list[dict[str, Any]]:
-    """One protocol round refusing `groups` (asked by the same trigger); one result per group."""
+def probe_groups(
+    ctx: ProbeContext, groups: list[str], trigger: dict[str, Any], key: str = ""
+) -> list[dict[str, Any]]:
+    """One protocol round refusing `groups` (asked by the same trigger); one result per group.
+
+    Before each long wait the round's progress goes to `ctx.progress["6"]["round"]` (JSON: the driver's
+    record, the refusal time, the next relaunch): a run stopped at that wait (a checkpoint) comes back
+    here with the same `key` and goes on with the wait, not from the start."""
     s = ctx.session
     rules = ctx.rules
     names = ", ".join(groups)
+    prog = ctx.progress.setdefault("6", {})
+    cur = prog.get("round") if key and (prog.get("round") or {}).get("key") == key else None
     d = Driver(ctx, prompts=lambda g: "deny" if g in groups else "allow", policy="agree", phase="R0")
     d.suspects = list(groups)  # a settings page the app opens names no group: it is about these
-    step = d.launch(note=f"6: clean install to refuse {names}", clear=True)
-    ask_for(ctx, d, step, list(groups), trigger, f"6: go to where {names} is asked")
-    firsts = {g: next((p for p in d.prompts if p.group == g), None) for g in groups}
-    asked = [g for g in groups if firsts[g] is not None]
-    if not asked:
-        return [{"group": g, "outcome": "not_asked"} for g in groups]
-    t_first = min(firsts[g].time_ms for g in asked)
-    # R0: the refusal window belongs to probe 5
-    _watch(ctx, d, rules.value("refusal_observe_seconds"), f"6 R0: refusal window after refusing {names}")
-    # R1 (a): stay
-    d.phase = "R1"
-    _watch(ctx, d, rules.value("stay_observe_seconds"), f"6 R1: stay after refusing {names}")
-    # R2 (b): home and back
-    d.phase = "R2"
-    s.key(Key.HOME, note="6 R2: home")
-    s.wait(rules.value("home_away_seconds"), note="6 R2: in the background")
-    d.user_tap = None
-    if d.settle(s.start(note="6 R2: back from the launcher", settle=0.5)) is not None:
-        _watch(ctx, d, rules.value("return_observe_seconds"), "6 R2: watch after coming back")
+    schedule = relaunch_schedule(rules)
+    if cur is None:
+        step = d.launch(note=f"6: clean install to refuse {names}", clear=True)
+        ask_for(ctx, d, step, list(groups), trigger, f"6: go to where {names} is asked")
+        firsts = {g: next((p for p in d.prompts if p.group == g), None) for g in groups}
+        asked = [g for g in groups if firsts[g] is not None]
+        if not asked:
+            return [{"group": g, "outcome": "not_asked"} for g in groups]
+        t_first = min(firsts[g].time_ms for g in asked)
+        _before_relaunches(ctx, d, names)
+        start = 0
+    else:  # resumed at a wait: the app is stopped, the driver's record is the checkpoint's
+        d.restore(cur["driver"])
+        firsts = {g: None if i is None else d.prompts[i] for g, i in cur["firsts"].items()}
+        asked = [g for g in groups if firsts[g] is not None]
+        t_first, start = cur["t_first"], cur["next"]
+
+    def before_wait(i: int, note: str) -> None:
+        nonlocal cur
+        if cur is None:
+            s.stop(note=note)
+        cur = None
+        firsts_at = {g: None if p is None else d.prompts.index(p) for g, p in firsts.items()}
+        prog["round"] = {"key": key, "next": i, "t_first": t_first, "firsts": firsts_at} | {
+            "driver": d.snapshot()
+        }
+
     # R3 (c, d): kill and relaunch on a schedule spread over the window, timed from the refusal
-    for i, at_h in enumerate(relaunch_schedule(rules)):
+    for i, at_h in enumerate(schedule):
+        if i < start:
+            continue
         d.phase = f"R3.{i + 1}"
-        s.stop(note=f"6 R3: force-stop #{i + 1}")
+        before_wait(i, f"6 R3: force-stop #{i + 1}")
         jump = max(60.0, t_first / 1000 + at_h * 3600 - s.device.now_ms() / 1000)
         s.advance(jump, note=f"6 R3: {_span(at_h)} after the refusal")
         if d.launch(note=f"6 R3: relaunch #{i + 1}") is not None:
@@ -108,15 +126,30 @@ def probe_groups(ctx: ProbeContext, groups: list[str], trigger: dict[str, Any]) 
     # past the window: allowed again, recorded only
     window_h = rules.value("reprompt_window_hours")
     d.phase = "after_window"
-    s.stop(note="6: force-stop before the window ends")
+    before_wait(len(schedule), "6: force-stop before the window ends")
     elapsed_h = (s.device.now_ms() - t_first) / HOUR_MS
     s.advance(max(0.0, window_h - elapsed_h) * 3600 + 3600, note=f"6: past the {window_h:g} h window")
+    prog.pop("round", None)
     if d.launch(note="6: relaunch after the window") is not None:
         _watch(ctx, d, rules.value("return_observe_seconds"), "6: watch after the window")
     return [
         _count(g, firsts[g], d.prompts, rules) if g in asked else {"group": g, "outcome": "not_asked"}
         for g in groups
     ]
+
+
+def _before_relaunches(ctx: ProbeContext, d: Driver, names: str) -> None:
+    """R0 (the refusal window, probe 5's), R1 (a) stay, R2 (b) home and back."""
+    s, rules = ctx.session, ctx.rules
+    _watch(ctx, d, rules.value("refusal_observe_seconds"), f"6 R0: refusal window after refusing {names}")
+    d.phase = "R1"
+    _watch(ctx, d, rules.value("stay_observe_seconds"), f"6 R1: stay after refusing {names}")
+    d.phase = "R2"
+    s.key(Key.HOME, note="6 R2: home")
+    s.wait(rules.value("home_away_seconds"), note="6 R2: in the background")
+    d.user_tap = None
+    if d.settle(s.start(note="6 R2: back from the launcher", settle=0.5)) is not None:
+        _watch(ctx, d, rules.value("return_observe_seconds"), "6 R2: watch after coming back")
 
 
 def _count(group: str, first: Prompt, prompts: list[Prompt], rules: RulePack) -> dict[str, Any]:
@@ -165,16 +198,25 @@ def run(ctx: ProbeContext) -> ProbeResult:
     batches: dict[str, list[str]] = {}
     for group, trig in ctx.appmap.triggers.items():
         batches.setdefault(json.dumps(trig, sort_keys=True), []).append(group)
-    found: dict[str, dict[str, Any]] = {}
-    for groups in batches.values():
+    prog = ctx.progress.setdefault("6", {})
+    found: dict[str, dict[str, Any]] = prog.setdefault("found", {})  # kept by a checkpoint
+    done: list[str] = prog.setdefault("done", [])  # rounds finished (a resumed run skips them)
+
+    def round_(key: str, groups: list[str], trig: dict[str, Any]) -> None:
+        if key not in done:
+            for r in probe_groups(ctx, groups, trig, key):
+                found[r["group"]] = r
+            done.append(key)
+
+    for bkey, groups in batches.items():
         trig = ctx.appmap.triggers[groups[0]]
         try:
-            for r in probe_groups(ctx, groups, trig):
-                found[r["group"]] = r
+            round_(f"batch:{bkey}", groups, trig)
             # a group not asked while the others of its burst were refused: its own round
             for g in [g for g in groups if found[g].get("outcome") == "not_asked" and len(groups) > 1]:
-                found[g] = probe_group(ctx, g, trig)
+                round_(f"own:{g}", [g], trig)
         except ProbeAborted as exc:
+            prog.pop("round", None)
             for g in groups:
                 found.setdefault(g, {"group": g, "outcome": "unreachable", "note": str(exc), "count": 0})
     per_group = [found[g] for g in ctx.appmap.triggers]

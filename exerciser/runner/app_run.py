@@ -26,6 +26,9 @@ from exerciser.errors import UserError
 from exerciser.paths import safe_id, under
 from exerciser.probes import advance, consent, deletion, refusal, rerequest
 from exerciser.probes.common import ProbeAborted, ProbeContext, ProbeResult
+from exerciser.runner.checkpoint import FILE as CHECKPOINT
+from exerciser.runner.checkpoint import VERSION as CHECKPOINT_VERSION
+from exerciser.runner.checkpoint import Checkpoint, Parked, restore_results, results_json
 from exerciser.runner.session import BudgetExhausted, Session
 from exerciser.scenario import Scenario
 from exerciser.score.rulepack import RulePack, load_rulepack
@@ -134,6 +137,7 @@ def run_app(
     reader: Any = None,
     finalize: bool = True,
     park: Callable[[float], None] | None = None,
+    resume: Checkpoint | None = None,
 ) -> AppResult:
     """Run every probe of `scenario` on `device` (app installed) and write `out_dir/<scenario.id>/`.
 
@@ -141,9 +145,11 @@ def run_app(
     device vanishes (what was recorded stays on disk); every other failure becomes inconclusive
     verdicts with the error noted. `finalize=False` skips the evidence bundle (video, reports, manifest).
     `park(seconds)`: how a long wait passes on a device whose clock cannot be moved (the rack frees the
-    device meanwhile); without it the run waits. A moved clock is put back at the end, whatever happens.
+    device meanwhile); without it the run waits. A `park` that raises `Parked` stops the run there:
+    `checkpoint.json` is written beside the trace and `Parked` raised on; `resume` (that checkpoint,
+    same device, same folder) goes on from it. A moved clock is put back at the end, whatever happens.
     """
-    t0 = time.monotonic()
+    t0 = time.monotonic() - (resume.data["wall_seconds"] if resume else 0.0)
     info = app_info(scenario)
     app_dir = under(out_dir, safe_id(scenario.id, "scenario id"))
     app_dir.mkdir(parents=True, exist_ok=True)
@@ -166,6 +172,11 @@ def run_app(
     )
     ctx = ProbeContext(session, scenario, rp, info.package, info.label)
     errors: dict[str, str] = {}
+    if resume is not None:
+        session.restore(resume.data["session"])
+        restore_results(ctx, resume.data["probes"])
+        errors = resume.data["errors"]
+        (app_dir / CHECKPOINT).unlink(missing_ok=True)  # taken up: a later stop writes its own
     result = AppResult(scenario.id, info.package, app_dir, serial=dev_info.serial)
     wanted = set(scenario.probes)
     scored = False
@@ -186,7 +197,7 @@ def run_app(
                 break
             except ProbeAborted as exc:
                 errors[name] = str(exc)
-            except DeviceLost:
+            except (DeviceLost, Parked):
                 raise
             except Exception as exc:  # a probe's bug must not lose the other probes' evidence
                 errors[name] = f"tool error in probe {name}: {type(exc).__name__}: {exc}"
@@ -200,6 +211,17 @@ def run_app(
         scored = True
         if errors:
             result.error = "; ".join(f"{k}: {v}" for k, v in errors.items())
+    except Parked:  # a long wait nobody may keep the device for: stop here, go on later
+        clock = _restore_clock(device, session)
+        data = {"version": CHECKPOINT_VERSION, "app": scenario.id, "errors": errors}
+        data |= {"session": session.snapshot(), "probes": results_json(ctx)}
+        data["wall_seconds"] = session.wall_used()  # parked time not counted
+        Checkpoint(data).write(app_dir)
+        _write_run_json(app_dir, scenario, dev_info, session, t0, ctx, rp, "parked", clock)
+        session.close()
+        if live:
+            live.abort()
+        raise
     except DeviceLost as exc:
         result.error = f"device lost: {exc}"
         clock = _restore_clock(device, session)

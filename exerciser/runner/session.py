@@ -24,6 +24,7 @@ from exerciser.explore.graph import TAP, StateGraph
 from exerciser.explore.selector import Control, Selector
 from exerciser.explore.state import ScreenState, state_of
 from exerciser.perceive.reading import ScreenReading
+from exerciser.runner.checkpoint import Parked
 from exerciser.safety import ActionRefused, GuardedDevice
 from exerciser.scenario import Budgets
 
@@ -113,6 +114,8 @@ class Session:
         self.events_log: list[tuple[int, DeviceEvent]] = []  # (step number, event), whole run
         self.clock_moves: list[dict[str, Any]] = []  # each advance: seconds and how the time passed
         self.parked_s = 0.0  # wall seconds of long waits the clock could not skip (not the run's work)
+        self.pending: dict[str, Any] | None = None  # the wait a checkpointed run stopped at (see resume)
+        self._last_state: str | None = None  # state before the first step of a resumed run
 
     # --- budget ------------------------------------------------------------------------------------
     def wall_used(self) -> float:
@@ -150,7 +153,7 @@ class Session:
     # --- the one step function ---------------------------------------------------------------------
     def _do(self, action: dict[str, Any], perform: Callable[[], None], settle: float, note: str = "") -> Step:
         self.check_budget()
-        before = self.current.state.id if self.current else None
+        before = self.current.state.id if self.current else self._last_state
         try:
             perform()
         except ActionRefused as exc:
@@ -313,14 +316,22 @@ class Session:
 
     def advance(self, seconds: float, note: str = "") -> Step:
         """Let a long time pass (hours): the clock jumps the way the device allows; one that allows none
-        is waited for, parked (`park`: the device serves others meanwhile) when the runner can."""
+        is waited for, parked (`park`: the device serves others meanwhile) when the runner can. A `park`
+        may raise `Parked` instead: the run stops here (a checkpoint) and, resumed, passes this wait once
+        the device's clock is past its end."""
         dev = self.device
         jump = getattr(dev, "advance_clock", None)
+        resumed, self.pending = self.pending, None
+        if resumed is not None:  # the wait of a resumed run: it began before the stop
+            seconds = resumed["seconds"]
         action: dict[str, Any] = {"type": "advance_clock", "seconds": seconds}
 
         def perform() -> None:
-            t = dev.now_ms()
+            t = dev.now_ms()  # (a resumed wait's time so far was counted as jumped by `restore`)
+            end = resumed["until_ms"] if resumed else t + seconds * 1000
             try:
+                if resumed is not None:
+                    raise ClockUnavailable("resumed after a checkpoint")
                 if jump is None:
                     raise ClockUnavailable("the device has no clock control")
                 jump(seconds)
@@ -329,13 +340,69 @@ class Session:
                 action["method"] = "parked" if self.park else "waited"
                 if self.progress and not self.park:
                     self.progress(f"{exc}: waiting {seconds / 3600:.1f} h in place")
+                left = (end - dev.now_ms()) / 1000
                 w0 = time.monotonic()
-                (self.park or dev.wait)(seconds)
+                try:
+                    if left > 0:
+                        (self.park or dev.wait)(left)
+                except Parked as p:  # the run stops: the checkpoint holds this wait
+                    p.since_ms, p.until_ms = t, int(end)
+                    self.pending = {"seconds": seconds, "since_ms": t, "until_ms": p.until_ms, "note": note}
+                    raise
                 self.parked_s += time.monotonic() - w0
             self.jumped_ms += dev.now_ms() - t
             self.clock_moves.append(dict(action))
 
         return self._do(action, perform, 0.2, note)
+
+    # --- checkpoint (see exerciser.runner.checkpoint) ----------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """Everything a run needs to go on in another process, as JSON."""
+        g = self.guard
+        return {
+            "n": self.n,
+            "probe": self.probe,
+            "actions": self.actions,
+            "taps": self.taps,
+            "read_ms": self.read_ms,
+            "read_hits": self.read_hits,
+            "jumped_ms": self.jumped_ms,
+            "started_device_ms": self.started_device_ms,
+            "wall_used": self.wall_used(),
+            "parked_s": self.parked_s,
+            "state": self.current.state.id if self.current else self._last_state,
+            "ev_since": self._ev_since,
+            "ev_seen": [[t, str(k), p, [list(i) for i in d]] for t, k, p, d in self._ev_seen],
+            "events": [[n, e.time_ms, str(e.kind), e.package, e.detail] for n, e in self.events_log],
+            "clock_moves": self.clock_moves,
+            "refusals": self.refusals,
+            "graph": self.graph.to_json(),
+            "guard": {"outside": sorted(g._outside), "purpose": g.purpose, "lifted": g.lifted},
+            "pending": self.pending,
+        }
+
+    def restore(self, d: dict[str, Any]) -> None:
+        import networkx as nx
+
+        if d["n"] != self.n:
+            raise ValueError(f"checkpoint at step {d['n']}, but the trace has {self.n} steps")
+        self.probe, self.actions, self.taps = d["probe"], d["actions"], d["taps"]
+        self.read_ms, self.read_hits, self.jumped_ms = d["read_ms"], d["read_hits"], d["jumped_ms"]
+        self.started_device_ms = d["started_device_ms"]
+        self.started_wall = time.monotonic() - d["wall_used"] - d["parked_s"]
+        self.parked_s = d["parked_s"]
+        self._last_state = d["state"]
+        self._ev_since = d["ev_since"]
+        self._ev_seen = {(t, EventKind(k), p, tuple(tuple(i) for i in det)) for t, k, p, det in d["ev_seen"]}
+        self.events_log = [(n, DeviceEvent(t, EventKind(k), p, det)) for n, t, k, p, det in d["events"]]
+        self.clock_moves, self.refusals = d["clock_moves"], d["refusals"]
+        self.graph.g = nx.node_link_graph(d["graph"], edges="edges")
+        self.guard._outside = set(d["guard"]["outside"])
+        self.guard.purpose, self.guard.lifted = d["guard"]["purpose"], d["guard"]["lifted"]
+        self.guard.restarted()  # the app was stopped at the wait
+        self.pending = d["pending"]
+        if self.pending:  # the device time that passed while stopped is the wait's, not the run's
+            self.jumped_ms += self.device.now_ms() - self.pending["since_ms"]
 
     def close(self) -> None:
         self.trace.close()
