@@ -19,13 +19,15 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from exerciser.cluster.config import Timing, make_app, redis_client
 from exerciser.cluster.execute import DeviceGone, Slot, Superseded, WorkerContext, execute
-from exerciser.cluster.jobs import TASK_NAME, Job, now_iso
+from exerciser.cluster.jobs import TASK_NAME, Job, now_iso, task_id
 from exerciser.cluster.keys import register_worker, unregister_worker
+from exerciser.cluster.parking import device_queue, wake_due
 from exerciser.cluster.routing import device_queues, virtual_queues
 from exerciser.errors import UserError
 
@@ -76,10 +78,14 @@ def _node_name(cfg: dict[str, Any], slot: Slot) -> str:
     return f"{cfg['name']}.{safe}@{socket.gethostname()}"
 
 
-def _register_loop(ctx: WorkerContext, info: dict[str, Any], every: float, stop: threading.Event) -> None:
+def _register_loop(
+    ctx: WorkerContext, info: dict[str, Any], every: float, stop: threading.Event, wake: Callable
+) -> None:
+    """Keeps this worker listed as live, and sends parked jobs' delayed tasks once they are due."""
     while not stop.is_set():
         try:
             register_worker(ctx.r, ctx.hostname, info | {"job": ctx.current}, ttl=3 * every)
+            wake_due(ctx.r, wake)
         except Exception as exc:  # broker restarting: try again next round
             log.debug("worker registry: %s", exc)
         stop.wait(every)
@@ -108,8 +114,11 @@ def main(argv: list[str] | None = None) -> int:
         msg = exc.format_message() if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
         print(f"error: {cfg.get('serial') or 'virtual'}: {msg}", file=sys.stderr, flush=True)
         return EXIT_NO_DEVICE
-    slot.queues = sorted(set(slot.queues) | set(cfg.get("queues") or []))
     hostname = _node_name(cfg, slot)
+    # the device's own queue first: consumed in this order, so a parked job it resumes goes before new ones
+    # (an in-process virtual device is this process's: never parked, but named by it all the same)
+    slot.home = device_queue(hostname if slot.virtual else slot.serial)
+    slot.queues = [slot.home, *sorted(set(slot.queues) | set(cfg.get("queues") or []))]
     scratch = Path(cfg["scratch"]) / hostname.split("@")[0]  # one folder per worker process
     ctx = WorkerContext(
         r, hostname, slot, scratch, cfg.get("results"), cfg.get("default_results", ""), timing
@@ -154,8 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     every = max(1.0, timing.beat)
     stop = threading.Event()
 
+    def wake(queue: str, payload: dict[str, Any]) -> None:
+        tid = task_id(payload["suite"], payload["app"])
+        app.send_task(TASK_NAME, args=[payload], queue=queue, task_id=tid)
+
     def on_ready(**_kw) -> None:  # listed as live once it consumes its queues, not before
-        threading.Thread(target=_register_loop, args=(ctx, info, every, stop), daemon=True).start()
+        args = (ctx, info, every, stop, wake)
+        threading.Thread(target=_register_loop, args=args, daemon=True).start()
 
     from celery.signals import worker_ready
 

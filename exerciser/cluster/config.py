@@ -90,6 +90,7 @@ def make_app(broker: str, backend: str | None = None, timing: Timing | None = No
         "socket_timeout": 30,
         "socket_connect_timeout": 10,
         "health_check_interval": 10,
+        "queue_order_strategy": "priority",  # a worker's queues in the order given: its device's first
     }
     app.conf.update(
         task_serializer="json",

@@ -5,6 +5,9 @@
     attempt n      -> earlier attempts' partial evidence fetched into the bundle, run_app on the device,
                       what is recorded copied to <store>/<suite>/<app>/attempts/<n>/ every beat
     complete       -> SET NX done (exactly one attempt wins), then the bundle moves to <suite>/<app>/
+    parked         -> (a long wait, no clock change) the checkpoint and evidence to attempts/<n>/, the job
+                      parked, its delayed task scheduled (see `parking`); that task's attempt takes the
+                      parked attempt's folder over and goes on from the checkpoint
 
 The lease, the message's visibility and the partial evidence are kept fresh by one heartbeat thread.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import secrets
 import shutil
 import socket
 import threading
@@ -23,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from exerciser import atomic
+from exerciser.cluster import parking
 from exerciser.cluster.config import Timing
 from exerciser.cluster.jobs import Job, now_iso, scenario_from_json
 from exerciser.cluster.keys import JobState, touch_message
@@ -30,6 +35,7 @@ from exerciser.cluster.store import Mirror, Store, done_marker
 from exerciser.device.contract import Device, DeviceLost
 from exerciser.errors import UserError
 from exerciser.paths import under
+from exerciser.runner.checkpoint import Checkpoint, Parked
 from exerciser.scenario import Scenario
 
 log = logging.getLogger("exerciser.cluster")
@@ -57,6 +63,7 @@ class Slot:
     queues: list[str]
     device_for: Callable[[Scenario], Device]  # the device ready for this scenario (app installed)
     lost: bool = False
+    home: str = ""  # the queue only this device's worker takes (parked jobs come back by it)
 
 
 @dataclass
@@ -230,14 +237,21 @@ def execute(job: Job, ctx: WorkerContext, tag: str | None = None) -> dict[str, A
     if claim is None:
         return finished(js, store, rel) or {}
     try:
-        return _attempt(job, ctx, js, store, rel, claim, tag)
+        park = js.parked()
+        token = (job.resume or {}).get("token")
+        if (park or {}).get("token") != token:  # a parked job goes on only by its own delayed task
+            log.info("%s: %s, this copy of the job is not run", rel, "parked" if park else "a stale resume")
+            return {"parked": park} if park else {}
+        return _attempt(job, ctx, js, store, rel, claim, tag, park)
     finally:
         with contextlib.suppress(Exception):
             js.release(claim)
         ctx.current = ""
 
 
-def _attempt(job: Job, ctx: WorkerContext, js: JobState, store: Store, rel: str, claim: str, tag) -> dict:
+def _attempt(
+    job: Job, ctx: WorkerContext, js: JobState, store: Store, rel: str, claim: str, tag, park: dict | None
+) -> dict:
     n = js.next_attempt()
     _mark_abandoned(js, store, rel, n)
     base = under(ctx.scratch, job.suite)  # resolved and inside the scratch folder, or refused
@@ -246,6 +260,7 @@ def _attempt(job: Job, ctx: WorkerContext, js: JobState, store: Store, rel: str,
         shutil.rmtree(local)
     local.mkdir(parents=True)
     store.get_tree(f"{rel}/attempts", local / "attempts")  # the lost attempts, sealed with the bundle
+    resume = _take_over(local, park["attempt"]) if park else None
     meta = {
         "attempt": n,
         "status": "running",
@@ -255,8 +270,11 @@ def _attempt(job: Job, ctx: WorkerContext, js: JobState, store: Store, rel: str,
         "queue": job.queue,
         "started": now_iso(),
     }
+    if resume is not None:
+        meta["resumed_from"] = park["attempt"]
     _write_local_json(local / "attempt.json", meta)
-    js.log(event="started", attempt=n, worker=ctx.hostname, serial=ctx.slot.serial)
+    event = "resumed" if resume is not None else "started"
+    js.log(event=event, attempt=n, worker=ctx.hostname, serial=ctx.slot.serial)
     model_file = None
     if job.model_text is not None:
         model_file = under(base, ".models", job.app, "app.yaml")
@@ -269,18 +287,76 @@ def _attempt(job: Job, ctx: WorkerContext, js: JobState, store: Store, rel: str,
     beat.tick()  # attempt.json in the store at once: a kill from now on leaves a trace
     beat.start()
     try:  # the beat runs to the end: the bundle (video) and its upload take time too
-        return _complete(job, ctx, js, store, rel, n, meta, sc, beat, base, local)
+        return _complete(job, ctx, js, store, rel, n, meta, sc, beat, base, local, resume)
     finally:
         beat.stop()
 
 
-def _complete(job, ctx, js, store, rel, n, meta, sc, beat, base, local) -> dict[str, Any]:
+def _take_over(local: Path, k: int) -> Checkpoint | None:
+    """The parked attempt `k`'s folder (fetched into attempts/<k>/) becomes this attempt's: its trace and
+    steps go on; attempts/<k>/ keeps its attempt.json. None: it left no checkpoint (run from the start)."""
+    src = local / "attempts" / str(k)
+    cp = Checkpoint.read(src)
+    if cp is None:
+        log.warning("%s: parked attempt %d left no checkpoint: the job runs from the start", local.name, k)
+        return None
+    for entry in list(src.iterdir()):
+        if entry.name == "attempts":  # the lost attempts before it: in attempts/ already
+            shutil.rmtree(entry)
+        elif entry.name != "attempt.json":
+            shutil.move(entry, local / entry.name)
+    return cp
+
+
+def _seal_resumed(store: Store, rel: str, upto: int) -> None:
+    """Parked attempts before `upto` were taken over by a later one: only their attempt.json stays."""
+    for name in store.subdirs(f"{rel}/attempts"):
+        if not name.isdigit() or int(name) >= upto:
+            continue
+        path = f"{rel}/attempts/{name}"
+        a = store.read_json(f"{path}/attempt.json")
+        if a and a.get("status") == "parked":
+            store.fs.rm(store.path(path), recursive=True)
+            store.write_json(f"{path}/attempt.json", a | {"resumed_by": upto})
+
+
+def _park(job: Job, ctx: WorkerContext, js: JobState, store, rel, n, meta, beat, local, p: Parked, device):
+    """The run stopped at a long wait: evidence and checkpoint to the store, the job parked, its delayed
+    task scheduled for when the phone's clock is past the wait; the worker is free for other jobs."""
+    due = parking.due_at(device, p.until_ms, p.rate)
+    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(p.until_ms / 1000))
+    meta |= {"status": "parked", "ended": now_iso(), "until": until, "until_ms": p.until_ms, "due": due}
+    _write_local_json(local / "attempt.json", meta)
+    beat.final_sync()
+    if beat.lost:
+        _end_attempt(store, rel, n, meta, "superseded", "another attempt took the job over while it ran")
+        raise Superseded(rel)
+    info = {"token": secrets.token_hex(8), "attempt": n, "until": until, "until_ms": p.until_ms, "due": due}
+    info |= {"serial": ctx.slot.serial, "worker": ctx.hostname, "queue": ctx.slot.home}
+    payload = job.to_json() | {"resume": {"token": info["token"], "attempt": n}}
+    with ctx.r.pipeline() as pipe:  # both or neither: a parked job always has its delayed task
+        js.park(info, pipe)
+        parking.schedule(ctx.r, ctx.slot.home, payload, due, pipe)
+        pipe.execute()
+    js.log(event="parked", attempt=n, worker=ctx.hostname, serial=ctx.slot.serial, until=until)
+    js.set_progress(f"parked until {until} (device time)", ctx.timing.lease_seconds)
+    _seal_resumed(store, rel, n)
+    log.info("%s: parked until %s (device time), resumes in %.0f s", rel, until, due - time.time())
+    shutil.rmtree(local, ignore_errors=True)
+    return {"parked": info}
+
+
+def _complete(job, ctx, js, store, rel, n, meta, sc, beat, base, local, resume=None) -> dict[str, Any]:
     from exerciser.runner.app_run import AppResult, run_app
 
     t0 = time.monotonic()
     try:
         device = ctx.slot.device_for(sc)
-        result = run_app(sc, GuardedDevice(device, beat), base, progress=beat.note, finalize=False)
+        park = parking.stop_at_long_waits(device)
+        gd = GuardedDevice(device, beat)
+        result = run_app(sc, gd, base, progress=beat.note, finalize=False, park=park, resume=resume)
+    except Parked as p:
+        return _park(job, ctx, js, store, rel, n, meta, beat, local, p, device)
     except ClaimLost as exc:  # the job is the new holder's now: only this attempt's record changes
         _end_attempt(store, rel, n, meta, "superseded", f"another attempt took the job over: {exc}")
         js.log(event="superseded", attempt=n, worker=ctx.hostname)
@@ -333,6 +409,8 @@ def _complete(job, ctx, js, store, rel, n, meta, sc, beat, base, local) -> dict[
         _end_attempt(store, rel, n, meta, "discarded", "finished, but another attempt completed the job")
         js.log(event="superseded", attempt=n, worker=ctx.hostname)
         raise Superseded(rel)
+    js.unpark()
+    _seal_resumed(store, rel, n)
     _promote(store, rel, n)
     store.write_json(done_marker(rel), summary)
     log.info("%s: %s (attempt %d, %.1f s)", rel, result.status, n, time.monotonic() - t0)

@@ -36,6 +36,7 @@ class Job:
     model_text: str | None = None  # app.yaml of an app model (kind "model")
     results: str | None = None  # results store URL named at submit (a worker's --results wins)
     submitted: str = ""
+    resume: dict[str, Any] | None = None  # a parked job's delayed task: the park's token and attempt
 
     @property
     def task_id(self) -> str:

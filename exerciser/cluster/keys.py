@@ -6,6 +6,8 @@ exerciser:job:<sid>:<app>:lease          the running attempt's claim, renewed wh
 exerciser:job:<sid>:<app>:done           the verdict summary; SET NX: one completion per job, ever
 exerciser:job:<sid>:<app>:log            one JSON line per attempt event
 exerciser:job:<sid>:<app>:progress       what the running attempt is doing (expires)
+exerciser:job:<sid>:<app>:parked         the park a delayed task resumes: token, attempt, until (JSON)
+exerciser:parked                         resume messages by the wall time they are due (see parking)
 exerciser:worker:<hostname>              a live worker process: its device and queues (expires)
 """
 
@@ -71,7 +73,7 @@ class JobState:
     def claim_done(self, summary: dict[str, Any], **event: Any) -> bool:
         """True for the one attempt that completes the job; False when another already did. The
         `event` goes to the log in the same step, so no reader sees a done job without it."""
-        line = json.dumps({"t": now_iso()} | event, ensure_ascii=False) if event else ""
+        line = json.dumps(_stamp(event), ensure_ascii=False) if event else ""
         keys = (self._k("done"), self._k("log"))
         return bool(
             self.r.eval(_CLAIM_DONE, 2, *keys, json.dumps(summary, ensure_ascii=False), line, KEEP_SECONDS)
@@ -87,7 +89,7 @@ class JobState:
         return int(self.r.get(self._k("attempts")) or 0)
 
     def log(self, **event: Any) -> None:
-        self.r.rpush(self._k("log"), json.dumps({"t": now_iso()} | event, ensure_ascii=False))
+        self.r.rpush(self._k("log"), json.dumps(_stamp(event), ensure_ascii=False))
         self.r.expire(self._k("log"), KEEP_SECONDS)
 
     def history(self) -> list[dict[str, Any]]:
@@ -113,12 +115,28 @@ class JobState:
         raw = self.r.get(self._k("lease"))
         return json.loads(raw) if raw else None
 
+    # --- parking (see exerciser.cluster.parking) -----------------------------------------------
+    def park(self, info: dict[str, Any], pipe=None) -> None:
+        (pipe or self.r).set(self._k("parked"), json.dumps(info, ensure_ascii=False), ex=KEEP_SECONDS)
+
+    def parked(self) -> dict[str, Any] | None:
+        raw = self.r.get(self._k("parked"))
+        return json.loads(raw) if raw else None
+
+    def unpark(self) -> None:
+        self.r.delete(self._k("parked"))
+
     # --- progress -----------------------------------------------------------------------------
     def set_progress(self, note: str, ttl: float) -> None:
         self.r.set(self._k("progress"), note[:200], ex=max(1, int(ttl)))
 
     def progress(self) -> str:
         return self.r.get(self._k("progress")) or ""
+
+
+def _stamp(event: dict[str, Any]) -> dict[str, Any]:
+    """An event line: `t` to read, `at` (epoch seconds) to order events finer than a second."""
+    return {"t": now_iso(), "at": round(time.time(), 3)} | event
 
 
 def touch_message(r, delivery_tag: str | None) -> None:

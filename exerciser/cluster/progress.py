@@ -10,7 +10,7 @@ from typing import Any
 from exerciser.cluster.jobs import SuiteRecord
 from exerciser.cluster.keys import JobState, live_workers, load_suite
 
-STATES = ("done", "running", "retrying", "queued", "failed", "not queued")
+STATES = ("done", "running", "parked", "retrying", "queued", "failed", "not queued")
 
 
 @dataclass
@@ -75,8 +75,9 @@ def suite_status(r, suite_id: str, app=None) -> SuiteStatus:
         done = js.done()
         lease = js.lease()
         state, result = _backend_state(app, j["task_id"]) if app is not None else ("PENDING", None)
-        if state == "SUCCESS" and isinstance(result, dict) and result:
+        if state == "SUCCESS" and isinstance(result, dict) and result and "parked" not in result:
             done = result  # the verdict summary as the result backend holds it
+        park = js.parked() if not done else None
         if done:
             row.state, row.summary = "done", done
             row.worker, row.serial = done.get("worker", ""), done.get("serial", "")
@@ -84,6 +85,9 @@ def suite_status(r, suite_id: str, app=None) -> SuiteStatus:
         elif lease:
             row.state, row.worker, row.serial = "running", lease.get("worker", ""), lease.get("serial", "")
             row.note = js.progress()
+        elif park:  # a long wait on a phone that keeps its clock: its delayed task resumes it
+            row.state, row.serial, row.worker = "parked", park.get("serial", ""), park.get("worker", "")
+            row.note = f"parked until {park.get('until')} (device time)"
         elif state == "FAILURE":
             row.state, row.note = "failed", f"{type(result).__name__}: {result}"
         elif i >= rec.queued:

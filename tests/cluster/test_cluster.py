@@ -6,16 +6,13 @@ verdicts of a single-host run, and the lost attempts' partial evidence is kept b
 from __future__ import annotations
 
 import json
-import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from cluster_helpers import (
     ADB,
-    AdbServer,
     alive,
-    free_port,
     invoke,
     serve,
     start_worker,
@@ -33,16 +30,6 @@ APPS = {
     "deletion_hotline_zh": "zh-CN",
 }
 PROBES = ("consent", "8")
-
-
-@pytest.fixture(scope="module")
-def adb(tmp_path_factory):
-    if not os.path.exists(ADB):
-        pytest.skip("Debian adb not installed (apt install adb)")
-    server = AdbServer(free_port())
-    assert server.run("start-server").returncode == 0
-    yield server
-    server.run("kill-server")
 
 
 @pytest.fixture(scope="module")
