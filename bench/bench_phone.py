@@ -9,8 +9,11 @@ own `exerciser sim serve` process, driven through the real adb server and the ui
    the devices run other apps meanwhile; the share of the time each device was driving an app. The
    protocol's two windows are shortened (`reprompt_window_hours` 1, `relaunch_gap_minutes` 2, settable
    conventions) and the clock scaled (`--park-scale`) so that the parked waits last seconds, not days.
+3. cluster: the same on the Celery cluster (`--cluster-apps` apps, a real redis-server, one `exerciser
+   worker` serving both phones): a long wait ends the attempt with a checkpoint and a delayed task resumes
+   it; each device's busy share from the jobs' records (an attempt's start or resume to its park or end).
 
-    .venv/bin/python bench/bench_phone.py [--part pace|park|both] [--scale 1] [--pace-apps 4] [--apps 30]
+    .venv/bin/python bench/bench_phone.py [--part pace|park|cluster|all] [--scale 1] [--apps 30]
 """
 
 from __future__ import annotations
@@ -179,23 +182,143 @@ def park(adb_port: int, out: Path, scale: float, n_apps: int) -> None:
     print(f"automatic time at the end: {restored}")
 
 
+# --- 3. cluster -------------------------------------------------------------------------------------------
+
+
+def cluster(adb_port: int, out: Path, scale: float, n_apps: int) -> None:
+    import redis
+    import yaml
+
+    from exerciser import SCENARIOS_DIR
+
+    ids = sample_ids()["zh-CN"]
+    print(
+        f"\n== cluster: {n_apps} apps, one worker with 2 phones that allow no clock change, clock x{scale:g},"
+    )
+    print(
+        f"   phone-speed latencies, windows shortened {SHORT_RULES}; parked jobs resume as delayed tasks =="
+    )
+    suite_dir = out / "cluster-suite"
+    suite_dir.mkdir()
+    names = []
+    for i in range(n_apps):
+        a = ids[i % len(ids)]
+        sc = yaml.safe_load((SCENARIOS_DIR / f"{a}.yaml").read_text(encoding="utf-8"))
+        names.append(f"{a}-{i}.yaml")
+        (suite_dir / names[-1]).write_text(yaml.safe_dump(sc | {"rules": SHORT_RULES}, allow_unicode=True))
+    (suite_dir / "suite.yaml").write_text(f"name: bench\nscenarios: [{', '.join(names)}]\n")
+    rport = free_port()
+    rdir = out / "redis"
+    rdir.mkdir()
+    rsrv = subprocess.Popen(
+        ["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes"]
+        + ["--dir", str(rdir)],
+        stdout=subprocess.DEVNULL,
+    )
+    broker = f"redis://127.0.0.1:{rport}/0"
+    served = [serve(out, "zh-CN", ids, scale, "none") for _ in range(2)]
+    worker = None
+    try:
+        r = redis.Redis.from_url(broker, decode_responses=True)
+        while not _ping(r):
+            time.sleep(0.05)
+        for _, serial in served:
+            connect(adb_port, serial)
+        devices = ",".join(s for _, s in served)
+        wlog = open(out / "worker.log", "w")  # noqa: SIM115 (closed with the process)
+        worker = subprocess.Popen(
+            [*EXE, "worker", "--broker", broker, "--devices", devices, "--results", str(out / "store")]
+            + ["--adb-port", str(adb_port), "--name", "bench"],
+            stdout=wlog,
+            stderr=subprocess.STDOUT,
+        )
+        while len(list(r.scan_iter("exerciser:worker:*"))) < 2:
+            time.sleep(0.2)
+        t0 = time.perf_counter()
+        sid = (
+            subprocess.run(
+                [*EXE, "submit", str(suite_dir / "suite.yaml"), "--broker", broker],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        while True:
+            st = json.loads(
+                subprocess.run(
+                    [*EXE, "status", sid, "--broker", broker, "--json"],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+            )
+            if st["finished"]:
+                break
+            time.sleep(2)
+        took = time.perf_counter() - t0
+        restored = {serial: auto_time(adb_port, serial) for _, serial in served}
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(60)
+        stop(adb_port, served)
+        rsrv.terminate()
+        rsrv.wait(10)
+    busy: dict[str, list[tuple[float, float]]] = {}
+    parks = 0
+    for j in st["jobs"]:
+        began: dict[int, tuple[float, str]] = {}
+        for e in j["history"]:
+            if e["event"] in ("started", "resumed"):
+                began[e["attempt"]] = (e["at"], e["serial"])
+            elif e["event"] in ("parked", "completed") and e["attempt"] in began:
+                at, serial = began.pop(e["attempt"])
+                busy.setdefault(serial, []).append((at, e["at"]))
+                parks += e["event"] == "parked"
+    shares = []
+    for serial, spans in sorted(busy.items()):
+        span = max(b for _, b in spans) - min(a for a, _ in spans)
+        used = sum(b - a for a, b in spans)
+        shares.append((used, span))
+        print(f"  {serial:18} {len(spans):3d} attempts  busy {100 * used / span:5.1f} %")
+    done = st["counts"].get("done", 0)
+    share = 100 * sum(u for u, _ in shares) / sum(s for _, s in shares)
+    print(
+        f"{done}/{len(st['jobs'])} jobs done in {took / 60:.1f} min, {parks} parks resumed as delayed tasks; "
+        f"device busy {share:.1f} % (target >= 90)"
+    )
+    print(f"automatic time at the end: {restored}")
+
+
+def _ping(r) -> bool:
+    try:
+        return bool(r.ping())
+    except Exception:
+        return False
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--part", choices=("pace", "park", "both"), default="both")
+    ap.add_argument("--part", choices=("pace", "park", "cluster", "both", "all"), default="both")
     ap.add_argument("--scale", type=float, default=1.0, help="clock scale of the pace part")
     ap.add_argument("--pace-apps", type=int, default=2, help="sample apps per locale in the pace part")
     ap.add_argument("--park-scale", type=float, default=150.0)
     ap.add_argument("--apps", type=int, default=30)
+    ap.add_argument("--cluster-apps", type=int, default=12)
     args = ap.parse_args()
     adb_port = free_port()
     os.environ["ANDROID_ADB_SERVER_PORT"] = str(adb_port)
     adb(adb_port, "start-server")
     out = Path(tempfile.mkdtemp(prefix="bench-phone-"))
     try:
-        if args.part in ("pace", "both"):
+        if args.part in ("pace", "both", "all"):
             pace(adb_port, out, args.scale, args.pace_apps)
-        if args.part in ("park", "both"):
+        if args.part in ("park", "both", "all"):
             park(adb_port, out, args.park_scale, args.apps)
+        if args.part in ("cluster", "all"):
+            cluster(adb_port, out, args.park_scale, args.cluster_apps)
     finally:
         adb(adb_port, "kill-server")
     print(f"(runs kept in {out})")

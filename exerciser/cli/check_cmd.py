@@ -204,7 +204,8 @@ def register(cli: click.Group) -> None:
         t0 = time.monotonic()
 
         def progress(msg: str) -> None:
-            if not quiet and msg.startswith("probe "):  # one line per probe, not per step
+            # one line per probe (not per step), and one per device hour of a wait the phone cannot skip
+            if not quiet and msg.startswith(("probe ", "waiting on the phone")):
                 click.echo(f"  … {time.monotonic() - t0:5.1f}s {msg}", err=True)
 
         result = check.run_check(

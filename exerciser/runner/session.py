@@ -28,6 +28,7 @@ from exerciser.runner.checkpoint import Parked
 from exerciser.safety import ActionRefused, GuardedDevice
 from exerciser.scenario import Budgets
 
+WAIT_REPORT_S = 3600.0  # device seconds between two progress lines of a long wait in place
 READ_CACHE = 512  # readings kept per session (distinct captures; a sample app run has ~50-120)
 
 
@@ -338,13 +339,13 @@ class Session:
                 action["method"] = getattr(dev, "clock_method", None) or "virtual clock"
             except ClockUnavailable as exc:
                 action["method"] = "parked" if self.park else "waited"
-                if self.progress and not self.park:
-                    self.progress(f"{exc}: waiting {seconds / 3600:.1f} h in place")
                 left = (end - dev.now_ms()) / 1000
                 w0 = time.monotonic()
                 try:
-                    if left > 0:
-                        (self.park or dev.wait)(left)
+                    if left > 0 and self.park:
+                        self.park(left)
+                    elif left > 0:
+                        self._wait_in_place(left, str(exc))
                 except Parked as p:  # the run stops: the checkpoint holds this wait
                     p.since_ms, p.until_ms = t, int(end)
                     self.pending = {"seconds": seconds, "since_ms": t, "until_ms": p.until_ms, "note": note}
@@ -354,6 +355,17 @@ class Session:
             self.clock_moves.append(dict(action))
 
         return self._do(action, perform, 0.2, note)
+
+    def _wait_in_place(self, seconds: float, why: str = "") -> None:
+        """A long wait on the phone itself (its own `sleep`, a minute at a time), with how much is left
+        told every `WAIT_REPORT_S` of device time."""
+        left = seconds
+        while left > 0:
+            if self.progress:
+                self.progress(f"waiting on the phone's clock ({why}): {left / 3600:.2f} h left")
+            piece = min(left, WAIT_REPORT_S)
+            self.device.wait(piece)
+            left -= piece
 
     # --- checkpoint (see exerciser.runner.checkpoint) ----------------------------------------------
     def snapshot(self) -> dict[str, Any]:

@@ -17,13 +17,20 @@ _DEVICE_TESTS = Path(__file__).resolve().parent.parent / "device"
 if str(_DEVICE_TESTS) not in sys.path:
     sys.path.append(str(_DEVICE_TESTS))
 
-from adb_helpers import ADB, AdbServer, free_port, serve  # noqa: E402
+from adb_helpers import (  # noqa: E402
+    ADB,
+    PHONE_PACE_DEVICE_SECONDS,
+    PHONE_PACE_RULES,
+    AdbServer,
+    free_port,
+    serve,
+)
 
 REDIS = "/usr/bin/redis-server"
 CLI = [sys.executable, "-c", "from exerciser.cli.main import main; main()"]
 FAST = ["--beat", "0.5", "--lease", "4", "--visibility-timeout", "4", "--restore-interval", "1"]
 
-__all__ = ["ADB", "AdbServer", "free_port", "serve"]
+__all__ = ["ADB", "PHONE_PACE_DEVICE_SECONDS", "PHONE_PACE_RULES", "AdbServer", "free_port", "serve"]
 
 
 def invoke(*args: str):
@@ -149,6 +156,19 @@ def start_worker(broker: str, log: Path, *args: str, env: dict | None = None) ->
         env=os.environ | (env or {}),
     )
     return Worker(proc, log)
+
+
+def submit_when_ready(broker: str, suite: Path, workers: int) -> tuple[object, str]:
+    """Once `workers` device workers are live, submit the suite: the broker's Redis client and suite id."""
+    import redis
+
+    from exerciser.cluster.keys import live_workers
+
+    r = redis.Redis.from_url(broker, decode_responses=True)
+    wait_for(f"{workers} device workers", lambda: len(live_workers(r)) == workers, 60)
+    res = invoke("submit", str(suite), "--broker", broker)
+    assert res.exit_code == 0, res.output
+    return r, res.output.strip().splitlines()[-1]
 
 
 def alive(pid: int) -> bool:

@@ -17,6 +17,7 @@ from cluster_helpers import (
     serve,
     start_worker,
     stop_workers,
+    submit_when_ready,
     wait_for,
     write_suite,
 )
@@ -96,15 +97,7 @@ def faulted_run(redis_server, adb, suite_file, tmp_path_factory):
     )
     w3 = None
     try:
-        import redis
-
-        from exerciser.cluster.keys import live_workers
-
-        r = redis.Redis.from_url(broker, decode_responses=True)
-        wait_for("three device workers", lambda: len(live_workers(r)) == 3, 60)
-        res = invoke("submit", str(suite_file), "--broker", broker)
-        assert res.exit_code == 0, res.output
-        sid = res.output.strip().splitlines()[-1]
+        r, sid = submit_when_ready(broker, suite_file, 3)
         # the three devices have taken a job each; w3 (any profile) gets going meanwhile
         w3 = start_worker(broker, tmp / "w3.log", "--virtual", "1", "--name", "w3", "--results", str(store))
 

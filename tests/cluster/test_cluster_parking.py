@@ -11,7 +11,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cluster_helpers import ADB, invoke, serve, start_worker, stop_workers, wait_for
+from cluster_helpers import (
+    ADB,
+    PHONE_PACE_DEVICE_SECONDS,
+    PHONE_PACE_RULES,
+    invoke,
+    serve,
+    start_worker,
+    stop_workers,
+    submit_when_ready,
+    wait_for,
+)
 
 from exerciser import SCENARIOS_DIR
 from exerciser.scenario import load_suite_or_scenario
@@ -21,21 +31,14 @@ pytestmark = pytest.mark.timeout(600)
 # past the window
 APPS = ["re_ask_in_app_dialog_zh", "scroll_agree_after_read_zh"]
 SCALE = 150.0  # device seconds per wall second
-# The protocol's windows shortened as in tests/device/test_phone_pace.py: the wait past the window is
-# ~1.7 device hours (~40 wall s: parked), the relaunches inside it a few wall seconds (waited out).
-RULES = {
-    "reprompt_window_hours": 1,
-    "relaunch_gap_minutes": 2,
-    "relaunch_2_hours": 0.25,
-    "relaunch_3_hours": 0.5,
-    "request_tap_window_ms": 300 * 100,
-}
+RULES = PHONE_PACE_RULES  # windows and tap window shortened for SCALE (see adb_helpers)
 
 
 def write_suite(folder: Path) -> Path:
     for app in APPS:
         sc = yaml.safe_load((SCENARIOS_DIR / f"{app}.yaml").read_text(encoding="utf-8"))
-        (folder / f"{app}.yaml").write_text(yaml.safe_dump(sc | {"rules": RULES}, allow_unicode=True))
+        sc |= {"rules": RULES, "budgets": {"device_seconds": PHONE_PACE_DEVICE_SECONDS}}
+        (folder / f"{app}.yaml").write_text(yaml.safe_dump(sc, allow_unicode=True))
     suite = folder / "suite.yaml"
     suite.write_text(f"name: parking\nscenarios: [{', '.join(f'{a}.yaml' for a in APPS)}]\n")
     return suite
@@ -77,15 +80,7 @@ def parked_run(redis_server, adb, tmp_path_factory):
     worker = start_worker(broker, tmp / "w.log", *args, "--device-retry", "0", env={"ADBUTILS_ADB_PATH": ADB})
     seen: list[dict] = []  # every `status` row while the suite ran
     try:
-        import redis
-
-        from exerciser.cluster.keys import live_workers
-
-        r = redis.Redis.from_url(broker, decode_responses=True)
-        wait_for("the worker", lambda: len(live_workers(r)) == 1, 60)
-        res = invoke("submit", str(suite), "--broker", broker)
-        assert res.exit_code == 0, res.output
-        sid = res.output.strip().splitlines()[-1]
+        r, sid = submit_when_ready(broker, suite, 1)
         reference = in_process(suite, tmp / "inproc")  # meanwhile, in this process
 
         def settled():
@@ -106,7 +101,10 @@ def test_parked_jobs_resume_as_delayed_tasks_with_in_process_verdicts(parked_run
     final, ref = parked_run["status"], parked_run["reference"]
     assert final["counts"] == {"done": len(APPS)}
     got = {j["app"]: outcome(j["summary"]["categories"]) for j in final["jobs"]}
-    assert got == ref
+    why = {
+        j["app"]: (j["summary"]["error"], j["summary"]["categories"]["6"]["reason"]) for j in final["jobs"]
+    }
+    assert got == ref, why
     assert {v for r in ref.values() for v, _ in r.values()} >= {"violation", "compliant"}
     errors = [j["summary"]["error"] for j in final["jobs"]]
     assert not any(errors), errors

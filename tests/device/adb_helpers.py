@@ -13,6 +13,21 @@ import time
 from dataclasses import dataclass
 
 ADB = "/usr/bin/adb"
+# The protocol's windows, shortened for served phones whose clock runs 150 times as fast (both are
+# settable conventions) so that a real wait fits a test: the longest wait (past the window, plus an hour) is
+# then ~1.7 device hours = ~41 wall seconds. The relaunch schedule inside the window shrinks with it; and a
+# tap's round trip over adb (a few ms of host time) lasts seconds of device time at this scale, so the
+# window that puts a request down to the tap grows by the same factor (300 ms on a phone).
+PHONE_PACE_RULES = {
+    "reprompt_window_hours": 1,
+    "relaunch_gap_minutes": 2,
+    "relaunch_2_hours": 0.25,
+    "relaunch_3_hours": 0.5,
+    "request_tap_window_ms": 300 * 100,
+}
+# Device seconds a run may spend (its waits and clock jumps excluded): the host's own work lasts 150 times
+# as long in device time, and on a loaded host that alone can pass a phone's 6 h; ten times as much room.
+PHONE_PACE_DEVICE_SECONDS = 10 * 6 * 3600
 
 
 def free_port() -> int:

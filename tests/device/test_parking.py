@@ -110,3 +110,46 @@ def test_a_short_wait_keeps_the_device(tmp_path, monkeypatch):
     assert jobs.events == ["start a", "park a", "resume a", "end a", "start b", "end b"]
     assert phone.keys == []
     assert "too short to hand the device over" in (tmp_path / "rack.log").read_text()
+
+
+def test_without_parking_a_long_wait_is_slept_a_minute_at_a_time_with_progress(
+    adb_server, tmp_path, monkeypatch
+):
+    """`exerciser check --device` (nobody else to give the phone to) waits in place: the phone's own `sleep`,
+    never more than a minute per call, and a progress line per device hour (here per 10 minutes)."""
+    import re
+
+    from adb_helpers import serve
+
+    from exerciser.device.u2driver import U2Device
+    from exerciser.runner import session
+    from exerciser.runner.app_run import default_reader
+    from exerciser.runner.session import Session
+    from exerciser.sim import VirtualDevice
+
+    monkeypatch.setattr(session, "WAIT_REPORT_S", 600.0)
+
+    (front,) = serve(
+        [VirtualDevice([], profile="api33", locale="en-US", seed=4)],
+        adb_server,
+        clock_scale=600.0,  # half a device hour in three wall seconds
+        clock_methods=frozenset(),  # a production phone: no clock change
+    )
+    try:
+        dev = U2Device(front.serial, adb_port=adb_server.port)
+        notes: list[str] = []
+        s = Session(dev, "com.android.settings", tmp_path, default_reader(), progress=notes.append)
+        t0 = dev.now_ms()
+        step = s.advance(1800, note="a long wait")
+        assert dev.now_ms() - t0 >= 1800 * 1000
+        assert step.action["method"] == "waited"
+        waits = [n for n in notes if n.startswith("waiting on the phone's clock")]
+        left = [float(re.search(r"([\d.]+) h left", n).group(1)) for n in waits]  # a line per 10 min
+        assert len(left) == 3 and 0.4 < left[0] <= 0.5
+        assert [round((a - b) * 60) for a, b in zip(left, left[1:], strict=False)] == [10, 10]
+        sleeps = [float(m) for c in front.phone.history for m in re.findall(r"\bsleep ([\d.]+)", c)]
+        assert len(sleeps) >= 30 and max(sleeps) <= 60
+        assert s.jumped_ms >= 1800 * 1000  # the wait is not counted as the run's device time
+        assert front.phone.state.settings["global"]["auto_time"] == "1"
+    finally:
+        front.close()

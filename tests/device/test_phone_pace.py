@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 
 import pytest
-from adb_helpers import serve
+from adb_helpers import PHONE_PACE_DEVICE_SECONDS, PHONE_PACE_RULES, serve
 
 from exerciser.sim import VirtualDevice
 from exerciser.sim.adbfront.clock import PhoneSpeed
@@ -28,25 +28,19 @@ SUITE = [
 pytestmark = pytest.mark.timeout(600)  # a whole suite at a phone's pace, twice: minutes, not seconds
 PROFILE, LOCALE = "api33", "zh-CN"
 SCALE = 150.0  # device seconds per wall second: the whole phone runs faster, latencies included
-# The protocol's windows, shortened (both are settable conventions) so that a real wait fits a test: the
-# longest wait (past the window, plus an hour) is then ~1.7 device hours = ~41 wall seconds.
-# The relaunch schedule inside the window shrinks with it; and a tap's round trip over adb (a few ms of
-# host time) lasts seconds of device time at this scale, so the window that puts a request down to the tap
-# grows by the same factor (300 ms on a phone).
-RULES = {
-    "reprompt_window_hours": 1,
-    "relaunch_gap_minutes": 2,
-    "relaunch_2_hours": 0.25,
-    "relaunch_3_hours": 0.5,
-    "request_tap_window_ms": 300 * 100,
-}
+RULES = PHONE_PACE_RULES  # see adb_helpers
 
 
 def suite():
     from exerciser import SCENARIOS_DIR
     from exerciser.scenario import load_scenario
 
-    return [replace(load_scenario(SCENARIOS_DIR / f"{a}.yaml"), rules=dict(RULES)) for a in SUITE]
+    out = []
+    for a in SUITE:
+        sc = load_scenario(SCENARIOS_DIR / f"{a}.yaml")
+        budgets = replace(sc.budgets, device_seconds=PHONE_PACE_DEVICE_SECONDS)
+        out.append(replace(sc, rules=dict(RULES), budgets=budgets))
+    return out
 
 
 def outcome(res) -> dict:
