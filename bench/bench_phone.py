@@ -7,8 +7,8 @@ own `exerciser sim serve` process, driven through the real adb server and the ui
    the minutes shown are device minutes (the host's own work then counts `scale` times).
 2. park: a suite of `--apps` apps on two phones that allow no clock change: the long waits are parked,
    the devices run other apps meanwhile; the share of the time each device was driving an app. The
-   protocol's two windows are shortened (`reprompt_window_hours` 1, `relaunch_gap_minutes` 2, settable
-   conventions) and the clock scaled (`--park-scale`) so that the parked waits last seconds, not days.
+   protocol's window is shortened to an hour with its relaunch schedule inside it (settable conventions,
+   `SHORT_RULES`) and the clock scaled (`--park-scale`) so that the parked waits last seconds, not days.
 3. cluster: the same on the Celery cluster (`--cluster-apps` apps, a real redis-server, one `exerciser
    worker` serving both phones): a long wait ends the attempt with a checkpoint and a delayed task resumes
    it; each device's busy share from the jobs' records (an attempt's start or resume to its park or end).
@@ -34,7 +34,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_driver import adb, connect, free_port  # noqa: E402
 
 EXE = [sys.executable, "-c", "from exerciser.cli.main import main; main()"]
-SHORT_RULES = {"reprompt_window_hours": 1, "relaunch_gap_minutes": 2}
+# the window shortened to an hour, and the relaunch schedule inside it with it (+2 min, +15 min, +30 min)
+SHORT_RULES = {"reprompt_window_hours": 1, "relaunch_gap_minutes": 2, "relaunch_2_hours": 0.25}
+SHORT_RULES |= {"relaunch_3_hours": 0.5}
+
+
+def scaled_rules(scale: float) -> dict:
+    """SHORT_RULES for phones whose clock runs `scale` times as fast: a tap's round trip over adb lasts
+    `scale` times as long in device time, so the window that puts a request down to the tap (300 ms on a
+    phone) grows with it."""
+    return SHORT_RULES | {"request_tap_window_ms": int(300 * scale)}
+
+
+# Device seconds a run may spend (waits and jumps excluded) on a scaled clock: the host's own work counts
+# `scale` times, and a loaded host alone can pass a phone's 6 h.
+SCALED_BUDGETS = {"device_seconds": 10 * 6 * 3600}
 
 
 def serve(
@@ -71,6 +85,8 @@ def scenarios(ids: list[str], rules: dict | None = None, n: int | None = None):
     for i, a in enumerate(picked):
         sc = load_scenario(SCENARIOS_DIR / f"{a}.yaml")
         sc = replace(sc, id=a if n is None else f"{a}-{i}", rules=dict(rules) if rules else sc.rules)
+        if rules:  # a scaled clock (see SCALED_BUDGETS)
+            sc = replace(sc, budgets=replace(sc.budgets, **SCALED_BUDGETS))
         out.append(sc)
     return out
 
@@ -150,14 +166,14 @@ def park(adb_port: int, out: Path, scale: float, n_apps: int) -> None:
 
     ids = sample_ids()["zh-CN"]
     print(f"\n== park: {n_apps} apps on 2 phones that allow no clock change, clock x{scale:g}, ")
-    print(f"   phone-speed latencies, windows shortened {SHORT_RULES} ==")
+    print(f"   phone-speed latencies, windows shortened {scaled_rules(scale)} ==")
     served = [serve(out, "zh-CN", ids, scale, "none") for _ in range(2)]
     try:
         for _, serial in served:
             connect(adb_port, serial)
         t0 = time.perf_counter()
         res = run_suite(
-            scenarios(ids, SHORT_RULES, n_apps),
+            scenarios(ids, scaled_rules(scale), n_apps),
             [s for _, s in served],
             out / "park",
             False,
@@ -195,9 +211,7 @@ def cluster(adb_port: int, out: Path, scale: float, n_apps: int) -> None:
     print(
         f"\n== cluster: {n_apps} apps, one worker with 2 phones that allow no clock change, clock x{scale:g},"
     )
-    print(
-        f"   phone-speed latencies, windows shortened {SHORT_RULES}; parked jobs resume as delayed tasks =="
-    )
+    print(f"   phone-speed latencies, rules {scaled_rules(scale)}; parked jobs resume as delayed tasks ==")
     suite_dir = out / "cluster-suite"
     suite_dir.mkdir()
     names = []
@@ -205,7 +219,8 @@ def cluster(adb_port: int, out: Path, scale: float, n_apps: int) -> None:
         a = ids[i % len(ids)]
         sc = yaml.safe_load((SCENARIOS_DIR / f"{a}.yaml").read_text(encoding="utf-8"))
         names.append(f"{a}-{i}.yaml")
-        (suite_dir / names[-1]).write_text(yaml.safe_dump(sc | {"rules": SHORT_RULES}, allow_unicode=True))
+        sc |= {"rules": scaled_rules(scale), "budgets": SCALED_BUDGETS}
+        (suite_dir / names[-1]).write_text(yaml.safe_dump(sc, allow_unicode=True))
     (suite_dir / "suite.yaml").write_text(f"name: bench\nscenarios: [{', '.join(names)}]\n")
     rport = free_port()
     rdir = out / "redis"

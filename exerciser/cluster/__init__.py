@@ -7,8 +7,10 @@
 
 Modules: `routing` (which queue a job needs, which queues a device serves), `jobs` (the job message and
 the suite record), `keys` (the job's state in Redis: lease, attempts, done), `store` (results store by
-URL through fsspec), `execute` (one job on one device, as a Celery task), `child` (one Celery worker
-process per device), `supervisor` (`exerciser worker`), `submit`, `progress` (`status`), `collect`.
+URL through fsspec), `execute` (one job on one device, as a Celery task), `parking` (a long wait on a
+phone that allows no clock change: the attempt ends with a checkpoint, a delayed task resumes the job on
+the same phone), `child` (one Celery worker process per device), `supervisor` (`exerciser worker`),
+`submit`, `progress` (`status`), `collect`.
 
 Faults: a worker killed mid-job leaves its job's message unacknowledged (acks_late); after the
 visibility timeout an idle worker hands it out again, and the next attempt fetches what the lost one

@@ -370,7 +370,6 @@ class Session:
     # --- checkpoint (see exerciser.runner.checkpoint) ----------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         """Everything a run needs to go on in another process, as JSON."""
-        g = self.guard
         return {
             "n": self.n,
             "probe": self.probe,
@@ -389,7 +388,7 @@ class Session:
             "clock_moves": self.clock_moves,
             "refusals": self.refusals,
             "graph": self.graph.to_json(),
-            "guard": {"outside": sorted(g._outside), "purpose": g.purpose, "lifted": g.lifted},
+            "guard": self.guard.snapshot(),
             "pending": self.pending,
         }
 
@@ -409,9 +408,7 @@ class Session:
         self.events_log = [(n, DeviceEvent(t, EventKind(k), p, det)) for n, t, k, p, det in d["events"]]
         self.clock_moves, self.refusals = d["clock_moves"], d["refusals"]
         self.graph.g = nx.node_link_graph(d["graph"], edges="edges")
-        self.guard._outside = set(d["guard"]["outside"])
-        self.guard.purpose, self.guard.lifted = d["guard"]["purpose"], d["guard"]["lifted"]
-        self.guard.restarted()  # the app was stopped at the wait
+        self.guard.restore(d["guard"])
         self.pending = d["pending"]
         if self.pending:  # the device time that passed while stopped is the wait's, not the run's
             self.jumped_ms += self.device.now_ms() - self.pending["since_ms"]

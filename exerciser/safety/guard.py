@@ -112,6 +112,16 @@ class SafetyGuard:
         if not on:
             self._outside.add(state_id)
 
+    def snapshot(self) -> dict:
+        """What outlives a run stopped with the app stopped (a checkpoint): screens seen off the deletion
+        path, and what the guard is set to allow."""
+        return {"outside": sorted(self._outside), "purpose": self.purpose, "lifted": self.lifted}
+
+    def restore(self, d: dict) -> None:
+        self._outside = set(d["outside"])
+        self.purpose, self.lifted = d["purpose"], d["lifted"]
+        self.restarted()  # the app was stopped at the checkpoint
+
     def restarted(self) -> None:
         """The app was started, stopped or cleared: whatever it shows next is a fresh start."""
         self.on_path = False

@@ -134,3 +134,24 @@ def test_duplicate_waits_for_the_live_attempt_then_returns_its_result(r, tmp_pat
     assert fut.result(timeout=10) == summary
     assert js.attempts() == 0 and [h["event"] for h in js.history()] == ["completed"]
     assert json.loads((tmp_path / "store" / "dup-1" / ".done" / "app.json").read_text()) == summary
+
+
+def test_a_parked_job_runs_only_by_its_own_delayed_task(r, tmp_path):
+    """While a job is parked, any other copy of its message (a redelivery, a stale resume of an earlier
+    park) is dropped without a device or an attempt; only the message carrying the park's token goes on."""
+    from exerciser.cluster.execute import Slot, WorkerContext, execute
+    from exerciser.cluster.jobs import Job
+    from exerciser.cluster.keys import JobState
+
+    def no_device(sc):
+        raise AssertionError("a copy of a parked job must not run it")
+
+    js = JobState(r, "park-1", "app")
+    park = {"token": "t2", "attempt": 2, "until": "2026-01-05T06:20:58Z", "serial": "s"}
+    js.park(park)
+    ctx = WorkerContext(r, "me@test", Slot("t", "t", True, [], no_device), tmp_path / "s", None)
+    fresh = Job("park-1", "app", "q", {}, {}, results=str(tmp_path / "store"))
+    stale = Job("park-1", "app", "q", {}, {}, results=str(tmp_path / "store"), resume={"token": "t1"})
+    assert execute(fresh, ctx) == {"parked": park}
+    assert execute(stale, ctx) == {"parked": park}
+    assert js.attempts() == 0 and js.lease() is None and js.parked() == park
