@@ -281,30 +281,37 @@ def cluster(adb_port: int, out: Path, scale: float, n_apps: int) -> None:
         stop(adb_port, served)
         rsrv.terminate()
         rsrv.wait(10)
-    busy: dict[str, list[tuple[float, float]]] = {}
-    parks = 0
-    for j in st["jobs"]:
-        began: dict[int, tuple[float, str]] = {}
-        for e in j["history"]:
-            if e["event"] in ("started", "resumed"):
-                began[e["attempt"]] = (e["at"], e["serial"])
-            elif e["event"] in ("parked", "completed") and e["attempt"] in began:
-                at, serial = began.pop(e["attempt"])
-                busy.setdefault(serial, []).append((at, e["at"]))
-                parks += e["event"] == "parked"
-    shares = []
-    for serial, spans in sorted(busy.items()):
-        span = max(b for _, b in spans) - min(a for a, _ in spans)
-        used = sum(b - a for a, b in spans)
-        shares.append((used, span))
-        print(f"  {serial:18} {len(spans):3d} attempts  busy {100 * used / span:5.1f} %")
+    shares, parks = busy_shares(st["jobs"])
+    for serial, (attempts, used, span) in sorted(shares.items()):
+        print(f"  {serial:18} {attempts:3d} attempts  busy {100 * used / span:5.1f} %")
     done = st["counts"].get("done", 0)
-    share = 100 * sum(u for u, _ in shares) / sum(s for _, s in shares)
+    share = 100 * sum(u for _, u, _ in shares.values()) / sum(s for *_, s in shares.values())
     print(
         f"{done}/{len(st['jobs'])} jobs done in {took / 60:.1f} min, {parks} parks resumed as delayed tasks; "
         f"device busy {share:.1f} % (target >= 90)"
     )
     print(f"automatic time at the end: {restored}")
+
+
+def busy_shares(jobs: list[dict]) -> tuple[dict[str, tuple[int, float, float]], int]:
+    """Per device, from the jobs' records (`exerciser status --json`): attempts, wall seconds driven (an
+    attempt's start or resume to its park or completion) and the span from its first start to its last
+    end; and how many parks were resumed."""
+    spans: dict[str, list[tuple[float, float]]] = {}
+    parks = 0
+    for j in jobs:
+        began: dict[int, tuple[float, str]] = {}
+        for e in j["history"]:
+            if e["event"] in ("started", "resumed"):
+                began[e["attempt"]] = (e["at"], e["serial"])
+                parks += e["event"] == "resumed"
+            elif e["event"] in ("parked", "completed") and e["attempt"] in began:
+                at, serial = began.pop(e["attempt"])
+                spans.setdefault(serial, []).append((at, e["at"]))
+    out = {}
+    for serial, sp in spans.items():
+        out[serial] = (len(sp), sum(b - a for a, b in sp), max(b for _, b in sp) - min(a for a, _ in sp))
+    return out, parks
 
 
 def _ping(r) -> bool:
