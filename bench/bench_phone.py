@@ -219,7 +219,8 @@ def cluster(adb_port: int, out: Path, scale: float, n_apps: int) -> None:
         a = ids[i % len(ids)]
         sc = yaml.safe_load((SCENARIOS_DIR / f"{a}.yaml").read_text(encoding="utf-8"))
         names.append(f"{a}-{i}.yaml")
-        sc |= {"rules": scaled_rules(scale), "budgets": SCALED_BUDGETS}
+        sc |= {"id": f"{a}-{i}" if n_apps > len(ids) else a, "rules": scaled_rules(scale)}
+        sc["budgets"] = SCALED_BUDGETS
         (suite_dir / names[-1]).write_text(yaml.safe_dump(sc, allow_unicode=True))
     (suite_dir / "suite.yaml").write_text(f"name: bench\nscenarios: [{', '.join(names)}]\n")
     rport = free_port()
