@@ -31,6 +31,11 @@ class GuardedDevice:
     def __init__(self, inner: Device, guard: SafetyGuard | None = None):
         self.inner = inner
         self.guard = guard or SafetyGuard()
+        attach = getattr(inner, "attach_clock_ui", None)
+        if callable(attach):  # a clock set through the Settings app is set through this guard
+            from exerciser.safety.clock_ui import GuardedClockUi
+
+            attach(GuardedClockUi(self))
 
     def __getattr__(self, name: str) -> Any:  # everything the guard has no say in
         return getattr(self.inner, name)

@@ -174,6 +174,10 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         if not comp:
             if opts.get("-a") == "android.intent.action.VIEW" and "-d" in opts:
                 return 0  # the browser takes it (no app of the device is chosen here)
+            from exerciser.sim.adbfront.sysintents import start_action
+
+            if start_action(phone, opts.get("-a", "")) is not None:
+                return 0
             out(f"Error: Activity not started, unable to resolve {intent}")
             return 0
         if pkg not in phone.installed() or pkg in phone.disabled or not _has_activity(pkg, full):
