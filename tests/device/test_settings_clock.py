@@ -110,3 +110,63 @@ def test_without_the_guard_s_ui_the_settings_way_is_not_tried(adb_server):
     finally:
         drv.close()
         front.close()
+
+
+# The protocol's windows shortened as in test_phone_pace (settable conventions), so that the run is short;
+# a tap's adb round trip lasts SCALE times longer in device time, so the request-to-tap window grows too.
+RULES = {
+    "reprompt_window_hours": 1,
+    "relaunch_gap_minutes": 2,
+    "relaunch_2_hours": 0.25,
+    "relaunch_3_hours": 0.5,
+    "request_tap_window_ms": 300 * 20,
+}
+APP = "re_ask_in_app_dialog_zh"
+
+
+def test_re_request_probe_relaunches_through_the_settings_app(adb_server, tmp_path):
+    """A sample app's whole run on a phone that allows only the Settings way: its relaunch schedule is
+    clock jumps made through the pickers, the verdicts are those of the in-process device, and the phone
+    has automatic time and the true time back at the end."""
+    from dataclasses import replace
+
+    from exerciser import SCENARIOS_DIR
+    from exerciser.device.u2driver import U2Device
+    from exerciser.runner.app_run import run_app
+    from exerciser.scenario import load_scenario
+    from exerciser.sim import load_app_model
+
+    # the re-request probe (and the request map it needs): the probe that moves the clock
+    sc = replace(load_scenario(SCENARIOS_DIR / f"{APP}.yaml"), rules=dict(RULES), probes=("6",))
+    model = load_app_model(sc.app.model_path)
+
+    def outcome(res) -> dict:
+        return {c: (v.verdict, v.figure) for c, v in res.categories.items()}
+
+    ref = outcome(
+        run_app(sc, VirtualDevice([model], profile="api33", locale="zh-CN"), tmp_path / "in", finalize=False)
+    )
+    (front,) = serve(
+        [VirtualDevice([model], profile="api33", locale="zh-CN", seed=5)],
+        adb_server,
+        clock_methods=frozenset({"settings-ui"}),
+        clock_scale=SCALE,
+    )
+    drv = U2Device(front.serial, adb_port=adb_server.port)
+    try:
+        res = run_app(sc, drv, tmp_path / "served", finalize=False)
+    finally:
+        drv.close()
+        front.close()
+    assert not res.error, res.error
+    assert outcome(res) == ref
+    lines = (tmp_path / "served" / APP / "trace.jsonl").read_text().splitlines()
+    moves = [a for a in (json.loads(x)["action"] for x in lines) if a["type"] == "advance_clock"]
+    assert len(moves) >= 4 and {a["method"] for a in moves} == {SETTINGS_UI}
+    run = json.loads((tmp_path / "served" / APP / "run.json").read_text())
+    assert run["clock"]["methods"] == [SETTINGS_UI]
+    assert run["clock"]["restored"]["auto_time"] == "1"
+    phone = front.phone
+    assert phone.state.settings["global"]["auto_time"] == "1"
+    assert abs(phone.device.now_ms() - phone.clock.network_ms()) < 60_000
+    assert not [r for r in run.get("safety", {}).get("refused", []) if r["probe"] == "6"]  # nothing refused
