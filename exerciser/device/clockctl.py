@@ -82,6 +82,8 @@ class DeviceClock:
         if self.tried and self.method is None:
             raise ClockUnavailable(NO_METHOD)
         self._auto_off()
+        # the Settings way takes device time itself: the uptime (a phone's monotonic clock) tells it apart
+        up0 = self._uptime_ms() if self.method in (None, SETTINGS_UI) else None
         start = self.now_ms()
         target = start + int(round(seconds * 1000))
         if self.method is None:
@@ -97,7 +99,9 @@ class DeviceClock:
         elif not self._set(self.method, target):
             raise DeviceError(f"{self.method}: the phone refused to set the clock")
         moved = self.now_ms() - start
-        self.jumped_ms += max(0, moved)
+        up1 = self._uptime_ms() if up0 is not None else None
+        passed = up1 - up0 if up0 is not None and up1 is not None and up1 >= up0 else 0
+        self.jumped_ms += max(0, moved - passed)  # what the clock is ahead of the true time by
         self.jumps.append(ClockJump(time.time(), start, start + moved, self.method))
         self._write_marker()
         return self.method
@@ -135,6 +139,14 @@ class DeviceClock:
             log.warning("setting the clock through Settings failed: %s", self.ui_refused)
             return False
         return close_to(self.now_ms(), want)
+
+    def _uptime_ms(self) -> int | None:
+        """Milliseconds since boot (/proc/uptime): runs on whatever the wall clock is set to."""
+        out, status = self.sh("cat /proc/uptime")
+        try:
+            return int(float(out.split()[0]) * 1000) if status == 0 else None
+        except (ValueError, IndexError):
+            return None
 
     def _find_su(self) -> str:
         for form in SU_FORMS:

@@ -86,6 +86,38 @@ def test_jump_through_the_date_and_time_pickers(adb_server, profile, locale, dum
         front.close()
 
 
+def test_manual_time_before_is_set_back_through_the_pickers_and_a_dead_run_is_undone(adb_server):
+    """Automatic time was off before the run: the true time comes back through the pickers, not the network.
+    A run that died with the clock moved (its marker on the phone) is undone when the next driver connects."""
+    from exerciser.device.u2driver import U2Device
+
+    front, drv = _served(adb_server, {"settings-ui"})
+    phone = front.phone
+    try:
+        phone.state.settings["global"]["auto_time"] = "0"  # the user sets the time by hand
+        dev = GuardedDevice(drv)
+        t0 = drv.now_ms()
+        dev.advance_clock(5 * HOUR_MS / 1000)
+        assert drv.now_ms() - t0 >= 5 * HOUR_MS
+        done = drv.restore_clock()
+        # set back by what the clock was ahead (the jump less the device time the pickers took)
+        assert done["auto_time"] == "0" and 4.5 * HOUR_MS < done["set_back_ms"] <= 5 * HOUR_MS + 60_000
+        assert abs(phone.device.now_ms() - phone.clock.network_ms()) < 3 * 60_000  # the minute it was set to
+        phone.state.settings["global"]["auto_time"] = "1"
+        dev.advance_clock(3 * HOUR_MS / 1000)  # ... and this run dies here: its marker stays
+        assert phone.state.settings["global"]["auto_time"] == "0"
+        again = U2Device(front.serial, adb_port=adb_server.port)
+        try:
+            assert again.clock_recovered["method"] == SETTINGS_UI
+            assert phone.state.settings["global"]["auto_time"] == "1"
+            assert abs(phone.device.now_ms() - phone.clock.network_ms()) < 60_000
+        finally:
+            again.close()
+    finally:
+        drv.close()
+        front.close()
+
+
 def test_a_locked_page_is_no_method(adb_server):
     """No clock method at all: a managed phone whose admin locks Date & time. The driver gives up (the run
     parks or waits) and leaves automatic time on."""

@@ -671,9 +671,9 @@ def make_commands(phone: Phone) -> dict[str, Command]:
 
     def proc(ctx: Ctx) -> int:
         path = ctx.argv[1]
-        now = phone.now_ms()
         if path == "/proc/uptime":
-            up = (now - phone.boot_ms) / 1000 if hasattr(phone, "boot_ms") else 3600.0
+            # monotonic, as elapsedRealtime: setting the wall clock does not move it
+            up = (phone.clock.network_ms() - phone.boot_ms) / 1000 if hasattr(phone, "boot_ms") else 3600.0
             ctx.print(f"{up:.2f} {up * 3.1:.2f}")
             return 0
         if path == "/proc/meminfo":
