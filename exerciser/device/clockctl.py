@@ -128,9 +128,11 @@ class DeviceClock:
         if self.ui is None:
             return False
         try:
-            want = SettingsClock(self.sh, self.ui, self.now_ms).set_clock(target_ms)
+            # before Android 8.0 only the clock face sets the time: minutes in steps of 5
+            step = 5 if 0 < self.api_level < 26 else 1
+            want = SettingsClock(self.sh, self.ui, self.now_ms, step).set_clock(target_ms)
             if not close_to(self.now_ms(), want):  # e.g. midnight passed between the date and the time
-                want = SettingsClock(self.sh, self.ui, self.now_ms).set_clock(target_ms)
+                want = SettingsClock(self.sh, self.ui, self.now_ms, step).set_clock(target_ms)
         except SettingsUiError as exc:
             self.ui_refused = str(exc)
             return False

@@ -4,9 +4,11 @@ production phone (no root, and the shell may not `cmd alarm set-time`).
 `am start -a android.settings.DATE_SETTINGS`, automatic time off (its switch), then the Date entry's
 DatePickerDialog (calendar mode: month arrows `android:id/prev` / `next`, the day cell the dump shows for
 the day) and the Time entry's TimePickerDialog in its keyboard input mode (`android:id/toggle_mode`,
-`input_hour`, `input_minute`, the AM/PM spinner), each confirmed with `android:id/button1`; HOME at the
-end. The phone keeps minute precision (a picked time has seconds 0), so the target is rounded up to the
-next minute: the jump is never short, and the caller reads the clock back for the real one.
+`input_hour`, `input_minute`, the AM/PM spinner) — before Android 8.0, its clock face (the hour's and then
+the minute's node of RadialTimePickerView, which offers minutes in steps of 5, and AM/PM) — each confirmed
+with `android:id/button1`; HOME at the end. The phone keeps minute precision (a picked time has seconds
+0), so the target is rounded up to the next minute (5 minutes on the clock face): the jump is never short,
+and the caller reads the clock back for the real one.
 
 Every tap, typed text and key goes through `UiPort`, which the safety guard stands behind
 (`exerciser.safety.clock_ui`): the page is read before each input and nothing else of Settings is touched.
@@ -122,8 +124,9 @@ def local_offset_ms(sh: Shell) -> int:
 class SettingsClock:
     """One phone's Date & time page, driven through `ui`; `sh` and `now_ms` are the driver's."""
 
-    def __init__(self, sh: Shell, ui: UiPort, now_ms: Callable[[], int]) -> None:
+    def __init__(self, sh: Shell, ui: UiPort, now_ms: Callable[[], int], step_min: int = 1) -> None:
         self.sh, self.ui, self.now_ms = sh, ui, now_ms
+        self.step_ms = max(1, step_min) * 60_000  # 5 where only the clock face sets the time
         self.taps = 0
 
     # --- the page ----------------------------------------------------------------------------------
@@ -147,7 +150,7 @@ class SettingsClock:
     def set_clock(self, target_ms: int) -> int:
         """Set the clock to `target_ms` rounded up to the minute (local time of the phone): the ms asked."""
         offset = local_offset_ms(self.sh)
-        want = _ceil_minute(target_ms)
+        want = math.ceil(target_ms / self.step_ms) * self.step_ms
         local = datetime.fromtimestamp((want + offset) / 1000, UTC).replace(tzinfo=None)
         nodes = self.open()
         try:
@@ -207,8 +210,8 @@ class SettingsClock:
         if _by_id(nodes, "android:id/input_hour") is None:
             toggle = _by_id(nodes, "android:id/toggle_mode")
             if toggle is None:  # before Android 8.0: only the clock face
-                self._cancel(nodes)
-                raise SettingsUiError("the time picker has no keyboard input mode")
+                self._pick_on_face(nodes, local)
+                return
             nodes = self._tap(toggle)
         twelve = _by_id(nodes, "android:id/am_pm_spinner") is not None
         hour = (local.hour % 12 or 12) if twelve else local.hour
@@ -224,6 +227,29 @@ class SettingsClock:
         if _by_id(nodes, "android:id/label_error") is not None or _by_id(nodes, "android:id/timePicker"):
             self._cancel(nodes)
             raise SettingsUiError("the time picker did not take the time")
+
+    def _pick_on_face(self, nodes: list[UiNode], local: datetime) -> None:
+        twelve = _by_id(nodes, "android:id/am_label") is not None
+        hour = (local.hour % 12 or 12) if twelve else local.hour
+        nodes = self._tap(self._face_node(nodes, hour))  # the face moves on to the minutes
+        if local.minute % 5 and not any(n.desc == str(local.minute) for n in nodes if _on_face(n)):
+            self._cancel(nodes)
+            raise SettingsUiError(f"minute {local.minute} is not on the clock face")
+        nodes = self._tap(self._face_node(nodes, local.minute))
+        if twelve:
+            half = self._need(nodes, "android:id/pm_label" if local.hour >= 12 else "android:id/am_label")
+            if not half.checked:
+                nodes = self._tap(half)
+        nodes = self._tap(self._need(nodes, "android:id/button1"))
+        if _by_id(nodes, "android:id/timePicker") is not None:
+            self._cancel(nodes)
+            raise SettingsUiError("the time picker did not take the time")
+
+    def _face_node(self, nodes: list[UiNode], value: int) -> UiNode:
+        node = next((n for n in nodes if _on_face(n) and n.desc == str(value)), None)
+        if node is None:
+            raise SettingsUiError(f"no {value} on the clock face")
+        return node
 
     # --- inputs --------------------------------------------------------------------------------------
     def _look(self) -> list[UiNode]:
@@ -268,8 +294,9 @@ def _day_cell(nodes: list[UiNode], day: int, year: int) -> UiNode | None:
     return None
 
 
-def _ceil_minute(ms: int) -> int:
-    return math.ceil(ms / 60_000) * 60_000
+def _on_face(n: UiNode) -> bool:
+    """A value node of RadialTimePickerView (its touch helper's virtual view)."""
+    return n.cls.endswith("RadialPickerTouchHelper")
 
 
 def close_to(now_ms: int, want_ms: int) -> bool:

@@ -80,6 +80,7 @@ class DateTimeAct:
     minute_text: str = ""
     pm: bool = False  # input mode AM/PM spinner
     focus: str = ""  # "hour" | "minute": the input field with the keyboard focus
+    minutes_face: bool = False  # clock mode: the face shows minutes (after an hour was picked)
     error: bool = False  # "Enter a valid time" shown
 
 
@@ -417,8 +418,8 @@ def time_dialog(dev: Any, act: DateTimeAct) -> Window:
                 resource_id="android:id/hours",
                 clickable=True,
                 focusable=True,
-                selected=True,
-                action=("dt", "noop"),
+                selected=not act.minutes_face,
+                action=("dt", "show", 0),
             ),
             Node("title", TEXT, text=":", resource_id="android:id/separator"),
             Node(
@@ -428,7 +429,8 @@ def time_dialog(dev: Any, act: DateTimeAct) -> Window:
                 resource_id="android:id/minutes",
                 clickable=True,
                 focusable=True,
-                action=("dt", "noop"),
+                selected=act.minutes_face,
+                action=("dt", "show", 1),
             ),
         ]
         if not h24:
@@ -461,17 +463,23 @@ def time_dialog(dev: Any, act: DateTimeAct) -> Window:
                     ],
                 )
             )
-        hours = range(0, 24) if h24 else range(1, 13)
+        # RadialTimePickerView's touch helper: a virtual node per hour, or per 5 minutes (and the current
+        # minute between two), its value as content-desc, the helper's class name
+        if act.minutes_face:
+            values = sorted({*range(0, 60, 5), act.minute})
+            kind, current = "minute", act.minute
+        else:
+            values, kind, current = list(range(0, 24) if h24 else range(1, 13)), "face", hour
         face = [
             Node(
                 "text",
-                VIEW,
-                text=str(h),
-                checked=h == hour,
-                style="emphasis" if h == hour else "",
-                action=("dt", "face", h),
+                "android.widget.RadialTimePickerView$RadialPickerTouchHelper",
+                content_desc=str(v),
+                selected=v == current,
+                style="emphasis" if v == current else "",
+                action=("dt", kind, v),
             )
-            for h in hours
+            for v in values
         ]
         kids.append(Node("container", LINEAR, resource_id="android:id/time_header", children=head))
         kids.append(
@@ -558,6 +566,7 @@ def dispatch(dev: Any, act: DateTimeAct, action: tuple, now_ms: int) -> None:
     elif what == "date" and not ts.auto_time():
         act.dialog, act.view, act.sel = "date", (now.year, now.month), (now.year, now.month, now.day)
     elif what == "time" and not ts.auto_time():
+        act.minutes_face = False
         act.dialog, act.input_mode, act.hour, act.minute, act.error = (
             "time",
             False,
@@ -571,9 +580,14 @@ def dispatch(dev: Any, act: DateTimeAct, action: tuple, now_ms: int) -> None:
         act.view = (y + (m - 1) // 12, (m - 1) % 12 + 1)
     elif what == "day":
         act.sel = (*act.view, int(action[2]))
-    elif what == "face":
+    elif what == "face":  # an hour picked: the face moves on to the minutes (auto-advance)
         h = int(action[2])
         act.hour = h if _h24(dev.language) else (h % 12) + (12 if act.hour >= 12 else 0)
+        act.minutes_face = True
+    elif what == "minute":
+        act.minute = int(action[2])
+    elif what == "show":
+        act.minutes_face = bool(action[2])
     elif what == "half":
         act.hour = act.hour % 12 + 12 * int(action[2])
     elif what == "toggle":

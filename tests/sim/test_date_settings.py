@@ -185,9 +185,16 @@ def test_time_picker_zh_is_24_hour_and_android_7_has_no_keyboard_mode():
     tap(old, row(old, "Set time"))
     assert not any(n.rid == "android:id/toggle_mode" for n in nodes(old))
     face = by_id(old, "android:id/radial_picker")
-    tap(old, next(k for k in face.kids if k.text == "11"))
+    assert [k.desc for k in face.kids] == [str(h) for h in range(1, 13)]
+    assert {k.cls for k in face.kids} == {"android.widget.RadialTimePickerView$RadialPickerTouchHelper"}
+    tap(old, next(k for k in face.kids if k.desc == "11"))
+    minutes = [k.desc for k in by_id(old, "android:id/radial_picker").kids]  # moved on to the minutes
+    assert minutes == [str(m) for m in range(0, 60, 5)]
+    tap(old, next(k for k in by_id(old, "android:id/radial_picker").kids if k.desc == "35"))
+    tap(old, by_id(old, "android:id/pm_label"))
+    assert by_id(old, "android:id/hours").text == "11" and by_id(old, "android:id/minutes").text == "35"
     tap(old, by_id(old, "android:id/button1"))
-    assert local(old).hour == 11
+    assert (local(old).hour, local(old).minute) == (23, 35)
 
 
 def _ocr(img: Image.Image, config: str = "--psm 6") -> str:
