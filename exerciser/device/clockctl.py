@@ -201,7 +201,7 @@ class DeviceClock:
     def _auto_back_ui(self, back_ms: int) -> bool:
         """Automatic time on again (the shell's `settings put`, else its switch): network time comes back.
         A phone that gets none (offline) is set back through the pickers and then switched on."""
-        expect = self.now_ms() - back_ms
+        up0, before = self._uptime_ms(), self.now_ms()
         self.sh("settings put global auto_time 1")
         out, _ = self.sh("settings get global auto_time")
         if out.strip() != "1" and self.ui is not None:
@@ -211,7 +211,9 @@ class DeviceClock:
                 log.warning("automatic time could not be switched back on: %s", exc)
         t0 = time.monotonic()
         while True:
-            if self.now_ms() - expect < back_ms // 2:  # nearer the true time than the moved one
+            now, up = self.now_ms(), self._uptime_ms()
+            passed = up - up0 if up is not None and up0 is not None else 0  # device time that went by
+            if now - before - passed < -back_ms // 2:  # the clock came back (at least half the way)
                 return True
             if time.monotonic() - t0 > AUTO_BACK_S:
                 break
