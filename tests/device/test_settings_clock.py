@@ -18,14 +18,14 @@ SCALE = 20.0
 HOUR_MS = 3_600_000
 
 
-def _served(adb_server, methods, profile="api33", locale="en-US", dump="aosp"):
+def _served(adb_server, methods, profile="api33", locale="en-US", dump="aosp", scale=SCALE):
     from exerciser.device.u2driver import U2Device
 
     (front,) = serve(
         [VirtualDevice([load_sample("compliant_en")], profile=profile, locale=locale, seed=3)],
         adb_server,
         clock_methods=frozenset(methods),
-        clock_scale=SCALE,
+        clock_scale=scale,
     )
     front.phone.dump_form = dump
     return front, U2Device(front.serial, adb_port=adb_server.port)
@@ -115,6 +115,26 @@ def test_manual_time_before_is_set_back_through_the_pickers_and_a_dead_run_is_un
             assert abs(phone.device.now_ms() - phone.clock.network_ms()) < 60_000
         finally:
             again.close()
+    finally:
+        drv.close()
+        front.close()
+
+
+def test_network_time_brings_a_short_jump_back_on_a_fast_phone(adb_server):
+    """A short jump on a phone whose clock runs 150 times faster: the pickers take minutes of device time
+    themselves, and automatic time alone must still count as bringing the clock back (no picker taps)."""
+    front, drv = _served(adb_server, {"settings-ui"}, scale=150.0)
+    try:
+        dev = GuardedDevice(drv)
+        counting = _Counting(dev.guard)
+        dev.guard = counting
+        dev.advance_clock(1800)
+        taps = len(counting.judged)
+        done = drv.restore_clock()
+        assert len(counting.judged) == taps  # set back by the network, not through the pickers again
+        # what the clock was ahead: the jump less the pickers' own device time (at x150, minutes of it)
+        assert done["auto_time"] == "1" and 0 <= done["set_back_ms"] <= 1800_000 + 60_000
+        assert abs(front.phone.device.now_ms() - front.phone.clock.network_ms()) < 60_000
     finally:
         drv.close()
         front.close()
