@@ -101,6 +101,8 @@ class DeviceClock:
         moved = self.now_ms() - start
         up1 = self._uptime_ms() if up0 is not None else None
         passed = up1 - up0 if up0 is not None and up1 is not None and up1 >= up0 else 0
+        if self.method != SETTINGS_UI:  # a shell way sets the clock at once: all of the move is the jump
+            passed = 0
         self.jumped_ms += max(0, moved - passed)  # what the clock is ahead of the true time by
         self.jumps.append(ClockJump(time.time(), start, start + moved, self.method))
         self._write_marker()
