@@ -78,8 +78,9 @@ def build_devices(apps: tuple[str, ...], profile: str, locale: str, count: int, 
     "--clock-methods",
     default="none",
     show_default=True,
-    help="How the clock may be set: 'none' (a production phone), 'alarm' (the shell may `cmd alarm "
-    "set-time`), 'root' (a rooted phone: `su`), or 'alarm,root'.",
+    help="How the clock may be set: 'none' (a managed phone: the admin locks Date & time), 'settings-ui' "
+    "(a production phone: only the Settings app's Date & time page), 'alarm' (the shell may `cmd alarm "
+    "set-time`), 'root' (a rooted phone: `su`), or a list such as 'alarm,root'.",
 )
 @click.option(
     "--dump",

@@ -59,6 +59,7 @@ from exerciser.device.dumpsys_parse import (
     parse_focus,
     parse_runtime_permissions,
 )
+from exerciser.device.settings_time import UiPort
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -519,6 +520,15 @@ class U2Device:
     def restore_clock(self) -> dict:
         """Clock back to the true time and automatic time as it was (see clockctl)."""
         return self.clock.restore()
+
+    def attach_clock_ui(self, ui: UiPort) -> None:
+        """The screen and inputs, behind the run's safety guard, for setting the clock through the
+        Settings app when the shell may not (clockctl's "settings-ui")."""
+        self.clock.ui = ui
+
+    def clear_text(self) -> None:
+        """Empty the focused field (uiautomator2's clear_text: the server's clearInputText)."""
+        self.rpc("clearInputText")
 
     def events(self, since_ms: int = 0) -> list[DeviceEvent]:
         from exerciser.device.logcat import parse_logcat

@@ -15,6 +15,7 @@ from exerciser.safety.guard import Judgement, SafetyGuard
 # A drag shorter than this in both axes may be a click (ViewConfiguration's touch slop is 8 dp: 32 px at
 # 4x density): the guard judges it as a tap at its start.
 SWIPE_TAP_PX = 32
+CLOCK_CALLS = ("advance_clock", "restore_clock")
 
 
 class ActionRefused(Exception):
@@ -31,9 +32,20 @@ class GuardedDevice:
     def __init__(self, inner: Device, guard: SafetyGuard | None = None):
         self.inner = inner
         self.guard = guard or SafetyGuard()
+        self._lend_clock_ui()
 
     def __getattr__(self, name: str) -> Any:  # everything the guard has no say in
+        if name in CLOCK_CALLS:  # a device shared by several runs: the clock is set through this one's guard
+            self._lend_clock_ui()
         return getattr(self.inner, name)
+
+    def _lend_clock_ui(self) -> None:
+        """A clock set through the Settings app (the driver's last way) is set through this guard."""
+        attach = getattr(self.inner, "attach_clock_ui", None)
+        if callable(attach):
+            from exerciser.safety.clock_ui import GuardedClockUi
+
+            attach(GuardedClockUi(self))
 
     @property
     def info(self) -> DeviceInfo:

@@ -369,15 +369,28 @@ def _text_or_place(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
     return place(ctx, node, x, y, w)
 
 
+WIDGET_FRAME = ":id/widget_frame"  # a preference row's widget (its switch) sits at the row's right end
+
+
 def _place_list_item(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
     pad = MARGIN
     if node.children:
+        widgets = [c for c in node.children if c.resource_id.endswith(WIDGET_FRAME)]
+        texts = [c for c in node.children if c not in widgets]
         inner = y
-        for k, c in enumerate(node.children):
-            inner = _text_or_place(ctx, c, x + pad, inner + (6 if k else 0), w - 2 * pad - 60)
+        for k, c in enumerate(texts):
+            inner = _text_or_place(
+                ctx, c, x + pad, inner + (6 if k else 0), w - 2 * pad - 60 - 150 * bool(widgets)
+            )
         bottom = max(y + (inner - y) + 66, y + ROW_H)
-        for c in node.children:  # centre the row's content vertically
+        for c in texts:  # centre the row's content vertically
             _shift(ctx, c, (bottom - inner) // 2)
+        for c in widgets:
+            rect = (x + w - pad - 150, y, x + w - pad, bottom)
+            ctx.boxes[id(c)] = Box(rect, "none")
+            for d in c.walk():
+                if d is not c:
+                    ctx.boxes[id(d)] = Box(rect, "switch" if d.role == "switch" else "none")
         box = Box((x, y, x + w, bottom), "row", (), SIZE_ROW)
     else:
         size = SIZE_ROW
@@ -400,6 +413,37 @@ def _place_input(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
         (x + m, y, x + w - m, y + INPUT_H), "input", lines, size, False, "left", x + m + 11, ty
     )
     return y + INPUT_H
+
+
+def _place_grid(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
+    """Cells of equal width in rows (a calendar month, a clock face); style "colsN offsetK"."""
+    opts = {k.rstrip("0123456789"): int(k[len(k.rstrip("0123456789")) :] or 0) for k in node.style.split()}
+    cols, offset = max(opts.get("cols", 7), 1), opts.get("offset", 0)
+    m = ctx.margin
+    cw, ch = (w - 2 * m) // cols, 120
+    size = SIZE_BODY
+    lh = fonts.line_height(size)
+    bottom = y
+    for k, c in enumerate(node.children):
+        r, col = divmod(k + offset, cols)
+        x1, y1 = x + m + col * cw, y + r * ch
+        line = _display_text(c)
+        ctx.boxes[id(c)] = Box(
+            (x1, y1, x1 + cw, y1 + ch),
+            "text",
+            (line,) if line else (),
+            size,
+            c.style == "emphasis",
+            "center",
+            x1 + cw // 2,
+            y1 + (ch - lh) // 2,
+        )
+        for d in c.children:
+            for e in d.walk():
+                ctx.boxes[id(e)] = Box((x1, y1, x1 + cw, y1 + ch), "none")
+        bottom = max(bottom, y1 + ch)
+    ctx.boxes[id(node)] = Box((x, y, x + w, bottom), "none")
+    return bottom
 
 
 def _fit_line(text: str, w: int, size: int, bold: bool = False) -> str:
@@ -464,6 +508,7 @@ _PLACERS = {
     "image": _place_image,
     "icon": _place_icon,
     "launcher_icon": _place_launcher_icon,
+    "grid": _place_grid,
 }
 
 

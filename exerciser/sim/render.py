@@ -434,7 +434,7 @@ def _paint_btn_text(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -
 def _paint_row(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
     x1, y1, x2, y2 = box.rect
     draw.line((x1 + 66, y2 - 2, x2, y2 - 2), fill=t.divider, width=2)
-    if node.clickable:
+    if node.clickable and not any(c.resource_id.endswith(":id/widget_frame") for c in node.children):
         cx, cy = x2 - 66, (y1 + y2) // 2
         draw.line((cx - 14, cy - 22, cx + 8, cy, cx - 14, cy + 22), fill=t.muted, width=5)
     _lines(draw, box, _text_colour(node, t))

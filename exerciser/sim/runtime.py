@@ -40,6 +40,7 @@ from exerciser.device.contract import (
     Observation,
     PermissionState,
 )
+from exerciser.sim import datetime_settings as DT
 from exerciser.sim import profiles as P
 from exerciser.sim import screens as S
 from exerciser.sim import scroll as SC
@@ -109,7 +110,7 @@ class GrantAct:
     flow: RequestFlow
 
 
-Activity = ScreenAct | SettingsAct | GrantAct
+Activity = ScreenAct | SettingsAct | GrantAct | DT.DateTimeAct
 
 
 @dataclass
@@ -227,6 +228,8 @@ class VirtualDevice:
         self._cache: dict[str, Any] = {}
         self._renderer: Any = None
         self.toasts: list[tuple[int, str, str]] = []  # (device ms, package, text) of every Toast shown
+        # automatic time and setting the clock for the Date & time page (a served phone puts in its own)
+        self.time_settings: DT.TimeSettings = DT.LocalTimeSettings(self)
         for m in apps:
             self.install(m)
 
@@ -321,6 +324,8 @@ class VirtualDevice:
             return self.profile.controller_package, self.profile.grant_activity
         if isinstance(top, SettingsAct):
             return self.profile.settings_package, self.profile.settings_activity
+        if isinstance(top, DT.DateTimeAct):
+            return self.profile.settings_package, DT.facts()["activity"]
         app = self._apps[task.package]
         return app.package, app.model.screens[top.screen].activity
 
@@ -329,6 +334,12 @@ class VirtualDevice:
     def tap(self, x: int, y: int) -> None:
         self._check_xy(x, y)
         frame = self.frame()
+        task = self._front_task()
+        if task is not None and isinstance(task.top, DT.DateTimeAct) and self._crash is None:
+            self._date_time_tap(task.top, frame, x, y)
+            self._changed()
+            self._advance(self._cost("tap"))
+            return
         node = self._render().hit_test(frame, x, y)
         handled = False
         if node is not None:
@@ -439,7 +450,10 @@ class VirtualDevice:
         return ran
 
     def type_text(self, text: str) -> None:
-        target = self._focused_input()
+        dt = self._date_time_act()
+        if dt is not None and DT.type_text(dt, text):
+            self._changed()
+        target = None if dt is not None else self._focused_input()
         if target is not None:
             app, act, key = target
             widget = self._widget(app, act, key)
@@ -455,7 +469,10 @@ class VirtualDevice:
 
     def delete_text(self, count: int | None = 1) -> None:
         """KEYCODE_DEL `count` times on the focused field (None: everything)."""
-        target = self._focused_input()
+        dt = self._date_time_act()
+        if dt is not None and DT.delete_text(dt, count):
+            self._changed()
+        target = None if dt is not None else self._focused_input()
         if target is not None:
             app, act, key = target
             current = str(act.values.get(key, self._widget(app, act, key).text))
@@ -509,6 +526,8 @@ class VirtualDevice:
                     acts.append((t.package, self._component(self._apps[t.package], a)))
                 elif isinstance(a, GrantAct):
                     acts.append((prof.controller_package, prof.grant_activity))
+                elif isinstance(a, DT.DateTimeAct):
+                    acts.append((prof.settings_package, DT.facts()["activity"]))
                 else:
                     acts.append((prof.settings_package, prof.settings_activity))
             out.append((t.id, t.package, acts))
@@ -962,7 +981,9 @@ class VirtualDevice:
             if self.profile.api_level >= 30:
                 self._perm_cancel(self._apps[task.package], top)
             return
-        if isinstance(top, SettingsAct):
+        if isinstance(top, DT.DateTimeAct) and DT.back(top):
+            return
+        if isinstance(top, SettingsAct | DT.DateTimeAct):
             task.acts.pop()
             if not task.acts:
                 self._drop_task(task.package)
@@ -1541,6 +1562,40 @@ class VirtualDevice:
             out.append(sysui.GroupStatus(g, granted, one_time))
         return out
 
+    # --- internals: the Date & time page --------------------------------------------------------
+
+    def open_date_settings(self) -> None:
+        """`am start -a android.settings.DATE_SETTINGS`: the Settings task comes to the front with the Date
+        & time page on top (a new task when there is none)."""
+        sp = self.profile.settings_package
+        task = self._task(sp)
+        act = DT.DateTimeAct(self._token())
+        if task is None:
+            task = Task(self._next_task, sp, [act])
+            self._next_task += 1
+            self._tasks.append(task)
+        else:
+            if not isinstance(task.top, DT.DateTimeAct):
+                task.acts.append(act)
+            self._bring_front(task)
+        self._home = False
+        self._changed()
+        self._advance(self._cost("warm_start"))
+
+    def _date_time_act(self) -> DT.DateTimeAct | None:
+        task = self._front_task()
+        if task is None or self._crash is not None or not isinstance(task.top, DT.DateTimeAct):
+            return None
+        return task.top
+
+    def _date_time_tap(self, act: DT.DateTimeAct, frame: Frame, x: int, y: int) -> None:
+        action = DT.tap(frame, x, y)
+        if action is not None:
+            if action[1] != "disabled":
+                DT.dispatch(self, act, action, self._clock)
+        elif frame.top.kind == "dialog" and not DT.inside_top(frame, x, y):
+            DT.back(act)  # a touch outside a picker dialog cancels it (setCanceledOnTouchOutside)
+
     # --- internals: frame -----------------------------------------------------------------------
 
     def _build_frame(self) -> Frame:
@@ -1579,6 +1634,8 @@ class VirtualDevice:
         )
 
     def _act_windows(self, task: Task, act: Activity) -> list[Window]:
+        if isinstance(act, DT.DateTimeAct):
+            return DT.windows(self, act, self.local_time(self._clock))
         if isinstance(act, SettingsAct):
             target = self._apps[act.target]
             return [

@@ -28,6 +28,7 @@ Role = Literal[
     "link",
     "webview",  # a blind region: painted words, no text nodes
     "launcher_icon",
+    "grid",  # cells in rows of N (style "colsN offsetK": the first cell in column K), e.g. a month's days
 ]
 
 

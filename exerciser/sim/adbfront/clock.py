@@ -156,6 +156,34 @@ class PhoneClock:
         self._stop.set()
 
 
+class PhoneTimeSettings:
+    """The Settings app's Date & time page on a served phone: its switch is `settings global auto_time`
+    (what `settings get` reads), a picked date or time sets the clock as `date` does, and with no clock
+    method at all the page is locked by an admin (DISALLOW_CONFIG_DATE_TIME: a managed phone)."""
+
+    def __init__(self, phone: Phone) -> None:
+        self._phone = weakref.ref(phone)
+
+    def auto_time(self) -> bool:
+        phone = self._phone()
+        return phone is None or phone.clock.auto_time()
+
+    def set_auto_time(self, on: bool) -> None:
+        phone = self._phone()
+        if phone is not None:
+            phone.state.settings.setdefault("global", {})["auto_time"] = "1" if on else "0"
+            phone.clock.sync()  # switched on: network time pulls a hand-set clock back at once
+
+    def set_time_ms(self, ms: int) -> None:
+        phone = self._phone()
+        if phone is not None:
+            phone.clock.set_ms(ms)
+
+    def restricted(self) -> bool:
+        phone = self._phone()
+        return phone is not None and not phone.clock_methods
+
+
 def _tick(ref: weakref.ref) -> None:
     while True:
         clock = ref()

@@ -174,6 +174,10 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         if not comp:
             if opts.get("-a") == "android.intent.action.VIEW" and "-d" in opts:
                 return 0  # the browser takes it (no app of the device is chosen here)
+            from exerciser.sim.adbfront.sysintents import start_action
+
+            if start_action(phone, opts.get("-a", "")) is not None:
+                return 0
             out(f"Error: Activity not started, unable to resolve {intent}")
             return 0
         if pkg not in phone.installed() or pkg in phone.disabled or not _has_activity(pkg, full):
@@ -667,9 +671,9 @@ def make_commands(phone: Phone) -> dict[str, Command]:
 
     def proc(ctx: Ctx) -> int:
         path = ctx.argv[1]
-        now = phone.now_ms()
         if path == "/proc/uptime":
-            up = (now - phone.boot_ms) / 1000 if hasattr(phone, "boot_ms") else 3600.0
+            # monotonic, as elapsedRealtime: setting the wall clock does not move it
+            up = (phone.clock.network_ms() - phone.boot_ms) / 1000 if hasattr(phone, "boot_ms") else 3600.0
             ctx.print(f"{up:.2f} {up * 3.1:.2f}")
             return 0
         if path == "/proc/meminfo":

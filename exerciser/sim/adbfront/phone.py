@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from exerciser.device.contract import Device, DeviceError, Key, Observation, PermissionState
 from exerciser.sim.adbfront import syspkgs
-from exerciser.sim.adbfront.clock import PhoneClock, PhoneSpeed
+from exerciser.sim.adbfront.clock import PhoneClock, PhoneSpeed, PhoneTimeSettings
 from exerciser.sim.adbfront.fs import VirtualFS
 
 # keyevent name -> code (android.view.KeyEvent), the ones input/uiautomator clients send
@@ -100,10 +100,11 @@ class PhoneState:
 
 
 SYSTEM_SERVER_PID = 612
-# Which ways of setting the clock the phone lets the shell use: "root" (`su` exists: toybox `date` and
-# `cmd alarm set-time` as root), "alarm" (the shell user may `cmd alarm set-time`, API 28+). A production
-# build with neither leaves only the Settings app.
-CLOCK_METHODS = frozenset({"root", "alarm"})
+# Which ways of setting the clock the phone allows: "root" (`su` exists: toybox `date` and `cmd alarm
+# set-time` as root), "alarm" (the shell user may `cmd alarm set-time`, API 28+), "settings-ui" (only the
+# Settings app's Date & time page: a production phone). Any of them leaves that page usable; none at all is
+# a managed phone whose admin locks it (DISALLOW_CONFIG_DATE_TIME).
+CLOCK_METHODS = frozenset({"root", "alarm", "settings-ui"})
 
 # Inputs whose phone-speed latency the phone adds (device method -> PhoneSpeed field).
 _LATENCY = {"tap": "tap", "long_press": "tap", "swipe": "tap", "key": "tap", "type_text": "tap"}
@@ -133,6 +134,8 @@ class Phone:
         if hasattr(device, "input_costs"):  # inputs take real time here, not virtual time
             device.input_costs = False
         self.clock = PhoneClock(self, clock_scale, speed)  # before anything reads the time
+        if hasattr(device, "time_settings"):  # the Date & time page reads and sets what the shell does
+            device.time_settings = PhoneTimeSettings(self)
         self.stats: dict[str, Stat] = defaultdict(Stat)
         self.fs = VirtualFS(clock=lambda: self.now_ms() / 1000)  # file times follow the device clock
         self.info = device.info
