@@ -195,10 +195,12 @@ class ReplayResult:
     seconds: float = 0.0
     substituted: int = 0  # explorer moves the probes chose differently, made as recorded
     skipped: int = 0  # explorer moves past the recorded end of an exploration, not made
+    # recorded scrolls this screen did not need: what they were for showed already (a taller screen)
+    unneeded: int = 0
 
     @property
     def completed(self) -> bool:
-        return len(self.steps) == self.total and self.divergence is None
+        return len(self.steps) + self.unneeded == self.total and self.divergence is None
 
     @property
     def ok(self) -> bool:
@@ -222,6 +224,7 @@ class ReplayResult:
             "notes": self.notes,
             "substituted": self.substituted,
             "skipped": self.skipped,
+            "unneeded_scrolls": self.unneeded,
             "seconds": round(self.seconds, 2),
         }
 
@@ -244,6 +247,10 @@ class ReplayResult:
             out.append(
                 f"explorer moves made as recorded instead of the replay's own choice: {self.substituted}; "
                 f"asked past the recorded end of an exploration and not made: {self.skipped}"
+            )
+        if self.unneeded:
+            out.append(
+                f"recorded scrolls not needed on this screen (what they were for showed): {self.unneeded}"
             )
         if self.divergence:
             out += self.divergence.lines()
@@ -416,6 +423,17 @@ def _session_class() -> type:
             rec = recs[self._rp_i]
             ra = rec.get("action") or {}
             same, how = same_action(action, ra)
+            if not same and ra.get("type") == "scroll" and action.get("type") != "scroll":
+                # on a taller screen fewer scrolls reveal what the recorded ones were for: the probe's
+                # move is the one after them; they are not made
+                j = self._rp_i
+                while j < len(recs) and (recs[j].get("action") or {}).get("type") == "scroll":
+                    j += 1
+                if j < len(recs) and same_action(action, recs[j].get("action") or {})[0]:
+                    chk.res.unneeded += j - self._rp_i
+                    self._rp_i = j
+                    rec, ra = recs[j], recs[j].get("action") or {}
+                    same, how = same_action(action, ra)
             if not same and free:
                 return self._substitute(rec, note)
             if not same:

@@ -89,6 +89,7 @@ Rect = tuple[int, int, int, int]
 @dataclass
 class _Clip:
     end: int  # walk index after the container's subtree
+    view: Rect  # the viewport
     outside: list[Rect]  # where the subtree may paint beyond the viewport
     saved: list[tuple[tuple[int, int], Image.Image]] = field(default_factory=list)  # (corner, pixels)
 
@@ -112,6 +113,14 @@ class ScrollClips:
             if x2 > x1 and y2 > y1:
                 clip.saved.append(((x1, y1), img.crop((x1, y1, x2, y2))))
         self.active.append(clip)
+
+    def hidden(self, rect: Rect) -> bool:
+        """A box wholly outside the viewport of a container it is in: painting it is wasted (the rows of a
+        long page, the blocks of a WebView scrolled out of view)."""
+        return any(
+            rect[2] <= c.view[0] or rect[0] >= c.view[2] or rect[3] <= c.view[1] or rect[1] >= c.view[3]
+            for c in self.active
+        )
 
     def leave(self, img: Image.Image, i: int) -> None:
         while self.active and self.active[-1].end == i + 1:
@@ -145,5 +154,5 @@ def scroll_clips(root: Node, plan: object) -> ScrollClips:
             y1 = max(0, min([view[1]] + [r[1] for r in rows]))
             y2 = max([view[3]] + [r[3] for r in rows])
             outside = [(0, y1, width, view[1]), (0, view[3], width, max(y2, y1 + 1))]
-        pending[i] = _Clip(i + size, outside)
+        pending[i] = _Clip(i + size, view, outside)
     return ScrollClips(pending)
