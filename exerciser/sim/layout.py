@@ -209,7 +209,10 @@ def _place_scroll(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
     assert node.scroll is not None
     if limit is None or natural <= limit:
         ctx.extents[id(node)] = (0, 0)
-        ctx.boxes[id(node)] = Box((x, y, x + w, end), "none")
+        rect = (x, y, x + w, end)
+        if node.role == "webview" and node.children:  # a page that fits: the view wraps its text
+            rect = _bounding([ctx.boxes[id(c)].rect for c in node.children])
+        ctx.boxes[id(node)] = Box(rect, "none")
         return end
     rng = natural - limit
     off = min(max(node.scroll.offset, 0), rng)
@@ -540,6 +543,11 @@ def _intersect(a: Rect, b: Rect) -> Rect:
     if x2 <= x1 or y2 <= y1:
         return (x1, y1, x1, y1) if x2 < x1 or y2 < y1 else (x1, y1, x2, y2)
     return (x1, y1, x2, y2)
+
+
+def _bounding(rects: list[Rect]) -> Rect:
+    xs1, ys1, xs2, ys2 = zip(*rects, strict=True)
+    return (min(xs1), min(ys1), max(xs2), max(ys2))
 
 
 def _union(a: Rect, b: Rect) -> Rect:
