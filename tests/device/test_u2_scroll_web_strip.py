@@ -61,5 +61,8 @@ def test_scroll_horiz_moves_a_tab_strip_to_its_last_tab(u2) -> None:
     assert d(text="账号设置").exists
     assert not strip.scroll.horiz.forward()  # at the end
     assert not strip.scroll.vert.forward()  # a vertical swipe does not move a sideways strip
+    strip.fling.horiz.toBeginning()
+    assert d(text="推荐").exists and not d(text="账号设置").exists
+    assert strip.scroll.horiz.to(text="账号设置")
     d(text="账号设置").click()
     assert d(text="账号与安全").wait(timeout=5)
