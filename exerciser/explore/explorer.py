@@ -29,7 +29,7 @@ from exerciser.perceive.hints import goal_hint, nav_score
 from exerciser.perceive.lexicon import lexicon
 from exerciser.perceive.reading import Element
 from exerciser.perceive.text import compact
-from exerciser.runner.session import Session, Step
+from exerciser.runner.session import HSCROLL, Session, Step
 
 Settle = Callable[[Step], Step | None]
 STRATEGIES = ("goal", "bfs", "random")
@@ -42,7 +42,6 @@ MAX_GOTO_FAILS = 2  # a state that could not be reached this often is given up
 SCROLL_SCORE = 5.0
 MAX_SCROLLS = 25  # per container and state: a feed that never ends is left after this many
 SCROLL = "scroll"
-HSCROLL = "scroll_h"  # a container that scrolls sideways (a tab strip, a carousel)
 RANDOM_BACK = 0.1  # share of BACK presses of the random baseline, as monkey-style explorers do
 
 # Controls an explorer must never press: they end the session, log out, or leave the app for good.
