@@ -719,13 +719,20 @@ def _plan_fullscreen(frame: Frame, win: Window) -> WindowPlan:
     ctx = _Ctx(frame, "fullscreen")
     W, H = frame.width, frame.height
     kids = win.root.children
-    if len(kids) == 1 and kids[0].role == "webview":
+    if len(kids) == 1 and kids[0].role == "webview" and kids[0].scroll is None:  # a blind dialog
         _flow(ctx, kids, 0, 0, W)
         box = ctx.boxes[id(kids[0])]
         box.rect = (0, 0, W, H)
     else:
+        avail = H - frame.status_bar_height - frame.nav_bar_height
         end = _flow(ctx, kids, 0, 0, W)
-        _shift(ctx, win.root, max((H - end) // 2, 0))
+        top = max((H - end) // 2, 0)
+        for _ in range(3):  # a WebView policy that does not fit scrolls inside its view, between the bars
+            if not _limit_scroll(ctx, win.root, end - avail, webview=True):
+                break
+            end = _flow(ctx, kids, 0, 0, W)
+            top = frame.status_bar_height
+        _shift(ctx, win.root, top)
     _place_floating(ctx, win.root, (0, frame.status_bar_height, W, H - frame.nav_bar_height))
     ctx.boxes[id(win.root)] = Box((0, 0, W, H), "none")
     return _finish(ctx, win, (0, 0, W, H), None)

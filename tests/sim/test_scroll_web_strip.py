@@ -107,12 +107,17 @@ def test_a_blind_webview_scrolls_in_the_pixels_only() -> None:
     assert np.array_equal(pixels(dev, view), end)  # stopped at the end
 
 
-def test_agree_waits_for_the_end_of_the_webview_policy() -> None:
-    dev = device("Consent")
-    agree = lambda: next(n for n in tree(dev).iter("node") if n.get("text") == "Agree")  # noqa: E731
-    assert agree().get("enabled") == "false"
+@pytest.mark.parametrize(
+    "opener, title, button", [("Consent", "Terms", "Agree"), ("Full terms", "Full terms", "I agree")]
+)
+def test_agree_waits_for_the_end_of_the_webview_policy(opener: str, title: str, button: str) -> None:
+    """In a dialog card and in a full-screen dialog: the WebView takes what the window leaves it, the
+    button stays on screen, disabled until the page is scrolled to its end."""
+    dev = device(opener)
+    agree = lambda: next(n for n in tree(dev).iter("node") if n.get("text") == button)  # noqa: E731
+    assert agree().get("enabled") == "false" and bounds(agree())[3] <= dev.info.height - 126
     doc = next(n for n in tree(dev).iter("node") if n.get("scrollable") == "true")
-    assert doc.get("class") == WEBVIEW and doc.get("text") == "Terms"
+    assert doc.get("class") == WEBVIEW and doc.get("text") == title
     for _ in range(12):
         if agree().get("enabled") == "true":
             break
