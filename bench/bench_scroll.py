@@ -4,7 +4,8 @@
 
 1. A scroll step on the virtual device: `swipe` + `observe()` (dump + PNG) of a page at a new offset,
    median ms, next to a tap that opens a new screen; and the same through a runner Session (read,
-   state, trace line, step files), scroll vs tap.
+   state, trace line, step files), scroll vs tap. The same for a WebView page with Chrome's tree, a
+   blind WebView (its Session step reads the page by OCR) and a sideways tab strip.
 2. The explorer on the sample suite: the steps a run of the given probes takes on every sample with
    scrolling and with it switched off (no scroll candidates, nothing revealed), the ratio of the two, and
    the verdicts that differ without scrolling (a deletion row below the fold reads as "no deletion").
@@ -104,12 +105,73 @@ def device_step_cost(repeat: int) -> None:
     s.close()
 
 
+# (label, sample, the text to tap to get past its consent dialog, if the container is behind it)
+KINDS = (
+    ("WebView with Chrome's tree (consent dialog)", "webview_agree_after_read_en", None),
+    ("blind WebView, read by OCR (consent dialog)", "webview_blind_agree_zh", None),
+    ("sideways tab strip (home)", "hscroll_tab_deletion_zh", "同意"),
+)
+
+
+def container_step_cost(repeat: int) -> None:
+    """A scroll step of each new kind of container: swipe + observe on the device, and a runner Session
+    scroll step (read afresh: a blind WebView's page is read by OCR)."""
+    for label, app, past in KINDS:
+        model = load_sample(app)
+        dev = VirtualDevice([model], locale="zh-CN" if model.language == "zh" else "en-US")
+        dev.app_start(model.package)
+        s = Session(dev, model.package, Path(tempfile.mkdtemp(prefix="bench-scroll-")), default_reader())
+        step = s.observe()
+        if past:
+            step = s.tap(find(step.reading, Selector(text=past)), note="bench")
+        box = scrollers(step)[0]
+        x1, y1, x2, y2 = box.bounds
+        sideways = box.selector.role == explorer_mod.HSCROLL
+        dev_ms = []
+        forward = True
+        for i in range(repeat):  # short drags of changing length, turning at the ends: a new offset each
+            a, b = (0.6, 0.45 - 0.004 * i) if forward else (0.45 - 0.004 * i, 0.6)
+            if sideways:
+                cy = (y1 + y2) // 2
+                pts = (int(x1 + (x2 - x1) * a), cy, int(x1 + (x2 - x1) * b), cy)
+            else:
+                cx = (x1 + x2) // 2
+                pts = (cx, int(y1 + (y2 - y1) * a), cx, int(y1 + (y2 - y1) * b))
+            _forget(dev)  # an offset seen before is cached: time a new one
+            t0 = time.perf_counter()
+            dev.swipe(*pts, 1500)
+            dev.observe()
+            dev_ms.append((time.perf_counter() - t0) * 1000)
+            rng, off = next(n for n in dev.frame().top.root.walk() if n.scrollable).scroll_extent or (0, 0)
+            forward = off < rng if forward else off == 0
+        ss = []
+        for i in range(max(repeat // 3, 2)):
+            s._readings.clear()
+            _forget(dev)
+            t0 = time.perf_counter()
+            step = s.scroll(scrollers(step)[0], forward=i % 4 < 2, note="bench")
+            ss.append((time.perf_counter() - t0) * 1000)
+        print(
+            f"{label}: swipe + observe {_ms(dev_ms)} (n={len(dev_ms)}); "
+            f"session scroll step {_ms(ss)} (n={len(ss)})"
+        )
+        s.close()
+
+
+def _forget(dev: VirtualDevice) -> None:
+    """Empty the layout and picture caches: the next frame is planned, painted and encoded afresh."""
+    ren = dev._render()
+    layout._PLANS.clear()
+    ren._png_cache.clear()
+    ren._layers.clear()
+
+
 @contextmanager
 def no_scrolling():
     """The explorer and the probes as they were before scrolling: no container is seen."""
     saved = (explorer_mod.scrollers, common_mod.scrollers)
-    explorer_mod.scrollers = lambda step: []  # type: ignore[assignment]
-    common_mod.scrollers = lambda step: []  # type: ignore[assignment]
+    explorer_mod.scrollers = lambda step, **kw: []  # type: ignore[assignment]
+    common_mod.scrollers = lambda step, **kw: []  # type: ignore[assignment]
     try:
         yield
     finally:
@@ -152,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=30)
     args = ap.parse_args(argv)
     device_step_cost(args.repeat)
+    container_step_cost(args.repeat)
     samples = Path(SCENARIOS_DIR) / "samples.yaml"
     names = [ln.strip()[2:-5] for ln in samples.read_text().splitlines() if ln.strip().startswith("- ")]
     apps = [a for a in args.apps.split(",") if a] or names

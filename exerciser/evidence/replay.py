@@ -195,10 +195,12 @@ class ReplayResult:
     seconds: float = 0.0
     substituted: int = 0  # explorer moves the probes chose differently, made as recorded
     skipped: int = 0  # explorer moves past the recorded end of an exploration, not made
+    # recorded scrolls this screen did not need: what they were for showed already (a taller screen)
+    unneeded: int = 0
 
     @property
     def completed(self) -> bool:
-        return len(self.steps) == self.total and self.divergence is None
+        return len(self.steps) + self.unneeded == self.total and self.divergence is None
 
     @property
     def ok(self) -> bool:
@@ -222,6 +224,7 @@ class ReplayResult:
             "notes": self.notes,
             "substituted": self.substituted,
             "skipped": self.skipped,
+            "unneeded_scrolls": self.unneeded,
             "seconds": round(self.seconds, 2),
         }
 
@@ -244,6 +247,10 @@ class ReplayResult:
             out.append(
                 f"explorer moves made as recorded instead of the replay's own choice: {self.substituted}; "
                 f"asked past the recorded end of an exploration and not made: {self.skipped}"
+            )
+        if self.unneeded:
+            out.append(
+                f"recorded scrolls not needed on this screen (what they were for showed): {self.unneeded}"
             )
         if self.divergence:
             out += self.divergence.lines()
@@ -416,6 +423,17 @@ def _session_class() -> type:
             rec = recs[self._rp_i]
             ra = rec.get("action") or {}
             same, how = same_action(action, ra)
+            if not same and ra.get("type") == "scroll" and action.get("type") != "scroll":
+                # on a taller screen fewer scrolls reveal what the recorded ones were for: the probe's
+                # move is the one after them; they are not made
+                j = self._rp_i
+                while j < len(recs) and (recs[j].get("action") or {}).get("type") == "scroll":
+                    j += 1
+                if j < len(recs) and same_action(action, recs[j].get("action") or {})[0]:
+                    chk.res.unneeded += j - self._rp_i
+                    self._rp_i = j
+                    rec, ra = recs[j], recs[j].get("action") or {}
+                    same, how = same_action(action, ra)
             if not same and free:
                 return self._substitute(rec, note)
             if not same:
@@ -462,40 +480,48 @@ def _session_class() -> type:
             """The control of a recorded tap has scrolled out of view on this screen size (the page
             scrolled further than in the recording): scroll its page back to the top, then down, until it
             shows. Each scroll is a step of the replay, made for `rec`."""
-            from exerciser.runner.session import SCROLL, scroll_gesture
+            from exerciser.explore.explorer import axes
+            from exerciser.runner.session import HSCROLL, SCROLL, scroll_gesture
 
             ra = rec.get("action") or {}
             sel = ra.get("selector") or {}
             if not (sel.get("resource_id") or sel.get("text") or ra.get("role") or sel.get("role")):
                 return  # a tap known by its point only: nothing to look for
-            for forward in (False, True):
-                for _ in range(MAX_SCROLL_REPEATS):
-                    cur = self.current
-                    if cur is None or usable(cur.reading, ra, self._rp_scale):
-                        return
-                    box = next(
-                        (e for e in cur.reading.elements if e.scrollable and e.source == "hierarchy"), None
-                    )
-                    if box is None:
-                        return
-                    (x1, y1), (x2, y2), ms = scroll_gesture(box.bounds, forward)
-                    action = {
-                        "type": SCROLL,
-                        "direction": "forward" if forward else "backward",
-                        "selector": {
-                            k: v for k, v in (("resource_id", box.resource_id), ("cls", box.cls)) if v
-                        },
-                        "from": [x1, y1],
-                        "to": [x2, y2],
-                        "duration_ms": ms,
-                        "replay": {"of": rec.get("n"), "resolved_by": "reveal"},
-                    }
-                    dev = self.device
-                    before = cur.obs.xml
-                    swipe = functools.partial(dev.swipe, x1, y1, x2, y2, ms)
-                    step = Session._do(self, action, swipe, self.settle_s, "replay: reveal")
-                    if step.obs.xml == before:
-                        break
+            cur = self.current
+            if cur is None:
+                return
+            elements = list(cur.reading.elements)
+            boxes = [e for e in elements if e.scrollable and e.source == "hierarchy"]
+            # each container along the axes it scrolls (a tab strip sideways, its page up and down)
+            for box, role in [(b, r) for b in boxes for r in axes(b, elements)]:
+                sideways = role == HSCROLL
+                for forward in (False, True):
+                    for _ in range(MAX_SCROLL_REPEATS):
+                        cur = self.current
+                        if cur is None or usable(cur.reading, ra, self._rp_scale):
+                            return
+                        now = next((e for e in cur.reading.elements if e.index_path == box.index_path), box)
+                        (x1, y1), (x2, y2), ms = scroll_gesture(now.bounds, forward, sideways)
+                        action = {
+                            "type": SCROLL,
+                            "direction": "forward" if forward else "backward",
+                            "selector": {
+                                k: v for k, v in (("resource_id", box.resource_id), ("cls", box.cls)) if v
+                            }
+                            | {"role": role},
+                            "from": [x1, y1],
+                            "to": [x2, y2],
+                            "duration_ms": ms,
+                            "replay": {"of": rec.get("n"), "resolved_by": "reveal"},
+                        }
+                        if sideways:
+                            action["axis"] = "horizontal"
+                        dev = self.device
+                        before = (cur.obs.xml, cur.obs.png)
+                        swipe = functools.partial(dev.swipe, x1, y1, x2, y2, ms)
+                        step = Session._do(self, action, swipe, self.settle_s, "replay: reveal")
+                        if (step.obs.xml, step.obs.png) == before:
+                            break
 
         def _substitute(self, rec: dict[str, Any], note: str):
             """The explorer picked another move than the recorded one (its order of targets follows the
@@ -707,9 +733,11 @@ def scroll_until(
                 "extra": {"structure": state.structure},
             }
             seen = screens_match(expected, ScreenSig.from_record(got))[0]
-            if (seen and (then is None or usable(reading, then, scale))) or obs.xml == last:
+            # a blind WebView's page moves in the pixels only: the screen is the dump and the picture
+            now = (obs.xml, sha256_hex(obs.png))
+            if (seen and (then is None or usable(reading, then, scale))) or now == last:
                 return
-            last = obs.xml
+            last = now
 
     return run
 
@@ -738,7 +766,8 @@ def recorded_action(
         from exerciser.runner.session import scroll_gesture
 
         box = _scroll_box(current.reading, a.get("selector") or {})
-        (x1, y1), (x2, y2), ms = scroll_gesture(box, a.get("direction") != "backward")
+        sideways = a.get("axis") == "horizontal"
+        (x1, y1), (x2, y2), ms = scroll_gesture(box, a.get("direction") != "backward", sideways)
         a["from"], a["to"], a["duration_ms"] = [x1, y1], [x2, y2], ms
         return a, lambda: dev.swipe(x1, y1, x2, y2, ms), ""
     if t == "key":

@@ -12,6 +12,7 @@ lands somewhere else; a BACK that did not lead where assumed is remembered.
 
 from __future__ import annotations
 
+import io
 import random
 import re
 from collections import Counter, deque
@@ -28,7 +29,7 @@ from exerciser.perceive.hints import goal_hint, nav_score
 from exerciser.perceive.lexicon import lexicon
 from exerciser.perceive.reading import Element
 from exerciser.perceive.text import compact
-from exerciser.runner.session import Session, Step
+from exerciser.runner.session import HSCROLL, Session, Step
 
 Settle = Callable[[Step], Step | None]
 STRATEGIES = ("goal", "bfs", "random")
@@ -52,18 +53,83 @@ _NEVER_WORDS = re.compile(
 )
 
 
-def scrollers(step: Step) -> list[Control]:
-    """The scroll containers on screen that can move (scrollable="true" in the hierarchy)."""
+def scrollers(step: Step, vertical_only: bool = False) -> list[Control]:
+    """The scroll containers on screen that can move (scrollable="true" in the hierarchy), each with the
+    axis it moves along (see `axes`): role SCROLL (up and down) or HSCROLL (sideways)."""
     out = []
-    for e in step.reading.elements:
+    elements = list(step.reading.elements)
+    for e in elements:
         b = e.bounds
         if e.scrollable and e.source == "hierarchy" and b[2] > b[0] and b[3] > b[1]:
-            out.append(Control(Selector(e.resource_id, "", e.cls, e.index_path, SCROLL), b, SCROLL))
+            for role in axes(e, elements):
+                if not (vertical_only and role == HSCROLL):
+                    out.append(Control(Selector(e.resource_id, "", e.cls, e.index_path, role), b, role))
     return out
 
 
+def moved(before: Step, after: Step, box: tuple[int, int, int, int]) -> bool:
+    """Did a scroll change what the screen shows: its texts, or the pixels inside the container (a blind
+    WebView's page moves in the picture only; the status-bar clock outside it does not count)."""
+    if after.state.content != before.state.content:
+        return True
+    if after.obs.png == before.obs.png:
+        return False
+    return _crop(before.obs.png, box) != _crop(after.obs.png, box)
+
+
+def _crop(png: bytes, box: tuple[int, int, int, int]) -> bytes:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as img:
+        return img.crop(box).tobytes()
+
+
 def is_scroll(c: Control) -> bool:
-    return c.selector.role == SCROLL
+    return c.selector.role in (SCROLL, HSCROLL)
+
+
+def axes(e: Element, elements: list[Element]) -> tuple[str, ...]:
+    """Which way a container scrolls, as a user of the phone tells: by what it is (a ScrollView, a list,
+    a WebView page move up and down; a HorizontalScrollView or a ViewPager sideways), else by how its
+    items sit (side by side in one row: a carousel, a horizontal RecyclerView; stacked: a list). When
+    neither tells (one item showing), both: the explorer tries, and an axis that does not move the
+    screen is done after one try."""
+    name = e.cls.rsplit(".", 1)[-1]
+    if name in _SIDEWAYS_CLASSES or "ViewPager" in name:
+        return (HSCROLL,)
+    if name in _VERTICAL_CLASSES:
+        return (SCROLL,)
+    items = _items(e, elements)
+    if len(items) >= 2:
+        rows = sorted(items, key=lambda b: b[0])
+        pairs = zip(rows, rows[1:], strict=False)
+        side_by_side = all(a[2] <= b[0] + 2 and a[1] < b[3] and b[1] < a[3] for a, b in pairs)
+        return (HSCROLL,) if side_by_side else (SCROLL,)
+    return (SCROLL, HSCROLL)
+
+
+_SIDEWAYS_CLASSES = {"HorizontalScrollView", "TabLayout"}
+_VERTICAL_CLASSES = {
+    "ScrollView",
+    "NestedScrollView",
+    "ListView",
+    "GridView",
+    "WebView",
+    "ExpandableListView",
+}
+
+
+def _items(e: Element, elements: list[Element]) -> list[tuple[int, int, int, int]]:
+    """Bounds of a container's items: its children, through single wrappers (a LinearLayout inside a
+    HorizontalScrollView), of the nodes the reading keeps."""
+    path = e.index_path
+    for _ in range(4):
+        deeper = [c for c in elements if c.index_path.startswith(path + "/")]
+        kids = [c for c in deeper if c.index_path.count("/") == path.count("/") + 1]
+        if len({c.index_path for c in kids}) >= 2 or not deeper:
+            return [c.bounds for c in kids if c.bounds[2] > c.bounds[0] and c.bounds[3] > c.bounds[1]]
+        path = min(deeper, key=lambda c: c.index_path.count("/")).index_path
+    return []
 
 
 def hint_of(label: str) -> str | None:
@@ -271,7 +337,7 @@ class Explorer:
         after = self._scroll(there, step)
         if after is None:
             return None
-        same = after.state.id == sid and after.state.content == step.state.content
+        same = after.state.id == sid and not moved(step, after, there.bounds)
         # a scroll that led to another state is that state's to continue (no loop back to this one)
         if same or after.state.id != sid or self.scroll_counts[(sid, key)] >= MAX_SCROLLS:
             self.tried.setdefault(sid, set()).add(key)
@@ -281,26 +347,28 @@ class Explorer:
         """Find a control that may have scrolled out of view: back to the top of the page's scroll
         container, then down one scroll at a time until it shows or the end is reached."""
         c = find(step.reading, sel)
-        if c is not None or sel.role == SCROLL:
+        if c is not None or sel.role in (SCROLL, HSCROLL):
             return step, c
         cur: Step | None = step
-        for forward in (False, True):
-            for _ in range(MAX_SCROLLS):
-                if cur is None:
-                    return None, None
-                box = next(iter(scrollers(cur)), None)
-                if box is None:
-                    return cur, None
-                nxt = self._scroll(box, cur, forward)
-                if nxt is None:
-                    return None, None
-                moved = nxt.state.content != cur.state.content
-                cur = nxt
-                c = find(cur.reading, sel)
-                if c is not None:
-                    return cur, c
-                if not moved:
-                    break
+        # every container along its axes: the page up and down, a tab strip sideways
+        for key in [b.selector for b in scrollers(step)]:
+            for forward in (False, True):
+                for _ in range(MAX_SCROLLS):
+                    if cur is None:
+                        return None, None
+                    box = next((b for b in scrollers(cur) if b.selector == key), None)
+                    if box is None:
+                        break
+                    nxt = self._scroll(box, cur, forward)
+                    if nxt is None:
+                        return None, None
+                    went = moved(cur, nxt, box.bounds)
+                    cur = nxt
+                    c = find(cur.reading, sel)
+                    if c is not None:
+                        return cur, c
+                    if not went:
+                        break
         return cur, None
 
     def _back(self, note: str) -> Step | None:

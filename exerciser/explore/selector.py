@@ -18,6 +18,8 @@ class Selector:
 
     def key(self) -> str:
         """Stable edge key: what identifies the control, not where it happens to be drawn today."""
+        if self.role == "scroll_h":  # the same container scrolled sideways is another edge
+            return "sideways|" + replace(self, role="scroll").key()
         rid = self.resource_id.split(":id/", 1)[-1]
         if rid and self.text:
             return f"id={rid}|text={norm_label(self.text)}"

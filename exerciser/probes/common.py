@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from exerciser.device.contract import EventKind, Key
-from exerciser.explore.explorer import scrollers
+from exerciser.explore.explorer import moved, scrollers
 from exerciser.explore.selector import Control, Selector, find, from_target
 from exerciser.perceive.popups import popup
 from exerciser.perceive.signatures import signatures
@@ -25,7 +25,7 @@ ALLOW_ROLES = ("allow_foreground", "allow", "allow_once")
 DENY_ROLES = ("deny", "deny_dont_ask_again")
 NAG_DISMISS_ROLES = ("cancel", "close", "deny", "refuse")
 NAG_PROCEED_ROLES = ("allow", "confirm", "agree")
-MAX_UNLOCK = 12  # scrolls / ticks to enable a policy dialog's agree button
+MAX_UNLOCK = 20  # scrolls / ticks to enable a policy dialog's agree button
 
 
 def _enabled(step: Step, bounds: tuple[int, int, int, int]) -> bool:
@@ -221,23 +221,26 @@ class Driver:
     def _unlock_agree(self, step: Step) -> Step:
         """An agree button that is disabled until the policy is read to its end (or its "I have read"
         box ticked): scroll the dialog's body down, then tick the box, until it is enabled."""
+        done: set[str] = set()  # containers read to their end (the body, then a WebView policy in it)
         for _ in range(MAX_UNLOCK):
             t = step.reading.target("agree")
             if t is None or _enabled(step, t.bounds):
                 return step
-            boxes = scrollers(step)
-            ticks = [e for e in step.reading.elements if e.checkable and not e.checked and e.enabled]
-            before = step.state.content
+            boxes = [b for b in scrollers(step, vertical_only=True) if b.selector.key() not in done]
             if boxes:
-                step = self.s.scroll(boxes[0], note=f"{self.phase}: read the policy to its end")
-            if (not boxes or step.state.content == before) and ticks:
-                e = ticks[0]
-                step = self.s.tap(
-                    Control(Selector(e.resource_id, e.label, e.cls, e.index_path), e.bounds, e.label),
-                    note=f"{self.phase}: tick I have read",
-                )
-            elif not boxes:
+                nxt = self.s.scroll(boxes[0], note=f"{self.phase}: read the policy to its end")
+                if not moved(step, nxt, boxes[0].bounds):
+                    done.add(boxes[0].selector.key())
+                step = nxt
+                continue
+            ticks = [e for e in step.reading.elements if e.checkable and not e.checked and e.enabled]
+            if not ticks:
                 return step
+            e = ticks[0]
+            step = self.s.tap(
+                Control(Selector(e.resource_id, e.label, e.cls, e.index_path), e.bounds, e.label),
+                note=f"{self.phase}: tick I have read",
+            )
         return step
 
     def _answer_for(self, group: str) -> str:

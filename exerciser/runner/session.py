@@ -271,8 +271,10 @@ class Session:
         return step
 
     def scroll(self, c: Control, forward: bool = True, note: str = "") -> Step:
-        """Drag the content of scroll container `c` by about half its height (see `scroll_gesture`)."""
-        (x1, y1), (x2, y2), ms = scroll_gesture(c.bounds, forward)
+        """Drag the content of scroll container `c` by about half its height, or half its width when it
+        scrolls sideways (role "scroll_h"; see `scroll_gesture`)."""
+        sideways = c.selector.role == HSCROLL
+        (x1, y1), (x2, y2), ms = scroll_gesture(c.bounds, forward, sideways)
         action = {
             "type": SCROLL,
             "direction": "forward" if forward else "backward",
@@ -281,6 +283,8 @@ class Session:
             "to": [x2, y2],
             "duration_ms": ms,
         }
+        if sideways:
+            action["axis"] = "horizontal"
         return self._do(action, lambda: self.device.swipe(x1, y1, x2, y2, ms), self.settle_s, note)
 
     def key(self, key: Key, note: str = "") -> Step:
@@ -418,6 +422,7 @@ class Session:
 
 
 SCROLL = "scroll"
+HSCROLL = "scroll_h"  # the selector role of a container that scrolls sideways
 # A scroll drags from 75 % to 25 % of the container's height in 1.5 s: slow enough that the release
 # barely flings (a few dp), so each scroll moves about half a viewport and no row is skipped unseen.
 SCROLL_SPAN = (0.75, 0.25)
@@ -425,10 +430,15 @@ SCROLL_MS = 1500
 
 
 def scroll_gesture(
-    bounds: tuple[int, int, int, int], forward: bool
+    bounds: tuple[int, int, int, int], forward: bool, sideways: bool = False
 ) -> tuple[tuple[int, int], tuple[int, int], int]:
-    """(from, to, duration ms) of the drag that scrolls a container with these bounds."""
+    """(from, to, duration ms) of the drag that scrolls a container with these bounds (forward: the
+    content moves up, or left when `sideways`)."""
     x1, y1, x2, y2 = bounds
+    if sideways:
+        cy, w = (y1 + y2) // 2, x2 - x1
+        right, left = x1 + int(w * SCROLL_SPAN[0]), x1 + int(w * SCROLL_SPAN[1])
+        return ((right, cy), (left, cy), SCROLL_MS) if forward else ((left, cy), (right, cy), SCROLL_MS)
     cx, h = (x1 + x2) // 2, y2 - y1
     low, high = y1 + int(h * SCROLL_SPAN[0]), y1 + int(h * SCROLL_SPAN[1])
     return ((cx, low), (cx, high), SCROLL_MS) if forward else ((cx, high), (cx, low), SCROLL_MS)

@@ -111,6 +111,11 @@ class Widget:
     visible_if: Cond | None = None  # shown only while this holds (e.g. logged in)
     password: bool = False  # input: masked (password="true", text as dots)
     place: str = ""  # fill | top_left | top_right | bottom_left | bottom_right: out of the flow
+    # webview: the page's blocks (<h1>, <p>), one node each in Chrome's tree; `text` is one block
+    paragraphs: tuple[str, ...] = ()
+    blind: bool = True  # webview: no accessibility tree (words only in the pixels); false: Chrome's tree
+    on_scroll_end: tuple[Action, ...] = ()  # webview: its page is scrolled to its end (or fits)
+    strip: str = ""  # consecutive widgets naming one strip form a row that scrolls sideways
     zoom: Zoom | None = None  # pinch-to-zoom: a two-finger gesture scales this number
 
 
@@ -452,6 +457,13 @@ class _Checker:
         self.unique_ids(widgets, path)
         for i, w in enumerate(widgets):
             self.actions(w.get("on_tap") or [], path + [i, "on_tap"])
+            self.actions(w.get("on_scroll_end") or [], path + [i, "on_scroll_end"])
+            for key in ("paragraphs", "on_scroll_end", "blind"):
+                if key in w and w.get("type") != "webview":
+                    what = f"'{key}' belongs to a webview, not to a {w.get('type')}"
+                    raise self.fail(path + [i, key], what)
+            if "strip" in w and (w.get("type") in ("tab", "webview") or "place" in w):
+                raise self.fail(path + [i, "strip"], "a strip holds buttons, texts, links, images or rows")
             for key in ("enabled_if", "visible_if"):
                 if key in w:
                     self.cond(w[key], path + [i, key])
@@ -663,6 +675,10 @@ def _build(d: dict[str, Any], loc: _Located, app_id: str) -> AppModel:
                     password=w.get("password", False),
                     place=w.get("place", ""),
                     zoom=Zoom(**w["zoom"]) if "zoom" in w else None,
+                    paragraphs=tuple(_s(x) for x in w.get("paragraphs", ())),
+                    blind=w.get("blind", True),
+                    on_scroll_end=actions(w.get("on_scroll_end"), path + [i, "on_scroll_end"]),
+                    strip=w.get("strip", ""),
                 )
             )
         return tuple(out)

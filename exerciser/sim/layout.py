@@ -186,6 +186,8 @@ def _button_run(children: list[Node], i: int) -> list[Node]:
 def place(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
     """Lay out one node (and its subtree) at x, y within width w; returns the bottom y."""
     if node.scroll is not None:
+        if node.scroll.horizontal:
+            return _place_strip(ctx, node, x, y, w)
         return _place_scroll(ctx, node, x, y, w)
     fn = _PLACERS.get(node.role, _place_container)
     return fn(ctx, node, x, y, w)
@@ -199,15 +201,18 @@ def _place_scroll(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
     area of an activity, the height left in a dialog card); the offset moves the children up."""
     end = _flow(ctx, node.children, x, y, w)
     natural = end - y
-    if ctx.kind == "activity" and ctx.scroll_bottom:
+    if ctx.kind == "activity" and ctx.scroll_bottom and node.role != "webview":  # the page
         limit: int | None = ctx.scroll_bottom - y
         natural += PAGE_END_PAD
-    else:
+    else:  # a dialog body, a WebView: the height the window's planner left it
         limit = ctx.scroll_limit.get(id(node))
     assert node.scroll is not None
     if limit is None or natural <= limit:
         ctx.extents[id(node)] = (0, 0)
-        ctx.boxes[id(node)] = Box((x, y, x + w, end), "none")
+        rect = (x, y, x + w, end)
+        if node.role == "webview" and node.children:  # a page that fits: the view wraps its text
+            rect = _bounding([ctx.boxes[id(c)].rect for c in node.children])
+        ctx.boxes[id(node)] = Box(rect, "none")
         return end
     rng = natural - limit
     off = min(max(node.scroll.offset, 0), rng)
@@ -216,6 +221,43 @@ def _place_scroll(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
     ctx.extents[id(node)] = (rng, off)
     ctx.boxes[id(node)] = Box((x, y, x + w, y + limit), "none")
     return y + limit
+
+
+STRIP_GAP = 22  # between the items of a sideways strip
+CHIP_PAD = 44  # a text item's padding either side of its label
+CARD_SHARE = 0.8  # an image or row in a strip (a carousel card) takes this share of the row's width
+
+
+def _place_strip(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
+    """A row that scrolls sideways (HorizontalScrollView > LinearLayout, as TabLayout and carousels
+    are): its items left to right at their own width, the viewport the row's width, the offset moving
+    them left."""
+    m = ctx.margin
+    row = node.children[0] if node.children else None
+    left = cx = x + m
+    bottom = y
+    for c in row.children if row else []:
+        cw = _strip_item_width(c, w - 2 * m)
+        pad = 0 if c.role == "list_item" else m  # a row pads its own text; other placers pad by m
+        bottom = max(bottom, place(ctx, c, cx - pad, y, cw + 2 * pad))
+        cx += cw + STRIP_GAP
+    right = max(cx - STRIP_GAP, left) + m
+    rng = max(right - (x + w), 0)
+    off = min(max(node.scroll.offset if node.scroll else 0, 0), rng)
+    if row is not None:
+        for c in row.children:
+            _shift(ctx, c, 0, -off)
+        ctx.boxes[id(row)] = Box((x - off, y, right - off, bottom), "none")
+    ctx.extents[id(node)] = (rng, off)
+    ctx.boxes[id(node)] = Box((x, y, x + w, bottom), "none")
+    return bottom
+
+
+def _strip_item_width(c: Node, w: int) -> int:
+    if c.role in ("image", "list_item"):
+        return int(w * CARD_SHARE)
+    label = fonts.text_width(_display_text(c), SIZE_BUTTON, True)
+    return min(max(label + 2 * CHIP_PAD, 176), w)
 
 
 def _place_container(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
@@ -548,6 +590,11 @@ def _intersect(a: Rect, b: Rect) -> Rect:
     return (x1, y1, x2, y2)
 
 
+def _bounding(rects: list[Rect]) -> Rect:
+    xs1, ys1, xs2, ys2 = zip(*rects, strict=True)
+    return (min(xs1), min(ys1), max(xs2), max(ys2))
+
+
 def _union(a: Rect, b: Rect) -> Rect:
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
@@ -572,6 +619,10 @@ def _plan_activity(frame: Frame, win: Window) -> WindowPlan:
     content = (0, top, W, bottom)
     ctx.scroll_bottom = bottom
     end = _flow(ctx, win.root.children, 0, top + 33, W)
+    for _ in range(3):  # a WebView takes what the page leaves it (its own page scrolls inside it)
+        if not _limit_scroll(ctx, win.root, _page_overflow(ctx, win.root), webview=True):
+            break
+        end = _flow(ctx, win.root.children, 0, top + 33, W)
     _place_floating(ctx, win.root, content)
     _fill_last_webview(ctx, win.root, top, bottom)
     ctx.boxes[id(win.root)] = Box((0, 0, W, H), "none")
@@ -713,13 +764,20 @@ def _plan_fullscreen(frame: Frame, win: Window) -> WindowPlan:
     ctx = _Ctx(frame, "fullscreen")
     W, H = frame.width, frame.height
     kids = win.root.children
-    if len(kids) == 1 and kids[0].role == "webview":
+    if len(kids) == 1 and kids[0].role == "webview" and kids[0].scroll is None:  # a blind dialog
         _flow(ctx, kids, 0, 0, W)
         box = ctx.boxes[id(kids[0])]
         box.rect = (0, 0, W, H)
     else:
+        avail = H - frame.status_bar_height - frame.nav_bar_height
         end = _flow(ctx, kids, 0, 0, W)
-        _shift(ctx, win.root, max((H - end) // 2, 0))
+        top = max((H - end) // 2, 0)
+        for _ in range(3):  # a WebView policy that does not fit scrolls inside its view, between the bars
+            if not _limit_scroll(ctx, win.root, end - avail, webview=True):
+                break
+            end = _flow(ctx, kids, 0, 0, W)
+            top = frame.status_bar_height
+        _shift(ctx, win.root, top)
     _place_floating(ctx, win.root, (0, frame.status_bar_height, W, H - frame.nav_bar_height))
     ctx.boxes[id(win.root)] = Box((0, 0, W, H), "none")
     return _finish(ctx, win, (0, 0, W, H), None)
@@ -823,11 +881,16 @@ def _plan_card(frame: Frame, win: Window) -> WindowPlan:
 MIN_SCROLL_VIEW = 220  # a dialog's scrolling body keeps at least this much height (about 3 lines)
 
 
-def _limit_scroll(ctx: _Ctx, root: Node, overflow: int) -> bool:
-    """A card with a scrolling body (AlertDialog's message ScrollView) fits the screen by shortening the
-    body's viewport: the words stay whole and scroll, as on a phone."""
+def _limit_scroll(ctx: _Ctx, root: Node, overflow: int, webview: bool = False) -> bool:
+    """A card with a scrolling body (AlertDialog's message ScrollView, a WebView) fits the screen by
+    shortening the body's viewport: the words stay whole and scroll, as on a phone. `webview`: only
+    WebViews (a page that overflows gives its WebView the height left, as layout_weight does)."""
+    if overflow <= 0:
+        return False
     for n in root.walk():
-        if n.scroll is None or id(n) in ctx.scroll_limit:
+        if n.scroll is None or n.scroll.horizontal or id(n) in ctx.scroll_limit:
+            continue
+        if webview and n.role != "webview":
             continue
         x1, y1, x2, y2 = ctx.boxes[id(n)].rect
         if y2 - y1 <= MIN_SCROLL_VIEW:
@@ -835,6 +898,11 @@ def _limit_scroll(ctx: _Ctx, root: Node, overflow: int) -> bool:
         ctx.scroll_limit[id(n)] = max(MIN_SCROLL_VIEW, y2 - y1 - overflow)
         return True
     return False
+
+
+def _page_overflow(ctx: _Ctx, root: Node) -> int:
+    """How far an activity's page is taller than the content area."""
+    return max((ctx.extents.get(id(c), (0, 0))[0] for c in root.children if c.scroll is not None), default=0)
 
 
 def _shrink_longest(ctx: _Ctx, root: Node, overflow: int) -> bool:

@@ -295,7 +295,7 @@ def _paint_window(img: Image.Image, frame: Frame, win: Window, plan: WindowPlan)
         clips.enter(img, i)
         if id(node) in bar_nodes:
             deferred.append((node, box))
-        else:
+        elif not clips.hidden(box.rect):
             paint_node(draw, node, box, t)
         clips.leave(img, i)
     if win.kind == "activity":

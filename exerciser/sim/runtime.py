@@ -367,9 +367,12 @@ class VirtualDevice:
             self._advance(duration_ms)
             return
         frame = self.frame()
-        node = SC.container_at(frame.top.root, x1, y1)
-        if node is not None and node.scroll is not None and abs(y2 - y1) >= abs(x2 - x1):
-            new = SC.scrolled(node, SC.gesture_delta(y1 - y2, duration_ms))
+        # the drag's main axis picks the container: a strip takes sideways drags, its page vertical ones
+        sideways = abs(x2 - x1) > abs(y2 - y1)
+        node = SC.container_at(frame.top.root, x1, y1, sideways)
+        if node is not None and node.scroll is not None:
+            moved = (x1 - x2) if sideways else (y1 - y2)
+            new = SC.scrolled(node, SC.gesture_delta(moved, duration_ms))
             self._set_scroll(node.scroll.handle, new)
         self._advance(duration_ms + self._cost("tap"))
 
@@ -411,10 +414,11 @@ class VirtualDevice:
         return best
 
     def _set_scroll(self, handle: object, offset: int) -> None:
-        token, name = handle  # type: ignore[misc]
+        token, name, slot = handle  # type: ignore[misc]
         act = self._act_of(token)
-        if act is not None and act.values.get((name, S.SCROLL), 0) != offset:
-            act.values[(name, S.SCROLL)] = offset
+        key = S.scroll_key(name, slot)
+        if act is not None and act.values.get(key, 0) != offset:
+            act.values[key] = offset
             self._changed()
 
     def _act_of(self, token: int) -> ScreenAct | None:
@@ -436,13 +440,19 @@ class VirtualDevice:
         ran = False
         for node in SC.scroll_nodes(frame.top.root):
             assert node.scroll is not None and node.scroll_extent is not None
-            token, name = node.scroll.handle  # type: ignore[misc]
+            token, name, slot = node.scroll.handle  # type: ignore[misc]
             rng, off = node.scroll_extent
-            if token != act.token or off < rng or act.values.get((name, S.SCROLL_END)):
+            done = S.scroll_key(name, slot, end=True)
+            if node.scroll.horizontal or token != act.token or off < rng or act.values.get(done):
                 continue
-            act.values[(name, S.SCROLL_END)] = True
+            act.values[done] = True
             model = app.model
-            actions = model.dialogs[name].on_scroll_end if name else model.screens[act.screen].on_scroll_end
+            if slot is not None:  # a WebView's own page
+                actions = self._widget(app, act, (name, slot)).on_scroll_end
+            elif name:
+                actions = model.dialogs[name].on_scroll_end
+            else:
+                actions = model.screens[act.screen].on_scroll_end
             if actions:
                 self._run_safe(app, actions)
                 self._changed()

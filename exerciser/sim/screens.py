@@ -33,16 +33,35 @@ FRAME = "android.widget.FrameLayout"
 LINEAR = "android.widget.LinearLayout"
 WEBVIEW = "android.webkit.WebView"
 
+VIEW = "android.view.View"
+HSCROLL = "android.widget.HorizontalScrollView"
+
 # Widget values kept by the runtime per activity: (dialog name or "", widget index) -> checked / typed text;
-# index SCROLL holds the scroll offset of the screen's page or the dialog's body.
-Values = dict[tuple[str, int], Any]
+# index SCROLL holds the scroll offset of the screen's page or the dialog's body, ("scroll", i) that of
+# widget i (a WebView, a strip).
+Values = dict[tuple[str, Any], Any]
 SCROLL = -1
 SCROLL_END = -2  # on_scroll_end has run for this page / body
 SCROLL_CLASS = {"page": "android.widget.ScrollView", "recycler": "androidx.recyclerview.widget.RecyclerView"}
 
 
-def scroll_of(token: int, name: str, values: Values, cls: str = SCROLL_CLASS["page"]) -> Scroll:
-    return Scroll((token, name), int(values.get((name, SCROLL), 0)), cls)
+def scroll_key(name: str, slot: int | None, end: bool = False) -> tuple[str, Any]:
+    """Where an activity keeps a container's offset (or that its on_scroll_end ran): the page or dialog
+    body (slot None), or the WebView / strip that starts at widget `slot`."""
+    if slot is None:
+        return (name, SCROLL_END if end else SCROLL)
+    return (name, ("scroll_end" if end else "scroll", slot))
+
+
+def scroll_of(
+    token: int,
+    name: str,
+    values: Values,
+    cls: str = SCROLL_CLASS["page"],
+    slot: int | None = None,
+    horizontal: bool = False,
+) -> Scroll:
+    return Scroll((token, name, slot), int(values.get(scroll_key(name, slot), 0)), cls, horizontal)
 
 
 PASSWORD_DOT = "\u2022"  # a password field's text as accessibility reports it
@@ -132,19 +151,74 @@ def _widget_node(pkg: str, w: Widget, action: object, values: Values, key: tuple
         ]
         return Node("tab", clickable=True, focusable=True, selected=w.selected, children=kids, **common)
     if t == "webview":
-        return Node("webview", text=text, blind=True, **common)
+        return _webview(w, action, values, env, common)
     raise ValueError(f"unknown widget type {t}")
+
+
+def _webview(w: Widget, action: object, values: Values, env: Env, common: dict[str, Any]) -> Node:
+    """A WebView page that scrolls inside the view. Blind: the view alone in the dump (scrollable once
+    its page overflows), its blocks only painted. Otherwise Chrome's tree as uiautomator dumps it
+    (real dumps: ../shared/real_screens/008_qqmusic_user_agreement_page_zh.xml and
+    017_weibo_privacy_summary_page_zh.xml): the app's WebView (not scrollable) holds the document node,
+    an `android.webkit.WebView` with the page title as text, focused and scrollable, whose children are
+    the blocks as `android.view.View`s with their text. Blocks scrolled out of view are not dumped
+    (uiautomator skips nodes not visible to the user; Chromium marks nodes scrolled out of view
+    offscreen, ui/accessibility/ax_offscreen_result.h); a block cut by the edge has its visible bounds."""
+    _, token, dname, index = action  # type: ignore[misc]
+    page = scroll_of(token, dname, values, WEBVIEW, slot=index)
+    texts = w.paragraphs or ((w.text,) if w.text else ())
+    blocks = [Node("text", VIEW, text=env.text(p), style=w.style) for p in texts]
+    if w.blind:
+        return Node("webview", text=env.text(w.text), blind=True, children=blocks, scroll=page, **common)
+    doc = Node("webview", WEBVIEW, focusable=True, focused=True, children=blocks, scroll=page)
+    return Node("webview", children=[doc], **common)
+
+
+def _titled(nodes: list[Node], title: str) -> None:
+    """The document node of a WebView with a tree reports the page's <title>: here the screen's."""
+    for n in nodes:
+        if n.role == "webview" and not n.blind and n.children:
+            n.children[0].text = title
+
+
+def _strips(
+    items: list[tuple[Widget, int, Node]], token: int, name: str, values: Values, pkg: str
+) -> list[Node]:
+    """Consecutive widgets naming one `strip` become a row that scrolls sideways: a
+    HorizontalScrollView (TabLayout is one) > horizontal LinearLayout > the widgets, left to right."""
+    out: list[Node] = []
+    k = 0
+    while k < len(items):
+        w, i, node = items[k]
+        if not w.strip:
+            out.append(node)
+            k += 1
+            continue
+        j = k
+        while j < len(items) and items[j][0].strip == w.strip:
+            j += 1
+        row = Node("container", LINEAR, children=[n for _, _, n in items[k:j]])
+        scroll = scroll_of(token, name, values, HSCROLL, slot=i, horizontal=True)
+        rid = f"{pkg}:id/{w.strip}"
+        out.append(Node("container", HSCROLL, resource_id=rid, children=[row], scroll=scroll))
+        k = j
+    return out
 
 
 def screen_window(model: AppModel, screen: Screen, token: int, values: Values, env: Env = NO_ENV) -> Window:
     pkg = model.package
-    body: list[Node] = []
+    items: list[tuple[Widget, int, Node]] = []
     tabs: list[Node] = []
     for i, w in enumerate(screen.widgets):
         if not env.holds(w.visible_if):
             continue  # View.GONE: neither drawn nor in the dump
         node = widget_node(pkg, w, ("w", token, "", i), values, ("", i), env)
-        (tabs if w.type == "tab" else body).append(node)
+        if w.type == "tab":
+            tabs.append(node)
+        else:
+            items.append((w, i, node))
+    body = _strips(items, token, "", values, pkg)
+    _titled(body, env.text(screen.title))
     if screen.blind:
         # Flutter/WebView/game screen: one opaque view; the title is painted inside it.
         painted: list[Node] = []
@@ -211,9 +285,14 @@ def dialog_window(model: AppModel, dialog: Dialog, token: int, values: Values, e
                 scroll=scroll_of(token, dialog.name, values),
             )
         )
-    for i, w in enumerate(dialog.widgets):
-        if env.holds(w.visible_if):
-            kids.append(widget_node(pkg, w, ("w", token, dialog.name, i), values, (dialog.name, i), env))
+    items = [
+        (w, i, widget_node(pkg, w, ("w", token, dialog.name, i), values, (dialog.name, i), env))
+        for i, w in enumerate(dialog.widgets)
+        if env.holds(w.visible_if)
+    ]
+    widgets = _strips(items, token, dialog.name, values, pkg)
+    _titled(widgets, env.text(dialog.title))
+    kids.extend(widgets)
     off = len(dialog.widgets)
     for j, b in enumerate(dialog.buttons):
         key = (dialog.name, off + j)

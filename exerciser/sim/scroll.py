@@ -41,8 +41,9 @@ def fling_distance(velocity: float) -> int:
 
 
 def gesture_delta(dy: int, duration_ms: int) -> int:
-    """Content movement (px, positive = towards the end) of a vertical drag of `dy` px (finger moving up
-    is positive) lasting `duration_ms`: the drag beyond the touch slop plus the fling it releases."""
+    """Content movement (px, positive = towards the end) of a drag of `dy` px along the container's axis
+    (finger moving up, or left, is positive) lasting `duration_ms`: the drag beyond the touch slop plus
+    the fling it releases."""
     dist = abs(dy)
     if dist <= TOUCH_SLOP:
         return 0
@@ -56,13 +57,14 @@ def is_tap(dx: int, dy: int) -> bool:
     return abs(dx) <= TOUCH_SLOP and abs(dy) <= TOUCH_SLOP
 
 
-def container_at(root: Node, x: int, y: int) -> Node | None:
-    """The innermost scroll container that can move and holds (x, y): the one that takes the drag."""
+def container_at(root: Node, x: int, y: int, horizontal: bool = False) -> Node | None:
+    """The innermost scroll container of the drag's axis that can move and holds (x, y): the one that
+    takes the drag (a vertical drag on a sideways strip moves the page around it)."""
     best: Node | None = None
     for n in root.walk():
         b = n.bounds
         ext = n.scroll_extent
-        if n.scroll is None or ext is None or ext[0] <= 0 or b is None:
+        if n.scroll is None or ext is None or ext[0] <= 0 or b is None or n.scroll.horizontal != horizontal:
             continue
         if b[0] <= x < b[2] and b[1] <= y < b[3]:
             best = n  # walk order: a later hit is nested deeper
@@ -81,17 +83,21 @@ def scroll_nodes(root: Node) -> Iterator[Node]:
             yield n
 
 
+Rect = tuple[int, int, int, int]
+
+
 @dataclass
 class _Clip:
     end: int  # walk index after the container's subtree
-    view: tuple[int, int, int, int]
-    band: tuple[int, int]  # rows the subtree may paint
-    saved: list[tuple[int, Image.Image]] = field(default_factory=list)  # (top row, pixels) outside the view
+    view: Rect  # the viewport
+    outside: list[Rect]  # where the subtree may paint beyond the viewport
+    saved: list[tuple[tuple[int, int], Image.Image]] = field(default_factory=list)  # (corner, pixels)
 
 
 class ScrollClips:
-    """Paints a scrolled container's subtree clipped to its viewport: the rows above and below it (a title,
-    buttons, the toolbar) are saved before the subtree is drawn and put back after."""
+    """Paints a scrolled container's subtree clipped to its viewport: what lies beyond it (a title,
+    buttons, the toolbar above and below a page; the margins beside a strip) is saved before the subtree
+    is drawn and put back after."""
 
     def __init__(self, pending: dict[int, _Clip]):
         self.pending = pending
@@ -101,16 +107,26 @@ class ScrollClips:
         clip = self.pending.get(i)
         if clip is None:
             return
-        y1, y2 = clip.band[0], min(clip.band[1], img.height)
-        top, bottom = clip.view[1], clip.view[3]
-        clip.saved = [(a, img.crop((0, a, img.width, b))) for a, b in ((y1, top), (bottom, y2)) if b > a]
+        clip.saved = []
+        for x1, y1, x2, y2 in clip.outside:
+            x2, y2 = min(x2, img.width), min(y2, img.height)
+            if x2 > x1 and y2 > y1:
+                clip.saved.append(((x1, y1), img.crop((x1, y1, x2, y2))))
         self.active.append(clip)
+
+    def hidden(self, rect: Rect) -> bool:
+        """A box wholly outside the viewport of a container it is in: painting it is wasted (the rows of a
+        long page, the blocks of a WebView scrolled out of view)."""
+        return any(
+            rect[2] <= c.view[0] or rect[0] >= c.view[2] or rect[3] <= c.view[1] or rect[1] >= c.view[3]
+            for c in self.active
+        )
 
     def leave(self, img: Image.Image, i: int) -> None:
         while self.active and self.active[-1].end == i + 1:
             clip = self.active.pop()
-            for top, pixels in clip.saved:
-                img.paste(pixels, (0, top))
+            for corner, pixels in clip.saved:
+                img.paste(pixels, corner)
 
 
 def scroll_clips(root: Node, plan: object) -> ScrollClips:
@@ -121,15 +137,22 @@ def scroll_clips(root: Node, plan: object) -> ScrollClips:
     nodes = list(root.walk())
     boxes = plan.boxes  # type: ignore[attr-defined]
     bounds = plan.bounds  # type: ignore[attr-defined]
+    width = 1 << 20  # to the image's right edge (enter() clamps)
     pending: dict[int, _Clip] = {}
     for i, (rng, _off) in extents.items():
         if rng <= 0:
             continue
         size = sum(1 for _ in nodes[i].walk())
         view = bounds[i]
+        if not (view[2] > view[0] and view[3] > view[1]):
+            continue
         rows = [boxes[j].rect for j in range(i, i + size)]
-        y1 = max(0, min([view[1]] + [r[1] for r in rows]))
-        y2 = max([view[3]] + [r[3] for r in rows])
-        if view[2] > view[0] and view[3] > view[1]:
-            pending[i] = _Clip(i + size, view, (y1, max(y2, y1 + 1)))
+        scroll = nodes[i].scroll
+        if scroll is not None and scroll.horizontal:  # the columns left and right of the viewport
+            outside = [(0, view[1], view[0], view[3]), (view[2], view[1], width, view[3])]
+        else:  # the rows above and below it
+            y1 = max(0, min([view[1]] + [r[1] for r in rows]))
+            y2 = max([view[3]] + [r[3] for r in rows])
+            outside = [(0, y1, width, view[1]), (0, view[3], width, max(y2, y1 + 1))]
+        pending[i] = _Clip(i + size, view, outside)
     return ScrollClips(pending)

@@ -26,7 +26,7 @@ Role = Literal[
     "list_item",
     "tab",  # bottom navigation item
     "link",
-    "webview",  # a blind region: painted words, no text nodes
+    "webview",  # android.webkit.WebView: a blind region (painted words only) or Chrome's tree
     "launcher_icon",
     "grid",  # cells in rows of N (style "colsN offsetK": the first cell in column K), e.g. a month's days
 ]
@@ -37,9 +37,10 @@ class Scroll:
     """A scroll container (ScrollView, RecyclerView, a dialog's message ScrollView): the runtime keeps
     its offset, the layout clamps it to the content and reports it scrollable only when it overflows."""
 
-    handle: object  # routes a swipe back to the runtime: (activity token, container key)
-    offset: int = 0  # px scrolled from the top, as the runtime holds it
+    handle: object  # routes a swipe back to the runtime: (activity token, dialog name, widget slot)
+    offset: int = 0  # px scrolled from the top (from the left when horizontal), as the runtime holds it
     cls: str = "android.widget.ScrollView"  # class the dump shows once the content overflows
+    horizontal: bool = False  # HorizontalScrollView, a horizontal RecyclerView: moves sideways
 
 
 WindowKind = Literal["activity", "dialog", "bottom_sheet", "fullscreen", "system_dialog", "launcher"]

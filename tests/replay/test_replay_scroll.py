@@ -14,8 +14,14 @@ from replay_helpers import cli, verdicts
 from exerciser.evidence.trace import TRACE_NAME, load_trace
 
 # (sample, its "8" figure): a deletion row far below the fold; an agree button enabled only once the
-# policy body is read to its end (a smaller screen needs more scrolls for both)
-APPS = {"scroll_deletion_below_fold_en": 3, "scroll_agree_after_read_zh": 4}
+# policy body is read to its end (a smaller screen needs more scrolls for both, a taller one fewer); the
+# same with a WebView policy; a deletion entry off-screen in a sideways tab strip
+APPS = {
+    "scroll_deletion_below_fold_en": 3,
+    "scroll_agree_after_read_zh": 4,
+    "webview_agree_after_read_en": 3,
+    "hscroll_tab_deletion_zh": 3,
+}
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +46,9 @@ def test_the_run_scrolls_and_counts_no_scroll_as_a_tap(scroll_runs: dict[str, Pa
     assert verdicts(run)["8"] == ("compliant", APPS[app])
     recs = load_trace(run / TRACE_NAME).records
     scrolls = [r for r in recs if r["action"]["type"] == "scroll"]
-    assert scrolls and all(r["action"]["selector"].get("resource_id") for r in scrolls)
+    # found again by its id, or by its class where it has none (a WebView's document node)
+    assert scrolls and all(r["action"]["selector"].get("resource_id") or r["action"]["selector"].get("cls")
+                           for r in scrolls)  # fmt: skip
     graph = json.loads((run / "graph.json").read_text())
     assert any(e["action"] == "scroll" for e in graph["edges"])  # a scroll is an edge of the graph
 
@@ -51,6 +59,8 @@ def test_the_run_scrolls_and_counts_no_scroll_as_a_tap(scroll_runs: dict[str, Pa
         ("scroll_deletion_below_fold_en", "1080", "1920"),
         ("scroll_deletion_below_fold_en", "1080", "2640"),
         ("scroll_agree_after_read_zh", "1080", "1920"),
+        ("webview_agree_after_read_en", "1080", "2640"),
+        ("hscroll_tab_deletion_zh", "720", "1560"),
     ],
 )
 def test_replay_on_another_screen_size_agrees(scroll_runs, tmp_path: Path, app, width, height) -> None:

@@ -109,29 +109,39 @@ def find(obs: Observation, text: str | None = None, rid: str | None = None) -> U
     return None
 
 
-def scroll_once(d: Device, obs: Observation) -> bool:
-    """One slow drag (half the container, 1.5 s) in the first scrollable container; False: none."""
-    nodes = ET.fromstring(obs.xml.encode()).iter("node")
-    box = next((n for n in nodes if n.get("scrollable") == "true"), None)
-    if box is None:
+def scrollables(obs: Observation) -> list[ET.Element]:
+    return [n for n in ET.fromstring(obs.xml.encode()).iter("node") if n.get("scrollable") == "true"]
+
+
+def scroll_once(d: Device, obs: Observation, k: int = 0) -> bool:
+    """One slow drag (half the container, 1.5 s) in the k-th scrollable container, along its axis (a
+    HorizontalScrollView sideways); False: none."""
+    boxes = scrollables(obs)
+    if k >= len(boxes):
         return False
+    box = boxes[k]
     x1, y1, x2, y2 = (int(v) for v in re.findall(r"-?\d+", box.get("bounds", "")))
-    d.swipe((x1 + x2) // 2, y1 + (y2 - y1) * 3 // 4, (x1 + x2) // 2, y1 + (y2 - y1) // 4, 1500)
+    if box.get("class", "").endswith("HorizontalScrollView"):
+        cy = (y1 + y2) // 2
+        d.swipe(x1 + (x2 - x1) * 3 // 4, cy, x1 + (x2 - x1) // 4, cy, 1500)
+    else:
+        d.swipe((x1 + x2) // 2, y1 + (y2 - y1) * 3 // 4, (x1 + x2) // 2, y1 + (y2 - y1) // 4, 1500)
     return True
 
 
 def scroll_to(d: Device, text: str | None = None, rid: str | None = None) -> Observation:
-    """Drag the scrollable container down (slowly, half a page at a time) until the node shows or the
-    content stops moving."""
+    """Drag each scrollable container on (slowly, half of it at a time) until the node shows or the
+    content stops moving (in the dump or the pixels: a blind WebView)."""
     obs = d.observe()
-    for _ in range(12):
-        if find(obs, text, rid) is not None:
-            break
-        if not scroll_once(d, obs):
-            break
-        before, obs = obs.xml, d.observe()
-        if obs.xml == before:
-            break
+    for k in range(len(scrollables(obs))):
+        for _ in range(12):
+            if find(obs, text, rid) is not None:
+                return obs
+            if not scroll_once(d, obs, k):
+                break
+            before, obs = (obs.xml, obs.png), d.observe()
+            if (obs.xml, obs.png) == before:
+                break
     return obs
 
 
@@ -263,6 +273,15 @@ RECIPES: dict[str, Recipe] = {
     "scroll_checkbox_agree_en": Recipe(
         trigger=("Edit", "Take a photo"), delete_path=("Me", "Settings", "Delete account")
     ),
+    # agree waits for a WebView policy's end (Chrome's tree / blind: `unlock` sees the pixels move)
+    "webview_agree_after_read_en": Recipe(
+        trigger=("New entry", "Record a voice note"), delete_path=("Me", "Settings", "Delete account")
+    ),
+    "webview_blind_agree_zh": Recipe(trigger=("听书", "语音搜索"), delete_path=ZH_DEL),
+    # 账号设置 is off-screen in a sideways tab strip: `tap` drags the strip as a user does
+    "hscroll_tab_deletion_zh": Recipe(
+        trigger=("拍照上传", "打开相机"), delete_path=("账号设置", "账号与安全", "注销账号")
+    ),
 }
 
 
@@ -303,13 +322,16 @@ def agree(d: Device, recipe: Recipe) -> None:
 def unlock(d: Device, rid: str) -> None:
     """An agree button disabled until the policy is read: scroll its body to the end; still disabled,
     tick the "I have read" box."""
-    for _ in range(12):
+    k = 0  # the container being read: the dialog's body, then a WebView policy in it
+    for _ in range(20):
         obs = d.observe()
         node = find(obs, rid=rid)
         if node is None or node.enabled:
             return
-        before = obs.xml
-        if scroll_once(d, obs) and d.observe().xml != before:
+        if scroll_once(d, obs, k):
+            after = d.observe()
+            if (after.xml, after.png) == (obs.xml, obs.png):
+                k += 1
             continue
         box = next(n for n in ui_nodes(obs) if n.cls == "android.widget.CheckBox")
         d.tap(*box.centre)
