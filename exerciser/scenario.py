@@ -73,6 +73,7 @@ class Scenario:
     app: AppRef
     locale: str = "en-US"
     profile: str = "api33"
+    display: str = ""  # virtual device: WIDTHxHEIGHT@DPI ("" = 1080x2340@440)
     features: tuple[Feature, ...] = ()
     login: tuple[dict[str, Any], ...] = ()
     budgets: Budgets = field(default_factory=Budgets)
@@ -96,6 +97,7 @@ class Scenario:
             "app": asdict(self.app),
             "locale": self.locale,
             "profile": self.profile,
+            "display": self.display,
             "features": [asdict(f) for f in self.features],
             "login": [dict(x) for x in self.login],
             "budgets": asdict(self.budgets),
@@ -119,6 +121,7 @@ class Scenario:
             app=AppRef(app["kind"], app["value"], app.get("label", "")),
             locale=d.get("locale", "en-US"),
             profile=d.get("profile", "api33"),
+            display=d.get("display", ""),
             features=tuple(
                 Feature(
                     f["name"], tuple(f["permissions"]), tuple(f.get("entry", ())), tuple(f.get("screens", ()))
@@ -280,6 +283,7 @@ def scenario_from_dict(
         app=app,
         locale=data.get("locale", defaults.get("locale", "en-US")),
         profile=data.get("profile", defaults.get("profile", "api33")),
+        display=str(data.get("display", defaults.get("display", ""))),
         features=feats,
         login=tuple(data.get("login", ())),
         budgets=Budgets(**budgets),

@@ -219,6 +219,7 @@ def compare_cmd(run_a: Path, run_b: Path, figures: bool, as_json: bool) -> None:
 @click.option("--locale", help="Device locale, e.g. zh-CN (default: the run's).")
 @click.option("--width", type=int, help="Screen width in pixels (virtual device).")
 @click.option("--height", type=int, help="Screen height in pixels (virtual device).")
+@click.option("--density", type=click.IntRange(72, 1000), help="Screen density in dpi (virtual device).")
 @click.option("--device", "serial", help="Replay on a real device (adb serial) instead of the virtual one.")
 @click.option("--out", "out", type=click.Path(path_type=Path), help="Folder for the replay's bundle.")
 @click.option(
@@ -236,6 +237,7 @@ def replay_cmd(
     locale: str | None,
     width: int | None,
     height: int | None,
+    density: int | None,
     serial: str | None,
     out: Path | None,
     mode: str,
@@ -251,6 +253,7 @@ def replay_cmd(
         locale=locale,
         width=width,
         height=height,
+        density=density,
         serial=serial,
         out=out,
         mode=mode,

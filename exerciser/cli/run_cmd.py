@@ -139,6 +139,11 @@ def register(cli: click.Group) -> None:
     @click.option("--profile", default=None, help="device profile for every app (virtual device), e.g. api28")
     @click.option("--locale", default=None, help="device locale for every app, en-US or zh-CN")
     @click.option(
+        "--display",
+        default=None,
+        help="virtual device's panel for every app: WIDTHxHEIGHT@DPI, e.g. 540x1170@240, 720x1600@320",
+    )
+    @click.option(
         "--devices",
         default=None,
         help="run on real devices: 'all' or SERIAL,SERIAL,... (one app per device at a time)",
@@ -164,6 +169,7 @@ def register(cli: click.Group) -> None:
         out: Path | None,
         profile: str | None,
         locale: str | None,
+        display: str | None,
         devices: str | None,
         rules_file: Path | None,
         jobs: int,
@@ -181,7 +187,7 @@ def register(cli: click.Group) -> None:
         pack = load_rulepack()
         scenarios = []
         for sc in suite.scenarios:
-            sc = sc.with_overrides(profile=profile, locale=locale)
+            sc = sc.with_overrides(profile=profile, locale=locale, display=display)
             if overrides:
                 sc = replace(sc, rules=dict(sc.rules) | overrides)
             pack.with_overrides(sc.rules, origin=str(rules_file or sc.source))  # validate early
@@ -197,6 +203,8 @@ def register(cli: click.Group) -> None:
         _check_out(out_dir, scenarios)
         writable_dir(out_dir)
         note_results_dir(out_dir)  # an unexpected error's trace goes there
+        if devices and display:
+            raise UserError("--display is for the virtual device; a phone has its own panel")
         if devices and jobs != 1:
             raise UserError(
                 "--jobs is for the virtual device; with --devices each device runs one app at a time"

@@ -12,9 +12,15 @@ import click
 from exerciser.errors import UserError
 
 
-def build_devices(apps: tuple[str, ...], profile: str, locale: str, count: int, port: int):
+def build_devices(apps: tuple[str, ...], profile: str, locale: str, count: int, port: int, display: str = ""):
     from exerciser.device.contract import DeviceError
     from exerciser.sim import AppModelError, VirtualDevice, resolve_model
+    from exerciser.sim.display import DEFAULT, parse_display
+
+    try:
+        d = parse_display(display) if display else DEFAULT
+    except ValueError as exc:
+        raise UserError(f"--display {exc}") from None
 
     try:
         models = [resolve_model(a) for a in apps]
@@ -27,7 +33,16 @@ def build_devices(apps: tuple[str, ...], profile: str, locale: str, count: int, 
         try:
             # each device gets its own copy of the models' runtime state; models are immutable data
             devices.append(
-                VirtualDevice(models, profile=profile, locale=locale, serial=f"127.0.0.1:{port + i}", seed=i)
+                VirtualDevice(
+                    models,
+                    profile=profile,
+                    locale=locale,
+                    serial=f"127.0.0.1:{port + i}",
+                    seed=i,
+                    width=d.width,
+                    height=d.height,
+                    density=d.density,
+                )
             )
         except DeviceError as exc:
             raise UserError(str(exc)) from None
@@ -47,6 +62,12 @@ def build_devices(apps: tuple[str, ...], profile: str, locale: str, count: int, 
     "--profile", default="api33", show_default=True, help="Device profile (exerciser sim profiles)."
 )
 @click.option("--locale", default="en-US", show_default=True, help="en-US or zh-CN.")
+@click.option(
+    "--display",
+    default="1080x2340@440",
+    show_default=True,
+    help="Panel WIDTHxHEIGHT@DPI, e.g. 540x1170@240 or 720x1600@320 (1 dp = DPI/160 px).",
+)
 @click.option(
     "--count",
     default=1,
@@ -96,6 +117,7 @@ def serve(
     port: int,
     profile: str,
     locale: str,
+    display: str,
     count: int,
     connect: bool,
     clock_scale: float,
@@ -119,7 +141,7 @@ def serve(
     if methods - CLOCK_METHODS:
         bad = ", ".join(sorted(methods - CLOCK_METHODS))
         raise UserError(f"--clock-methods: unknown {bad} (known: none, {', '.join(sorted(CLOCK_METHODS))})")
-    devices = build_devices(apps, profile, locale, count, port)
+    devices = build_devices(apps, profile, locale, count, port, display)
     fronts = []
     phone = {"clock_scale": clock_scale, "speed": speed, "clock_methods": methods}
     try:
@@ -133,7 +155,8 @@ def serve(
         raise UserError(f"cannot listen on 127.0.0.1:{port + len(fronts)}: {exc.strerror}") from None
     for f in fronts:
         click.echo(
-            f"serving {f.serial}  profile={profile} locale={locale} apps={','.join(apps) or '-'} "
+            f"serving {f.serial}  profile={profile} locale={locale} display={display} "
+            f"apps={','.join(apps) or '-'} "
             f"clock={clock_scale:g}x set-by={','.join(sorted(methods)) or 'none'} speed={phone_speed}",
             err=True,
         )

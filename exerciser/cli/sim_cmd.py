@@ -30,14 +30,22 @@ WALK_HELP = """commands:
   help | quit"""
 
 
-def _device(model_arg: str, profile: str, locale: str | None):
+def _device(model_arg: str, profile: str, locale: str | None, display: str = ""):
     from exerciser.device.contract import DeviceError
     from exerciser.sim import VirtualDevice, resolve_model
+    from exerciser.sim.display import DEFAULT, parse_display
 
+    try:
+        d = parse_display(display) if display else DEFAULT
+    except ValueError as exc:
+        raise UserError(f"--display {exc}") from None
     model = resolve_model(model_arg)
     locale = locale or ("zh-CN" if model.language == "zh" else "en-US")
     try:
-        return VirtualDevice([model], profile=profile, locale=locale), model
+        dev = VirtualDevice(
+            [model], profile=profile, locale=locale, width=d.width, height=d.height, density=d.density
+        )
+        return dev, model
     except DeviceError as exc:
         raise UserError(str(exc)) from None
 
@@ -190,6 +198,9 @@ def register(cli: click.Group) -> None:
         "--profile", default="api33", show_default=True, help="Device profile (sim profiles)."
     )
     locale_opt = click.option("--locale", default=None, help="en-US or zh-CN.  [default: the app's language]")
+    display_opt = click.option(
+        "--display", default="", help="Panel WIDTHxHEIGHT@DPI, e.g. 540x1170@240.  [default: 1080x2340@440]"
+    )
 
     @sim.command("screenshot")
     @click.argument("model")
@@ -200,6 +211,7 @@ def register(cli: click.Group) -> None:
     )
     @profile_opt
     @locale_opt
+    @display_opt
     @click.option(
         "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="PNG file to write."
     )
@@ -213,6 +225,7 @@ def register(cli: click.Group) -> None:
         permission: str | None,
         profile: str,
         locale: str | None,
+        display: str,
         output: Path | None,
         xml_out: Path | None,
     ) -> None:
@@ -220,7 +233,7 @@ def register(cli: click.Group) -> None:
         from exerciser.device.contract import DeviceError
         from exerciser.sim import uixml
 
-        dev, m = _device(model, profile, locale)
+        dev, m = _device(model, profile, locale, display)
         try:
             if screen or dialog or permission:
                 frame = dev.frame_for(m.package, screen, dialog, _perm(permission) if permission else None)
@@ -240,6 +253,7 @@ def register(cli: click.Group) -> None:
     @click.argument("model")
     @profile_opt
     @locale_opt
+    @display_opt
     @click.option(
         "--script", type=click.File("r", encoding="utf-8"), help="Commands, one per line ('-': stdin)."
     )
@@ -247,9 +261,11 @@ def register(cli: click.Group) -> None:
         "--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for a PNG per step."
     )
     @click.option("--no-start", is_flag=True, help="Begin on the launcher instead of starting the app.")
-    def walk(model: str, profile: str, locale: str | None, script, out: Path | None, no_start: bool) -> None:
+    def walk(
+        model: str, profile: str, locale: str | None, display: str, script, out: Path | None, no_start: bool
+    ) -> None:
         """Walk through MODEL on the virtual device, interactively or from a script."""
-        dev, m = _device(model, profile, locale)
+        dev, m = _device(model, profile, locale, display)
         walker = Walker(dev, m.package, out)
         walker.shot()
         if not no_start:

@@ -906,13 +906,22 @@ def run_facts(run: RunFolder) -> dict[str, Any]:
         "model": model,
         "profile": m.get("profile") or dev.get("profile"),
         "locale": m.get("locale") or dev.get("locale"),
+        # the display the run saw (runs before density was recorded: 440 dpi); a replay uses it unless told
+        "width": dev.get("width"),
+        "height": dev.get("height"),
+        "density": dev.get("density") or (440 if dev.get("width") else None),
     }
 
 
 def open_virtual_device(
-    facts: dict[str, Any], profile: str | None, locale: str | None, width: int | None, height: int | None
+    facts: dict[str, Any],
+    profile: str | None,
+    locale: str | None,
+    width: int | None,
+    height: int | None,
+    density: int | None = None,
 ) -> Device:
-    """A fresh VirtualDevice with the run's app model installed."""
+    """A fresh VirtualDevice with the run's app model installed, on the run's display unless told."""
     from exerciser.device.contract import DeviceError
     from exerciser.sim.appmodel import load_app_model
     from exerciser.sim.runtime import VirtualDevice
@@ -926,10 +935,9 @@ def open_virtual_device(
         "profile": profile or facts.get("profile") or "api33",
         "locale": locale or facts.get("locale") or "en-US",
     }
-    if width:
-        kw["width"] = width
-    if height:
-        kw["height"] = height
+    for key, value in (("width", width), ("height", height), ("density", density)):
+        if value or facts.get(key):
+            kw[key] = value or facts[key]
     try:
         return VirtualDevice(apps=[load_app_model(facts["model"])], serial="virtual-replay", **kw)
     except DeviceError as exc:
@@ -968,6 +976,7 @@ def replay_run(
     height: int | None = None,
     serial: str | None = None,
     out: Path | None = None,
+    density: int | None = None,
     device: Device | None = None,
     mode: str = "auto",
     stop_on_divergence: bool = True,
@@ -994,11 +1003,13 @@ def replay_run(
     use_probes = scenario is not None and mode != "trace"
     if device is None:
         if serial:
-            if profile or locale or width or height:
-                raise UserError("--profile/--locale/--width/--height apply to the virtual device only")
+            if profile or locale or width or height or density:
+                raise UserError(
+                    "--profile/--locale/--width/--height/--density apply to the virtual device only"
+                )
             device = open_real_device(serial)
         else:
-            device = open_virtual_device(facts, profile, locale, width, height)
+            device = open_virtual_device(facts, profile, locale, width, height, density)
     out = Path(out) if out else run.path.parent / f"{run.path.name}.replay-{time.strftime('%Y%m%d-%H%M%S')}"
     out = out.resolve()
     safe_id(out.name, "--out: the replay folder's name")  # it is the replay's app id too
@@ -1026,6 +1037,7 @@ def replay_run(
                 "locale": info.locale,
                 "width": info.width,
                 "height": info.height,
+                "density": info.density,
             },
         }
         atomic.write_text(out / "run.json", json.dumps(meta, indent=1, ensure_ascii=False) + "\n")

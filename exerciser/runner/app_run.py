@@ -316,6 +316,7 @@ def _write_run_json(
             "locale": dev_info.locale,
             "width": dev_info.width,
             "height": dev_info.height,
+            "density": dev_info.density,
             "model": dev_info.model,
         },
         "profile": sc.profile,

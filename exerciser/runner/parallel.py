@@ -44,6 +44,13 @@ def check_virtual(sc: Scenario) -> None:
         raise UserError(
             f"{sc.source}: profile: unknown profile '{sc.profile}' (known: {', '.join(PROFILES)})"
         )
+    if sc.display:
+        from exerciser.sim.display import parse_display
+
+        try:
+            parse_display(sc.display)
+        except ValueError as exc:
+            raise UserError(f"{sc.source}: display: {exc}") from None
     if sc.locale not in LOCALES:
         raise UserError(
             f"{sc.source}: locale: unsupported locale '{sc.locale}' (known: {', '.join(LOCALES)})"
@@ -55,8 +62,19 @@ def virtual_device(sc: Scenario, serial: str) -> Any:
     from exerciser.sim import VirtualDevice, load_app_model
 
     check_virtual(sc)
+    from exerciser.sim.display import DEFAULT, parse_display
+
     model = load_app_model(sc.app.model_path)
-    return VirtualDevice(apps=[model], profile=sc.profile, locale=sc.locale, serial=serial)
+    d = parse_display(sc.display) if sc.display else DEFAULT
+    return VirtualDevice(
+        apps=[model],
+        profile=sc.profile,
+        locale=sc.locale,
+        serial=serial,
+        width=d.width,
+        height=d.height,
+        density=d.density,
+    )
 
 
 def run_one(

@@ -2,7 +2,9 @@
 
 `plan_frame` turns a `Frame` into one `WindowPlan` per window. A plan lists one `Box` per node in
 `root.walk()` order (the painter and the dump rely on that order), plus the visible (clipped) bounds that
-become `node.bounds`. Sizes follow a 1080x2340 phone at 440 dpi (1 dp = 2.75 px).
+become `node.bounds`. Sizes are written for a 1080x2340 phone at 440 dpi (1 dp = 2.75 px); a frame of
+another density is planned at 440 dpi on a screen of the same size in dp and every box is then converted
+to its pixels (fonts too), so 48 dp stays 48 dp, as Android's dp and sp units do.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from exerciser.sim import fonts
-from exerciser.sim.ui import Frame, Node, Window
+from exerciser.sim.ui import REF_DENSITY, Frame, Node, Window
 
 Rect = tuple[int, int, int, int]
 ClipFn = Callable[[Node], Rect | None]  # extra clip of a node (activity content area)
@@ -93,7 +95,54 @@ class _Ctx:
 
 
 def plan_frame(frame: Frame) -> list[WindowPlan]:
-    return [plan_window(frame, w) for w in frame.windows]
+    if frame.density == REF_DENSITY:
+        return [plan_window(frame, w) for w in frame.windows]
+    ref = reference_frame(frame)
+    sx, sy = frame.width / ref.width, frame.height / ref.height
+    return [_to_device(plan_window(ref, w), sx, sy) for w in frame.windows]
+
+
+def reference_frame(frame: Frame) -> Frame:
+    """The frame at the layout's density: the same screen in dp, its system bars in the reference px."""
+    s = frame.density / REF_DENSITY
+    return replace(
+        frame,
+        width=round(frame.width / s),
+        height=round(frame.height / s),
+        status_bar_height=round(frame.status_bar_height / s),
+        nav_bar_height=round(frame.nav_bar_height / s),
+        density=REF_DENSITY,
+        layout_scale=frame.height / round(frame.height / s),
+    )
+
+
+def _to_device(plan: WindowPlan, sx: float, sy: float) -> WindowPlan:
+    """A plan in reference units converted to the device's pixels (fonts by the same factor, as sp)."""
+
+    def r(rect: Rect) -> Rect:
+        return (round(rect[0] * sx), round(rect[1] * sy), round(rect[2] * sx), round(rect[3] * sy))
+
+    boxes = [
+        replace(
+            b,
+            rect=r(b.rect),
+            size=max(1, round(b.size * sy)),
+            text_x=round(b.text_x * sx),
+            text_y=round(b.text_y * sy),
+        )
+        for b in plan.boxes
+    ]
+    return WindowPlan(
+        rect=r(plan.rect),
+        boxes=boxes,
+        bounds=[r(b) for b in plan.bounds],
+        radius=round(plan.radius * sy),
+        top_radius_only=plan.top_radius_only,
+        content=r(plan.content) if plan.content else None,
+        tab_bar=r(plan.tab_bar) if plan.tab_bar else None,
+        toolbar=r(plan.toolbar) if plan.toolbar else None,
+        extents={i: (round(rng * sy), round(off * sy)) for i, (rng, off) in plan.extents.items()},
+    )
 
 
 def plan_window(frame: Frame, win: Window) -> WindowPlan:
@@ -215,7 +264,7 @@ def _place_scroll(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
         ctx.boxes[id(node)] = Box(rect, "none")
         return end
     rng = natural - limit
-    off = min(max(node.scroll.offset, 0), rng)
+    off = min(max(round(node.scroll.offset / ctx.frame.layout_scale), 0), rng)
     for c in node.children:
         _shift(ctx, c, -off)
     ctx.extents[id(node)] = (rng, off)
@@ -948,7 +997,7 @@ def node_key(n: Node) -> tuple:
 def frame_key(frame: Frame) -> tuple:
     """Everything that changes layout, pixels or the dump, except the status-bar clock."""
     wins = tuple((w.kind, w.package, w.dim_behind, w.dark, node_key(w.root)) for w in frame.windows)
-    return (frame.width, frame.height, frame.status_bar_height, frame.nav_bar_height, wins)
+    return (frame.width, frame.height, frame.status_bar_height, frame.nav_bar_height, frame.density, wins)
 
 
 _PLANS: OrderedDict[tuple, list[WindowPlan]] = OrderedDict()

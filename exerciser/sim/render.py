@@ -11,7 +11,7 @@ import hashlib
 import threading
 import zlib
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw
 from exerciser.sim import fonts
 from exerciser.sim.layout import Box, Rect, WindowPlan, apply_bounds, frame_key, layout_frame, plans_for
 from exerciser.sim.scroll import scroll_clips
-from exerciser.sim.ui import Frame, Node, Window
+from exerciser.sim.ui import REF_DENSITY, Frame, Node, Window
 
 PNG_CACHE_SIZE = 16
 LAYER_CACHE_SIZE = 6  # 7.5 MB each at 1080x2340
@@ -41,6 +41,11 @@ class Theme:
     primary: str
     image: str
     bar: str
+    scale: float = 1.0  # device px per reference px (density / 440): strokes and marks follow it
+
+    def px(self, v: float) -> int:
+        """A length written for 440 dpi in this device's pixels (at least 1: a stroke stays visible)."""
+        return max(1, round(v * self.scale)) if v > 0 else round(v * self.scale)
 
 
 LIGHT = Theme(
@@ -143,7 +148,7 @@ class Renderer:
         """Windows [0, n) painted (scrims included); cached by their content. Do not draw on it."""
         if n == 0:
             return Image.new("RGB", (frame.width, frame.height), LIGHT.bg)
-        lkey = (key[:4], key[4][:n])
+        lkey = (key[:-1], key[-1][:n])
         img = _lru_get(self._layers, lkey)
         if img is None:
             below = self._layer(frame, plans, key, n - 1)
@@ -275,13 +280,14 @@ def _scrim(img: Image.Image) -> Image.Image:
     return img.point(_SCRIM_LUT)
 
 
-def _theme(win: Window) -> Theme:
-    return DARK if win.dark else LIGHT
+def _theme(win: Window, frame: Frame) -> Theme:
+    t = DARK if win.dark else LIGHT
+    return t if frame.density == REF_DENSITY else replace(t, scale=frame.density / REF_DENSITY)
 
 
 def _paint_window(img: Image.Image, frame: Frame, win: Window, plan: WindowPlan) -> None:
     draw = ImageDraw.Draw(img)
-    t = _theme(win)
+    t = _theme(win, frame)
     if win.kind == "launcher":
         img.paste(_wallpaper(frame.width, frame.height))
     elif win.kind in ("activity", "fullscreen"):
@@ -320,11 +326,11 @@ def _paint_activity_chrome(
     if plan.tab_bar:
         x1, y1, x2, y2 = plan.tab_bar
         draw.rectangle(plan.tab_bar, fill=t.bar)
-        draw.line((x1, y1, x2, y1), fill=t.divider, width=2)
+        draw.line((x1, y1, x2, y1), fill=t.divider, width=t.px(2))
     if plan.toolbar:
         draw.rectangle(plan.toolbar, fill=t.bg)
         x1, y1, x2, y2 = plan.toolbar
-        draw.line((x1, y2 - 2, x2, y2 - 2), fill=t.divider, width=3)
+        draw.line((x1, y2 - t.px(2), x2, y2 - t.px(2)), fill=t.divider, width=t.px(3))
     for node, box in bars:
         paint_node(draw, node, box, t)
 
@@ -388,8 +394,8 @@ def _lines(draw: ImageDraw.ImageDraw, box: Box, colour: str, underline: bool = F
         if underline and line:
             w = fonts.text_width(line, box.size, box.bold)
             x = box.text_x - w // 2 if box.align == "center" else box.text_x
-            uy = y + box.size // 2 + 2
-            draw.line((x, uy, x + w, uy), fill=colour, width=2)
+            uy = y + box.size // 2 + max(1, box.size // 22)
+            draw.line((x, uy, x + w, uy), fill=colour, width=max(1, box.size // 22))
 
 
 def _paint_text(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
@@ -400,29 +406,33 @@ def _paint_link(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> No
     _lines(draw, box, t.accent, underline=True)
 
 
-def _pill(draw: ImageDraw.ImageDraw, box: Box, fill: str | None, outline: str | None = None) -> None:
+def _pill(
+    draw: ImageDraw.ImageDraw, box: Box, t: Theme, fill: str | None, outline: str | None = None
+) -> None:
     x1, y1, x2, y2 = box.rect
-    r = min((y2 - y1) // 2, 66)
-    draw.rounded_rectangle((x1, y1 + 6, x2 - 1, y2 - 7), radius=r - 6, fill=fill, outline=outline, width=3)
+    inset = t.px(6)
+    r = min((y2 - y1) // 2, t.px(66))
+    rect = (x1, y1 + inset, x2 - 1, y2 - inset - 1)
+    draw.rounded_rectangle(rect, radius=r - inset, fill=fill, outline=outline, width=t.px(3))
 
 
 def _paint_btn_primary(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
-    _pill(draw, box, t.primary if node.enabled else t.outline)
+    _pill(draw, box, t, t.primary if node.enabled else t.outline)
     _lines(draw, box, WHITE)
 
 
 def _paint_btn_danger(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
-    _pill(draw, box, t.danger)
+    _pill(draw, box, t, t.danger)
     _lines(draw, box, WHITE)
 
 
 def _paint_btn_tonal(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
-    _pill(draw, box, t.tonal)
+    _pill(draw, box, t, t.tonal)
     _lines(draw, box, t.on_tonal)
 
 
 def _paint_btn_outline(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
-    _pill(draw, box, None, t.outline)
+    _pill(draw, box, t, None, t.outline)
     _lines(draw, box, t.accent if node.enabled else t.outline)
 
 
@@ -433,17 +443,18 @@ def _paint_btn_text(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -
 
 def _paint_row(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
     x1, y1, x2, y2 = box.rect
-    draw.line((x1 + 66, y2 - 2, x2, y2 - 2), fill=t.divider, width=2)
+    p = t.px
+    draw.line((x1 + p(66), y2 - p(2), x2, y2 - p(2)), fill=t.divider, width=p(2))
     if node.clickable and not any(c.resource_id.endswith(":id/widget_frame") for c in node.children):
-        cx, cy = x2 - 66, (y1 + y2) // 2
-        draw.line((cx - 14, cy - 22, cx + 8, cy, cx - 14, cy + 22), fill=t.muted, width=5)
+        cx, cy = x2 - p(66), (y1 + y2) // 2
+        draw.line((cx - p(14), cy - p(22), cx + p(8), cy, cx - p(14), cy + p(22)), fill=t.muted, width=p(5))
     _lines(draw, box, _text_colour(node, t))
 
 
 def _paint_input(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
     x1, y1, x2, y2 = box.rect
     colour = t.accent if node.focusable and node.selected else t.outline
-    draw.line((x1, y2 - 8, x2, y2 - 8), fill=colour, width=4)
+    draw.line((x1, y2 - t.px(8), x2, y2 - t.px(8)), fill=colour, width=t.px(4))
     _lines(draw, box, t.fg if node.text else t.muted)
 
 
@@ -454,72 +465,81 @@ def _mark_rect(box: Box, side: int) -> Rect:
 
 
 def _paint_checkbox(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
-    r = _mark_rect(box, 54)
+    p = t.px
+    r = _mark_rect(box, p(54))
     if node.checked:
-        draw.rounded_rectangle(r, radius=6, fill=t.accent)
+        draw.rounded_rectangle(r, radius=p(6), fill=t.accent)
         x1, y1, x2, y2 = r
-        draw.line((x1 + 11, y1 + 28, x1 + 22, y1 + 40, x2 - 10, y1 + 14), fill=t.card, width=6)
+        tick = (x1 + p(11), y1 + p(28), x1 + p(22), y1 + p(40), x2 - p(10), y1 + p(14))
+        draw.line(tick, fill=t.card, width=p(6))
     else:
-        draw.rounded_rectangle(r, radius=6, outline=t.muted, width=5)
+        draw.rounded_rectangle(r, radius=p(6), outline=t.muted, width=p(5))
     _lines(draw, box, _text_colour(node, t))
 
 
 def _paint_radio(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
-    r = _mark_rect(box, 54)
-    draw.ellipse(r, outline=t.accent if node.checked else t.muted, width=5)
+    p = t.px
+    r = _mark_rect(box, p(54))
+    draw.ellipse(r, outline=t.accent if node.checked else t.muted, width=p(5))
     if node.checked:
         x1, y1, x2, y2 = r
-        draw.ellipse((x1 + 14, y1 + 14, x2 - 14, y2 - 14), fill=t.accent)
+        draw.ellipse((x1 + p(14), y1 + p(14), x2 - p(14), y2 - p(14)), fill=t.accent)
     _lines(draw, box, _text_colour(node, t))
 
 
 def _paint_switch(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
     x1, y1, x2, y2 = box.rect
     cy = (y1 + y2) // 2
-    track = (x2 - 120, cy - 24, x2, cy + 24)
-    draw.rounded_rectangle(track, radius=24, fill=t.tonal if node.checked else t.divider)
-    kx = x2 - 36 if node.checked else x2 - 84
-    draw.ellipse((kx - 30, cy - 30, kx + 30, cy + 30), fill=t.accent if node.checked else t.outline)
+    p = t.px
+    track = (x2 - p(120), cy - p(24), x2, cy + p(24))
+    draw.rounded_rectangle(track, radius=p(24), fill=t.tonal if node.checked else t.divider)
+    kx = x2 - p(36) if node.checked else x2 - p(84)
+    knob = (kx - p(30), cy - p(30), kx + p(30), cy + p(30))
+    draw.ellipse(knob, fill=t.accent if node.checked else t.outline)
     _lines(draw, box, _text_colour(node, t))
 
 
 def _paint_image(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
     x1, y1, x2, y2 = box.rect
-    draw.rounded_rectangle((x1, y1, x2 - 1, y2 - 1), radius=22, fill=t.image)
+    p = t.px
+    draw.rounded_rectangle((x1, y1, x2 - 1, y2 - 1), radius=p(22), fill=t.image)
     cx, cy = (x1 + x2) // 2, (y1 + y2) // 2
-    draw.polygon(
-        [(cx - 90, cy + 60), (cx - 20, cy - 30), (cx + 30, cy + 30), (cx + 60, cy), (cx + 100, cy + 60)],
-        fill=t.outline,
-    )
-    draw.ellipse((cx + 30, cy - 70, cx + 70, cy - 30), fill=t.outline)
+    hills = [(-90, 60), (-20, -30), (30, 30), (60, 0), (100, 60)]
+    draw.polygon([(cx + p(dx), cy + p(dy)) for dx, dy in hills], fill=t.outline)
+    draw.ellipse((cx + p(30), cy - p(70), cx + p(70), cy - p(30)), fill=t.outline)
 
 
 def _paint_icon(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
     x1, y1, x2, y2 = box.rect
     draw.ellipse((x1, y1, x2 - 1, y2 - 1), fill=t.accent)
     s = (x2 - x1) // 4
-    draw.ellipse((x1 + s + 6, y1 + s, x2 - s - 6, y2 - s - 12), fill=t.card)
+    draw.ellipse((x1 + s + t.px(6), y1 + s, x2 - s - t.px(6), y2 - s - t.px(12)), fill=t.card)
 
 
 def _paint_nav_icon(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
     x1, y1, x2, y2 = box.rect
     cx, cy = (x1 + x2) // 2, (y1 + y2) // 2
-    draw.line((cx - 30, cy, cx + 30, cy), fill=t.fg, width=6)
-    draw.line((cx - 6, cy - 26, cx - 30, cy, cx - 6, cy + 26), fill=t.fg, width=6)
+    p = t.px
+    draw.line((cx - p(30), cy, cx + p(30), cy), fill=t.fg, width=p(6))
+    draw.line((cx - p(6), cy - p(26), cx - p(30), cy, cx - p(6), cy + p(26)), fill=t.fg, width=p(6))
 
 
 def _paint_action_icon(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
     x1, y1, x2, y2 = box.rect
     cx, cy = (x1 + x2) // 2, (y1 + y2) // 2
-    for dy in (-24, 0, 24):
-        draw.ellipse((cx - 7, cy + dy - 7, cx + 7, cy + dy + 7), fill=t.fg)
+    p = t.px
+    for dy in (-p(24), 0, p(24)):
+        draw.ellipse((cx - p(7), cy + dy - p(7), cx + p(7), cy + dy + p(7)), fill=t.fg)
 
 
 def _paint_tab(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
     x1, y1, x2, y2 = box.rect
     colour = t.accent if node.selected else t.muted
     cx = (x1 + x2) // 2
-    draw.rounded_rectangle((cx - 33, y1 + 22, cx + 33, y1 + 88), radius=14, outline=colour, width=6)
+    p = t.px
+    draw.rounded_rectangle(
+        (cx - p(33), y1 + p(22), cx + p(33), y1 + p(88)), radius=p(14), outline=colour, width=p(6)
+    )
     _lines(draw, box, colour)
 
 
@@ -527,10 +547,12 @@ def _paint_launcher_icon(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: The
     x1, y1, x2, y2 = box.rect
     cx = (x1 + x2) // 2
     colour = _LAUNCHER_COLOURS[int(hashlib.md5(node.text.encode()).hexdigest(), 16) % len(_LAUNCHER_COLOURS)]
-    draw.rounded_rectangle((cx - 77, y1 + 44, cx + 77, y1 + 198), radius=40, fill=colour)
+    p = t.px
+    draw.rounded_rectangle((cx - p(77), y1 + p(44), cx + p(77), y1 + p(198)), radius=p(40), fill=colour)
     initial = (node.text or node.content_desc or "?")[:1]
-    draw.text((cx, y1 + 121), initial, font=fonts.font(77, True), fill=WHITE, anchor="mm")
-    shadow = Box(box.rect, box.look, box.lines, box.size, box.bold, box.align, box.text_x + 2, box.text_y + 2)
+    draw.text((cx, y1 + p(121)), initial, font=fonts.font(p(77), True), fill=WHITE, anchor="mm")
+    d = p(2)
+    shadow = Box(box.rect, box.look, box.lines, box.size, box.bold, box.align, box.text_x + d, box.text_y + d)
     _lines(draw, shadow, "#202124")
     _lines(draw, box, WHITE)
 
@@ -588,17 +610,22 @@ def _base_window(frame: Frame) -> Window | None:
 
 def _status_bar(draw: ImageDraw.ImageDraw, frame: Frame, fg: str) -> None:
     h = frame.status_bar_height
-    size = max(int(h * 0.6), 12)
-    draw.text((44, h // 2), frame.clock_text, font=fonts.font(size, True), fill=fg, anchor="lm")
+    k = frame.density / REF_DENSITY
+    pad, gap, line = round(44 * k), round(33 * k), max(1, round(3 * k))
+    size = max(int(h * 0.6), 8)
+    draw.text((pad, h // 2), frame.clock_text, font=fonts.font(size, True), fill=fg, anchor="lm")
     W = frame.width
     cy = h // 2
     s = size // 2
-    bx = W - 44 - 2 * s
-    draw.rounded_rectangle((bx, cy - s, bx + 2 * s, cy + s), radius=4, outline=fg, width=3)
-    draw.rectangle((bx + 5, cy - s + 5, bx + int(2 * s * 0.8), cy + s - 5), fill=fg)
-    sx = bx - 33 - 2 * s
+    inner = max(1, round(5 * k))
+    bx = W - pad - 2 * s
+    draw.rounded_rectangle(
+        (bx, cy - s, bx + 2 * s, cy + s), radius=max(1, round(4 * k)), outline=fg, width=line
+    )
+    draw.rectangle((bx + inner, cy - s + inner, bx + int(2 * s * 0.8), cy + s - inner), fill=fg)
+    sx = bx - gap - 2 * s
     draw.polygon([(sx, cy + s), (sx + 2 * s, cy + s), (sx + 2 * s, cy - s)], fill=fg)
-    wx = sx - 33 - 2 * s
+    wx = sx - gap - 2 * s
     draw.pieslice((wx - s, cy - s, wx + 3 * s, cy + 3 * s), 225, 315, fill=fg)  # wifi fan
 
 
@@ -606,8 +633,9 @@ def _nav_bar(draw: ImageDraw.ImageDraw, frame: Frame, fg: str) -> None:
     W, H, h = frame.width, frame.height, frame.nav_bar_height
     cy = H - h // 2
     s = h // 6
+    line = max(1, round(4 * frame.density / REF_DENSITY))
     bx = W // 4
-    draw.polygon([(bx + s, cy - s), (bx + s, cy + s), (bx - s, cy)], outline=fg, width=4)
-    draw.ellipse((W // 2 - s, cy - s, W // 2 + s, cy + s), outline=fg, width=4)
+    draw.polygon([(bx + s, cy - s), (bx + s, cy + s), (bx - s, cy)], outline=fg, width=line)
+    draw.ellipse((W // 2 - s, cy - s, W // 2 + s, cy + s), outline=fg, width=line)
     rx = 3 * W // 4
-    draw.rounded_rectangle((rx - s, cy - s, rx + s, cy + s), radius=4, outline=fg, width=4)
+    draw.rounded_rectangle((rx - s, cy - s, rx + s, cy + s), radius=line, outline=fg, width=line)

@@ -27,7 +27,7 @@ import contextlib
 import random
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -182,6 +182,7 @@ class VirtualDevice:
         serial: str = "virtual-1",
         width: int = 1080,
         height: int = 2340,
+        density: int = 440,
         seed: int = 0,
         first_crash_dialog: bool = False,
     ):
@@ -200,8 +201,10 @@ class VirtualDevice:
             locale=locale,
             width=width,
             height=height,
+            density=density,
             manufacturer=self.profile.manufacturer or "exerciser",
         )
+        self._physical = (width, height, density)
         self.tz_offset_min = TZ_OFFSET_MIN[locale]
         epoch = EPOCH_LOCAL - timedelta(minutes=self.tz_offset_min)
         self._clock = int(epoch.replace(tzinfo=UTC).timestamp() * 1000)
@@ -237,7 +240,25 @@ class VirtualDevice:
 
     @property
     def info(self) -> DeviceInfo:
+        """The display as apps see it: the physical size and density unless `wm` overrides them."""
         return self._info
+
+    @property
+    def physical_display(self) -> tuple[int, int, int]:
+        """Width, height and density of the panel (`wm size` / `wm density`: "Physical ...")."""
+        return self._physical
+
+    def override_display(self, size: tuple[int, int] | None = None, density: int | None = None) -> None:
+        """`wm size WxH` / `wm density N` (0 = reset to the physical value): every window lays out again
+        at the new size and density, and screenshots come at the new size, as on a phone."""
+        w, h, d = self._info.width, self._info.height, self._info.density
+        if size is not None:
+            w, h = size if size[0] > 0 else self._physical[:2]
+        if density is not None:
+            d = density if density > 0 else self._physical[2]
+        self._info = replace(self._info, width=w, height=h, density=d)
+        self._renderer = None
+        self._changed()
 
     def now_ms(self) -> int:
         return self._clock
@@ -362,7 +383,8 @@ class VirtualDevice:
         its start takes it (see `scroll`: drag plus fling, stopped at the ends)."""
         self._check_xy(x1, y1)
         duration_ms = max(int(duration_ms), 1)
-        if SC.is_tap(x2 - x1, y2 - y1) and duration_ms < LONG_PRESS_MS:
+        dp = self._info.density / 160
+        if SC.is_tap(x2 - x1, y2 - y1, dp) and duration_ms < LONG_PRESS_MS:
             self.tap(x1, y1)
             self._advance(duration_ms)
             return
@@ -372,7 +394,7 @@ class VirtualDevice:
         node = SC.container_at(frame.top.root, x1, y1, sideways)
         if node is not None and node.scroll is not None:
             moved = (x1 - x2) if sideways else (y1 - y2)
-            new = SC.scrolled(node, SC.gesture_delta(moved, duration_ms))
+            new = SC.scrolled(node, SC.gesture_delta(moved, duration_ms, dp))
             self._set_scroll(node.scroll.handle, new)
         self._advance(duration_ms + self._cost("tap"))
 
@@ -707,7 +729,13 @@ class VirtualDevice:
             group = P.group_of(permission, self.profile.api_level) or permission
             flow = RequestFlow((permission,), [(group, [permission])], (), ())
             windows.append(sysui.grant_window(self.profile, self.language, self.grant_view(app, flow)))
-        frame = Frame(self._info.width, self._info.height, windows, clock_text=self._clock_text())
+        frame = Frame(
+            self._info.width,
+            self._info.height,
+            windows,
+            clock_text=self._clock_text(),
+            density=self._info.density,
+        )
         self._render().layout(frame)
         return frame
 
@@ -1617,7 +1645,13 @@ class VirtualDevice:
             windows.extend(self._task_windows(task))
         if self._crash is not None:
             windows.append(sysui.crash_window(self.profile, self.language, self._crash.label))
-        return Frame(self._info.width, self._info.height, windows, clock_text=self._clock_text())
+        return Frame(
+            self._info.width,
+            self._info.height,
+            windows,
+            clock_text=self._clock_text(),
+            density=self._info.density,
+        )
 
     def _launcher(self) -> Window:
         return sysui.launcher_window(self.profile, [(a.package, a.model.label) for a in self._apps.values()])

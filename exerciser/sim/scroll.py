@@ -1,6 +1,7 @@
 """Scrolling in the virtual device: gesture physics, the container under a finger, and painting clips.
 
-Distances follow Android's own numbers at 440 dpi (1 dp = 2.75 px): the touch slop (8 dp) is eaten
+Distances follow Android's own numbers in dp, converted at the device's density (`dp` px per dp, 2.75 at
+440 dpi): the touch slop (8 dp) is eaten
 before the content moves (ScrollView/RecyclerView subtract it when a drag starts), the content follows
 the finger for the rest of the drag, and a release faster than the minimum fling velocity (50 dp/s)
 flings on by SplineOverScroller's distance for that velocity (capped at 8000 dp/s). Injected swipes
@@ -27,34 +28,36 @@ MAX_FLING = 8000 * DENSITY  # px/s, ViewConfiguration.MAXIMUM_FLING_VELOCITY
 _DECELERATION_RATE = math.log(0.78) / math.log(0.9)
 _INFLEXION = 0.35
 _FRICTION = 0.015  # ViewConfiguration.getScrollFriction()
-_PHYSICAL = 9.80665 * 39.37 * (160 * DENSITY) * 0.84  # gravity * inch/m * ppi * 0.84
 
 
-def fling_distance(velocity: float) -> int:
+def fling_distance(velocity: float, dp: float = DENSITY) -> int:
     """How far a fling released at `velocity` px/s travels (SplineOverScroller.getSplineFlingDistance)."""
-    v = min(abs(velocity), MAX_FLING)
-    if v < MIN_FLING:
+    v = min(abs(velocity), 8000 * dp)
+    if v < 50 * dp:
         return 0
-    coeff = _FRICTION * _PHYSICAL
+    physical = 9.80665 * 39.37 * (160 * dp) * 0.84  # gravity * inch/m * ppi * 0.84
+    coeff = _FRICTION * physical
     l = math.log(_INFLEXION * v / coeff)  # noqa: E741 - the name AOSP uses
     return int(round(coeff * math.exp(_DECELERATION_RATE / (_DECELERATION_RATE - 1.0) * l)))
 
 
-def gesture_delta(dy: int, duration_ms: int) -> int:
+def gesture_delta(dy: int, duration_ms: int, dp: float = DENSITY) -> int:
     """Content movement (px, positive = towards the end) of a drag of `dy` px along the container's axis
     (finger moving up, or left, is positive) lasting `duration_ms`: the drag beyond the touch slop plus
     the fling it releases."""
     dist = abs(dy)
-    if dist <= TOUCH_SLOP:
+    slop = round(8 * dp)
+    if dist <= slop:
         return 0
     velocity = dist / max(duration_ms, 1) * 1000.0
-    moved = dist - TOUCH_SLOP + fling_distance(velocity)
+    moved = dist - slop + fling_distance(velocity, dp)
     return moved if dy > 0 else -moved
 
 
-def is_tap(dx: int, dy: int) -> bool:
+def is_tap(dx: int, dy: int, dp: float = DENSITY) -> bool:
     """A gesture that never left the touch slop is a click, as a View sees it."""
-    return abs(dx) <= TOUCH_SLOP and abs(dy) <= TOUCH_SLOP
+    slop = round(8 * dp)
+    return abs(dx) <= slop and abs(dy) <= slop
 
 
 def container_at(root: Node, x: int, y: int, horizontal: bool = False) -> Node | None:

@@ -43,6 +43,10 @@ class Scroll:
     horizontal: bool = False  # HorizontalScrollView, a horizontal RecyclerView: moves sideways
 
 
+# The density the layout's sizes are written for (a 1080x2340 phone at 440 dpi: 1 dp = 2.75 px); a frame of
+# another density is laid out at this one and scaled, as Android converts dp to px.
+REF_DENSITY = 440
+
 WindowKind = Literal["activity", "dialog", "bottom_sheet", "fullscreen", "system_dialog", "launcher"]
 
 
@@ -103,8 +107,20 @@ class Frame:
     height: int
     windows: list[Window]
     clock_text: str = "12:00"  # status-bar clock
-    status_bar_height: int = 63
-    nav_bar_height: int = 126
+    # 0 = the system bars of this density: 24 dp and 48 dp-ish, 63 and 126 px at 440 dpi
+    status_bar_height: int = 0
+    nav_bar_height: int = 0
+    density: int = REF_DENSITY  # dpi (wm density); 1 dp = density / 160 px
+    # device px per layout unit: set by the layout on the reference-density frame it plans with, so that
+    # a scroll offset the runtime holds in device px converts to layout units
+    layout_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        s = self.density / REF_DENSITY
+        if not self.status_bar_height:
+            self.status_bar_height = round(63 * s)
+        if not self.nav_bar_height:
+            self.nav_bar_height = round(126 * s)
 
     @property
     def top(self) -> Window:

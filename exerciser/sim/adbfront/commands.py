@@ -70,14 +70,48 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         return 0
 
     def wm(ctx: Ctx) -> int:
+        # WindowManagerShellCommand: runDisplaySize / runDisplayDensity and their print functions
         sub = ctx.argv[1] if len(ctx.argv) > 1 else ""
-        if sub == "size":
-            ctx.print(f"Physical size: {phone.info.width}x{phone.info.height}")
-        elif sub == "density":
-            ctx.print(f"Physical density: {phone.info.density}")
-        else:
+        arg = ctx.argv[2] if len(ctx.argv) > 2 else None
+        if sub not in ("size", "density"):
             ctx.eprint("Error: unknown command '" + sub + "'")
             return 255
+        pw, ph, pd = phone.physical_display
+        info = phone.info
+        if arg is None or arg == "-d":
+            if sub == "size":
+                ctx.print(f"Physical size: {pw}x{ph}")
+                if (info.width, info.height) != (pw, ph):
+                    ctx.print(f"Override size: {info.width}x{info.height}")
+            else:
+                ctx.print(f"Physical density: {pd}")
+                if info.density != pd:
+                    ctx.print(f"Override density: {info.density}")
+            return 0
+        if arg == "reset":
+            phone.device.override_display(**({"size": (0, 0)} if sub == "size" else {"density": 0}))
+            return 0
+        if sub == "density":
+            try:
+                density = int(arg)
+            except ValueError:
+                ctx.eprint(f'Error: bad number java.lang.NumberFormatException: For input string: "{arg}"')
+                return 255
+            if density < 72:
+                ctx.eprint("Error: density must be >= 72")
+                return 255
+            phone.device.override_display(density=density)
+            return 0
+        w, _, h = arg.partition("x")
+        if not w or not h:
+            ctx.eprint("Error: bad size " + arg)
+            return 255
+        try:
+            size = (_wm_dimension(w, info.density), _wm_dimension(h, info.density))
+        except ValueError as exc:
+            ctx.eprint(f"Error: bad number java.lang.NumberFormatException: {exc}")
+            return 255
+        phone.device.override_display(size=size)
         return 0
 
     # --- pm --------------------------------------------------------------------------------------
@@ -450,7 +484,9 @@ def make_commands(phone: Phone) -> dict[str, Command]:
                 text += dumpsys.window_windows(pkg, act, title, api)
             if part in ("", "displays", "d"):
                 info = phone.info
-                text += dumpsys.window_displays(pkg, act, title, info.width, info.height, info.density, api)
+                text += dumpsys.window_displays(
+                    pkg, act, title, info.width, info.height, info.density, api, phone.physical_display
+                )
             if part in ("", "policy", "p", "windows", "w"):
                 locked = not phone.state.screen_on or phone.state.locked
                 text += f"  mShowingLockscreen={str(locked).lower()} mShowingDream=false "
@@ -469,7 +505,8 @@ def make_commands(phone: Phone) -> dict[str, Command]:
             ctx.out += dumpsys.power(phone.state.screen_on).encode()
             return 0
         if svc == "display":
-            ctx.out += dumpsys.display(phone.info.width, phone.info.height, phone.info.density).encode()
+            i = phone.info
+            ctx.out += dumpsys.display(i.width, i.height, i.density, phone.physical_display).encode()
             return 0
         if svc == "battery":
             ctx.out += (
@@ -753,3 +790,18 @@ def _keycode(k: str) -> int | None:
 
 
 __all__ = ["make_commands", "U2_MAIN", "Key", "DeviceLost"]
+
+
+def _wm_dimension(s: str, density: int) -> int:
+    """WindowManagerShellCommand.parseDimension: pixels, or "dp" at the current density."""
+    if s.endswith("px"):
+        return _java_int(s[:-2])
+    if s.endswith("dp"):
+        return _java_int(s[:-2]) * density // 160
+    return _java_int(s)
+
+
+def _java_int(s: str) -> int:
+    if not s.lstrip("-").isdigit():
+        raise ValueError(f'For input string: "{s}"')
+    return int(s)

@@ -159,13 +159,23 @@ def window_windows(package: str, activity: str, title: str | None = None, api_le
 
 
 def window_displays(
-    package: str, activity: str, title: str | None, width: int, height: int, density: int, api_level: int = 33
+    package: str,
+    activity: str,
+    title: str | None,
+    width: int,
+    height: int,
+    density: int,
+    api_level: int = 33,
+    physical: tuple[int, int, int] | None = None,
 ) -> str:
-    """`dumpsys window displays`: DisplayContent.dump; from Android 10 it carries the display's focus."""
+    """`dumpsys window displays`: DisplayContent.dump (init = the panel, base = a `wm` override, only when
+    there is one); from Android 10 it carries the display's focus."""
+    pw, ph, pd = physical or (width, height, density)
+    base = f" base={width}x{height} {density}dpi" if (pw, ph, pd) != (width, height, density) else ""
     lines = [
         "WINDOW MANAGER DISPLAY CONTENTS (dumpsys window displays)",
         "  Display: mDisplayId=0 rootTasks=2",
-        f"    init={width}x{height} {density}dpi cur={width}x{height} app={width}x{height}",
+        f"    init={pw}x{ph} {pd}dpi{base} cur={width}x{height} app={width}x{height}",
         "",
         "  mLayoutSeq=120",
     ]
@@ -255,10 +265,17 @@ def power(screen_on: bool) -> str:
     )
 
 
-def display(width: int, height: int, density: int) -> str:
+def display(width: int, height: int, density: int, physical: tuple[int, int, int] | None = None) -> str:
+    """`dumpsys display`: the panel (DisplayDeviceInfo) and the logical display apps see (DisplayInfo,
+    which a `wm size` / `wm density` override changes)."""
+    pw, ph, pd = physical or (width, height, density)
     return "\n".join(
         [
             "DISPLAY MANAGER (dumpsys display)",
+            "Display Devices: size=1",
+            f'  DisplayDeviceInfo{{"Built-in Screen": uniqueId="local:0", {pw} x {ph}, modeId 1, '
+            f"defaultModeId 1, density {pd}, {pd}.0 x {pd}.0 dpi, touch INTERNAL, rotation 0, "
+            "type INTERNAL}",
             "  mOnlyCode=false",
             "  mSafeMode=false",
             "  mDefaultViewport=DisplayViewport{type=INTERNAL, valid=true, isActive=true, displayId=0, "

@@ -138,7 +138,6 @@ class Phone:
             device.time_settings = PhoneTimeSettings(self)
         self.stats: dict[str, Stat] = defaultdict(Stat)
         self.fs = VirtualFS(clock=lambda: self.now_ms() / 1000)  # file times follow the device clock
-        self.info = device.info
         self.u2_processes = 0  # live `app_process ... com.wetest.uia2.Main` shell streams
         self.disabled: set[str] = set()  # packages `pm disable-user` turned off
         self.helpers: dict = {}  # package -> helpers.Helper: installed automation helper APKs
@@ -169,6 +168,16 @@ class Phone:
         self.boot_ms = device.now_ms() - 3_600_000  # "booted" an hour before serving
 
     # --- identity --------------------------------------------------------------------------------
+    @property
+    def info(self):  # -> DeviceInfo; read anew: `wm size` / `wm density` change it
+        return self.device.info
+
+    @property
+    def physical_display(self) -> tuple[int, int, int]:
+        """The panel's width, height and density, whatever `wm` overrides."""
+        i = self.device.info
+        return getattr(self.device, "physical_display", (i.width, i.height, i.density))
+
     def _props(self) -> dict[str, str]:
         i = self.info
         name = "".join(c if c.isalnum() else "_" for c in i.model.lower()) or "virtual"
