@@ -15,6 +15,10 @@
    could not change the reading), and the same dialogs read to the end (`Reader(settle=False)`).
 3. Button labels: how many buttons of the blind dialogs each OCR mode reads word for word.
 
+5. The generated varied corpus (tests/perceive/varied.py) per screen width, 540 px at 240 dpi to 1440 px
+   at 560 dpi: precision and recall per kind, wrong screens, OCR CPU median of its OCR-only screens
+   (`--varied-only` prints this section alone).
+
 4. Real screens (../shared/real_screens, issue 15) with each OCR backend (tesseract, PP-OCR recognition on
    the reader's own segments): exact kinds, permission groups, target roles, OCR-only CPU median; and
    full-screen PP-OCR (its own detector) on a few of them.
@@ -86,9 +90,13 @@ def main() -> None:
         "--real-full", type=int, default=3, help="Real screenshots read by full-screen PP-OCR (det+rec)."
     )
     ap.add_argument("--real-only", action="store_true", help="Only the real screens (section 4).")
+    ap.add_argument("--varied-only", action="store_true", help="Only the varied corpus per width (5).")
     args = ap.parse_args()
     if args.real_only:
         real_screens_report(args.real_full)
+        return
+    if args.varied_only:
+        varied_report()
         return
 
     t0 = time.perf_counter()
@@ -250,6 +258,7 @@ def main() -> None:
         f"{d_bad} wrong  {verdict(ok)}"
     )
     real_screens_report(args.real_full)
+    varied_report()
     print(f"\n(total {time.perf_counter() - t0:.0f} s; CPU time is what one core spends on the read)")
 
 
@@ -283,6 +292,43 @@ def real_screens_report(n_full: int) -> None:
         shots = [s for s in R.screens() if s.screenshot_only][:n_full]
         cpu = [timed(lambda s=s: full(vision.decode(s.obs.png)))[1] for s in shots]
         print(f"  PP-OCR full screen (det + cls + rec), {len(cpu)} screens: cpu median {med(cpu):.0f} ms")
+
+
+def varied_report() -> None:
+    """The generated corpus that varies trees, ids, themes and displays, scored per screen width."""
+    import varied
+
+    reader = Reader()
+    per: dict[str, tuple[scoring.Tally, list[float], list[str]]] = {}
+    first = True
+    for s in varied.samples():
+        key = s.name.split("@", 1)[1]  # WIDTHxHEIGHT@DPI
+        tally, cpu, wrong = per.setdefault(key, (scoring.Tally(), [], []))
+        if s.before is not None:
+            reader.read(s.before, s.info)  # the app's screen just before the dialog appeared
+        if first:  # load the resident engines outside the timing
+            reader.read(s.obs, s.info)
+            first = False
+        reader.clear_cache()
+        if s.before is not None:
+            reader.read(s.before, s.info)
+        r, c, _ = timed(lambda s=s: reader.read(s.obs, s.info))
+        tally.add(s.kinds, scoring.kinds_of(r))
+        if s.blind:
+            cpu.append(c)
+        if p := scoring.problems(s, r) + (scoring.button_problems(s, r) if s.blind else []):
+            wrong.append(f"{s.name}: {'; '.join(p)}")
+    print("\nvaried corpus (tests/perceive/varied.py) per display:")
+    for key in sorted(per, key=lambda k: int(k.split("x")[0])):
+        tally, cpu, wrong = per[key]
+        kinds = [k for k in tally.tp.keys() | tally.fn.keys() | tally.fp.keys()]
+        pr = ", ".join(f"{k} {tally.precision(k):.2f}/{tally.recall(k):.2f}" for k in sorted(kinds))
+        print(
+            f"  {key:15s} {tally.screens:3d} screens, {len(wrong)} wrong; OCR-only n={len(cpu)} "
+            f"cpu median {med(cpu):.0f} ms; precision/recall: {pr}"
+        )
+        for line in wrong:
+            print("      " + line)
 
 
 def _is_page(s) -> bool:

@@ -154,8 +154,9 @@ def engine(lang: str = "chi_sim+eng") -> Engine:
         return e
 
 
+# a line break too: a wrapped label (two lines of Latin) goes to eng like a one-line one
 _LATIN_ONLY = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;!?'\"&-/()+%@#*’‘“”"
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;!?'\"&-/()+%@#*’‘“”\n"
 )
 
 

@@ -444,8 +444,10 @@ def _pills(ink: np.ndarray, H: int) -> list[Bounds]:
         r = h // 2
         if w - 2 * r < h // 2:
             continue
-        top = small[y + 1, x + r : x + w - r]
-        bot = small[y + h - 2, x + r : x + w - r]
+        # the straight edges, one block in from the corner's anti-aliasing; either of the two outer block
+        # rows, since a 2 px outline (a low-density phone's 1 dp) fills only one of them
+        top = small[y, x + r : x + w - r] | small[y + 1, x + r : x + w - r]
+        bot = small[y + h - 1, x + r : x + w - r] | small[y + h - 2, x + r : x + w - r]
         if top.mean() >= 0.85 and bot.mean() >= 0.85:
             # exact bounds at full resolution: the ink of the f×f blocks on the edge
             bx1, by1, bx2, by2 = int(x) * f, int(y) * f, min(iw, int(x + w) * f), min(ih, int(y + h) * f)

@@ -1,6 +1,7 @@
-"""The generated corpus of tests/perceive/varied.py: the labelled dialogs drawn at 1080-1440 px widths and
-rewritten as real apps and dumps differ (obfuscated or no ids, TextView buttons, clickable body text in a
-nested ScrollView, 1-2 px dividers, a dump without the dialog window, a light card over a dark app)."""
+"""The generated corpus of tests/perceive/varied.py: the labelled dialogs drawn on phones from 540 px at
+240 dpi to 1440 px at 560 dpi and rewritten as real apps and dumps differ (obfuscated or no ids, TextView
+buttons, clickable body text in a nested ScrollView, 1-2 px dividers, a dump without the dialog window, a
+light card over a dark app)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,13 @@ def test_there_are_at_least_a_hundred(readings):
     assert {s.name.split("/")[-1].split("@")[0] for s, _ in readings} == set(
         varied.TREE_VARIANTS + varied.PIXEL_VARIANTS
     )
-    assert len({s.info.width for s, _ in readings}) >= 3
+    assert len({s.info.width for s, _ in readings}) >= 5
+    for width in (540, 720):  # the cheap phones: every variety, the OCR-only screens included
+        at = [s for s, _ in readings if s.info.width == width]
+        assert len(at) >= 20 and {s.name.split("/")[-1].split("@")[0] for s in at} == set(
+            varied.TREE_VARIANTS + varied.PIXEL_VARIANTS
+        )
+        assert sum(1 for s in at if s.blind) >= 5
 
 
 def test_every_variant_reads_like_the_original(readings):

@@ -1,6 +1,7 @@
 """A generated corpus that varies what real screens vary (issue 15): the labelled dialogs of the corpus
-apps (corpus.BLIND_DIALOGS, labels in labels_sim.yaml) drawn at widths 540-1440 px and rewritten the way
-real apps and dumps differ from the sim's tidy tree:
+apps (corpus.BLIND_DIALOGS, labels in labels_sim.yaml) drawn on phones from 540 px at 240 dpi to 1440 px at
+560 dpi (DISPLAYS: the layout is in dp, so a 540 px screen has the same dialog in smaller text) and
+rewritten the way real apps and dumps differ from the sim's tidy tree:
 
 - `obfuscated`: R8-shrunk resource-ids (`ehi`, `v0`), `no_ids`: none at all;
 - `textviews`: buttons that are clickable TextViews, `clickable_body`: the body text in a clickable
@@ -38,9 +39,16 @@ from exerciser.device.contract import Observation
 from exerciser.sim import PROFILES, VirtualDevice, uixml
 from exerciser.sim.ui import Frame
 
-# The sim draws at fixed pixel sizes (no density scaling): at 720 px and below its dialog labels are
-# ellipsised, which no phone does; the real 540-1080 px screenshots of ../shared/real_screens cover those.
-SIZES = ((1080, 1920), (1080, 2340), (1220, 2712), (1440, 3120))
+# Panels of phones testers hold, cheap to flagship (width, height, dpi); screens take them in turn, so
+# every width gets every variant, the OCR-only ones included.
+DISPLAYS = (
+    (540, 1170, 240),
+    (720, 1600, 320),
+    (1080, 1920, 420),
+    (1080, 2340, 440),
+    (1220, 2712, 480),
+    (1440, 3120, 560),
+)
 TREE_VARIANTS = ("obfuscated", "no_ids", "textviews", "clickable_body", "dividers")
 PIXEL_VARIANTS = ("not_in_tree", "dark_behind")
 ROM_PROMPT_PROFILES = ("coloros12", "originos3", "oneui1", "oneui5")
@@ -65,7 +73,7 @@ def samples(
         }
         activity = m.screens[m.launch_screen].activity
         for variant in tree_variants + pixel_variants:
-            w, h = SIZES[n % len(SIZES)]
+            w, h, dpi = DISPLAYS[n % len(DISPLAYS)]
             n += 1
             # tree variants rewrite text nodes: the dialog is drawn with them (some models draw it blind)
             mm = dataclasses.replace(
@@ -77,19 +85,19 @@ def samples(
                 mm = dataclasses.replace(
                     m, dialogs={**m.dialogs, dname: d}, screens={**m.screens, m.launch_screen: base}
                 )
-            dev = VirtualDevice([mm], profile="api33", locale=loc, width=w, height=h)
+            dev = VirtualDevice([mm], profile="api33", locale=loc, width=w, height=h, density=dpi)
             frame = dev.frame_for(mm.package, screen=mm.launch_screen, dialog=dname)
             pixels = variant in PIXEL_VARIANTS
             obs = _obs(dev, frame, mm.package, activity, pixels)
             before = None
             if variant == "not_in_tree":  # the app's screen, then the dialog over it that the dump misses
-                behind = Frame(frame.width, frame.height, frame.windows[:1])
+                behind = Frame(frame.width, frame.height, frame.windows[:1], density=frame.density)
                 obs = dataclasses.replace(obs, xml=uixml.dump(behind))
                 before = dataclasses.replace(obs, png=dev.render_png(behind))
             elif not pixels:
                 obs = dataclasses.replace(obs, xml=rewrite(obs.xml, variant, mm.package))
             yield Sample(
-                name=f"varied:{app_id}/{dname}/{variant}@{w}x{h}",
+                name=f"varied:{app_id}/{dname}/{variant}@{w}x{h}@{dpi}",
                 source="varied",
                 obs=obs,
                 info=dev.info,
