@@ -54,18 +54,22 @@ def test_the_run_scrolls_and_counts_no_scroll_as_a_tap(scroll_runs: dict[str, Pa
 
 
 @pytest.mark.parametrize(
-    "app, width, height",
+    "app, width, height, density",
     [
-        ("scroll_deletion_below_fold_en", "1080", "1920"),
-        ("scroll_deletion_below_fold_en", "1080", "2640"),
-        ("scroll_agree_after_read_zh", "1080", "1920"),
-        ("webview_agree_after_read_en", "1080", "2640"),
-        ("hscroll_tab_deletion_zh", "720", "1560"),
+        ("scroll_deletion_below_fold_en", "540", "1170", "240"),  # a cheap phone: 360 dp, small pixels
+        ("scroll_deletion_below_fold_en", "1080", "2640", "440"),
+        ("scroll_agree_after_read_zh", "720", "1600", "320"),
+        ("webview_agree_after_read_en", "1080", "2640", "440"),
+        ("hscroll_tab_deletion_zh", "720", "1560", "440"),
     ],
 )
-def test_replay_on_another_screen_size_agrees(scroll_runs, tmp_path: Path, app, width, height) -> None:
+def test_replay_on_another_screen_size_agrees(
+    scroll_runs, tmp_path: Path, app, width, height, density
+) -> None:
     out = tmp_path / "replay"
     p = cli("replay", str(scroll_runs[app]), "--profile", "api28", "--width", width, "--height", height,
-            "--out", str(out), "--no-video")  # fmt: skip
+            "--density", density, "--out", str(out), "--no-video")  # fmt: skip
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-1500:]
     assert verdicts(out) == verdicts(scroll_runs[app])
+    dev = json.loads((out / "run.json").read_text())["device"]
+    assert (dev["width"], dev["height"], dev["density"]) == (int(width), int(height), int(density))
