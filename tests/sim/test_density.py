@@ -149,3 +149,17 @@ def test_cli_display_option(tmp_path) -> None:
     for bad in ("540x1170@50", "big", "100x100@440"):
         res = CliRunner().invoke(cli, ["sim", "screenshot", app, "--display", bad, "-o", str(out)])
         assert res.exit_code == 2 and "--display" in res.output, res.output
+
+
+def test_system_ui_overlays_follow_the_density() -> None:
+    """The keyguard and the notification shade are SystemUI's, laid out in dp too."""
+    from exerciser.sim.adbfront.keyguard import keyguard_xml
+    from exerciser.sim.adbfront.shade import shade_xml
+
+    big = VirtualDevice([], width=1080, height=2340, density=440).info
+    small = VirtualDevice([], width=540, height=1170, density=220).info
+    for make in (lambda i: keyguard_xml(i, "9:41"), lambda i: shade_xml(i, "quick_settings", "9:41")):
+        b, s = _bounds(make(big)), _bounds(make(small))
+        assert b.keys() == s.keys() and len(b) >= 2
+        for key, rect in b.items():
+            assert all(abs(v / 2 - w) <= 1 for v, w in zip(rect, s[key], strict=True)), (key, rect, s[key])

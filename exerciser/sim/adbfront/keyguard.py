@@ -36,19 +36,20 @@ def _node(
 
 def keyguard_xml(info: DeviceInfo, clock: str) -> str:
     w, h = info.width, info.height
+    k = info.density / 440
     clock_node = _node(
         0,
         "android.widget.TextView",
         f"{SYSTEMUI}:id/clock",
         clock,
-        (w // 4, h // 5, 3 * w // 4, h // 5 + 200),
+        (w // 4, h // 5, 3 * w // 4, h // 5 + round(200 * k)),
     )
     hint = _node(
         1,
         "android.widget.TextView",
         f"{SYSTEMUI}:id/keyguard_indication_text",
         "Swipe up to unlock",
-        (w // 6, h - 400, 5 * w // 6, h - 330),
+        (w // 6, h - round(400 * k), 5 * w // 6, h - round(330 * k)),
     )
     root = _node(
         0,
@@ -65,15 +66,27 @@ def keyguard_xml(info: DeviceInfo, clock: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _png(width: int, height: int, on: bool, clock: str) -> bytes:
+def _png(width: int, height: int, on: bool, clock: str, density: int = 440) -> bytes:
     from PIL import Image, ImageDraw
+
+    k = density / 440
 
     img = Image.new("RGB", (width, height), (18, 24, 38) if on else (0, 0, 0))
     if on:
         d = ImageDraw.Draw(img)
-        d.text((width // 2, height // 5 + 100), clock, fill=(235, 235, 240), anchor="mm", font_size=160)
         d.text(
-            (width // 2, height - 365), "Swipe up to unlock", fill=(200, 200, 210), anchor="mm", font_size=40
+            (width // 2, height // 5 + round(100 * k)),
+            clock,
+            fill=(235, 235, 240),
+            anchor="mm",
+            font_size=round(160 * k),
+        )
+        d.text(
+            (width // 2, height - round(365 * k)),
+            "Swipe up to unlock",
+            fill=(200, 200, 210),
+            anchor="mm",
+            font_size=round(40 * k),
         )
     buf = io.BytesIO()
     img.save(buf, "PNG", compress_level=1)
@@ -84,7 +97,7 @@ def keyguard_observation(info: DeviceInfo, time_ms: int, screen_on: bool) -> Obs
     clock = time.strftime("%H:%M", time.gmtime(time_ms / 1000))
     return Observation(
         xml=keyguard_xml(info, clock),
-        png=_png(info.width, info.height, screen_on, clock),
+        png=_png(info.width, info.height, screen_on, clock, info.density),
         package=SYSTEMUI,
         activity="",
         time_ms=time_ms,

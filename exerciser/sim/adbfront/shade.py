@@ -25,15 +25,24 @@ def panel_height(info: DeviceInfo, kind: str) -> int:
     return info.height // 3 if kind == "notifications" else info.height * 2 // 3
 
 
+def _px(info: DeviceInfo):
+    """Sizes written for 440 dpi in this display's pixels (SystemUI lays out in dp too)."""
+    k = info.density / 440
+    return lambda v: round(v * k)
+
+
 def shade_xml(info: DeviceInfo, kind: str, clock: str) -> str:
     w = info.width
+    p = _px(info)
     ph = panel_height(info, kind)
     tiles = TILES if kind == "quick_settings" else TILES[:4]
     cols = 2 if kind == "quick_settings" else 4
     tile_w = w // cols
-    tile_h = 160
-    top = 200
-    kids = [_node(0, "android.widget.TextView", f"{SYSTEMUI}:id/clock", clock, (40, 40, 300, 140))]
+    tile_h = p(160)
+    top = p(200)
+    kids = [
+        _node(0, "android.widget.TextView", f"{SYSTEMUI}:id/clock", clock, (p(40), p(40), p(300), p(140)))
+    ]
     for k, name in enumerate(tiles):
         x1 = (k % cols) * tile_w
         y1 = top + (k // cols) * tile_h
@@ -47,14 +56,14 @@ def shade_xml(info: DeviceInfo, kind: str, clock: str) -> str:
                 clickable=True,
             )
         )
-    empty_y = ph - 140
+    empty_y = ph - p(140)
     kids.append(
         _node(
             len(kids),
             "android.widget.TextView",
             f"{SYSTEMUI}:id/no_notifications",
             "No notifications",
-            (w // 4, empty_y, 3 * w // 4, empty_y + 80),
+            (w // 4, empty_y, 3 * w // 4, empty_y + p(80)),
         )
     )
     panel = _node(
@@ -66,26 +75,33 @@ def shade_xml(info: DeviceInfo, kind: str, clock: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _png(under: bytes, width: int, height: int, kind: str, clock: str) -> bytes:
+def _png(under: bytes, width: int, height: int, kind: str, clock: str, density: int = 440) -> bytes:
     from PIL import Image, ImageDraw
+
+    k = density / 440
+
+    def p(v: float) -> int:
+        return round(v * k)
 
     img = Image.open(io.BytesIO(under)).convert("RGB")
     dim = Image.new("RGB", img.size, (0, 0, 0))
     img = Image.blend(img, dim, 0.55)
     d = ImageDraw.Draw(img)
     info_h = height // 3 if kind == "notifications" else height * 2 // 3
-    d.rounded_rectangle((0, -40, width, info_h), radius=40, fill=(32, 36, 44))
-    d.text((40, 90), clock, fill=(235, 235, 240), anchor="lm", font_size=56)
+    d.rounded_rectangle((0, -p(40), width, info_h), radius=p(40), fill=(32, 36, 44))
+    d.text((p(40), p(90)), clock, fill=(235, 235, 240), anchor="lm", font_size=p(56))
     tiles = TILES if kind == "quick_settings" else TILES[:4]
     cols = 2 if kind == "quick_settings" else 4
     tile_w = width // cols
-    for k, name in enumerate(tiles):
-        x1 = (k % cols) * tile_w + 16
-        y1 = 200 + (k // cols) * 160 + 16
-        d.rounded_rectangle((x1, y1, x1 + tile_w - 32, y1 + 128), radius=64, fill=(60, 66, 80))
+    for n, name in enumerate(tiles):
+        x1 = (n % cols) * tile_w + p(16)
+        y1 = p(200) + (n // cols) * p(160) + p(16)
+        d.rounded_rectangle((x1, y1, x1 + tile_w - p(32), y1 + p(128)), radius=p(64), fill=(60, 66, 80))
         if kind == "quick_settings":
-            d.text((x1 + 40, y1 + 64), name, fill=(230, 230, 235), anchor="lm", font_size=40)
-    d.text((width // 2, info_h - 100), "No notifications", fill=(200, 200, 210), anchor="mm", font_size=40)
+            d.text((x1 + p(40), y1 + p(64)), name, fill=(230, 230, 235), anchor="lm", font_size=p(40))
+    d.text(
+        (width // 2, info_h - p(100)), "No notifications", fill=(200, 200, 210), anchor="mm", font_size=p(40)
+    )
     buf = io.BytesIO()
     img.save(buf, "PNG", compress_level=1)
     return buf.getvalue()
@@ -95,7 +111,7 @@ def shade_observation(info: DeviceInfo, under: Observation, kind: str) -> Observ
     clock = time.strftime("%H:%M", time.gmtime(under.time_ms / 1000))
     return Observation(
         xml=shade_xml(info, kind, clock),
-        png=_png(under.png, info.width, info.height, kind, clock),
+        png=_png(under.png, info.width, info.height, kind, clock, info.density),
         package=SYSTEMUI,
         activity="",
         time_ms=under.time_ms,

@@ -231,7 +231,7 @@ def _inject(phone: Phone, action: int, x, y, meta: int = 0) -> bool:
         _touch_down[key] = (int(x), int(y))
     elif action == 1 and key in _touch_down:
         x0, y0 = _touch_down.pop(key)
-        if abs(x0 - int(x)) + abs(y0 - int(y)) < 20:
+        if abs(x0 - int(x)) + abs(y0 - int(y)) < 20 * phone.info.density / 440:  # about 7 dp
             phone.tap(x0, y0)
         else:
             phone.swipe(x0, y0, int(x), int(y), 300)
