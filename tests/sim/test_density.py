@@ -149,6 +149,14 @@ def test_cli_display_option(tmp_path) -> None:
     for bad in ("540x1170@50", "big", "100x100@440"):
         res = CliRunner().invoke(cli, ["sim", "screenshot", app, "--display", bad, "-o", str(out)])
         assert res.exit_code == 2 and "--display" in res.output, res.output
+    # a scenario's display is checked before anything runs or is written
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("app: {sample: compliant_en}\ndisplay: 540x1170@40\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["run", str(scenario), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2 and "display: '540x1170@40': density must be >= 72" in res.output, res.output
+    assert not (tmp_path / "out").exists()
+    res = CliRunner().invoke(cli, ["run", str(scenario), "--display", "540x1170@240", "--devices", "all"])
+    assert res.exit_code == 2 and "--display is for the virtual device" in res.output, res.output
 
 
 def test_system_ui_overlays_follow_the_density() -> None:
