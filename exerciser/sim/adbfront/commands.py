@@ -89,7 +89,8 @@ def make_commands(phone: Phone) -> dict[str, Command]:
                     ctx.print(f"Override density: {info.density}")
             return 0
         if arg == "reset":
-            phone.device.override_display(**({"size": (0, 0)} if sub == "size" else {"density": 0}))
+            # through the phone: the screen it caches is redrawn at the panel's own size
+            phone.call("override_display", *(((0, 0), None) if sub == "size" else (None, 0)))
             return 0
         if sub == "density":
             try:
@@ -100,7 +101,7 @@ def make_commands(phone: Phone) -> dict[str, Command]:
             if density < 72:
                 ctx.eprint("Error: density must be >= 72")
                 return 255
-            phone.device.override_display(density=density)
+            phone.call("override_display", None, density)
             return 0
         w, _, h = arg.partition("x")
         if not w or not h:
@@ -111,7 +112,7 @@ def make_commands(phone: Phone) -> dict[str, Command]:
         except ValueError as exc:
             ctx.eprint(f"Error: bad number java.lang.NumberFormatException: {exc}")
             return 255
-        phone.device.override_display(size=size)
+        phone.call("override_display", size, None)
         return 0
 
     # --- pm --------------------------------------------------------------------------------------
