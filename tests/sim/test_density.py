@@ -171,3 +171,14 @@ def test_system_ui_overlays_follow_the_density() -> None:
         assert b.keys() == s.keys() and len(b) >= 2
         for key, rect in b.items():
             assert all(abs(v / 2 - w) <= 1 for v, w in zip(rect, s[key], strict=True)), (key, rect, s[key])
+
+
+def test_sim_serve_builds_its_phones_on_the_display() -> None:
+    from exerciser.cli.serve_cmd import build_devices
+    from exerciser.errors import UserError
+
+    (dev,) = build_devices((), "api33", "en-US", 1, 7401, "720x1600@320")
+    assert (dev.info.width, dev.info.height, dev.info.density) == (720, 1600, 320)
+    assert dev.physical_display == (720, 1600, 320)
+    with pytest.raises(UserError, match="--display '720x1600@9999'"):
+        build_devices((), "api33", "en-US", 1, 7401, "720x1600@9999")
