@@ -394,8 +394,9 @@ def _lines(draw: ImageDraw.ImageDraw, box: Box, colour: str, underline: bool = F
         if underline and line:
             w = fonts.text_width(line, box.size, box.bold)
             x = box.text_x - w // 2 if box.align == "center" else box.text_x
-            uy = y + box.size // 2 + max(1, box.size // 22)
-            draw.line((x, uy, x + w, uy), fill=colour, width=max(1, box.size // 22))
+            stroke = max(1, round(box.size / 22))  # 2 px at 440 dpi's text sizes, thinner on small text
+            uy = y + box.size // 2 + stroke
+            draw.line((x, uy, x + w, uy), fill=colour, width=stroke)
 
 
 def _paint_text(draw: ImageDraw.ImageDraw, node: Node, box: Box, t: Theme) -> None:
