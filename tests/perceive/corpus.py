@@ -241,7 +241,7 @@ def prompt_frame(
         win = sysui.grant_window(prof, lang, view)
     except (KeyError, TypeError):
         return None
-    frame = Frame(base.width, base.height, [base.windows[0], win])
+    frame = Frame(base.width, base.height, [base.windows[0], win], density=base.density)
     dev._render().layout(frame)
     roles = [_grant_role(prof, lang, r) for r in sysui.grant_buttons(prof, view)]
     targets: dict[str, str | None] = {r: None for r in roles}

@@ -118,9 +118,9 @@ def rom_prompts(profiles: tuple[str, ...] = ROM_PROMPT_PROFILES) -> Iterator[Sam
             host = _host(lang)
             group = ROM_PROMPT_GROUPS[lang]
             for variant in ROM_PROMPT_VARIANTS:
-                w, h = SIZES[n % len(SIZES)]
+                w, h, dpi = DISPLAYS[n % len(DISPLAYS)]
                 n += 1
-                dev = VirtualDevice([host], profile=prof_name, locale=loc, width=w, height=h)
+                dev = VirtualDevice([host], profile=prof_name, locale=loc, width=w, height=h, density=dpi)
                 base = dev.frame_for(host.package, screen=host.launch_screen)
                 made = prompt_frame(dev, base, prof_name, lang, group, repeat=False)
                 assert made is not None, (prof_name, lang, group)
@@ -130,12 +130,12 @@ def rom_prompts(profiles: tuple[str, ...] = ROM_PROMPT_PROFILES) -> Iterator[Sam
                 if pixels:  # the dump holds the prompt's window without a word of it (as real_screens 023)
                     top = frame.windows[-1]
                     blank = dataclasses.replace(top, root=dataclasses.replace(top.root, blind=True))
-                    dumped = Frame(frame.width, frame.height, [*frame.windows[:-1], blank])
+                    dumped = Frame(frame.width, frame.height, [*frame.windows[:-1], blank], density=dpi)
                     obs = dataclasses.replace(obs, xml=uixml.dump(dumped))
                 else:
                     obs = dataclasses.replace(obs, xml=rewrite(obs.xml, variant, prof.controller_package))
                 yield Sample(
-                    name=f"rom_prompt:{group}@{prof_name}/{loc}/{variant}@{w}x{h}",
+                    name=f"rom_prompt:{group}@{prof_name}/{loc}/{variant}@{w}x{h}@{dpi}",
                     source="varied",
                     obs=obs,
                     info=dev.info,
