@@ -292,7 +292,7 @@ def _place_strip(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
         cx += cw + STRIP_GAP
     right = max(cx - STRIP_GAP, left) + m
     rng = max(right - (x + w), 0)
-    off = min(max(node.scroll.offset if node.scroll else 0, 0), rng)
+    off = min(max(round(node.scroll.offset / ctx.frame.layout_scale) if node.scroll else 0, 0), rng)
     if row is not None:
         for c in row.children:
             _shift(ctx, c, 0, -off)
