@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from exerciser import knowledge
+from exerciser.sim.sysui import settings_page
 from exerciser.sim.ui import Frame, Node, Window
 
 TEXT = "android.widget.TextView"
@@ -200,13 +201,7 @@ def page_window(dev: Any, now: datetime) -> Window:
         resource_id=f"{sp}:id/recycler_view" if recycler else "android:id/list",
         children=rows,
     )
-    toolbar = Node(
-        "toolbar",
-        "android.view.ViewGroup",
-        resource_id=f"{sp}:id/action_bar",
-        children=[Node("title", TEXT, text=t["title"])],
-    )
-    return Window("activity", sp, Node("container", FRAME, children=[toolbar, content]))
+    return settings_page(sp, t["title"], content)
 
 
 def _buttons(lang: str) -> Node:

@@ -334,13 +334,18 @@ def settings_window(
         scrollable=False,
         children=[header, Node("text", TEXT, text=t["permissions"], style="accent"), *rows],
     )
+    return settings_page(sp, t["title"], content)
+
+
+def settings_page(package: str, title: str, content: Node) -> Window:
+    """A Settings activity: its action bar with the page title above the page's list."""
     toolbar = Node(
         "toolbar",
         "android.view.ViewGroup",
-        resource_id=f"{sp}:id/action_bar",
-        children=[Node("title", TEXT, text=t["title"])],
+        resource_id=f"{package}:id/action_bar",
+        children=[Node("title", TEXT, text=title)],
     )
-    return Window("activity", sp, Node("container", FRAME, children=[toolbar, content]))
+    return Window("activity", package, Node("container", FRAME, children=[toolbar, content]))
 
 
 def is_foreground_group(group: str) -> bool:
