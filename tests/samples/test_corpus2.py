@@ -78,7 +78,7 @@ def test_no_package_shared_with_the_first_samples():
 def test_model_and_expected_are_valid(app_id):
     m = model(app_id)
     exp = expected(app_id)
-    assert set(exp) - {"login"} == {*CATEGORIES, "notes", "pattern", "features"}
+    assert set(exp) - {"login", "profiles"} == {*CATEGORIES, "notes", "pattern", "features"}
     assert isinstance(exp["pattern"], str) and len(exp["pattern"]) > 20
     assert "Real pattern" in (CORPUS / app_id / "app.yaml").read_text(encoding="utf-8")
     assert all(exp[c]["verdict"] != "inconclusive" for c in CATEGORIES)
