@@ -52,7 +52,7 @@ def test_every_profile_gets_apps_of_both_sides():
     for profile in PROFILES:
         mine = [SCENARIOS[a] for a, p in CASES if p == profile]
         verdicts = {v for sc in mine for v in _signature(sc)}
-        assert len(mine) >= 3 and verdicts == {"V", "c"}, (profile, [sc.id for sc in mine])
+        assert len(mine) >= 2 and verdicts == {"V", "c"}, (profile, [sc.id for sc in mine])
     assert sorted(a for a, _ in CASES) == sorted(SCENARIOS)
 
 
