@@ -282,13 +282,16 @@ class U2Device:
     def sh(self, cmd: str, timeout: float | None = None) -> tuple[str, int]:
         """(output, exit status) of a shell command line."""
         t0 = time.perf_counter()
-        raw = self._adb_call(
-            f"shell {cmd.split(' ', 1)[0]}", self._shell_raw, f"{cmd}; echo {_EXIT}$?", timeout
-        )
+
+        def run() -> tuple[bytes, int]:
+            raw = self._shell_raw(f"{cmd}; echo {_EXIT}$?", timeout)
+            i = raw.rfind(_EXIT.encode())
+            if i < 0:  # the stream ended before the shell did: the transport died (judged by _guard)
+                raise EOFError(f"shell output cut short: {cmd}")
+            return raw, i
+
+        raw, i = self._adb_call(f"shell {cmd.split(' ', 1)[0]}", run)
         self._timed("shell", t0)
-        i = raw.rfind(_EXIT.encode())
-        if i < 0:
-            raise DeviceError(f"{self.serial}: shell output cut short: {cmd}")
         status = int(raw[i + len(_EXIT) :].strip() or b"255")
         return raw[:i].decode("utf-8", "replace"), status
 

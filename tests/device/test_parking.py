@@ -148,7 +148,9 @@ def test_without_parking_a_long_wait_is_slept_a_minute_at_a_time_with_progress(
         assert len(left) == 3 and 0.4 < left[0] <= 0.5
         assert [round((a - b) * 60) for a, b in zip(left, left[1:], strict=False)] == [10, 10]
         sleeps = [float(m) for c in front.phone.history for m in re.findall(r"\bsleep ([\d.]+)", c)]
-        assert len(sleeps) >= 30 and max(sleeps) <= 60
+        # A minute at most per call; most of the wait is the phone's own sleep (the rest: the round trips
+        # between calls, which at this clock scale are device seconds each).
+        assert max(sleeps) <= 60 and sum(sleeps) >= 1800 / 2
         assert s.jumped_ms >= 1800 * 1000  # the wait is not counted as the run's device time
         assert front.phone.state.settings["global"]["auto_time"] == "1"
     finally:
