@@ -85,6 +85,11 @@ class DateTimeAct:
     error: bool = False  # "Enter a valid time" shown
 
 
+def _tappable(role: str, cls: str, **kw: Any) -> Node:
+    """A control a finger can press: clickable and focusable, as Android's widgets report themselves."""
+    return Node(role, cls, clickable=True, focusable=True, **kw)
+
+
 def _page_texts(api: int, language: str) -> dict[str, str]:
     rows = [r for r in facts()["page"] if r["from"] <= api] or facts()["page"][:1]
     return rows[-1][language]
@@ -161,14 +166,12 @@ def page_window(dev: Any, now: datetime) -> Window:
             enabled=enabled,
         )
         kids.append(Node("container", LINEAR, resource_id="android:id/widget_frame", children=[switch]))
-        return Node("list_item", LINEAR, clickable=True, focusable=True, action=action, children=kids)
+        return _tappable("list_item", LINEAR, action=action, children=kids)
 
     def row(title: str, summary: str, action: tuple, enabled: bool) -> Node:
-        return Node(
+        return _tappable(
             "list_item",
             LINEAR,
-            clickable=True,
-            focusable=True,
             enabled=enabled,
             action=action,
             children=[
@@ -211,23 +214,19 @@ def _buttons(lang: str) -> Node:
         LINEAR,
         resource_id="android:id/buttonPanel",
         children=[
-            Node(
+            _tappable(
                 "button",
                 BUTTON,
                 text=p["cancel"],
                 resource_id="android:id/button2",
-                clickable=True,
-                focusable=True,
                 style="muted",
                 action=("dt", "cancel"),
             ),
-            Node(
+            _tappable(
                 "button",
                 BUTTON,
                 text=p["ok"],
                 resource_id="android:id/button1",
-                clickable=True,
-                focusable=True,
                 style="muted",
                 action=("dt", "ok"),
             ),
@@ -251,22 +250,18 @@ def date_dialog(dev: Any, act: DateTimeAct) -> Window:
         LINEAR,
         resource_id="android:id/date_picker_header",
         children=[
-            Node(
+            _tappable(
                 "text",
                 TEXT,
                 text=_fmt(selected, "header_year", lang),
                 resource_id="android:id/date_picker_header_year",
-                clickable=True,
-                focusable=True,
                 action=("dt", "noop"),
             ),
-            Node(
+            _tappable(
                 "title",
                 TEXT,
                 text=_fmt(selected, "header_date", lang),
                 resource_id="android:id/date_picker_header_date",
-                clickable=True,
-                focusable=True,
                 action=("dt", "noop"),
             ),
         ],
@@ -289,23 +284,19 @@ def date_dialog(dev: Any, act: DateTimeAct) -> Window:
         "grid", VIEW, resource_id="android:id/month_view", style=f"cols7 offset{offset}", children=cells
     )
     arrows = [
-        Node(
+        _tappable(
             "button",
             IMAGE_BUTTON,
             content_desc=p["prev"],
             resource_id="android:id/prev",
-            clickable=True,
-            focusable=True,
             style="muted",
             action=("dt", "prev"),
         ),
-        Node(
+        _tappable(
             "button",
             IMAGE_BUTTON,
             content_desc=p["next"],
             resource_id="android:id/next",
-            clickable=True,
-            focusable=True,
             style="muted",
             action=("dt", "next"),
         ),
@@ -347,13 +338,11 @@ def time_dialog(dev: Any, act: DateTimeAct) -> Window:
     if act.input_mode:
 
         def field(name: str, text: str) -> Node:
-            return Node(
+            return _tappable(
                 "input",
                 "android.widget.EditText",
                 text=text,
                 resource_id=f"android:id/input_{name}",
-                clickable=True,
-                focusable=True,
                 focused=act.focus == name,
                 selected=act.focus == name,
                 action=("dt", "field", name),
@@ -381,12 +370,10 @@ def time_dialog(dev: Any, act: DateTimeAct) -> Window:
         ]
         if not h24:
             mode.append(
-                Node(
+                _tappable(
                     "list_item",
                     "android.widget.Spinner",
                     resource_id="android:id/am_pm_spinner",
-                    clickable=True,
-                    focusable=True,
                     action=("dt", "ampm_open"),
                     children=[
                         Node(
@@ -406,24 +393,20 @@ def time_dialog(dev: Any, act: DateTimeAct) -> Window:
     else:
         hour = act.hour if h24 else (act.hour % 12 or 12)
         head = [
-            Node(
+            _tappable(
                 "title",
                 TEXT,
                 text=f"{hour:02d}" if h24 else str(hour),
                 resource_id="android:id/hours",
-                clickable=True,
-                focusable=True,
                 selected=not act.minutes_face,
                 action=("dt", "show", 0),
             ),
             Node("title", TEXT, text=":", resource_id="android:id/separator"),
-            Node(
+            _tappable(
                 "title",
                 TEXT,
                 text=f"{act.minute:02d}",
                 resource_id="android:id/minutes",
-                clickable=True,
-                focusable=True,
                 selected=act.minutes_face,
                 action=("dt", "show", 1),
             ),
@@ -482,13 +465,11 @@ def time_dialog(dev: Any, act: DateTimeAct) -> Window:
         )
     if toggle_ok:
         kids.append(
-            Node(
+            _tappable(
                 "button",
                 IMAGE_BUTTON,
                 content_desc=p["to_clock"] if act.input_mode else p["to_input"],
                 resource_id="android:id/toggle_mode",
-                clickable=True,
-                focusable=True,
                 style="muted",
                 action=("dt", "toggle"),
             )
@@ -507,13 +488,11 @@ def time_dialog(dev: Any, act: DateTimeAct) -> Window:
 def ampm_dropdown(dev: Any) -> Window:
     p = facts()["pickers"][dev.language]
     items = [
-        Node(
+        _tappable(
             "list_item",
             "android.widget.CheckedTextView",
             text=label,
             resource_id="android:id/text1",
-            clickable=True,
-            focusable=True,
             action=("dt", "ampm", i),
         )
         for i, label in enumerate((p["am"], p["pm"]))

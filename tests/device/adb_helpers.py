@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 ADB = "/usr/bin/adb"
@@ -87,6 +88,29 @@ def serve(devices, adb: AdbServer, **phone):
     for f in fronts:
         adb.connect(f.serial)
     return fronts
+
+
+@contextmanager
+def driven(device, adb: AdbServer, **phone):
+    """One served device and the uiautomator2 driver a phone gets, closed and stopped afterwards."""
+    from exerciser.device.u2driver import U2Device
+
+    (front,) = serve([device], adb, **phone)
+    drv = U2Device(front.serial, adb_port=adb.port)
+    try:
+        yield drv
+    finally:
+        drv.close()
+        front.stop()
+
+
+def past_consent(drv, package: str, agree: str = "Agree"):
+    """Start the app and agree to its policy; the raw uiautomator2 device, on the app's first screen."""
+    drv.app_start(package)
+    d = drv._u2
+    assert d(text=agree).wait(timeout=5)
+    d(text=agree).click()
+    return d
 
 
 def has_ffmpeg() -> bool:

@@ -5,7 +5,7 @@ works in dp there."""
 from __future__ import annotations
 
 import pytest
-from adb_helpers import serve
+from adb_helpers import driven, past_consent
 
 from exerciser.sim import VirtualDevice, load_sample
 
@@ -15,19 +15,11 @@ PKG = "com.forkful.recipes"
 
 @pytest.fixture(scope="module")
 def u2(adb_server):
-    from exerciser.device.u2driver import U2Device
-
     dev = VirtualDevice([load_sample(APP)], width=540, height=1170, density=240, seed=5)
-    (front,) = serve([dev], adb_server)
-    drv = U2Device(front.serial, adb_port=adb_server.port)
-    drv.app_start(PKG)
-    d = drv._u2
-    assert d(text="Agree").wait(timeout=5)
-    d(text="Agree").click()
-    yield d, drv, dev
-    d.shell("wm size reset; wm density reset")
-    drv.close()
-    front.stop()
+    with driven(dev, adb_server) as drv:
+        d = past_consent(drv, PKG)
+        yield d, drv, dev
+        d.shell("wm size reset; wm density reset")
 
 
 def test_clients_read_the_panel_and_its_density(u2) -> None:

@@ -6,7 +6,7 @@ strip until its last tab shows."""
 from __future__ import annotations
 
 import pytest
-from adb_helpers import serve
+from adb_helpers import driven
 
 from exerciser.sim import VirtualDevice, load_sample
 
@@ -17,14 +17,9 @@ STRIP, STRIP_PKG = "hscroll_tab_deletion_zh", "com.shiguang.album"
 @pytest.fixture(scope="module")
 def u2(adb_server):
     """(raw uiautomator2 device, the driver) of one served device holding both apps."""
-    from exerciser.device.u2driver import U2Device
-
     dev = VirtualDevice([load_sample(WEB), load_sample(STRIP)], profile="api33", locale="en-US", seed=5)
-    (front,) = serve([dev], adb_server)
-    drv = U2Device(front.serial, adb_port=adb_server.port)
-    yield drv._u2, drv
-    drv.close()
-    front.stop()
+    with driven(dev, adb_server) as drv:
+        yield drv._u2, drv
 
 
 def test_scroll_to_reads_a_webview_policy_to_its_end(u2) -> None:
