@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from adb_helpers import serve
+from adb_helpers import driven, past_consent
 
 from exerciser.sim import VirtualDevice, load_sample
 
@@ -17,18 +17,9 @@ PKG = "com.forkful.recipes"
 @pytest.fixture(scope="module")
 def u2(adb_server):
     """(raw uiautomator2 device, the driver, the served virtual device) with the app past its consent."""
-    from exerciser.device.u2driver import U2Device
-
     dev = VirtualDevice([load_sample(APP)], profile="api33", locale="en-US", seed=3)
-    (front,) = serve([dev], adb_server)
-    drv = U2Device(front.serial, adb_port=adb_server.port)
-    drv.app_start(PKG)
-    d = drv._u2
-    assert d(text="Agree").wait(timeout=5)
-    d(text="Agree").click()
-    yield d, drv, dev
-    drv.close()
-    front.stop()
+    with driven(dev, adb_server) as drv:
+        yield past_consent(drv, PKG), drv, dev
 
 
 def _first_row(d) -> int:
@@ -111,4 +102,5 @@ def test_wait_for_exists_honours_its_timeout(u2) -> None:
     t0 = time.monotonic()
     assert not d(text="No such thing").wait(timeout=2)
     assert time.monotonic() - t0 >= 2  # the server looked again until the timeout
-    assert d(resourceId=f"{PKG}:id/et_calories").wait(timeout=1)
+    # a node of the app is on screen whichever test drove it last (xdist may run this one alone)
+    assert d(packageName=PKG).wait(timeout=1)
