@@ -26,7 +26,7 @@ from typing import Any
 from exerciser.cluster.config import Timing, make_app, redis_client
 from exerciser.cluster.execute import DeviceGone, Slot, Superseded, WorkerContext, execute
 from exerciser.cluster.jobs import TASK_NAME, Job, now_iso, task_id
-from exerciser.cluster.keys import register_worker, unregister_worker
+from exerciser.cluster.keys import JobState, register_worker, unregister_worker
 from exerciser.cluster.parking import device_queue, wake_due
 from exerciser.cluster.routing import device_queues, virtual_queues
 from exerciser.errors import UserError
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=r"\s*In Celery 5\.1 we introduced an optional breaking change")
     timing = Timing(**cfg.get("timing", {}))
     try:
-        r = redis_client(cfg["broker"])
+        r = redis_client(cfg["broker"], ride_out=timing.broker_patience)
         slot = open_slot(cfg)
     except Exception as exc:  # no broker, no such device, adb refused it: this slot cannot serve
         msg = exc.format_message() if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
@@ -124,6 +124,25 @@ def main(argv: list[str] | None = None) -> int:
         r, hostname, slot, scratch, cfg.get("results"), cfg.get("default_results", ""), timing
     )
     app = make_app(cfg["broker"], cfg.get("backend"), timing)
+
+    def wake(queue: str, payload: dict[str, Any]) -> None:
+        tid = task_id(payload["suite"], payload["app"])
+        app.send_task(TASK_NAME, args=[payload], queue=queue, task_id=tid)
+
+    def hand_on(job: Job, payload: dict[str, Any], why: str) -> None:
+        """The job back to its profile's queue for another device, as a fresh message: this delivery's
+        tag may be acknowledged already (a copy of the message that was handed out twice and superseded
+        acks the same tag), so requeueing it could lose the job. A parked job's checkpoint belongs to
+        the lost device: it runs again from the start."""
+        from celery.exceptions import Reject
+
+        if payload.get("resume"):
+            JobState(r, job.suite, job.app).unpark()
+        try:
+            wake(job.queue, {k: v for k, v in payload.items() if k != "resume"})
+        except Exception as exc:  # the broker is away too: the transport's own requeue is all there is
+            log.warning("%s: could not send the job on (%s): requeued instead", job.app, exc)
+            raise Reject(why, requeue=True) from None
 
     @app.task(bind=True, name=TASK_NAME, acks_late=True, reject_on_worker_lost=True)
     def run_job(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -142,12 +161,19 @@ def main(argv: list[str] | None = None) -> int:
             log.error(
                 "device %s lost: %s; job back to the queue, this worker process stops", slot.serial, exc
             )
-            os.kill(os.getpid(), signal.SIGTERM)  # warm shutdown once the message is handed back
-            raise Reject(str(exc), requeue=True) from None
+            os.kill(os.getpid(), signal.SIGTERM)  # warm shutdown once the job is handed on
+            hand_on(job, payload, str(exc))
+            raise Ignore() from None
         except Superseded as exc:
             log.warning("%s: left to the attempt that took it over", exc)
             raise Ignore() from None
-        except (OSError, redis.RedisError) as exc:  # store or broker away: the job runs again later
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            # the broker stayed away longer than the client rides out: `retry` would need the broker
+            # and drops the job when it cannot publish; a rejected message that cannot reach the
+            # broker stays unacknowledged, and the transport hands it out again after its timeout
+            log.error("%s: broker away: %s; the job runs again later", payload.get("app"), exc)
+            raise Reject(str(exc), requeue=True) from None
+        except (OSError, redis.RedisError) as exc:  # store away, or the broker refused a command
             raise self.retry(exc=exc, countdown=timing.beat, max_retries=5) from None
 
     info = {
@@ -162,10 +188,6 @@ def main(argv: list[str] | None = None) -> int:
     }
     every = max(1.0, timing.beat)
     stop = threading.Event()
-
-    def wake(queue: str, payload: dict[str, Any]) -> None:
-        tid = task_id(payload["suite"], payload["app"])
-        app.send_task(TASK_NAME, args=[payload], queue=queue, task_id=tid)
 
     def on_ready(**_kw) -> None:  # listed as live once it consumes its queues, not before
         args = (ctx, info, every, stop, wake)

@@ -22,6 +22,7 @@ class Timing:
     lease_seconds: float = 60.0  # s a job stays claimed by a worker that stopped renewing it
     beat_seconds: float = 5.0  # renew the claim, touch the message, copy partial evidence
     restore_interval: float = 5.0  # how often idle workers look for abandoned jobs
+    broker_patience: float = 120.0  # s a worker's broker commands wait out a broker restart
 
     @property
     def beat(self) -> float:
@@ -35,8 +36,12 @@ def safe_url(url: str) -> str:
     return maybe_sanitize_url(url)
 
 
-def redis_client(url: str, timeout: float = 5.0):
-    """A Redis client for the broker URL; one clear UserError when the URL is bad or Redis is down."""
+def redis_client(url: str, timeout: float = 5.0, ride_out: float = 0.0):
+    """A Redis client for the broker URL; one clear UserError when the URL is bad or Redis is down.
+
+    `ride_out` > 0 (workers): once connected, a command that finds the broker away (restarting, loading
+    its append-only file) is sent again with backoff for about that many seconds instead of failing, so a
+    job that finishes during a broker restart records its completion rather than running again."""
     import redis
 
     if urlsplit(url or "").scheme not in SCHEMES:
@@ -53,7 +58,23 @@ def redis_client(url: str, timeout: float = 5.0):
         raise UserError(f"--broker {safe_url(url)}: {exc}") from None
     except redis.RedisError as exc:
         raise UserError(f"broker {safe_url(url)} not reachable: {exc}") from None
+    if ride_out > 0:  # only after the first ping: a broker that is not there at all is said at once
+        client.set_retry(patient_retry(ride_out))
     return client
+
+
+def patient_retry(seconds: float):
+    """redis-py's Retry for connection errors (refused, reset, timed out, LOADING) over about `seconds`:
+    backoff doubling from 0.1 s up to 2 s between tries."""
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
+
+    cap, base = 2.0, 0.1
+    tries, waited = 0, 0.0
+    while waited < seconds:
+        waited += min(cap, base * 2**tries)
+        tries += 1
+    return Retry(ExponentialBackoff(cap=cap, base=base), tries)
 
 
 def require_persistence(client, url: str, allow: bool) -> str | None:

@@ -33,8 +33,12 @@ if v == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
 if not v then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
 return 0
 """
+# Sent again after a lost reply (see config.patient_retry), the same summary finds itself: still ours.
 _CLAIM_DONE = """
-if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[3]) then return 0 end
+local v = redis.call('get', KEYS[1])
+if v == ARGV[1] then return 1 end
+if v then return 0 end
+redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[3])
 if ARGV[2] ~= '' then redis.call('rpush', KEYS[2], ARGV[2]) redis.call('expire', KEYS[2], ARGV[3]) end
 return 1
 """

@@ -59,9 +59,14 @@ class SuiteStatus:
 
 
 def _backend_state(app, task_id: str) -> tuple[str, Any]:
+    import redis
+    from kombu.exceptions import OperationalError
+
     res = app.AsyncResult(task_id)
     try:
         return res.state, res.result
+    except (redis.ConnectionError, redis.TimeoutError, OperationalError) as exc:
+        return "UNKNOWN", exc  # the backend did not answer this time: says nothing about the job
     except Exception as exc:  # a result the backend cannot decode
         return "FAILURE", exc
 

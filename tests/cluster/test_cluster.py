@@ -145,7 +145,8 @@ def faulted_run(redis_server, adb, suite_file, tmp_path_factory):
 
 def test_every_job_finishes_once_with_single_host_verdicts(faulted_run):
     st, single_host = faulted_run["status"], faulted_run["single_host"]
-    assert st["counts"] == {"done": len(APPS)}
+    why = [(j["app"], j["state"], j.get("note"), j["history"]) for j in st["jobs"] if j["state"] != "done"]
+    assert st["counts"] == {"done": len(APPS)}, why
     got = {j["app"]: {c: v["verdict"] for c, v in j["summary"]["categories"].items()} for j in st["jobs"]}
     assert got == single_host
     # the collected suite: same verdicts, suite report, `exerciser run`'s exit status (violations found)
