@@ -128,7 +128,8 @@ def probe_groups(
     d.phase = "after_window"
     before_wait(len(schedule), "6: force-stop before the window ends")
     elapsed_h = (s.device.now_ms() - t_first) / HOUR_MS
-    s.advance(max(0.0, window_h - elapsed_h) * 3600 + 3600, note=f"6: past the {window_h:g} h window")
+    past = max(0.0, window_h - elapsed_h) + rules.value("past_window_hours")
+    s.advance(past * 3600, note=f"6: past the {window_h:g} h window")
     prog.pop("round", None)
     if d.launch(note="6: relaunch after the window") is not None:
         _watch(ctx, d, rules.value("return_observe_seconds"), "6: watch after the window")

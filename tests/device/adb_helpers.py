@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 ADB = "/usr/bin/adb"
 # The protocol's windows, shortened for served phones whose clock runs 150 times as fast (both are
-# settable conventions) so that a real wait fits a test: the longest wait (past the window, plus an hour) is
-# then ~1.7 device hours = ~41 wall seconds. The relaunch schedule inside the window shrinks with it; and a
+# settable conventions) so that a real wait fits a test: the longest wait (to the end of the window, plus
+# half an hour) is then ~1 device hour = ~24 wall seconds, still long enough to hand the device over
+# (20 s). The relaunch schedule inside the window shrinks with it; and a
 # tap's round trip over adb (a few ms of host time) lasts seconds of device time at this scale, so the
 # window that puts a request down to the tap grows by the same factor (300 ms on a phone).
 PHONE_PACE_RULES = {
@@ -24,6 +25,7 @@ PHONE_PACE_RULES = {
     "relaunch_gap_minutes": 2,
     "relaunch_2_hours": 0.25,
     "relaunch_3_hours": 0.5,
+    "past_window_hours": 0.5,
     "request_tap_window_ms": 300 * 100,
 }
 # Device seconds a run may spend (its waits and clock jumps excluded): the host's own work lasts 150 times

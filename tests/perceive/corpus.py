@@ -177,11 +177,15 @@ def sim_samples(
 WEB_SIZES = ((1080, 2340), (720, 1560))
 
 
-def webview_samples(sizes: tuple[tuple[int, int], ...] = WEB_SIZES) -> Iterator[Sample]:
+def webview_samples(
+    sizes: tuple[tuple[int, int], ...] = WEB_SIZES, every_size: bool = True
+) -> Iterator[Sample]:
     """Every screen of the corpus apps that holds a WebView next to its text nodes (policy, terms, article
-    pages), with its PNG, at every size of `sizes`: the reader OCRs the blind WebView as it would in a run.
-    Its painted text is body text; whatever it says, it is not a control of the app."""
+    pages), with its PNG, at every size of `sizes` (or, not `every_size`, each app at one size in turn):
+    the reader OCRs the blind WebView as it would in a run. Its painted text is body text; whatever it
+    says, it is not a control of the app."""
     lab = labels()
+    turn = 0
     for app_id, m in app_models().items():
         web = {
             n: next(w.text for w in sc.widgets if w.type == "webview")
@@ -192,7 +196,8 @@ def webview_samples(sizes: tuple[tuple[int, int], ...] = WEB_SIZES) -> Iterator[
             continue
         loc = "zh-CN" if m.language == "zh" else "en-US"
         entry = lab.get(app_id) or {}
-        for w, h in sizes:
+        turn += 1
+        for w, h in sizes if every_size else (sizes[turn % len(sizes)],):
             dev = VirtualDevice([m], profile="api33", locale=loc, width=w, height=h)
             for name, painted in web.items():
                 frame = dev.frame_for(m.package, screen=name)

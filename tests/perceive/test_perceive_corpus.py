@@ -55,8 +55,9 @@ def blind_corpus(ocr_reader):
 
 @pytest.fixture(scope="module")
 def web_corpus(ocr_reader):
-    """The apps' WebView pages (policy, terms, article) under a toolbar, 1080 and 720 wide."""
-    return [(s, ocr_reader.read(s.obs, s.info)) for s in webview_samples()]
+    """The apps' WebView pages (policy, terms, article) under a toolbar, each app's at 1080 or 720 wide in
+    turn (OCR of every page at both widths is bench_perceive's: twice the time for the same kinds)."""
+    return [(s, ocr_reader.read(s.obs, s.info)) for s in webview_samples(every_size=False)]
 
 
 def _report(failures: list[str], limit: int = 40) -> str:
@@ -148,7 +149,7 @@ def test_the_prose_of_a_webview_page_is_no_control(web_corpus):
     sentence in it ("... ride. Delete your account under Me > Settings") is no deletion entry, obstacle or
     account row, at either width: a replay at another width sees the same screen."""
     read = [(s, r) for s, r in web_corpus if r.blind]
-    assert len(read) >= 40 and {s.info.width for s, _ in read} == {720, 1080}
+    assert len(read) >= 25 and {s.info.width for s, _ in read} == {720, 1080}
     failures = []
     for s, r in web_corpus:
         p = scoring.problems(s, r)
