@@ -10,7 +10,8 @@ causes them; exerciser/sim/expected.py). One JSON line per run goes to --results
 run can be read while it goes, and --resume skips what is there). Prints a matrix (app x profile: `ok`,
 or the categories that differ, `v` verdict / `f` figure only), per profile the verdicts and figures
 matched, and every mismatch with the tool's reason. Corpora: samples (scenarios/samples.yaml: the 18
-first samples and the 7 scrolling ones), corpus2 (scenarios/corpus2.yaml), safety (scenarios/safety/).
+first samples and the 7 scrolling ones), corpus2 (scenarios/corpus2.yaml), corpus3 (scenarios/corpus3.yaml),
+safety (scenarios/safety/).
 Exit status 0 when everything matches, 1 otherwise.
 """
 
@@ -35,7 +36,7 @@ from exerciser.scenario import Scenario, load_scenario, load_suite_or_scenario  
 from exerciser.sim.expected import CATEGORIES, expected_on, load_expected  # noqa: E402
 from exerciser.sim.profiles import PROFILES  # noqa: E402
 
-CORPORA = ("samples", "corpus2", "safety")
+CORPORA = ("samples", "corpus2", "corpus3", "safety")
 
 
 def corpus_scenarios(name: str) -> list[Scenario]:

@@ -126,6 +126,7 @@ class Lexicon:
     deletion_not_context: Phrases
     deletion_confirm: Phrases
     deletion_activities: Phrases
+    deletion_verification: Phrases  # a text that sends the user a code: its number / address is theirs
     obstacles: dict[str, Phrases]
     buttons: dict[str, Phrases]  # button classes, see `classify_label`
     group_names: dict[str, Phrases]  # permission group -> names in app texts
@@ -180,6 +181,7 @@ def lexicon() -> Lexicon:
         deletion_not_context=_section(deletion, "not_context", "deletion"),
         deletion_confirm=_section(deletion, "confirm_markers", "deletion"),
         deletion_activities=_section(deletion, "activities", "deletion"),
+        deletion_verification=_section(deletion, "verification", "deletion"),
         obstacles={k: Phrases.build(f"obstacle.{k}", v) for k, v in obstacles.items()},
         buttons=_load_buttons(consent, rationale, wall, crash, deletion, rom),
         group_names={g: Phrases.build(f"group.{g}", v) for g, v in groups["names"].items()},

@@ -663,19 +663,33 @@ def _deletion(view: View, lx: Lexicon, res: Result, prose: bool = False) -> None
         res.add_target(view, "cancel", cancel_btns[0])
     if entries and not confirmed:
         e = view.elements[entries[0]]
-        res.add_kind(KindHit("deletion_entry", 0.9, view.source, None, (f"entry:{_q(e.label)}",)))
+        # a page itself about deleting the account (its title and body say so): the tap that opened it
+        # may have been the entry, whatever its wording (probes/deletion.py `_opened_by_last_tap`)
+        page = {"page": "deletion", "title": view.title} if about else {}
+        res.add_kind(KindHit("deletion_entry", 0.9, view.source, None, (f"entry:{_q(e.label)}",), page))
         for i in entries:
             res.add_target(view, "deletion_entry", i)
     if about:
         found: dict[str, str] = {}
         for name, ph in lx.obstacles.items():
-            hit = ph.find(view.all_compact) or ph.search_patterns(view.all_text)
+            hit = ph.find(view.all_compact) or _pattern_hit(view, ph, lx.deletion_verification)
             if hit:
                 found[name] = hit
         if found:
             ev = tuple(f"{k}:{_q(v)}" for k, v in found.items())
             detail = {"obstacle": ",".join(found)}
             res.add_kind(KindHit("deletion_obstacle", 0.85, view.source, None, ev, detail))
+
+
+def _pattern_hit(view: View, ph: Phrases, verification: Phrases) -> str | None:
+    """A number or address an obstacle's patterns find, text by text; not in a text that sends the user a
+    code (验证码发送至 138…, "we'll e-mail a code to you@…"): that one is the account's own, proof of
+    ownership rather than someone to call or write to."""
+    for i, e in enumerate(view.elements):
+        t = e.text or e.content_desc
+        if t and not verification.find(view.compacts[i]) and (hit := ph.search_patterns(t)):
+            return hit
+    return None
 
 
 def _account_page(view: View, lx: Lexicon, sig: Signatures, res: Result) -> None:

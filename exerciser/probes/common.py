@@ -189,6 +189,11 @@ class Driver:
         return self.settle(self.s.start(note=note or f"{self.phase}: launch"))
 
     def tap(self, c: Control, note: str = "") -> Step | None:
+        self._note_tap(c)
+        return self.settle(self.s.tap(c, note=note))
+
+    def _note_tap(self, c: Control) -> None:
+        """`c` is about to be pressed as the user would: the request it makes is put down to it."""
         cur = self.s.current
         self.user_tap = {
             "label": c.label,
@@ -199,7 +204,6 @@ class Driver:
             "time_ms": self.s.device.now_ms(),  # the moment of the tap, to tie requests to it
         }
         self._burst = 0
-        return self.settle(self.s.tap(c, note=note))
 
     def tap_selector(self, sel: dict[str, str], note: str = "") -> Step | None:
         cur = self.s.current
@@ -446,18 +450,37 @@ class Driver:
         p = self._sighting(step)  # None: another look at the one already noted
         group = _nag_group(step)
         self._pressed_standing = True
-        proceed = self.nags == "proceed" or (
-            callable(self.prompt_answer) and self._answer_for(group) == "allow"
-        )
+        # the app's own explanation before the system dialog is answered as the probe answers the group:
+        # allowed, it leads on to the prompt; refused, its cancel is the user's refusal (`refusal_of`)
+        proceed = self.nags == "proceed" or self._answer_for(group) == "allow"
         roles = NAG_PROCEED_ROLES + NAG_DISMISS_ROLES if proceed else NAG_DISMISS_ROLES + ("confirm", "agree")
-        nxt = self._press(
-            step, roles, f"{self.phase}: {'accept' if proceed else 'dismiss'} in-app request ({group})"
-        )
+        note = f"{self.phase}: {'accept' if proceed else 'dismiss'} in-app request ({group})"
+        ahead = [t for r in NAG_PROCEED_ROLES if (t := step.reading.target(r)) is not None]
+        if proceed and ahead:
+            # going on from the app's explanation is the user's choice: the system dialog it opens is that
+            # tap's request (a feature's path runs through it), not one the app made by itself
+            self._note_tap(from_target(ahead[0]))
+        nxt = self._press(step, roles, note)
         if nxt is None:
             nxt = self.s.key(Key.BACK, note=f"{self.phase}: dismiss in-app request by back")
         if p is not None:
             p.answer = "back" if nxt.action.get("type") == "key" else str(nxt.action.get("role", ""))
         return nxt
+
+
+def refusal_of(prompts: list[Prompt], group: str) -> Prompt | None:
+    """The user's first refusal of `group`: a system prompt denied, or the app's own request about it (an
+    explanation before the system dialog, a nag) dismissed — its 取消 / Not now says no just as well, and
+    the system dialog may then never come."""
+    return next(
+        (
+            p
+            for p in prompts
+            if p.group == group
+            and (p.source == "system" or (p.source == "in_app" and p.answer in NAG_DISMISS_ROLES + ("back",)))
+        ),
+        None,
+    )
 
 
 def ask_for(

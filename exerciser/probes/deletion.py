@@ -36,6 +36,21 @@ def _past_entry(step: Step) -> bool:
     return not entry_targets(step) and (step.has("deletion_obstacle") or step.has("deletion_confirm"))
 
 
+def _opened_by_last_tap(step: Step, path: list[dict[str, Any]]) -> bool:
+    """The path's last tap opened a page about deleting the account that bears its name (a row "Delete my
+    data" opening the "Delete my data" page that deletes the account): that row was the entry, however it
+    is worded, and the page's own buttons are the deletion flow, not one more tap to reach it."""
+    k = step.reading.kind("deletion_entry")
+    if not path or k is None or k.detail.get("page") != "deletion":
+        return False
+    last = norm_label(_path_label(path[-1]) or "")
+    return bool(last) and last == norm_label(k.detail.get("title", ""))
+
+
+def _path_label(p: dict[str, Any]) -> str:
+    return p.get("selector", {}).get("text") or p.get("label") or p.get("selector_key") or ""
+
+
 def _obstacles(step: Step) -> list[dict[str, Any]]:
     out = []
     for k in step.reading.kinds:
@@ -205,7 +220,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
         # screen; a pop-up dismissed on the way (coupon, teen mode, update, ...) is not part of it
         dismissals = {p["dismiss_step"] for p in d.popups}
         path = [e for e in r.path if not dismissals & set(e.get("steps", []))]
-        entries = [] if _past_entry(found) else entry_targets(found)
+        entries = [] if _past_entry(found) or _opened_by_last_tap(found, path) else entry_targets(found)
         stop = None
         if entries:
             # the entry is on screen: tapping it is part of the path
@@ -222,9 +237,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
         res.facts["entry_found"] = True
         res.facts["figure"] = taps
         res.facts["entry_step"] = found.n
-        res.facts["path"] = [
-            p.get("selector", {}).get("text") or p.get("label") or p.get("selector_key") for p in path
-        ]
+        res.facts["path"] = [_path_label(p) for p in path]
         res.cite("deletion_entry", found.n)
         if stop is None:
             with s.guard.deletion_walk(ctx.scenario.test_account):

@@ -20,6 +20,7 @@ from exerciser.probes.common import (
     ask_for,
     coverage,
     exit_events,
+    refusal_of,
 )
 from exerciser.probes.consent import policy_refusal
 
@@ -33,10 +34,9 @@ def refuse_group(ctx: ProbeContext, group: str, trigger: dict[str, Any]) -> dict
     if trigger.get("phase") == "feature" and step is None:
         return {"group": group, "outcome": "unreachable", "steps": []}
     ask_for(ctx, d, step, [group], trigger, f"5: go to where {group} is asked")
-    denials = [p for p in d.prompts if p.group == group and p.source == "system"]
-    if not denials:
+    first = refusal_of(d.prompts, group)
+    if first is None:
         return {"group": group, "outcome": "not_asked", "steps": []}
-    first = denials[0]
     watch = s.wait(ctx.rules.value("refusal_observe_seconds"), note=f"5: watch after refusing {group}")
     calm = d.settle(watch)
     ex = exit_events(s, first.step)
@@ -62,6 +62,7 @@ def refuse_group(ctx: ProbeContext, group: str, trigger: dict[str, Any]) -> dict
         "outcome": outcome,
         "blocked": outcome in ("killed", "exit", "wall", "loop"),
         "refused_at": first.step,
+        "refused_with": f"{first.source}:{first.answer}",
         "steps": sorted(set(steps)),
         "asked_again": [p.step for p in again],
     }

@@ -34,6 +34,7 @@ from exerciser.probes.common import (
     Prompt,
     ask_for,
     coverage,
+    refusal_of,
 )
 from exerciser.score.rulepack import RulePack
 
@@ -90,7 +91,7 @@ def probe_groups(
     if cur is None:
         step = d.launch(note=f"6: clean install to refuse {names}", clear=True)
         ask_for(ctx, d, step, list(groups), trigger, f"6: go to where {names} is asked")
-        firsts = {g: next((p for p in d.prompts if p.group == g), None) for g in groups}
+        firsts = {g: refusal_of(d.prompts, g) for g in groups}
         asked = [g for g in groups if firsts[g] is not None]
         if not asked:
             return [{"group": g, "outcome": "not_asked"} for g in groups]

@@ -10,37 +10,17 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from corpus_runs import assignment, mismatches, signature
 
 from exerciser import SCENARIOS_DIR
 from exerciser.perceive import Reader
 from exerciser.runner.app_run import run_app
 from exerciser.runner.parallel import virtual_device
-from exerciser.scenario import Scenario, load_suite_or_scenario
-from exerciser.sim.expected import CATEGORIES, expected_on, load_expected
+from exerciser.scenario import load_suite_or_scenario
 from exerciser.sim.profiles import PROFILES
 
 SCENARIOS = {sc.id: sc for sc in load_suite_or_scenario(SCENARIOS_DIR / "corpus2.yaml").scenarios}
-
-
-def _expected(sc: Scenario) -> dict:
-    assert sc.app.expected_path is not None
-    return load_expected(sc.app.expected_path)
-
-
-def _signature(sc: Scenario) -> str:
-    exp = _expected(sc)
-    return "".join("V" if exp[c]["verdict"] == "violation" else "c" for c in CATEGORIES)
-
-
-def assignment() -> list[tuple[str, str]]:
-    """(app, profile) pairs: apps sorted by verdict signature (violators of each category together),
-    then dealt round the profiles, so each category's violators land on different profiles."""
-    order = sorted(SCENARIOS, key=lambda a: (_signature(SCENARIOS[a]), a))
-    names = list(PROFILES)
-    return [(app, names[i % len(names)]) for i, app in enumerate(order)]
-
-
-CASES = assignment()
+CASES = assignment(SCENARIOS)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +31,7 @@ def reader() -> Reader:
 def test_every_profile_gets_apps_of_both_sides():
     for profile in PROFILES:
         mine = [SCENARIOS[a] for a, p in CASES if p == profile]
-        verdicts = {v for sc in mine for v in _signature(sc)}
+        verdicts = {v for sc in mine for v in signature(sc)}
         assert len(mine) >= 2 and verdicts == {"V", "c"}, (profile, [sc.id for sc in mine])
     assert sorted(a for a, _ in CASES) == sorted(SCENARIOS)
 
@@ -60,11 +40,5 @@ def test_every_profile_gets_apps_of_both_sides():
 def test_verdicts_and_figures_on_the_assigned_profile(app: str, profile: str, reader: Reader, tmp_path: Path):
     sc = replace(SCENARIOS[app], profile=profile)
     res = run_app(sc, virtual_device(sc, f"c2-{profile}"), tmp_path, reader=reader, finalize=False)
-    want = expected_on(_expected(sc), PROFILES[profile])
-    got = {c: (res.categories[c].verdict, res.categories[c].figure) for c in CATEGORIES}
-    wrong = {
-        c: f"{got[c]} != {(want[c].verdict, want[c].figure)}: {res.categories[c].reason}"
-        for c in CATEGORIES
-        if got[c] != (want[c].verdict, want[c].figure)
-    }
+    wrong = mismatches(res, sc, profile)
     assert not wrong, wrong

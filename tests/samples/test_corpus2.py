@@ -7,49 +7,28 @@ virtual device — found here through the Device contract, independently of the 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from functools import cache
 from pathlib import Path
 
 import pytest
-import yaml
+from corpus_models import Corpus, refuse_what_asks
 from test_samples import (
     CATEGORIES,
     DELETION,
     RELAUNCH_AT_MIN,
-    _model_deletion_depth,
     check_expected,
     deny,
     deny_all,
     find,
-    is_prompt,
     tap,
     texts,
 )
 
-from exerciser import SAMPLES_DIR, SCENARIOS_DIR
-from exerciser.device.contract import Device, Key
-from exerciser.sim.appmodel import AppModel, load_app_model
-from exerciser.sim.runtime import VirtualDevice
+from exerciser import SAMPLES_DIR
+from exerciser.sim.appmodel import load_app_model
 
-CORPUS = Path(SAMPLES_DIR) / "corpus2"
-APPS = sorted(p.parent.name for p in CORPUS.glob("*/app.yaml"))
+C2 = Corpus("corpus2")
+CORPUS, APPS, model, expected, device = C2.dir, C2.apps, C2.model, C2.expected, C2.device
 SECTORS = ("shop", "food", "video", "news", "maps", "finance", "tools", "game")
-SETTINGS = "com.android.settings"
-
-
-@cache
-def model(app_id: str) -> AppModel:
-    return load_app_model(CORPUS / app_id / "app.yaml")
-
-
-@cache
-def expected(app_id: str) -> dict:
-    return yaml.safe_load((CORPUS / app_id / "expected.yaml").read_text(encoding="utf-8"))
-
-
-def device(app_id: str, profile: str = "api33") -> tuple[VirtualDevice, AppModel]:
-    m = model(app_id)
-    return VirtualDevice([m], profile=profile, locale="zh-CN" if m.language == "zh" else "en-US"), m
 
 
 def is_entry(text: str) -> bool:
@@ -86,26 +65,11 @@ def test_model_and_expected_are_valid(app_id):
 
 
 def test_both_languages_on_both_sides_of_every_category():
-    seen = {(c, expected(a)[c]["verdict"], model(a).language) for a in APPS for c in CATEGORIES}
-    for cat in CATEGORIES:
-        for verdict in ("violation", "compliant"):
-            for lang in ("en", "zh"):
-                assert (cat, verdict, lang) in seen, (cat, verdict, lang)
+    C2.check_both_sides()
 
 
 def test_suite_and_readme_list_every_app():
-    suite = yaml.safe_load((Path(SCENARIOS_DIR) / "corpus2.yaml").read_text(encoding="utf-8"))
-    listed = set()
-    for rel in suite["scenarios"]:
-        sc = yaml.safe_load((Path(SCENARIOS_DIR) / rel).read_text(encoding="utf-8"))
-        model_path = (Path(SCENARIOS_DIR) / rel).parent / sc["app"]["model"]
-        assert model_path.resolve().parent.name == sc["id"]
-        assert sc["features"] == expected(sc["id"])["features"]
-        assert sc.get("login", []) == expected(sc["id"]).get("login", [])
-        listed.add(sc["id"])
-    assert listed == set(APPS)
-    readme = (CORPUS / "README.md").read_text(encoding="utf-8")
-    assert all(f"`{a}`" in readme for a in APPS)
+    C2.check_suite_and_readme()
 
 
 # === the figures, as the models behave on the device ===============================================
@@ -113,7 +77,7 @@ def test_suite_and_readme_list_every_app():
 
 @pytest.mark.parametrize("app_id", APPS)
 def test_deletion_figure_matches_the_model(app_id):
-    assert _model_deletion_depth(model(app_id), "home", is_entry) == expected(app_id)["8"]["figure"]
+    C2.check_deletion_figure(app_id, is_entry)
 
 
 @pytest.mark.parametrize("app_id", APPS)
@@ -151,24 +115,6 @@ RERQ: dict[str, tuple[str, ...]] = {
 }
 
 
-def _answer(d: Device, package: str) -> int:
-    """Refuse whatever asks again right now — a prompt, the app's dialog or page, the settings page the
-    app opened — and return how many there were."""
-    n = 0
-    for _ in range(4):
-        obs = d.observe()
-        if is_prompt(obs):
-            deny(d)
-        elif obs.package == SETTINGS:
-            d.key(Key.BACK)
-        elif nag := next(((s, x) for s, x in NAGS if find(obs, s) and find(obs, x)), None):
-            tap(d, nag[1])
-        else:
-            return n
-        n += 1
-    return n
-
-
 @pytest.mark.parametrize("app_id", sorted(RERQ))
 def test_rerequest_figure_on_the_schedule(app_id):
     d, m = device(app_id)
@@ -183,11 +129,11 @@ def test_rerequest_figure_on_the_schedule(app_id):
         d.app_stop(m.package)
         d.wait((refused_at + minutes * 60_000 - d.now_ms()) / 1000)
         d.app_start(m.package)
-        count += _answer(d, m.package)
+        count += refuse_what_asks(d, NAGS)
     assert count == expected(app_id)["6"]["figure"], texts(d.observe())
     # Past the window the 48 h apps do ask: the schedule must look there too, and not count it.
     d.app_stop(m.package)
     d.wait((refused_at + LATE_MIN * 60_000 - d.now_ms()) / 1000)
     d.app_start(m.package)
-    late = _answer(d, m.package)
+    late = refuse_what_asks(d, NAGS)
     assert late >= (1 if app_id.endswith("_48h_en") or app_id.endswith("_48h_zh") else 0)
