@@ -1,5 +1,5 @@
-"""What the corpus probe tests (test_corpus2_profiles.py, test_corpus3.py) share: which profile each app
-runs on, and how a run's verdicts and figures differ from what its expected.yaml states there."""
+"""What the corpus probe tests (test_corpus2_profiles.py, test_corpus3_probes.py) share: which profile
+each app runs on, and how a run's verdicts and figures differ from what its expected.yaml states there."""
 
 from __future__ import annotations
 
