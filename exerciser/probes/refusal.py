@@ -1,7 +1,8 @@
 """Probe 5 (refusal blocks use): refuse each permission group, and separately the policy, and watch.
 
 Protocol, per permission group the app asks for (where from: the map of probe 7): clean install, agree
-to the policy, allow every other group, go where the group is asked and refuse it, then watch for the
+to the policy, allow every other group, go where the group is asked and refuse it (the system dialog, or
+the app's own explanation before it: its 取消 is a refusal too), then watch for the
 protocol's seconds: did the process die (am_proc_died / am_crash / pidof), did the app leave the front
 (launcher in front, wm_finish_activity), does a wall offer only exit or settings, or do the pop-ups come
 back in a loop. The policy refusal is the consent probe's (run here when that probe was not).
