@@ -6,8 +6,11 @@ adbutils for shell, apps, permissions, logcat and files.
 
 Rules it keeps:
 - Each step's capture is one round through the on-device uiautomator server: `dumpWindowHierarchy`,
-  `takeScreenshot` and one shell call for focus + clock run concurrently. Taps, swipes, keys and text go
-  through the server's JSON-RPC too. No `uiautomator dump` / `input tap` on the hot path.
+  `takeScreenshot` (made PNG while the dump is still coming) and one shell call for focus + clock run
+  concurrently; once `events()` was asked, that shell call reads the log too, and the `events()` right
+  after the capture answers from it (nothing sent to the phone in between; else it reads anew). Taps,
+  swipes, keys and text go through the server's JSON-RPC too. No `uiautomator dump` / `input tap` on the
+  hot path.
 - Nothing answers a dialog by itself: no uiautomator2 watcher is started, `app_auto_grant_permissions`
   is never called, `pm install` runs without `-g`. The probes decide every answer.
 - adbutils and uiautomator2 are imported lazily, after `ANDROID_ADB_SERVER_PORT` and `ADBUTILS_ADB_PATH`
