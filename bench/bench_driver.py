@@ -49,6 +49,15 @@ def connect(port: int, serial: str) -> None:
         time.sleep(0.1)
 
 
+def start_adb_server() -> int:
+    """A private adb server on a free port, which adbutils and uiautomator2 of this process use."""
+    port = free_port()
+    os.environ["ANDROID_ADB_SERVER_PORT"] = str(port)
+    os.environ["ADBUTILS_ADB_PATH"] = ADB
+    subprocess.run([ADB, "-P", str(port), "start-server"], capture_output=True, check=True)
+    return port
+
+
 def ms(xs: list[float]) -> float:
     return statistics.median(xs) * 1000
 
@@ -289,10 +298,7 @@ def main() -> None:
     ap.add_argument("--skip-steps", action="store_true")
     ap.add_argument("--skip-suite", action="store_true")
     args = ap.parse_args()
-    port = free_port()
-    os.environ["ANDROID_ADB_SERVER_PORT"] = str(port)
-    os.environ["ADBUTILS_ADB_PATH"] = ADB
-    subprocess.run([ADB, "-P", str(port), "start-server"], capture_output=True, check=True)
+    port = start_adb_server()
     try:
         if not args.skip_steps:
             per_step(port, args.rounds)

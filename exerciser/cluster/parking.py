@@ -45,7 +45,7 @@ def stop_at_long_waits(device: Device, hand_over_s: float = HAND_OVER_S) -> Call
         rate = clock_rate(device)
         if seconds / rate >= hand_over_s:
             raise Parked(seconds, rate)
-        wait_device_time(device, seconds)
+        wait_device_time(device, seconds, rate=rate)
 
     return park
 

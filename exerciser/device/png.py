@@ -36,10 +36,11 @@ def decode_jpeg(jpeg: bytes) -> np.ndarray:
     """HxWx3 RGB of a JPEG; ValueError when it is not one."""
     import cv2
 
-    bgr = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
-    if bgr is None:
+    rgb_flag = getattr(cv2, "IMREAD_COLOR_RGB", None)  # OpenCV 4.10+: no BGR pass to swap
+    img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR if rgb_flag is None else rgb_flag)
+    if img is None:
         raise ValueError("not a JPEG image")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return img if rgb_flag is not None else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
 def jpeg_to_png(jpeg: bytes) -> bytes:
@@ -68,9 +69,7 @@ class ScreenshotPng:
                 self._cache.move_to_end(key)
                 self.hits += 1
                 return png
-        from PIL import Image
-
-        png = self._encoder.encode(Image.fromarray(decode_jpeg(jpeg)))
+        png = self._encoder.encode(decode_jpeg(jpeg))
         with self._lock:
             self.misses += 1
             self._cache[key] = png

@@ -6,8 +6,11 @@ adbutils for shell, apps, permissions, logcat and files.
 
 Rules it keeps:
 - Each step's capture is one round through the on-device uiautomator server: `dumpWindowHierarchy`,
-  `takeScreenshot` and one shell call for focus + clock run concurrently. Taps, swipes, keys and text go
-  through the server's JSON-RPC too. No `uiautomator dump` / `input tap` on the hot path.
+  `takeScreenshot` (made PNG while the dump is still coming) and one shell call for focus + clock run
+  concurrently; once `events()` was asked, that shell call reads the log too, and the `events()` right
+  after the capture answers from it (nothing sent to the phone in between; else it reads anew). Taps,
+  swipes, keys and text go through the server's JSON-RPC too. No `uiautomator dump` / `input tap` on the
+  hot path.
 - Nothing answers a dialog by itself: no uiautomator2 watcher is started, `app_auto_grant_permissions`
   is never called, `pm install` runs without `-g`. The probes decide every answer.
 - adbutils and uiautomator2 are imported lazily, after `ANDROID_ADB_SERVER_PORT` and `ADBUTILS_ADB_PATH`
@@ -77,6 +80,7 @@ class Reconnect:
 DEFAULT_ADB = "/usr/bin/adb"
 MAX_SLEEP_S = 60.0  # the longest one `sleep` on the phone
 _EXIT = "X4EXIT:"
+_LOGS = "X4LOGCAT:"
 # Tags the driver reads from logcat (events buffer, and the START lines of the main buffer).
 LOGCAT_FILTER = (
     "am_proc_start:I am_proc_died:I am_kill:I am_crash:I am_anr:I wm_finish_activity:I am_finish_activity:I "
@@ -154,6 +158,11 @@ class U2Device:
         from exerciser.device.png import ScreenshotPng
 
         self._shots = ScreenshotPng()
+        self._wire = 0  # calls sent to the phone so far (shell streams and JSON-RPC calls)
+        # The log is read in the capture's shell call when events() asked before: (since, text, _wire)
+        # of the last capture, used by the events() call right after it if nothing was sent in between.
+        self._logs_since: int | None = None
+        self._logs: tuple[int, str, int] | None = None
         self._wait_online(connect_timeout)
         with self._guard("connect"):
             self._props = self._getprops()
@@ -264,6 +273,7 @@ class U2Device:
 
     def _shell_raw(self, cmd: str, timeout: float | None = None) -> bytes:
         """Whole output of `shell:cmd` (v1). Chunks are joined once (adbutils' reader is quadratic)."""
+        self._wire += 1
         c = self._adb.open_shell(cmd)
         sock = c.conn
         sock.settimeout(timeout or self.shell_timeout)
@@ -305,6 +315,7 @@ class U2Device:
         from uiautomator2.exceptions import RPCError
 
         t0 = time.perf_counter()
+        self._wire += 1
         for attempt in (1, 2):
             generation = self._restarts
             self._calls.timeout = timeout or self.rpc_timeout
@@ -455,16 +466,22 @@ class U2Device:
 
     def _capture(self) -> Observation:
         t0 = time.perf_counter()
+        self._logs = None
         xml_f = self._pool.submit(self.rpc, "dumpWindowHierarchy", False, 50)
-        shot_f = self._pool.submit(self.rpc, "takeScreenshot", 1, self.screenshot_quality)
-        focus_f = self._pool.submit(
-            self.sh,
-            f"dumpsys window {self._focus_section()} | grep -E 'mCurrentFocus|mFocusedApp'; date +%s%3N",
-        )
+        shot_f = self._pool.submit(self._screenshot)  # converted while the dump is still on its way
+        cmd = f"dumpsys window {self._focus_section()} | grep -E 'mCurrentFocus|mFocusedApp'; date +%s%3N"
+        since = self._logs_since
+        if since is not None:  # the log as of this capture, for the events() call that follows it
+            cmd += f"; echo {_LOGS}; {self._logcat_cmd(since)}"
+        focus_f = self._pool.submit(self.sh, cmd)
         xml = xml_f.result()
-        shot = shot_f.result()
+        png = shot_f.result()
         focus_out, _ = focus_f.result()
         self._timed("observe:round", t0)
+        if since is not None:
+            focus_out, marked, logs = focus_out.partition(f"{_LOGS}\n")
+            if marked:
+                self._logs = (since, logs, self._wire)
         if "mCurrentFocus" not in focus_out:  # no grep -E here: parse the whole dump
             full, _ = self.sh(f"dumpsys window {self._focus_section()}")
             focus_out = full + "\n" + focus_out
@@ -472,11 +489,13 @@ class U2Device:
         self._dialog_owner = dialog_owner(focus_out)
         last = focus_out.strip().splitlines()[-1] if focus_out.strip() else ""
         time_ms = _parse_ms(last) or self.now_ms()
-        png = self._png(shot)
         if not xml:
             raise DeviceError(f"{self.serial}: empty hierarchy")
         self._timed("observe", t0)
         return Observation(xml=xml, png=png, package=package, activity=activity, time_ms=time_ms)
+
+    def _screenshot(self) -> bytes:
+        return self._png(self.rpc("takeScreenshot", 1, self.screenshot_quality))
 
     def _png(self, b64: str | None) -> bytes:
         if not b64:  # takeScreenshot may return null (secure window): fall back to screencap
@@ -536,16 +555,23 @@ class U2Device:
     def events(self, since_ms: int = 0) -> list[DeviceEvent]:
         from exerciser.device.logcat import parse_logcat
 
-        since = f" -T {since_ms // 1000}.{since_ms % 1000:03d}" if since_ms > 0 else ""
-        raw = self._adb_call(
-            "logcat", self._shell_raw, f"logcat -d -v epoch -b events -b main{since} {LOGCAT_FILTER}"
-        )
-        text = raw.decode("utf-8", "replace")
+        self._logs_since = since_ms
+        logs, self._logs = self._logs, None
+        if logs is not None and logs[0] <= since_ms and logs[2] == self._wire:
+            text = logs[1]  # read with the capture just before, nothing sent to the phone since
+        else:
+            raw = self._adb_call("logcat", self._shell_raw, self._logcat_cmd(since_ms))
+            text = raw.decode("utf-8", "replace")
         events = parse_logcat(text, self._uid_table())
         if any(e.kind == EventKind.PERMISSION_REQUEST and not e.package for e in events):
             self._uids = None  # an app installed behind our back: learn its uid
             events = parse_logcat(text, self._uid_table())
         return [e for e in events if e.time_ms >= since_ms]
+
+    @staticmethod
+    def _logcat_cmd(since_ms: int) -> str:
+        since = f" -T {since_ms // 1000}.{since_ms % 1000:03d}" if since_ms > 0 else ""
+        return f"logcat -d -v epoch -b events -b main{since} {LOGCAT_FILTER}"
 
     def _uid_table(self) -> dict[int, str]:
         """uid -> package (`pm list packages -U`): the permission-request log line names only the uid."""

@@ -69,12 +69,14 @@ def clock_rate(device: Device, sample_s: float = 0.2) -> float:
     return max(1e-3, (device.now_ms() - d0) / 1000 / (time.monotonic() - t0))
 
 
-def wait_device_time(device: Device, seconds: float, poll_s: float = POLL_S) -> float:
-    """Until the device's clock has moved `seconds` on (its own time, whatever its pace); wall seconds."""
+def wait_device_time(device: Device, seconds: float, poll_s: float = POLL_S, rate: float = 1.0) -> float:
+    """Until the device's clock has moved `seconds` on (its own time, whatever its pace); wall seconds.
+    `rate`: the phone's measured pace (`clock_rate`), so that the last look comes when the wait should be
+    over, not up to `poll_s` after it (the clock is read again before going on either way)."""
     t0 = time.monotonic()
     end = device.now_ms() + int(seconds * 1000)
     while (left := end - device.now_ms()) > 0:
-        time.sleep(min(left / 1000, poll_s))
+        time.sleep(min(left / 1000 / max(rate, 1e-3), poll_s))
     return time.monotonic() - t0
 
 
@@ -90,10 +92,11 @@ def make_park(
     in line (`on_resume(waited, then_for_the_device)`: wall seconds)."""
 
     def park(seconds: float) -> None:
-        handed = seconds / clock_rate(device) >= hand_over_s
+        rate = clock_rate(device)
+        handed = seconds / rate >= hand_over_s
         on_park(seconds, handed)
         if not handed:  # kept, but not driven: the wait does not count as the device's work
-            waited = wait_device_time(device, seconds)
+            waited = wait_device_time(device, seconds, rate=rate)
             slot.idle(waited)
             on_resume(waited, 0.0)
             return
@@ -101,7 +104,7 @@ def make_park(
         waited = 0.0
         t0 = time.monotonic()
         try:
-            waited = wait_device_time(device, seconds)
+            waited = wait_device_time(device, seconds, rate=rate)
         finally:
             slot.take(resume=True)
         device.key(Key.HOME)  # another app may have run meanwhile: the launcher again, as the stop left it

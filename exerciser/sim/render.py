@@ -208,11 +208,13 @@ class PngEncoder:
         self._bands: list[tuple[bytes, int]] = []  # per band of _prev: (deflated, adler32)
         self._lock = threading.Lock()
 
-    def encode(self, img: Image.Image) -> bytes:
-        w, h = img.size
+    def encode(self, img: Image.Image | np.ndarray) -> bytes:
+        """PNG of an RGB image, or of an HxWx3 uint8 array in RGB order (no copy made of it first)."""
+        rgb = img if isinstance(img, np.ndarray) else np.asarray(img)
+        h, w = rgb.shape[:2]
         with self._lock:
             cur, prev = self._buffers(w, h)
-            cur[:, 1:] = np.asarray(img).reshape(h, w * 3)  # column 0 stays 0: filter "None"
+            cur[:, 1:] = rgb.reshape(h, w * 3)  # column 0 stays 0: filter "None"
             bands: list[tuple[bytes, int]] = []
             parts: list[bytes] = []
             adler = 1

@@ -155,3 +155,29 @@ def test_without_parking_a_long_wait_is_slept_a_minute_at_a_time_with_progress(
         assert front.phone.state.settings["global"]["auto_time"] == "1"
     finally:
         front.close()
+
+
+def test_a_parked_wait_ends_when_the_phone_says_so_at_its_pace(monkeypatch):
+    """The wait is looked at by the phone's measured pace: on a phone 150 times as fast, 90 device
+    seconds are 0.6 wall seconds, not the poll's whole second (on a fake wall clock)."""
+    from exerciser.rack import park
+
+    wall = [0.0]
+
+    class Phone:
+        def now_ms(self) -> int:
+            return int(wall[0] * 150 * 1000)
+
+    class Clock:  # park's own `time` only: nothing else in the process sees it
+        @staticmethod
+        def sleep(s: float) -> None:
+            wall[0] += s
+
+        @staticmethod
+        def monotonic() -> float:
+            return wall[0]
+
+    monkeypatch.setattr(park, "time", Clock)
+    assert park.wait_device_time(Phone(), 90, rate=150) == 0.6
+    wall[0] = 0.0
+    assert park.wait_device_time(Phone(), 90, rate=1.0) == 1.0  # a pace unknown: one poll's second

@@ -188,6 +188,32 @@ def test_hot_path_goes_through_the_server_not_the_shell(twins):
     assert len(front.phone.history) - before == 1
 
 
+def test_a_step_reads_the_log_in_the_capture_round(twins):
+    """A run asks for events after every capture: the log is read in the capture's shell round (no
+    logcat of its own), with the same events a logcat of that moment gives; anything sent to the phone
+    between the capture and events() makes events() read the log anew."""
+    local, drv, front = twins
+    for dev in (local, drv):
+        dev.app_start(APP)
+    since = drv.now_ms() - 3_600_000
+    drv.events(since)  # a run's first events(): read on its own, and the next capture reads the log
+    before = len(front.phone.history)
+    drv.observe()
+    got = drv.events(since + 1)  # a later horizon: the capture's read covers it
+    assert len(front.phone.history) - before == 1
+    assert "logcat" in front.phone.history[-1]
+    fresh = drv.events(since + 1)  # nothing captured since: a logcat of its own
+    assert len(front.phone.history) - before == 2 and front.phone.history[-1].startswith("logcat")
+    assert got and [(e.time_ms, e.kind, e.package) for e in got] == [
+        (e.time_ms, e.kind, e.package) for e in fresh
+    ]
+    drv.observe()
+    drv.is_alive(APP)  # sent in between: the capture's read may be stale
+    n = len(front.phone.history)
+    drv.events(since)
+    assert front.phone.history[n].startswith("logcat")
+
+
 @pytest.fixture()
 def fake(adb_server):
     from exerciser.device.u2driver import U2Device

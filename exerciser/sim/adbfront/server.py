@@ -15,6 +15,7 @@ import contextlib
 import logging
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +34,11 @@ from exerciser.sim.adbfront.wire import Stream, StreamClosed, Transport
 log = logging.getLogger(__name__)
 
 U2_PORT = 9008
+# The served phone's threads (the transport's reader, one per stream) mostly wait on sockets, and an adb
+# round trip hands the GIL on several times between them; with CPython's 5 ms switch interval each handoff
+# may wait behind a busy thread (a render, or a client in the same process). 1 ms: ~15 % less host time
+# per step on the served path (bench/bench_served_step.py).
+SWITCH_INTERVAL_S = 0.001
 
 
 class _V1Session:
@@ -165,6 +171,8 @@ class AdbFront:
         self._thread = threading.Thread(target=self._accept, daemon=True, name=f"adbfront:{self.port}")
         self._thread.start()
         self.phone.clock.start()  # the phone's time runs on while unplugged, until close()
+        if sys.getswitchinterval() > SWITCH_INTERVAL_S:
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
         return self
 
     def _accept(self) -> None:
