@@ -145,8 +145,10 @@ def test_without_parking_a_long_wait_is_slept_a_minute_at_a_time_with_progress(
         assert step.action["method"] == "waited"
         waits = [n for n in notes if n.startswith("waiting on the phone's clock")]
         left = [float(re.search(r"([\d.]+) h left", n).group(1)) for n in waits]  # a line per 10 min
-        assert len(left) == 3 and 0.4 < left[0] <= 0.5
-        assert [round((a - b) * 60) for a, b in zip(left, left[1:], strict=False)] == [10, 10]
+        # what is left when the wait begins: half an hour less the round trips before it (trying the clock
+        # methods), which at this scale cost device minutes on a loaded host (a wall second is 10 minutes)
+        assert 0.25 < left[0] <= 0.5 and left[-1] <= 10 / 60 + 0.005  # a line per 10 min to the end
+        assert len(left) >= 2 and all(round((a - b) * 60) == 10 for a, b in zip(left, left[1:], strict=False))
         sleeps = [float(m) for c in front.phone.history for m in re.findall(r"\bsleep ([\d.]+)", c)]
         # A minute at most per call; most of the wait is the phone's own sleep (the rest: the round trips
         # between calls, which at this clock scale are device seconds each).
