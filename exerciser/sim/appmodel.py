@@ -46,6 +46,7 @@ VERBS = (
     "decr",
     "cancel",
     "sum",
+    "load",
 )
 # Keys that only make sense next to their verb.
 PARTNERS = {
@@ -95,6 +96,27 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Block:
+    """One block of a web page: a paragraph, or a link (`on_tap`: an <a> Chrome reports clickable)."""
+
+    text: str
+    on_tap: tuple[Action, ...] = ()
+
+    @property
+    def link(self) -> bool:
+        return bool(self.on_tap)
+
+
+@dataclass(frozen=True)
+class Page:
+    """An H5 document a WebView loads (`load`): its <title> and blocks."""
+
+    name: str
+    title: str = ""
+    blocks: tuple[Block, ...] = ()
+
+
+@dataclass(frozen=True)
 class Widget:
     type: str  # button | text | input | checkbox | switch | image | list_item | tab | link | webview
     id: str = ""
@@ -112,7 +134,8 @@ class Widget:
     password: bool = False  # input: masked (password="true", text as dots)
     place: str = ""  # fill | top_left | top_right | bottom_left | bottom_right: out of the flow
     # webview: the page's blocks (<h1>, <p>), one node each in Chrome's tree; `text` is one block
-    paragraphs: tuple[str, ...] = ()
+    paragraphs: tuple[Block, ...] = ()
+    page: str = ""  # webview: the H5 document it loads first (a key of the model's `pages`)
     blind: bool = True  # webview: no accessibility tree (words only in the pixels); false: Chrome's tree
     on_scroll_end: tuple[Action, ...] = ()  # webview: its page is scrolled to its end (or fits)
     strip: str = ""  # consecutive widgets naming one strip form a row that scrolls sideways
@@ -135,6 +158,9 @@ class Screen:
     activity: str  # fully qualified
     title: str = ""
     blind: bool = False
+    # a game engine's GL surface (Unity, Cocos): blind, and its painted page scrolls by drag although the
+    # hierarchy never says so (a SurfaceView is not scrollable to accessibility)
+    game: bool = False
     dark: bool = False
     widgets: tuple[Widget, ...] = ()
     on_enter: tuple[Action, ...] = ()
@@ -174,6 +200,7 @@ class AppModel:
     on_launch: tuple[Action, ...] = ()
     launch_screen: str = ""
     icon_color: str = ""
+    pages: dict[str, Page] = field(default_factory=dict)  # H5 documents WebViews load
     source: str = ""  # file the model came from
     app_id: str = ""  # sample folder name, "" when not a sample
 
@@ -352,6 +379,7 @@ class _Checker:
         self.perms = set(data.get("permissions") or [])
         self.state = dict(BUILTIN_STATE) | dict(data.get("state") or {}) | dict(data.get("memory") or {})
         self.timers = set(_timer_names(data))
+        self.pages = set(data.get("pages") or {})
         self.toggles: set[str] = set()
         self.inputs: set[str] = set()
         for kind in ("screens", "dialogs"):
@@ -405,7 +433,14 @@ class _Checker:
                     self.cond(b["enabled_if"], ["dialogs", name, "buttons", i, "enabled_if"])
             for key in ("on_back", "on_scroll_end"):
                 self.actions(dg.get(key) or [], ["dialogs", name, key])
+        for name, pg in (d.get("pages") or {}).items():
+            self.blocks((pg or {}).get("paragraphs") or [], ["pages", name, "paragraphs"])
         self.entry_loops()
+
+    def blocks(self, blocks: list[Any], path: list[Any]) -> None:
+        for j, b in enumerate(blocks):
+            if isinstance(b, dict):
+                self.actions(b.get("on_tap") or [], path + [j, "on_tap"])
 
     def entry_loops(self) -> None:
         """A screen whose on_enter opens, without a condition, a screen whose on_enter leads back to it
@@ -458,7 +493,10 @@ class _Checker:
         for i, w in enumerate(widgets):
             self.actions(w.get("on_tap") or [], path + [i, "on_tap"])
             self.actions(w.get("on_scroll_end") or [], path + [i, "on_scroll_end"])
-            for key in ("paragraphs", "on_scroll_end", "blind"):
+            self.blocks(w.get("paragraphs") or [], path + [i, "paragraphs"])
+            if "page" in w and w["page"] not in self.pages:
+                raise self.fail(path + [i, "page"], self._unknown("page", w["page"], self.pages))
+            for key in ("paragraphs", "on_scroll_end", "blind", "page"):
                 if key in w and w.get("type") != "webview":
                     what = f"'{key}' belongs to a webview, not to a {w.get('type')}"
                     raise self.fail(path + [i, key], what)
@@ -500,6 +538,8 @@ class _Checker:
         v = a[verb]
         if verb in ("goto", "replace", "open_url") and v not in self.screens:
             raise self.fail(path + [verb], self._unknown("screen", v, self.screens))
+        if verb == "load" and v not in self.pages:
+            raise self.fail(path + [verb], self._unknown("page", v, self.pages))
         if verb == "dialog" and v not in self.dialogs:
             raise self.fail(path + [verb], self._unknown("dialog", v, self.dialogs))
         if verb == "request":
@@ -652,6 +692,15 @@ def _build(d: dict[str, Any], loc: _Located, app_id: str) -> AppModel:
             )
         return tuple(out)
 
+    def blocks(items: list[Any] | None, path: list[Any]) -> tuple[Block, ...]:
+        out = []
+        for j, b in enumerate(items or []):
+            if isinstance(b, dict):
+                out.append(Block(_s(b.get("text")), actions(b.get("on_tap"), path + [j, "on_tap"])))
+            else:
+                out.append(Block(_s(b)))
+        return tuple(out)
+
     def widgets(
         items: list[dict[str, Any]] | None, path: list[Any], default_type: str = ""
     ) -> tuple[Widget, ...]:
@@ -675,7 +724,8 @@ def _build(d: dict[str, Any], loc: _Located, app_id: str) -> AppModel:
                     password=w.get("password", False),
                     place=w.get("place", ""),
                     zoom=Zoom(**w["zoom"]) if "zoom" in w else None,
-                    paragraphs=tuple(_s(x) for x in w.get("paragraphs", ())),
+                    paragraphs=blocks(w.get("paragraphs"), path + [i, "paragraphs"]),
+                    page=w.get("page", ""),
                     blind=w.get("blind", True),
                     on_scroll_end=actions(w.get("on_scroll_end"), path + [i, "on_scroll_end"]),
                     strip=w.get("strip", ""),
@@ -692,7 +742,8 @@ def _build(d: dict[str, Any], loc: _Located, app_id: str) -> AppModel:
             name=name,
             activity=_activity_name(pkg, name, s.get("activity")),
             title=_s(s.get("title")),
-            blind=s.get("blind", False),
+            blind=s.get("blind", False) or s.get("game", False),
+            game=s.get("game", False),
             dark=s.get("dark", False),
             list=s.get("list", False),
             widgets=widgets(s.get("widgets"), p + ["widgets"]),
@@ -732,6 +783,14 @@ def _build(d: dict[str, Any], loc: _Located, app_id: str) -> AppModel:
         on_launch=actions(d.get("on_launch"), ["on_launch"]),
         launch_screen=d.get("launch_screen") or next(iter(d["screens"])),
         icon_color=d.get("icon_color", ""),
+        pages={
+            name: Page(
+                name,
+                _s((pg or {}).get("title")),
+                blocks((pg or {}).get("paragraphs"), ["pages", name, "paragraphs"]),
+            )
+            for name, pg in (d.get("pages") or {}).items()
+        },
         source=loc.filename,
         app_id=app_id,
     )

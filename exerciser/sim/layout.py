@@ -250,16 +250,18 @@ def _place_scroll(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
     area of an activity, the height left in a dialog card); the offset moves the children up."""
     end = _flow(ctx, node.children, x, y, w)
     natural = end - y
-    if ctx.kind == "activity" and ctx.scroll_bottom and node.role != "webview":  # the page
+    assert node.scroll is not None
+    if ctx.kind == "activity" and ctx.scroll_bottom and (node.role != "webview" or node.scroll.page):
         limit: int | None = ctx.scroll_bottom - y
         natural += PAGE_END_PAD
     else:  # a dialog body, a WebView: the height the window's planner left it
         limit = ctx.scroll_limit.get(id(node))
-    assert node.scroll is not None
     if limit is None or natural <= limit:
         ctx.extents[id(node)] = (0, 0)
         rect = (x, y, x + w, end)
-        if node.role == "webview" and node.children:  # a page that fits: the view wraps its text
+        # a page that fits: in a dialog the view wraps its text; in an activity it is as wide as the page
+        # (match_parent, as H5 containers lay their WebView out)
+        if node.role == "webview" and node.children and ctx.kind != "activity":
             rect = _bounding([ctx.boxes[id(c)].rect for c in node.children])
         ctx.boxes[id(node)] = Box(rect, "none")
         return end
@@ -951,7 +953,8 @@ def _limit_scroll(ctx: _Ctx, root: Node, overflow: int, webview: bool = False) -
 
 def _page_overflow(ctx: _Ctx, root: Node) -> int:
     """How far an activity's page is taller than the content area."""
-    return max((ctx.extents.get(id(c), (0, 0))[0] for c in root.children if c.scroll is not None), default=0)
+    pages = [c for c in root.children if c.scroll is not None and not c.scroll.page]  # a blind page scrolls
+    return max((ctx.extents.get(id(c), (0, 0))[0] for c in pages), default=0)
 
 
 def _shrink_longest(ctx: _Ctx, root: Node, overflow: int) -> bool:
@@ -1029,8 +1032,8 @@ def apply_bounds(frame: Frame, plans: list[WindowPlan]) -> None:
             if extent is not None and node.scroll is not None:
                 node.scroll_extent = extent
                 # AccessibilityNodeInfo.isScrollable: only a container that can move
-                node.scrollable = extent[0] > 0
-                if extent[0] > 0:
+                node.scrollable = extent[0] > 0 and node.scroll.accessible
+                if node.scrollable:
                     node.cls = node.scroll.cls
 
 

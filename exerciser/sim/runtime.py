@@ -152,6 +152,7 @@ class AppRt:
     memory: dict[str, Any] = field(default_factory=dict)
     bg_since_ms: int | None = None
     focus: tuple[int, str, int] | None = None  # (activity token, dialog, widget index) of the focused input
+    web: tuple[int, str, int] | None = None  # the WebView whose link runs its actions now (where `load` goes)
 
     @property
     def package(self) -> str:
@@ -1041,6 +1042,9 @@ class VirtualDevice:
                 elif dlg.cancelable:
                     top.dialogs.pop()
                 return
+            if self._web_back(top):
+                self._changed()
+                return
             screen = app.model.screens[top.screen]
             if screen.on_back is not None:
                 self._run(app, screen.on_back)
@@ -1124,7 +1128,7 @@ class VirtualDevice:
         elif kind == "settings":
             self._settings_toggle(self._apps[action[1]], action[2])
 
-    def _tap_widget(self, token: int, dialog: str, index: int) -> None:
+    def _tap_widget(self, token: int, dialog: str, index: int, block: int | None = None) -> None:
         task = self._front_task()
         if task is None or not isinstance(task.top, ScreenAct) or task.top.token != token:
             return
@@ -1132,6 +1136,15 @@ class VirtualDevice:
         app = self._apps[task.package]
         key = (dialog, index)
         widget = self._widget(app, act, key)
+        if block is not None:  # a link of the WebView's page: its actions, `load` going to this WebView
+            blocks = S.web_blocks(widget, dialog, index, act.values, self._env(app))
+            if block < len(blocks):
+                app.web = (token, dialog, index)
+                try:
+                    self._run_safe(app, blocks[block].on_tap)
+                finally:
+                    app.web = None
+            return
         if widget.type in ("checkbox", "switch"):
             act.values[key] = not bool(act.values.get(key, widget.checked))
         if widget.type == "input":
@@ -1265,7 +1278,49 @@ class VirtualDevice:
             self.toasts.append((self._clock, app.package, str(a.arg)))
         elif v == "sum" and top is not None:
             self._sum_inputs(app, top, *a.arg)
+        elif v == "load" and top is not None:
+            self._load(app, top, a.arg)
         self._changed()
+
+    def _web_slot(self, app: AppRt, act: ScreenAct) -> tuple[str, int] | None:
+        """(dialog, widget index) of the WebView a `load` goes to: the one whose link was tapped, else the
+        first WebView of the top dialog or, without one, of the screen."""
+        if app.web is not None and app.web[0] == act.token:
+            return app.web[1], app.web[2]
+        for dialog in ([act.dialogs[-1]] if act.dialogs else []) + [""]:
+            widgets = (
+                S.dialog_widgets(app.model.dialogs[dialog])
+                if dialog
+                else app.model.screens[act.screen].widgets
+            )
+            for i, w in enumerate(widgets):
+                if w.type == "webview":
+                    return dialog, i
+        return None
+
+    def _load(self, app: AppRt, act: ScreenAct, page: str) -> None:
+        """WebView.loadUrl: the page is pushed on the view's back/forward list and shown from its top."""
+        slot = self._web_slot(app, act)
+        if slot is None:
+            return
+        dialog, index = slot
+        key = S.history_key(dialog, index)
+        act.values[key] = (*act.values.get(key, ()), page)
+        act.values.pop(S.scroll_key(dialog, index), None)
+        act.values.pop(S.scroll_key(dialog, index, end=True), None)
+
+    def _web_back(self, act: ScreenAct) -> bool:
+        """WebView.canGoBack -> goBack, as an H5 container's onBackPressed does: True when a page of the
+        screen's WebView history was left."""
+        for key in [k for k in act.values if isinstance(k[1], tuple) and k[1][0] == "history" and not k[0]]:
+            history = act.values[key]
+            if history:
+                act.values[key] = history[:-1]
+                slot = key[1][1]
+                act.values.pop(S.scroll_key("", slot), None)
+                act.values.pop(S.scroll_key("", slot, end=True), None)
+                return True
+        return False
 
     def _sum_inputs(self, app: AppRt, act: ScreenAct, ids: tuple[str, ...], into: str) -> None:
         """Input fields of the screen (or its top dialog) read as integers, their sum written into `into`:
@@ -1674,7 +1729,9 @@ class VirtualDevice:
             return self._cond(app, c)
 
         return S.Env(
-            cond, {**app.state, **app.memory} if app.pid is not None else {**app.state, **app.model.memory}
+            cond,
+            {**app.state, **app.memory} if app.pid is not None else {**app.state, **app.model.memory},
+            app.model.pages,
         )
 
     def _act_windows(self, task: Task, act: Activity) -> list[Window]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from exerciser.sim.appmodel import TEMPLATE, AppModel, Cond, Dialog, Screen, Widget
+from exerciser.sim.appmodel import TEMPLATE, AppModel, Block, Cond, Dialog, Page, Screen, Widget
 from exerciser.sim.ui import Node, Scroll, Window
 
 WIDGET_CLASS = {
@@ -34,6 +34,7 @@ LINEAR = "android.widget.LinearLayout"
 WEBVIEW = "android.webkit.WebView"
 
 VIEW = "android.view.View"
+SURFACE = "android.view.SurfaceView"
 HSCROLL = "android.widget.HorizontalScrollView"
 
 # Widget values kept by the runtime per activity: (dialog name or "", widget index) -> checked / typed text;
@@ -51,6 +52,26 @@ def scroll_key(name: str, slot: int | None, end: bool = False) -> tuple[str, Any
     if slot is None:
         return (name, SCROLL_END if end else SCROLL)
     return (name, ("scroll_end" if end else "scroll", slot))
+
+
+def history_key(name: str, slot: int) -> tuple[str, Any]:
+    """Where an activity keeps the pages its WebView at widget `slot` loaded (its back/forward list)."""
+    return (name, ("history", slot))
+
+
+def web_page(w: Widget, name: str, slot: int, values: Values, env: Env) -> Page | None:
+    """The H5 document the WebView shows: the last one it loaded, else its first `page`, else None
+    (its own `paragraphs` / `text`)."""
+    history = values.get(history_key(name, slot)) or ()
+    current = history[-1] if history else w.page
+    return env.pages.get(current) if current else None
+
+
+def web_blocks(w: Widget, name: str, slot: int, values: Values, env: Env) -> tuple[Block, ...]:
+    page = web_page(w, name, slot, values, env)
+    if page is not None:
+        return page.blocks
+    return w.paragraphs or ((Block(w.text),) if w.text else ())
 
 
 def scroll_of(
@@ -73,6 +94,7 @@ class Env:
 
     cond: Callable[[Cond], bool] = lambda c: True
     vars: Mapping[str, Any] = field(default_factory=dict)
+    pages: Mapping[str, Page] = field(default_factory=dict)  # the model's H5 documents
 
     def holds(self, c: Cond | None) -> bool:
         return c is None or self.cond(c)
@@ -166,19 +188,44 @@ def _webview(w: Widget, action: object, values: Values, env: Env, common: dict[s
     offscreen, ui/accessibility/ax_offscreen_result.h); a block cut by the edge has its visible bounds."""
     _, token, dname, index = action  # type: ignore[misc]
     page = scroll_of(token, dname, values, WEBVIEW, slot=index)
-    texts = w.paragraphs or ((w.text,) if w.text else ())
-    blocks = [Node("text", VIEW, text=env.text(p), style=w.style) for p in texts]
+    blocks = [
+        _block_node(b, k, action, env, w.style)
+        for k, b in enumerate(web_blocks(w, dname, index, values, env))
+    ]
     if w.blind:
         return Node("webview", text=env.text(w.text), blind=True, children=blocks, scroll=page, **common)
-    doc = Node("webview", WEBVIEW, focusable=True, focused=True, children=blocks, scroll=page)
+    pg = web_page(w, dname, index, values, env)
+    title = env.text(pg.title) if pg is not None else ""
+    doc = Node("webview", WEBVIEW, text=title, focusable=True, focused=True, children=blocks, scroll=page)
     return Node("webview", children=[doc], **common)
 
 
+def _block_node(b: Block, k: int, action: tuple, env: Env, style: str) -> Node:
+    """A block of a web page: a paragraph (`android.view.View` with its text), or a link, which Chrome
+    reports clickable and focusable (real dump: ../shared/real_screens/018_weibo_customer_service_zh.xml,
+    the rows of a help centre). A link's tap handle names its block: ("w", token, dialog, widget, k)."""
+    if b.link:
+        return Node("link", VIEW, text=env.text(b.text), clickable=True, focusable=True, action=(*action, k))
+    return Node("text", VIEW, text=env.text(b.text), style=style)
+
+
 def _titled(nodes: list[Node], title: str) -> None:
-    """The document node of a WebView with a tree reports the page's <title>: here the screen's."""
+    """The document node of a WebView with a tree reports the page's <title>: a loaded page's own, else
+    the screen's."""
     for n in nodes:
         if n.role == "webview" and not n.blind and n.children:
-            n.children[0].text = title
+            n.children[0].text = n.children[0].text or title
+
+
+def page_title(widgets: tuple[Widget, ...], name: str, values: Values, env: Env) -> str:
+    """The <title> of the first H5 document a WebView of these widgets shows ("" for none): an H5
+    container activity shows it in its toolbar (WebChromeClient.onReceivedTitle -> setTitle)."""
+    for i, w in enumerate(widgets):
+        if w.type == "webview":
+            page = web_page(w, name, i, values, env)
+            if page is not None and page.title:
+                return env.text(page.title)
+    return ""
 
 
 def _strips(
@@ -218,24 +265,31 @@ def screen_window(model: AppModel, screen: Screen, token: int, values: Values, e
         else:
             items.append((w, i, node))
     body = _strips(items, token, "", values, pkg)
-    _titled(body, env.text(screen.title))
+    title = page_title(screen.widgets, "", values, env) or env.text(screen.title)
+    _titled(body, title)
     if screen.blind:
         # Flutter/WebView/game screen: one opaque view; the title is painted inside it.
         painted: list[Node] = []
-        if screen.title:
-            painted.append(Node("title", TEXT, text=screen.title))
+        if title:
+            painted.append(Node("title", TEXT, text=title))
         painted.extend(body)
         painted.extend(tabs)
-        root = Node("container", FRAME, children=[Node("webview", WEBVIEW, blind=True, children=painted)])
+        # its painted page scrolls under a drag once taller than the screen: a WebView says so in the
+        # dump, a game engine's SurfaceView (Unity's UnityPlayer is a FrameLayout around it) never does
+        cls = SURFACE if screen.game else WEBVIEW
+        sc = scroll_of(token, "", values, cls)
+        sc = replace(sc, page=True, accessible=not screen.game)
+        view = Node("webview", cls, blind=True, children=painted, scroll=sc)
+        root = Node("container", FRAME, children=[view])
         return Window("activity", pkg, root, dark=screen.dark)
     children: list[Node] = []
-    if screen.title:
+    if title:
         children.append(
             Node(
                 "toolbar",
                 "android.view.ViewGroup",
                 resource_id=f"{pkg}:id/toolbar",
-                children=[Node("title", TEXT, text=screen.title)],
+                children=[Node("title", TEXT, text=title)],
             )
         )
     # The page scrolls when its content is taller than the screen (a ScrollView, a RecyclerView for

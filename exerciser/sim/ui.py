@@ -41,6 +41,9 @@ class Scroll:
     offset: int = 0  # px scrolled from the top (from the left when horizontal), as the runtime holds it
     cls: str = "android.widget.ScrollView"  # class the dump shows once the content overflows
     horizontal: bool = False  # HorizontalScrollView, a horizontal RecyclerView: moves sideways
+    page: bool = False  # a blind screen's one view: it scrolls in the content area, as a page does
+    # AccessibilityNodeInfo.isScrollable when it can move: a game engine's SurfaceView never says so
+    accessible: bool = True
 
 
 # The density the layout's sizes are written for (a 1080x2340 phone at 440 dpi: 1 dp = 2.75 px); a frame of
