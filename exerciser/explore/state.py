@@ -5,8 +5,9 @@ a list (their number and texts; rows are sibling shapes repeated three times, or
 item_1, item_2), ads, and what a scroll container shows at its current offset (the page is the same
 whatever its scroll position; the container itself counts). What tells two screens or dialogs apart
 must: package, activity, the layout skeleton (classes, resource-ids, depth), the recognised kinds (a
-privacy dialog vs. its second chance, the camera vs. the contacts prompt), and the labels of the
-controls one can tap (excluding list rows). The content hash keeps everything, so a reviewer can tell
+privacy dialog vs. its second chance, the camera vs. the contacts prompt), the labels of the
+controls one can tap (excluding list rows), and the title of the page a WebView shows (H5 pages loaded
+one after the other in one activity). The content hash keeps everything, so a reviewer can tell
 two visits of one state apart.
 """
 
@@ -123,6 +124,10 @@ def state_of(reading: ScreenReading) -> ScreenState:
         skeleton.append(token)
         if (e.clickable or e.checkable) and e.label:
             labels.append(norm_label(e.label))
+        elif e.cls.endswith("WebView") and e.text:
+            # a WebView's document node reports the page's <title>: which H5 page of the view is shown
+            # (pages loaded in one activity share its skeleton, their links scroll with the page)
+            labels.append("web:" + norm_label(e.text))
     kinds = tuple(
         sorted({k.kind + (f":{k.permission_group}" if k.permission_group else "") for k in reading.kinds})
     )

@@ -117,6 +117,12 @@ class Reader:
             out = self._ocr(obs, tree, info)
             if out is not None and out.elements:
                 self._merge(reading, out, obs, tree, info)
+        if (
+            reading.blind
+            and reading.dialog_bounds is None
+            and not any(k.kind in _DIALOGS for k in reading.kinds)
+        ):
+            _surface_may_scroll(reading)
         return reading
 
     @property
@@ -372,6 +378,35 @@ class Reader:
         reading.targets.extend(t for t in res.targets if t.role not in roles)
         if reading.dialog_bounds is None and out.card is not None and out.card.kind in ("dialog", "sheet"):
             reading.dialog_bounds = out.card.bounds
+
+
+# kinds that are a dialog, a prompt or a wall, drawn blind or not: nothing below a fold to swipe to
+_DIALOGS = {
+    "permission_prompt",
+    "permission_rationale",
+    "privacy_consent",
+    "consent_second_chance",
+    "blocking_wall",
+    "crash_dialog",
+    "launcher",
+}
+SURFACE_SHARE = 0.6  # of the screen's height (and 0.9 of its width): a blind view that is the whole page
+
+
+def _surface_may_scroll(reading: ScreenReading) -> None:
+    """A blind surface that is the whole page (a game engine's SurfaceView, a WebView without a tree)
+    may hold a page longer than the screen whatever the hierarchy says: a SurfaceView never reports
+    itself scrollable. It is read as a container that may scroll; whether it does is for its pixels to
+    tell (the explorer swipes it until they stop changing)."""
+    w, h = reading.screen
+    if not w or not h:
+        return
+    for i, e in enumerate(reading.elements):
+        b = e.bounds
+        if e.source != "hierarchy" or e.scrollable or not e.cls.endswith(hierarchy.BLIND_CLASS_SUFFIXES):
+            continue
+        if b[2] - b[0] >= 0.9 * w and b[3] - b[1] >= SURFACE_SHARE * h:
+            reading.elements[i] = dataclasses.replace(e, scrollable=True)
 
 
 def _digest(data: bytes | memoryview) -> bytes:

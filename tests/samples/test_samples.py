@@ -50,7 +50,7 @@ CONTROLLERS = tuple({p.controller_package for p in SIM_PROFILES.values()})
 SETTINGS = "com.android.settings"
 NAG_BUTTONS = ("去设置", "Go to settings")
 NAG_DISMISS = ("取消", "Cancel")
-DELETION = re.compile(r"注销账号|注销账户|delete account", re.I)
+DELETION = re.compile(r"注销账号|注销账户|账号注销|delete account", re.I)
 
 # Protocol of the "6" figure (sample_apks/README.md), device seconds.
 STAY_S, HOME_AWAY_S, OBSERVE_S, STEP_S = 20, 5, 10, 1.0
@@ -284,6 +284,12 @@ RECIPES: dict[str, Recipe] = {
     "hscroll_tab_deletion_zh": Recipe(
         trigger=("拍照上传", "打开相机"), delete_path=("账号设置", "账号与安全", "注销账号")
     ),
+    # the entry is a link inside an H5 help centre (Chrome's tree: a clickable android.view.View)
+    "h5_help_deletion_zh": Recipe(delete_path=("我的", "帮助与客服", "账号注销")),
+    "h5_hotline_deletion_zh": Recipe(delete_path=("我的", "帮助与客服", "注销账号")),
+    # blind: the links and the game's rows are only in the pixels (tests/explore drives them by OCR)
+    "h5_blind_deletion_en": Recipe(delete_path=None),
+    "game_settings_scroll_zh": Recipe(delete_path=None),
 }
 
 
@@ -448,12 +454,28 @@ def test_readme_catalogue_lists_every_sample():
 
 
 def _tap_targets(actions) -> list[str]:
-    """Screens a tap can open (both branches of an `if` are possible)."""
+    """Screens (and H5 pages, as "page:NAME") a tap can open (both branches of an `if` are possible)."""
     out = []
     for a in actions:
         if a.verb in ("goto", "replace", "open_url"):
             out.append(a.arg)
+        if a.verb == "load":
+            out.append(f"page:{a.arg}")
         out += _tap_targets(a.then) + _tap_targets(a.else_)
+    return out
+
+
+def _tappables(model: AppModel, node: str) -> list[tuple[str, tuple]]:
+    """(text, on_tap) of what can be tapped on a screen, the links of the pages its WebViews show first
+    included, or on an H5 page (a page loaded in a WebView is one tap further)."""
+    if node.startswith("page:"):
+        return [(b.text, b.on_tap) for b in model.pages[node[5:]].blocks]
+    out = []
+    for w in model.screens[node].widgets:
+        out.append((w.text, w.on_tap))
+        if w.type == "webview":
+            blocks = model.pages[w.page].blocks if w.page else w.paragraphs
+            out += [(b.text, b.on_tap) for b in blocks]
     return out
 
 
@@ -462,9 +484,9 @@ def _model_deletion_depth(model: AppModel, main: str, is_entry=DELETION.search) 
     seen, queue = {main}, deque([(main, 0)])
     while queue:
         name, depth = queue.popleft()
-        for w in model.screens[name].widgets:
-            targets = _tap_targets(w.on_tap)
-            if targets and is_entry(w.text):
+        for text, on_tap in _tappables(model, name):
+            targets = _tap_targets(on_tap)
+            if targets and is_entry(text):
                 return depth + 1
             for t in targets:
                 if t not in seen:
@@ -862,3 +884,49 @@ def test_blind_privacy_dialog():
     d.tap(*blind_buttons(d.observe())[1])
     obs = d.observe()
     assert obs.activity.endswith(".main.MainActivity") and find(obs, "扫码登录网页版")
+
+
+def test_h5_links_navigate_inside_the_webview():
+    """A link of an H5 page loads the next page in the same WebView (same activity, the title is the
+    page's), back goes to the page before as a browser's history does, then leaves the activity."""
+    d, model = device("h5_help_deletion_zh")
+    start_and_agree(d, model, RECIPES["h5_help_deletion_zh"])
+    tap_path(d, ["我的", "帮助与客服"])
+    help_page = d.observe()
+    link = find(help_page, "账号注销")
+    assert link is not None and link.cls == "android.view.View"
+    node = next(n for n in ET.fromstring(help_page.xml.encode()).iter("node") if n.get("text") == "账号注销")
+    assert node.get("clickable") == "true" and node.get("focusable") == "true"
+    tap(d, "账号注销")
+    notice = d.observe()
+    assert notice.activity == help_page.activity
+    assert find(notice, "注销须知") is not None and find(notice, "账号注销") is None
+    d.key(Key.BACK)
+    assert find(d.observe(), "账号注销") is not None  # the help centre again, same activity
+    d.key(Key.BACK)
+    assert d.observe().activity.endswith(".main.MineActivity")
+    tap_path(d, ["帮助与客服", "账号注销", "申请注销"])
+    assert d.observe().activity.endswith(".settings.CancelApplyActivity")
+
+
+def test_game_surface_scrolls_though_the_dump_never_says_so():
+    """A game's one SurfaceView: no text, never scrollable in the dump; a drag moves its painted list."""
+    d, model = device("game_settings_scroll_zh")
+    start_and_agree(d, model, RECIPES["game_settings_scroll_zh"])
+    from exerciser.perceive import Reader
+    from exerciser.perceive.reading import center
+
+    lobby = Reader().read(d.observe(), d.info)
+    d.tap(*center(next(e.bounds for e in lobby.elements if e.source == "ocr" and e.text == "设置")))
+    obs = d.observe()
+    assert obs.activity.endswith(".GameSettingsActivity"), obs.activity
+    assert texts(obs) == [] and scrollables(obs) == []
+    assert [n.cls for n in ui_nodes(obs)].count("android.view.SurfaceView") == 1
+    d.swipe(540, 1700, 540, 700, 1500)
+    after = d.observe()
+    assert after.xml == obs.xml and after.png != obs.png
+    for _ in range(6):
+        d.swipe(540, 1700, 540, 700, 300)
+    end = d.observe()
+    d.swipe(540, 1700, 540, 700, 300)
+    assert d.observe().png == end.png  # stopped at its end
