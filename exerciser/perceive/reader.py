@@ -119,7 +119,7 @@ class Reader:
                 self._merge(reading, out, obs, tree, info)
         if (
             reading.blind
-            and reading.dialog_bounds is None
+            and tree.dialog_bounds is None  # the hierarchy's word (OCR may take a filled button for a card)
             and not any(k.kind in _DIALOGS for k in reading.kinds)
         ):
             _surface_may_scroll(reading)
