@@ -276,7 +276,9 @@ class Reader:
         elements: list[Element | None] = [None] * len(segs)
         n_read = 0
         buttons = {k for k in order if _button_like(segs[k], card, segs)}
-        prose = vision.paragraph_lines(segs, card)  # lines of wrapped paragraphs: text, no controls
+        # lines of wrapped paragraphs are text, no controls; a web link is one wherever it stands
+        links = {k for k, sg in enumerate(segs) if card.kind == "page" and vision.is_link(img, sg)}
+        prose = vision.paragraph_lines(segs, card) - links
         body_total = len(segs) - len(buttons)
         order = order[: self.max_segments]
         crops: dict[int, np.ndarray] = {}
@@ -309,6 +311,7 @@ class Reader:
                     script,
                     label=k != page_title and k not in prose,
                     prose=k in prose,
+                    link=k in links,
                 )
                 n_read += 1
                 if script is None:  # known after the first legible segment: no more double reads
@@ -539,6 +542,7 @@ def _read_segment(
     script: str | None = None,
     label: bool = True,
     prose: bool = False,
+    link: bool = False,
 ) -> Element:
     out = eng.read(crop, PSM_BLOCK if seg.kind == "pill" and seg.lines > 1 else PSM_LINE, script)
     text = normalise(out.text.replace("\n", " "))
@@ -552,7 +556,7 @@ def _read_segment(
     n = text_len(text)
     row = card.kind == "page" and label and n > 0 and not is_prose(text)
     row = row and (n <= longest or (n <= PAGE_ROW_WORDS and bool(classify_label(text))))  # 拒绝且不再询问
-    clickable = row or _button_like(seg, card, segs)
+    clickable = row or link or _button_like(seg, card, segs)
     return Element(
         text=text,
         bounds=seg.bounds,

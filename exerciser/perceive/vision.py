@@ -30,6 +30,8 @@ NAV_BAR = 0.055  # ... and by the navigation bar (bottom)
 MAX_LINE = 0.045  # share of the screen height above which an ink row is an image, not text
 PARA_WRAP = 0.6  # share of the region's width a line spans when its text wrapped onto the next line
 PARA_GAP = 1.0  # the gap to the next line of one paragraph is at most this share of the line height
+LINK_SATURATION = 90  # median HSV saturation of a line's ink from which it is drawn in a colour
+LINK_UNDERLINE = 0.85  # share of a line's width one ink row covers when the line is underlined
 
 
 @dataclass(frozen=True)
@@ -316,6 +318,29 @@ def segment(img: np.ndarray, card: Card, screen_h: int | None = None) -> list[Se
     for k, s in enumerate(segs):
         s.order = k
     return segs
+
+
+def is_link(img: np.ndarray, seg: Segment) -> bool:
+    """A text line drawn as a web link: its ink in a colour (not black, grey or white) and underlined,
+    as browsers draw an <a> by default. Whatever its width or place, it is something to tap."""
+    if seg.kind != "line":
+        return False
+    x1, y1, x2, y2 = seg.bounds
+    # the underline sits under the text, in the line's lower third or just below it (below a line
+    # without descenders, where the segmentation may have left it out)
+    below = min(img.shape[0], y2 + max(2, (y2 - y1) // 3))
+    crop = img[y1:below, x1:x2]
+    if crop.size == 0 or y2 <= y1:
+        return False
+    ink = _distance(crop, _local_bg(img, seg)) > INK_THRESHOLD
+    if int(ink.sum()) < 20:
+        return False
+    sat = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)[:, :, 1][ink]
+    if float(np.median(sat)) < LINK_SATURATION:
+        return False
+    rows = ink.mean(axis=1)
+    low = rows[(y2 - y1) * 2 // 3 :]
+    return bool(low.size) and float(low.max()) >= LINK_UNDERLINE
 
 
 def paragraph_lines(segs: list[Segment], region: Card) -> set[int]:

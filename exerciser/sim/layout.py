@@ -259,9 +259,7 @@ def _place_scroll(ctx: _Ctx, node: Node, x: int, y: int, w: int) -> int:
     if limit is None or natural <= limit:
         ctx.extents[id(node)] = (0, 0)
         rect = (x, y, x + w, end)
-        # a page that fits: in a dialog the view wraps its text; in an activity it is as wide as the page
-        # (match_parent, as H5 containers lay their WebView out)
-        if node.role == "webview" and node.children and ctx.kind != "activity":
+        if node.role == "webview" and node.children and not node.scroll.page:  # the view wraps its text
             rect = _bounding([ctx.boxes[id(c)].rect for c in node.children])
         ctx.boxes[id(node)] = Box(rect, "none")
         return end

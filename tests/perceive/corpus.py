@@ -159,6 +159,10 @@ def sim_samples(
                     frame = dev.frame_for(m.package, screen=base, dialog=name)
                     activity = m.screens[base].activity
                 blind = m.screens[name].blind if kind_of == "screen" else m.dialogs[name].blind
+                # an H5 page of links in a blind WebView: its controls are in the pixels only
+                blind = blind or (
+                    kind_of == "screen" and any(_blind_links(w) for w in m.screens[name].widgets)
+                )
                 yield Sample(
                     name=f"sim:{app_id}/{name}@{profile}/{loc}",
                     source="sim",
@@ -177,6 +181,10 @@ def sim_samples(
 WEB_SIZES = ((1080, 2340), (720, 1560))
 
 
+def _blind_links(w) -> bool:
+    return w.type == "webview" and w.blind and bool(w.page or any(b.link for b in w.paragraphs))
+
+
 def webview_samples(
     sizes: tuple[tuple[int, int], ...] = WEB_SIZES, every_size: bool = True
 ) -> Iterator[Sample]:
@@ -190,7 +198,10 @@ def webview_samples(
         web = {
             n: next(w.text for w in sc.widgets if w.type == "webview")
             for n, sc in m.screens.items()
-            if not sc.blind and any(w.type == "webview" for w in sc.widgets)
+            # a page of text (policy, terms, article); an H5 page of links (a help centre) is no prose
+            if not sc.blind
+            and any(w.type == "webview" for w in sc.widgets)
+            and not any(w.page or any(b.link for b in w.paragraphs) for w in sc.widgets)
         }
         if not web:
             continue
