@@ -21,6 +21,10 @@ from exerciser.sim.profiles import PROFILES
 
 SCENARIOS = {sc.id: sc for sc in load_suite_or_scenario(SCENARIOS_DIR / "corpus2.yaml").scenarios}
 CASES = assignment(SCENARIOS)
+# A small phone's panel, as in test_corpus3_probes: no verdict may depend on the panel (check_samples and
+# `exerciser run scenarios/corpus2.yaml` read the default 1080x2340@440), and encoding each step's
+# screenshot, most of a run's CPU time, costs a quarter as much.
+PANEL = "540x1170@240"
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +42,7 @@ def test_every_profile_gets_apps_of_both_sides():
 
 @pytest.mark.parametrize("app,profile", CASES, ids=[f"{a}-{p}" for a, p in CASES])
 def test_verdicts_and_figures_on_the_assigned_profile(app: str, profile: str, reader: Reader, tmp_path: Path):
-    sc = replace(SCENARIOS[app], profile=profile)
+    sc = replace(SCENARIOS[app], profile=profile, display=PANEL)
     res = run_app(sc, virtual_device(sc, f"c2-{profile}"), tmp_path, reader=reader, finalize=False)
     wrong = mismatches(res, sc, profile)
     assert not wrong, wrong
