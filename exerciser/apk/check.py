@@ -230,10 +230,10 @@ def resolve_target(text: str, search: Sequence[Path] = ()) -> Target:
     """
     raw = Path(text).expanduser()
     candidates = [raw] if raw.is_absolute() else [raw, *(Path(b) / raw for b in search)]
-    for p in candidates:
-        if not p.exists():
+    for given in candidates:
+        if not given.exists():
             continue
-        p = p.resolve()
+        p = given.resolve()
         if p.is_dir():
             if (p / "verdict.json").exists():
                 return Target("results", str(p), text)
@@ -242,7 +242,9 @@ def resolve_target(text: str, search: Sequence[Path] = ()) -> Target:
             raise UserError(f"{text}: a folder that is neither a results folder nor an app model")
         if p.suffix.lower() in (".yaml", ".yml"):
             return Target("model" if _is_model(p) else "scenario", str(p), text)
-        return Target("apk", str(p), text)  # anything else must be an APK; read_apk says what is wrong
+        # anything else must be an APK; read_apk says what is wrong, naming it by the path the user gave
+        # (absolute, its symlinks kept: a shared folder linked in reads as the user knows it)
+        return Target("apk", str(given.absolute()), text)
     if "/" not in text and (SAMPLES_DIR / text / "app.yaml").is_file():
         return Target("sample", text, text)
     known = sorted(p.parent.name for p in SAMPLES_DIR.glob("*/app.yaml"))
